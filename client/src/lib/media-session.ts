@@ -1,0 +1,177 @@
+// The browser's side of the SFU: one mediasoup-client Device, one send and one
+// receive WebRtcTransport, camera sent as three simulcast layers so a weak
+// link can be served a lower one, microphone as Opus. No STUN or TURN server
+// is configured unless the server hands one out: media goes only to the
+// server's own WebRtcServer port.
+import { Device, type types } from 'mediasoup-client';
+import type { ConsumerInfoWire, ProducerAnnouncement, TransportInfoWire } from '../../../server/signaling/protocol.ts';
+import type { Rpc } from './rpc.ts';
+
+export interface RemoteTrack {
+  consumerId: string;
+  producerId: string;
+  participantId: string;
+  kind: 'audio' | 'video';
+  track: MediaStreamTrack;
+}
+
+export interface ReceiveStats {
+  videoFramesDecoded: number;
+  videoBytesReceived: number;
+  audioBytesReceived: number;
+  audioPacketsReceived: number;
+  packetsLost: number;
+  roundTripTime: number | null;
+}
+
+export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
+
+const SIMULCAST: RTCRtpEncodingParameters[] = [
+  { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 400_000 },
+  { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 900_000 },
+];
+
+export class MediaSession {
+  readonly #rpc: Rpc;
+  readonly #iceServers: RTCIceServer[];
+  readonly #policy: RTCIceTransportPolicy;
+  #device: Device | undefined;
+  #send: types.Transport | undefined;
+  #recv: types.Transport | undefined;
+  readonly #producers = new Map<'camera' | 'microphone', types.Producer>();
+  readonly #consumers = new Map<string, { consumer: types.Consumer; participantId: string }>();
+
+  constructor(rpc: Rpc, opts: { iceServers?: RTCIceServer[]; iceTransportPolicy?: RTCIceTransportPolicy } = {}) {
+    this.#rpc = rpc;
+    this.#iceServers = opts.iceServers ?? [];
+    this.#policy = opts.iceTransportPolicy ?? 'all';
+  }
+
+  async start(): Promise<void> {
+    const { rtpCapabilities } = await this.#rpc.request('media:capabilities', {});
+    const device = new Device();
+    await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
+    this.#device = device;
+    this.#send = device.createSendTransport(this.#options(await this.#rpc.request('media:createTransport', { direction: 'send' })));
+    this.#recv = device.createRecvTransport(this.#options(await this.#rpc.request('media:createTransport', { direction: 'recv' })));
+    for (const t of [this.#send, this.#recv]) {
+      t.on('connect', ({ dtlsParameters }, ok, fail) => {
+        this.#rpc.request('media:connectTransport', { transportId: t.id, dtlsParameters }).then(() => ok(), fail);
+      });
+    }
+    this.#send.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
+      const source = (appData as { source: 'camera' | 'microphone' }).source;
+      this.#rpc
+        .request('media:produce', { transportId: this.#send!.id, kind, rtpParameters: rtpParameters as never, source })
+        .then(({ id }) => ok({ id }), fail);
+    });
+  }
+
+  #options(info: TransportInfoWire): types.TransportOptions {
+    return {
+      id: info.id,
+      iceParameters: info.iceParameters as types.IceParameters,
+      iceCandidates: info.iceCandidates as types.IceCandidate[],
+      dtlsParameters: info.dtlsParameters as types.DtlsParameters,
+      iceServers: this.#iceServers,
+      iceTransportPolicy: this.#policy,
+    };
+  }
+
+  get rtpCapabilities(): types.RtpCapabilities {
+    if (!this.#device) throw new Error('media session not started');
+    return this.#device.recvRtpCapabilities;
+  }
+
+  async publish(stream: MediaStream): Promise<void> {
+    if (!this.#send) throw new Error('media session not started');
+    const video = stream.getVideoTracks()[0];
+    const audio = stream.getAudioTracks()[0];
+    if (video) {
+      this.#producers.set(
+        'camera',
+        await this.#send.produce({ track: video, encodings: SIMULCAST, codecOptions: { videoGoogleStartBitrate: 600 }, appData: { source: 'camera' } }),
+      );
+    }
+    if (audio) {
+      this.#producers.set('microphone', await this.#send.produce({ track: audio, codecOptions: { opusDtx: true, opusFec: true }, appData: { source: 'microphone' } }));
+    }
+  }
+
+  /** Replaces the camera or microphone track (device picker) without renegotiating. */
+  async replaceTrack(source: 'camera' | 'microphone', track: MediaStreamTrack): Promise<void> {
+    await this.#producers.get(source)?.replaceTrack({ track });
+  }
+
+  async setPaused(source: 'camera' | 'microphone', paused: boolean): Promise<void> {
+    const p = this.#producers.get(source);
+    if (!p) return;
+    if (paused) p.pause();
+    else p.resume();
+    await this.#rpc.request('media:setProducerPaused', { producerId: p.id, paused });
+  }
+
+  async subscribe(a: ProducerAnnouncement): Promise<RemoteTrack> {
+    if (!this.#recv) throw new Error('media session not started');
+    const info: ConsumerInfoWire = await this.#rpc.request('media:consume', {
+      transportId: this.#recv.id,
+      producerId: a.producerId,
+      rtpCapabilities: this.rtpCapabilities as never,
+    });
+    const consumer = await this.#recv.consume({
+      id: info.id,
+      producerId: info.producerId,
+      kind: info.kind,
+      rtpParameters: info.rtpParameters as types.RtpParameters,
+    });
+    this.#consumers.set(consumer.id, { consumer, participantId: a.participantId });
+    await this.#rpc.request('media:resumeConsumer', { consumerId: consumer.id });
+    return { consumerId: consumer.id, producerId: info.producerId, participantId: a.participantId, kind: info.kind, track: consumer.track };
+  }
+
+  dropConsumer(consumerId: string): void {
+    this.#consumers.get(consumerId)?.consumer.close();
+    this.#consumers.delete(consumerId);
+  }
+
+  /** Asks the SFU for a lower (or higher) simulcast layer of one video. */
+  async preferLayer(consumerId: string, spatialLayer: number): Promise<void> {
+    await this.#rpc.request('media:setPreferredLayers', { consumerId, spatialLayer });
+  }
+
+  async receiveStats(): Promise<ReceiveStats> {
+    const out: ReceiveStats = { videoFramesDecoded: 0, videoBytesReceived: 0, audioBytesReceived: 0, audioPacketsReceived: 0, packetsLost: 0, roundTripTime: null };
+    if (!this.#recv) return out;
+    const report = await this.#recv.getStats();
+    report.forEach((s: Record<string, unknown>) => {
+      if (s.type === 'inbound-rtp') {
+        if (s.kind === 'video') {
+          out.videoFramesDecoded += Number(s.framesDecoded ?? 0);
+          out.videoBytesReceived += Number(s.bytesReceived ?? 0);
+        } else if (s.kind === 'audio') {
+          out.audioBytesReceived += Number(s.bytesReceived ?? 0);
+          out.audioPacketsReceived += Number(s.packetsReceived ?? 0);
+        }
+        out.packetsLost += Number(s.packetsLost ?? 0);
+      }
+      if (s.type === 'candidate-pair' && s.nominated && typeof s.currentRoundTripTime === 'number') out.roundTripTime = s.currentRoundTripTime;
+    });
+    return out;
+  }
+
+  close(): void {
+    this.#send?.close();
+    this.#recv?.close();
+    this.#producers.clear();
+    this.#consumers.clear();
+  }
+}
+
+/** Connection quality from round-trip time and a consumer's SFU score (0-10). */
+export function qualityOf(rttSeconds: number | null, score: number | null): Quality {
+  if (rttSeconds === null && score === null) return 'unknown';
+  if ((score !== null && score <= 4) || (rttSeconds !== null && rttSeconds > 0.5)) return 'poor';
+  if ((score !== null && score <= 7) || (rttSeconds !== null && rttSeconds > 0.25)) return 'fair';
+  return 'good';
+}

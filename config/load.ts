@@ -1,0 +1,119 @@
+// loadConfig(env) -> Config, or a ConfigError naming every offending key.
+// Order: config/default.json, then the JSON file named by CONFIG_FILE, then
+// environment variables (the table below). Secrets come from the environment
+// or from files it names, never from the repository.
+import { readFileSync } from 'node:fs';
+import { keyProblems } from '../server/core/schema-errors.ts';
+import { ConfigSchema, type Config } from './schema.ts';
+import defaults from './default.json' with { type: 'json' };
+
+export class ConfigError extends Error {
+  readonly problems: { key: string; problem: string }[];
+  constructor(problems: { key: string; problem: string }[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p.key}: ${p.problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Parse = 'string' | 'int' | 'bool' | 'list' | 'lines-file';
+/** Environment variable -> [config path, how to read it]. */
+export const ENV_VARS: Record<string, [string, Parse]> = {
+  HOST: ['server.host', 'string'],
+  PORT: ['server.port', 'int'],
+  PUBLIC_URL: ['server.publicUrl', 'string'],
+  TRUST_PROXY: ['server.trustProxy', 'bool'],
+  REDIS_URL: ['redisUrl', 'string'],
+  LOG_LEVEL: ['logLevel', 'string'],
+  MEDIASOUP_NUM_WORKERS: ['mediasoup.numWorkers', 'int'],
+  MEDIASOUP_WORKER_BIN: ['mediasoup.workerBin', 'string'],
+  MEDIASOUP_LOG_LEVEL: ['mediasoup.logLevel', 'string'],
+  MEDIASOUP_LISTEN_IP: ['mediasoup.listenIp', 'string'],
+  MEDIASOUP_ANNOUNCED_ADDRESS: ['mediasoup.announcedAddress', 'string'],
+  MEDIASOUP_PORT: ['mediasoup.port', 'int'],
+  API_KEYS: ['auth.apiKeys', 'list'],
+  API_KEYS_FILE: ['auth.apiKeys', 'lines-file'],
+  JWT_ISSUER: ['auth.issuer', 'string'],
+  JWT_SIGNING_KEY_FILE: ['auth.signingKeyFile', 'string'],
+  JWT_SIGNING_KEY_ID: ['auth.signingKeyId', 'string'],
+};
+
+type Json = Record<string, unknown>;
+
+function setPath(target: Json, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {};
+    node = node[part] as Json;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+function merge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+        ? merge(b as Json, v as Json)
+        : v;
+  }
+  return out;
+}
+
+/** An unparseable value stays a string so the schema names it with the rest. */
+function parseEnv(raw: string, how: Parse): unknown {
+  switch (how) {
+    case 'int':
+      return /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+    case 'bool':
+      return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+    case 'list':
+      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'lines-file':
+      return readFileSync(raw, 'utf8').split('\n').map((s) => s.trim()).filter((s) => s && !s.startsWith('#'));
+    case 'string':
+      return raw;
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: { key: string; problem: string }[] = [];
+  const source = new Map<string, string>(); // config path -> where it came from
+  let merged: Json = structuredClone(defaults);
+
+  if (env.CONFIG_FILE) {
+    try {
+      const fromFile = JSON.parse(readFileSync(env.CONFIG_FILE, 'utf8')) as unknown;
+      if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new Error('not an object');
+      merged = merge(merged, fromFile as Json);
+    } catch (e) {
+      problems.push({ key: 'CONFIG_FILE', problem: `cannot read a JSON object from the file it names (${(e as Error).message})` });
+    }
+  }
+  const explicitPublicUrl = env.PUBLIC_URL !== undefined || (merged.server as Json | undefined)?.publicUrl !== defaults.server.publicUrl;
+  for (const [name, [path, how]] of Object.entries(ENV_VARS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    try {
+      setPath(merged, path, parseEnv(raw, how));
+      source.set(path, `env ${name}`);
+    } catch (e) {
+      problems.push({ key: `${path} (env ${name})`, problem: `cannot read the file it names (${(e as NodeJS.ErrnoException).code ?? 'error'})` });
+    }
+  }
+  // Links must point at the port really served when only PORT was changed.
+  const server = merged.server as Json;
+  if (!explicitPublicUrl && typeof server.port === 'number' && server.port !== 0) {
+    server.publicUrl = `http://localhost:${server.port}`;
+  }
+
+  for (const p of keyProblems(ConfigSchema, merged)) {
+    const from = [...source].find(([path]) => p.key === path || p.key.startsWith(`${path}.`))?.[1];
+    problems.push({ key: from ? `${p.key} (${from})` : p.key, problem: p.problem });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return merged as Config;
+}

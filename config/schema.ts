@@ -1,0 +1,84 @@
+// The configuration's one schema: the TypeScript type comes from it, and every
+// value (defaults, config file, environment) is checked against it at start-up.
+import { Type, type Static } from 'typebox';
+
+const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  description: 'one of fatal, error, warn, info, debug, trace, silent',
+});
+
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Object(
+      {
+        host: Type.String({ minLength: 1, description: 'address to listen on, e.g. 0.0.0.0' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port, 0 to 65535' }),
+        publicUrl: Type.String({
+          pattern: '^https?://[^/?#\\s]+$',
+          description: 'the origin users reach, e.g. https://video.trust.nhs.uk (no path)',
+        }),
+        trustProxy: Type.Boolean({ description: 'true when behind a reverse proxy that sets X-Forwarded-*' }),
+      },
+      { additionalProperties: false },
+    ),
+    redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'redis:// or rediss:// URL' })),
+    logLevel: LogLevel,
+    mediasoup: Type.Object(
+      {
+        numWorkers: Type.Integer({ minimum: 0, maximum: 64, description: 'a whole number from 0 to 64 (0: one worker per CPU core)' }),
+        workerBin: Type.Optional(Type.String({ minLength: 1, description: 'path to a mediasoup-worker binary' })),
+        logLevel: Type.Enum(['debug', 'warn', 'error', 'none'], {
+          description: 'one of debug, warn, error, none',
+        }),
+        listenIp: Type.String({ minLength: 1, description: 'IP address the WebRtcServer binds' }),
+        announcedAddress: Type.Optional(
+          Type.String({ minLength: 1, description: 'address or host name clients are told to send media to' }),
+        ),
+        port: Type.Integer({
+          minimum: 1,
+          maximum: 65000,
+          description: 'first WebRtcServer port; worker N listens on port+N, UDP and TCP',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    auth: Type.Object(
+      {
+        issuer: Type.String({ minLength: 1, description: 'the iss claim of tokens this server signs' }),
+        apiKeys: Type.Array(Type.String({ minLength: 32, description: 'at least 32 characters' }), {
+          description: 'API keys for the REST API (booking systems, trust IT)',
+        }),
+        signingKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'path to a PEM EC P-256 private key' })),
+        signingKeyId: Type.String({ minLength: 1, maxLength: 64, description: 'kid of the signing key' }),
+        verificationKeys: Type.Array(
+          Type.Object(
+            { kid: Type.String({ minLength: 1, maxLength: 64 }), publicKeyFile: Type.String({ minLength: 1 }) },
+            { additionalProperties: false },
+          ),
+          { description: 'older public keys still accepted while their tokens live (key rotation)' },
+        ),
+        clinicianTokenTtlMinutes: Type.Integer({ minimum: 1, maximum: 1440, description: 'minutes, 1 to 1440' }),
+        sessionTtlHours: Type.Integer({ minimum: 1, maximum: 72, description: 'hours, 1 to 72' }),
+      },
+      { additionalProperties: false },
+    ),
+    appointments: Type.Object(
+      {
+        joinEarlyMinutes: Type.Integer({ minimum: 0, maximum: 1440, description: 'minutes before start a link opens' }),
+        retentionHours: Type.Integer({ minimum: 1, maximum: 8760, description: 'hours state is kept after the end' }),
+        maxParticipants: Type.Integer({ minimum: 2, maximum: 8, description: 'people in one consultation, 2 to 8' }),
+      },
+      { additionalProperties: false },
+    ),
+    selfTest: Type.Object(
+      {
+        enabled: Type.Boolean({ description: 'true to offer the camera and connection check at /check' }),
+        maxConcurrent: Type.Integer({ minimum: 1, maximum: 100, description: 'concurrent checks, 1 to 100' }),
+        maxSeconds: Type.Integer({ minimum: 5, maximum: 600, description: 'seconds one check may last, 5 to 600' }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm test`: the whole suite (unit, integration, e2e), the same command
+# everywhere. As root it re-runs itself in a loopback-only network namespace
+# (unshare -n, then lo up), so every packet the tests send - HTTP, socket.io,
+# ICE, DTLS, SRTP, Redis - stays on 127.0.0.1 whatever interfaces the machine
+# has; elsewhere it says so and runs on the host's loopback.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+if [ -z "${CONSULTROOM_NETNS:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v ip >/dev/null; then
+    exec unshare -n env CONSULTROOM_NETNS=1 bash -c 'ip link set lo up && exec bash "$0" "$@"' "$0" "$@"
+  fi
+  echo "[test] not root (or no unshare/ip): running on the host's loopback; tests still send only to 127.0.0.1" >&2
+fi
+exec bash "$ROOT/scripts/with-node.sh" npx vitest run "$@"

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs a command with Node >= 22 on PATH and, when the mediasoup package has no
+# worker binary of its own (offline install), the cached offline-built one.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/node-env.sh"
+if [ -z "${MEDIASOUP_WORKER_BIN:-}" ] && [ ! -x "$ROOT/node_modules/mediasoup/worker/out/Release/mediasoup-worker" ]; then
+  VERSION=$(sed -n 's/.*"mediasoup": *"\([0-9][0-9.]*\)".*/\1/p' "$ROOT/package.json" | head -1)
+  found=$(ls -1t "$CONSULTROOM_CACHE"/mediasoup-worker/"$VERSION"-*/mediasoup-worker 2>/dev/null | head -1 || true)
+  if [ -n "$found" ]; then export MEDIASOUP_WORKER_BIN=$found; fi
+fi
+exec "$@"

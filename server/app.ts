@@ -1,0 +1,59 @@
+// buildApp(deps): the Fastify app and its socket.io server, fully wired but
+// never listening (main.ts listens; tests use inject() or port 0).
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Server as SocketServer } from 'socket.io';
+import { randomUUID } from 'node:crypto';
+import type { Deps } from './deps.ts';
+import { installErrorHandler } from './http/error-handler.ts';
+import { healthRoutes } from './http/health.ts';
+import { pageRoutes } from './http/pages.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
+import { attachSelfTest } from './signaling/selftest.ts';
+
+export interface App {
+  http: FastifyInstance;
+  io: SocketServer;
+}
+
+/** socket.io accepts only connections whose Origin is this server's own public origin. */
+function originAllowed(publicUrl: string, origin: string | undefined): boolean {
+  return origin !== undefined && origin === new URL(publicUrl).origin;
+}
+
+export async function buildApp(deps: Deps): Promise<App> {
+  const { config } = deps;
+  const http = Fastify({
+    // pino's Logger types msgPrefix, FastifyBaseLogger does not; tsc rejects the call without this.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- see above
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    trustProxy: config.server.trustProxy,
+    bodyLimit: 64 * 1024,
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+  });
+  installErrorHandler(http);
+  await registerSecurityHeaders(http);
+  await http.register(healthRoutes, {
+    pingStore: () => deps.stores.ping(),
+    workersAlive: () => deps.pool.allAlive(),
+    storeKind: deps.stores.kind,
+  });
+  await http.register(pageRoutes, { clientDir: deps.clientDir, selfTest: config.selfTest.enabled });
+
+  const io = new SocketServer(http.server, {
+    serveClient: false,
+    maxHttpBufferSize: 64 * 1024,
+    cors: undefined,
+    allowRequest: (req, cb) => cb(null, originAllowed(config.server.publicUrl, req.headers.origin)),
+  });
+  if (config.selfTest.enabled) {
+    attachSelfTest(io, deps.rooms, deps.logger.child({ ns: 'selftest' }), {
+      maxConcurrent: config.selfTest.maxConcurrent,
+      maxSeconds: config.selfTest.maxSeconds,
+    });
+  }
+  http.addHook('onClose', async () => {
+    await io.close();
+  });
+  return { http, io };
+}

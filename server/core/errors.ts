@@ -1,0 +1,73 @@
+// Typed errors with stable codes. Transports map `status` to HTTP or to a
+// socket.io error reply; `message` is safe to show (no patient data, no stack).
+
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'RATE_LIMITED'
+  | 'TOKEN_INVALID'
+  | 'TOKEN_EXPIRED'
+  | 'LINK_REVOKED'
+  | 'LINK_ALREADY_USED'
+  | 'APPOINTMENT_NOT_OPEN'
+  | 'CONSULTATION_ENDED'
+  | 'CONSULTATION_LOCKED'
+  | 'CONSULTATION_FULL'
+  | 'NOT_ADMITTED'
+  | 'NOT_IN_CONSULTATION'
+  | 'INVALID_TRANSITION'
+  | 'MEDIA_ERROR'
+  | 'SHUTTING_DOWN'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+const STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  RATE_LIMITED: 429,
+  TOKEN_INVALID: 401,
+  TOKEN_EXPIRED: 401,
+  LINK_REVOKED: 410,
+  LINK_ALREADY_USED: 409,
+  APPOINTMENT_NOT_OPEN: 403,
+  CONSULTATION_ENDED: 410,
+  CONSULTATION_LOCKED: 423,
+  CONSULTATION_FULL: 409,
+  NOT_ADMITTED: 403,
+  NOT_IN_CONSULTATION: 403,
+  INVALID_TRANSITION: 409,
+  MEDIA_ERROR: 500,
+  SHUTTING_DOWN: 503,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+export interface ErrorDetail {
+  key: string;
+  problem: string;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: ErrorDetail[] | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { details?: ErrorDetail[]; cause?: unknown }) {
+    super(message, { cause: options?.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = STATUS[code];
+    this.details = options?.details;
+  }
+
+  /** What a client may see: code, message and the keys at fault; never a stack. */
+  toJSON(): { code: ErrorCode; message: string; details?: ErrorDetail[] } {
+    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;

@@ -1,0 +1,17 @@
+// Identifiers that stand between an intruder and a consultation carry 128 bits
+// of randomness (base64url, 22 characters), so they cannot be guessed.
+import { randomBytes } from 'node:crypto';
+
+declare const brand: unique symbol;
+export type Brand<T, B extends string> = T & { readonly [brand]: B };
+
+export type AppointmentId = Brand<string, 'AppointmentId'>;
+export type LinkId = Brand<string, 'LinkId'>;
+export type ParticipantId = Brand<string, 'ParticipantId'>;
+export type SessionId = Brand<string, 'SessionId'>;
+export type DeviceId = Brand<string, 'DeviceId'>;
+
+export const randomId = <T extends string>(): T => randomBytes(16).toString('base64url') as T;
+
+/** The shape every random id has; anything else is refused before a store lookup. */
+export const ID_PATTERN = '^[A-Za-z0-9_-]{22}$';

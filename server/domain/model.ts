@@ -1,0 +1,113 @@
+// The domain's records. Plain data: stores persist them as JSON, services
+// change them, transports show them. Times are ISO 8601 strings (UTC).
+import type { AppointmentId, DeviceId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
+
+export type GuestRole = 'patient' | 'interpreter' | 'family' | 'carer' | 'other';
+export type Role = 'clinician' | GuestRole;
+export const INVITE_ROLES = ['interpreter', 'family', 'carer', 'other'] as const;
+
+export type AppointmentStatus = 'scheduled' | 'live' | 'ended';
+
+export interface Appointment {
+  id: AppointmentId;
+  clinician: { id: string; name: string };
+  patientName: string;
+  startsAt: string;
+  durationMinutes: number;
+  createdAt: string;
+  status: AppointmentStatus;
+  locked: boolean;
+  endedAt?: string;
+}
+
+/** A one-time link. Its id is the jti of the token the URL carries. */
+export interface Link {
+  id: LinkId;
+  appointmentId: AppointmentId;
+  role: GuestRole;
+  name: string;
+  createdAt: string;
+  expiresAt: string;
+  revoked: boolean;
+}
+
+/**
+ * waiting -> admitted | denied | removed | left; admitted -> waiting (sent back) | removed | left.
+ * denied and removed are final for that device; the clinician decides again only if a new link is issued.
+ */
+export type ParticipantState = 'waiting' | 'admitted' | 'denied' | 'removed' | 'left';
+
+export interface Participant {
+  id: ParticipantId;
+  appointmentId: AppointmentId;
+  role: Role;
+  name: string;
+  /** The link this participant came in through; null for the clinician. */
+  linkId: LinkId | null;
+  /** For the clinician's own participant record. */
+  clinicianId?: string;
+  deviceId: DeviceId;
+  /** A short description of the device ("Mobile Safari on iOS"), for the clinician. */
+  device: string;
+  state: ParticipantState;
+  /** True when this device arrived on a link already bound to another device. */
+  linkReused: boolean;
+  waitingSince?: string;
+  updatedAt: string;
+}
+
+export type Session =
+  | {
+      id: SessionId;
+      kind: 'clinician';
+      clinicianId: string;
+      clinicianName: string;
+      deviceId: DeviceId;
+      expiresAt: string;
+    }
+  | {
+      id: SessionId;
+      kind: 'guest';
+      participantId: ParticipantId;
+      appointmentId: AppointmentId;
+      deviceId: DeviceId;
+      expiresAt: string;
+    };
+
+export const EVENT_TYPES = [
+  'appointment.created',
+  'link.issued',
+  'link.redeemed',
+  'link.reused',
+  'link.revoked',
+  'participant.waiting',
+  'participant.admitted',
+  'participant.denied',
+  'participant.sent_back',
+  'participant.removed',
+  'participant.joined',
+  'participant.left',
+  'consultation.locked',
+  'consultation.unlocked',
+  'consultation.ended',
+  'token.rejected',
+] as const;
+export type DomainEventType = (typeof EVENT_TYPES)[number];
+
+export interface Actor {
+  role: Role | 'api' | 'system' | 'anonymous';
+  id: string;
+}
+
+/** One step on the audit trail. Never carries names or tokens: ids only. */
+export interface DomainEvent {
+  type: DomainEventType;
+  at: string;
+  appointmentId: AppointmentId | null;
+  actor: Actor;
+  /** The participant or link the action was about. */
+  subject?: string;
+  outcome: 'ok' | 'refused';
+  /** A reason code for refusals (an ErrorCode), never free text from users. */
+  reason?: string;
+}

@@ -1,0 +1,192 @@
+// One participant's media inside one Router: its WebRtcTransports, producers
+// and consumers, in typed maps. Every lookup is in this peer's own maps, so a
+// transport or consumer id from another consultation is simply not found.
+import type { types } from 'mediasoup';
+import { AppError } from '../core/errors.ts';
+
+export type Direction = 'send' | 'recv';
+export type MediaSource = 'camera' | 'microphone';
+
+export interface TransportInfo {
+  id: string;
+  iceParameters: types.IceParameters;
+  iceCandidates: types.IceCandidate[];
+  dtlsParameters: types.DtlsParameters;
+}
+
+export interface ConsumerInfo {
+  id: string;
+  producerId: string;
+  kind: types.MediaKind;
+  rtpParameters: types.RtpParameters;
+  producerPaused: boolean;
+}
+
+export interface ProducerAppData extends types.AppData {
+  peerId: string;
+  source: MediaSource;
+}
+
+export interface PeerEvents {
+  /** A consumer closed because its producer went away or its transport closed. */
+  onConsumerClosed(consumerId: string): void;
+  onConsumerScore(consumerId: string, score: number): void;
+  onConsumerLayersChanged(consumerId: string, spatialLayer: number | null): void;
+}
+
+const notFound = (what: string) => new AppError('NOT_FOUND', `No such ${what} in this consultation.`);
+
+export class Peer {
+  readonly id: string;
+  readonly #router: types.Router;
+  readonly #webRtcServer: types.WebRtcServer;
+  readonly #events: PeerEvents;
+  readonly #transports = new Map<string, { transport: types.WebRtcTransport; direction: Direction }>();
+  readonly #producers = new Map<string, types.Producer<ProducerAppData>>();
+  readonly #consumers = new Map<string, types.Consumer>();
+  #closed = false;
+
+  constructor(id: string, router: types.Router, webRtcServer: types.WebRtcServer, events: PeerEvents) {
+    this.id = id;
+    this.#router = router;
+    this.#webRtcServer = webRtcServer;
+    this.#events = events;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get producers(): types.Producer<ProducerAppData>[] {
+    return [...this.#producers.values()];
+  }
+
+  counts(): { transports: number; producers: number; consumers: number } {
+    return { transports: this.#transports.size, producers: this.#producers.size, consumers: this.#consumers.size };
+  }
+
+  async createTransport(direction: Direction): Promise<TransportInfo> {
+    this.#assertOpen();
+    const existing = [...this.#transports.values()].filter((t) => t.direction === direction);
+    if (existing.length >= 1) throw new AppError('BAD_REQUEST', `A ${direction} transport already exists.`);
+    const transport = await this.#router.createWebRtcTransport({
+      webRtcServer: this.#webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 600_000,
+      appData: { peerId: this.id, direction },
+    });
+    this.#transports.set(transport.id, { transport, direction });
+    transport.observer.once('close', () => this.#transports.delete(transport.id));
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
+    await this.#transport(transportId).transport.connect({ dtlsParameters });
+  }
+
+  async restartIce(transportId: string): Promise<types.IceParameters> {
+    return this.#transport(transportId).transport.restartIce();
+  }
+
+  async produce(
+    transportId: string,
+    kind: types.MediaKind,
+    rtpParameters: types.RtpParameters,
+    source: MediaSource,
+  ): Promise<types.Producer<ProducerAppData>> {
+    const t = this.#transport(transportId);
+    if (t.direction !== 'send') throw new AppError('BAD_REQUEST', 'Produce needs a send transport.');
+    if ((source === 'camera') !== (kind === 'video')) throw new AppError('BAD_REQUEST', 'The source does not match the media kind.');
+    if (this.producers.some((p) => p.appData.source === source)) throw new AppError('BAD_REQUEST', `A ${source} is already being sent.`);
+    const producer = await t.transport.produce<ProducerAppData>({ kind, rtpParameters, appData: { peerId: this.id, source } });
+    this.#producers.set(producer.id, producer);
+    producer.observer.once('close', () => this.#producers.delete(producer.id));
+    return producer;
+  }
+
+  async consume(transportId: string, producer: types.Producer, rtpCapabilities: types.RtpCapabilities): Promise<ConsumerInfo> {
+    const t = this.#transport(transportId);
+    if (t.direction !== 'recv') throw new AppError('BAD_REQUEST', 'Consume needs a receive transport.');
+    if (!this.#router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+      throw new AppError('MEDIA_ERROR', 'This device cannot decode that stream.');
+    }
+    // Paused until the client has set up its track, so no keyframe is lost.
+    const consumer = await t.transport.consume({ producerId: producer.id, rtpCapabilities, paused: true });
+    this.#consumers.set(consumer.id, consumer);
+    const gone = () => {
+      if (this.#consumers.delete(consumer.id)) this.#events.onConsumerClosed(consumer.id);
+    };
+    consumer.on('producerclose', () => {
+      consumer.close();
+      gone();
+    });
+    consumer.on('transportclose', gone);
+    consumer.on('score', (s) => this.#events.onConsumerScore(consumer.id, s.score));
+    consumer.on('layerschange', (l) => this.#events.onConsumerLayersChanged(consumer.id, l?.spatialLayer ?? null));
+    return { id: consumer.id, producerId: producer.id, kind: consumer.kind, rtpParameters: consumer.rtpParameters, producerPaused: consumer.producerPaused };
+  }
+
+  async resumeConsumer(consumerId: string): Promise<void> {
+    await this.#consumer(consumerId).resume();
+  }
+
+  /** Simulcast: which spatial layer this consumer should receive (0 is the lowest). */
+  async setPreferredLayers(consumerId: string, spatialLayer: number): Promise<void> {
+    const c = this.#consumer(consumerId);
+    if (c.type !== 'simulcast') return;
+    await c.setPreferredLayers({ spatialLayer });
+  }
+
+  async setProducerPaused(producerId: string, paused: boolean): Promise<types.Producer<ProducerAppData>> {
+    const p = this.#producers.get(producerId);
+    if (!p) throw notFound('producer');
+    if (paused) await p.pause();
+    else await p.resume();
+    return p;
+  }
+
+  closeProducer(producerId: string): void {
+    const p = this.#producers.get(producerId);
+    if (!p) throw notFound('producer');
+    p.close();
+  }
+
+  /** Idempotent; closing the transports closes their producers and consumers. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const { transport } of this.#transports.values()) transport.close();
+    this.#transports.clear();
+    this.#producers.clear();
+    this.#consumers.clear();
+  }
+
+  async stats(): Promise<{ consumers: { id: string; score: number }[] }> {
+    return { consumers: [...this.#consumers.values()].map((c) => ({ id: c.id, score: c.score.score })) };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AppError('NOT_IN_CONSULTATION', 'This media session is closed.');
+  }
+
+  #transport(id: string) {
+    this.#assertOpen();
+    const t = this.#transports.get(id);
+    if (!t) throw notFound('transport');
+    return t;
+  }
+
+  #consumer(id: string): types.Consumer {
+    this.#assertOpen();
+    const c = this.#consumers.get(id);
+    if (!c) throw notFound('consumer');
+    return c;
+  }
+}

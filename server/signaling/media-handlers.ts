@@ -1,0 +1,68 @@
+// The media messages, shared by consultations and the self-test. Each call
+// first asks `access()` for the caller's room and peer; for a consultation that
+// re-checks admission at the server on every call, so a participant who is
+// waiting, denied or sent back gets NOT_ADMITTED and no media of any kind.
+import type { Socket } from 'socket.io';
+import type { types } from 'mediasoup';
+import { AppError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Peer } from '../media/peer.ts';
+import type { Room } from '../media/room.ts';
+import { handle } from './handle.ts';
+import type { ProducerAnnouncement } from './protocol.ts';
+
+export interface MediaAccess {
+  room: Room;
+  peer: Peer;
+}
+
+export interface MediaHandlerOptions {
+  /** Throws a typed error unless the caller may use media now. */
+  access(): Promise<MediaAccess>;
+  /** Whether this caller may receive that producer (e.g. not its own in a consultation). */
+  mayConsume(producer: types.Producer, self: Peer): boolean;
+  /** Tell the others in the room about a new or paused producer. */
+  announce(p: ProducerAnnouncement): void;
+  announcePaused(producerId: string, paused: boolean): void;
+}
+
+export function registerMediaHandlers(socket: Socket, log: Logger, o: MediaHandlerOptions): void {
+  handle(socket, log, 'media:capabilities', async () => ({ rtpCapabilities: (await o.access()).room.rtpCapabilities }));
+  handle(socket, log, 'media:createTransport', async ({ direction }) => (await o.access()).peer.createTransport(direction));
+  handle(socket, log, 'media:connectTransport', async ({ transportId, dtlsParameters }) => {
+    await (await o.access()).peer.connectTransport(transportId, dtlsParameters as types.DtlsParameters);
+    return {};
+  });
+  handle(socket, log, 'media:restartIce', async ({ transportId }) => ({
+    iceParameters: await (await o.access()).peer.restartIce(transportId),
+  }));
+  handle(socket, log, 'media:produce', async ({ transportId, kind, rtpParameters, source }) => {
+    const { peer } = await o.access();
+    const producer = await peer.produce(transportId, kind, rtpParameters as types.RtpParameters, source);
+    o.announce({ producerId: producer.id, participantId: peer.id, kind, source, paused: producer.paused });
+    return { id: producer.id };
+  });
+  handle(socket, log, 'media:consume', async ({ transportId, producerId, rtpCapabilities }) => {
+    const { room, peer } = await o.access();
+    const producer = room.producer(producerId);
+    if (!o.mayConsume(producer, peer)) throw new AppError('FORBIDDEN', 'That stream is not for you.');
+    return peer.consume(transportId, producer, rtpCapabilities as types.RtpCapabilities);
+  });
+  handle(socket, log, 'media:resumeConsumer', async ({ consumerId }) => {
+    await (await o.access()).peer.resumeConsumer(consumerId);
+    return {};
+  });
+  handle(socket, log, 'media:setPreferredLayers', async ({ consumerId, spatialLayer }) => {
+    await (await o.access()).peer.setPreferredLayers(consumerId, spatialLayer);
+    return {};
+  });
+  handle(socket, log, 'media:setProducerPaused', async ({ producerId, paused }) => {
+    const p = await (await o.access()).peer.setProducerPaused(producerId, paused);
+    o.announcePaused(p.id, paused);
+    return {};
+  });
+  handle(socket, log, 'media:closeProducer', async ({ producerId }) => {
+    (await o.access()).peer.closeProducer(producerId);
+    return {};
+  });
+}

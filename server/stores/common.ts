@@ -1,0 +1,29 @@
+// Checks and conversions both store implementations share, so that they
+// refuse the same inputs and read the same patch.
+import type { Appointment } from '../domain/model.ts';
+
+export type AppointmentPatch = Partial<Pick<Appointment, 'status' | 'locked' | 'endedAt'>>;
+
+/** A TTL in whole milliseconds; a TTL that is not a positive number is a programming error. */
+export function ttlToMs(ttlSeconds: number): number {
+  if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+    throw new RangeError(`ttlSeconds must be a positive number, got ${String(ttlSeconds)}`);
+  }
+  return Math.max(1, Math.ceil(ttlSeconds * 1000));
+}
+
+/** Epoch milliseconds of an ISO 8601 time; an unparseable time is a programming error. */
+export function isoToMs(iso: string, what: string): number {
+  const ms = typeof iso === 'string' ? Date.parse(iso) : Number.NaN;
+  if (Number.isNaN(ms)) throw new RangeError(`${what} is not a valid ISO 8601 time`);
+  return ms;
+}
+
+/** Only the fields an appointment update may change; undefined values are left out. */
+export function pickAppointmentPatch(patch: AppointmentPatch): AppointmentPatch {
+  const out: AppointmentPatch = {};
+  if (patch.status !== undefined) out.status = patch.status;
+  if (patch.locked !== undefined) out.locked = patch.locked;
+  if (patch.endedAt !== undefined) out.endedAt = patch.endedAt;
+  return out;
+}

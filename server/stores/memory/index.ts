@@ -1,0 +1,29 @@
+// The single-node stores: plain Maps in this process. Records are cloned on
+// the way in and out, so no caller shares an object with the store; TTLs are
+// enforced when a record is read (`now` is injectable for tests).
+import type { Stores } from '../../domain/stores.ts';
+import { createMemoryAppointmentStore } from './appointments.ts';
+import { createMemoryEventStore } from './events.ts';
+import { createMemoryLinkStore } from './links.ts';
+import { createMemoryParticipantStore } from './participants.ts';
+import { createMemorySessionStore } from './sessions.ts';
+import { settle } from './settle.ts';
+
+export interface MemoryStoresOptions {
+  /** Epoch milliseconds; Date.now by default. */
+  now?: () => number;
+}
+
+export function createMemoryStores(opts: MemoryStoresOptions = {}): Stores {
+  const now = opts.now ?? Date.now;
+  return {
+    kind: 'memory',
+    appointments: createMemoryAppointmentStore(now),
+    links: createMemoryLinkStore(now),
+    participants: createMemoryParticipantStore(now),
+    sessions: createMemorySessionStore(now),
+    events: createMemoryEventStore(),
+    ping: () => settle(() => undefined),
+    close: () => settle(() => undefined),
+  };
+}

@@ -1,0 +1,41 @@
+import type { AppointmentId, ParticipantId } from '../../core/ids.ts';
+import type { Participant, ParticipantState } from '../../domain/model.ts';
+import type { ParticipantStore } from '../../domain/stores.ts';
+import { ttlToMs } from '../common.ts';
+import { ExpiringMap } from './expiring-map.ts';
+import { settle } from './settle.ts';
+
+export function createMemoryParticipantStore(now: () => number): ParticipantStore {
+  // Map iteration order is first-put order, the order listForAppointment gives.
+  const participants = new ExpiringMap<ParticipantId, Participant>(now);
+
+  return {
+    put: (participant: Participant, ttlSeconds: number) =>
+      settle(() => {
+        participants.set(participant.id, structuredClone(participant), ttlToMs(ttlSeconds));
+      }),
+
+    get: (id: ParticipantId) =>
+      settle(() => {
+        const found = participants.get(id);
+        return found === undefined ? null : structuredClone(found);
+      }),
+
+    listForAppointment: (appointmentId: AppointmentId) =>
+      settle(() => {
+        const out: Participant[] = [];
+        for (const p of participants.values()) if (p.appointmentId === appointmentId) out.push(structuredClone(p));
+        return out;
+      }),
+
+    transition: (id: ParticipantId, from: readonly ParticipantState[], to: ParticipantState, atIso: string) =>
+      settle(() => {
+        const found = participants.get(id);
+        if (found === undefined || !from.includes(found.state)) return null;
+        const next: Participant = { ...found, state: to, updatedAt: atIso };
+        if (to === 'waiting') next.waitingSince = atIso;
+        participants.replace(id, next);
+        return structuredClone(next);
+      }),
+  };
+}

@@ -1,0 +1,67 @@
+// The production stores, over one ioredis client. Records are JSON strings
+// with the TTL they were given (PX); the index sets beside them live at least
+// as long as their longest-lived member. Every read-check-write step is one
+// Lua script, so it is atomic across all server instances sharing the Redis.
+import type { Redis } from 'ioredis';
+import type { Stores } from '../../domain/stores.ts';
+import { createRedisAppointmentStore } from './appointments.ts';
+import { createRedisEventStore } from './events.ts';
+import { keysFor } from './keys.ts';
+import { createRedisLinkStore } from './links.ts';
+import { createRedisParticipantStore } from './participants.ts';
+import { createRedisSessionStore } from './sessions.ts';
+
+export interface RedisStoresOptions {
+  /** Put before every key; 'cr:' by default. */
+  prefix?: string;
+}
+
+const PING_TIMEOUT_MS = 2000;
+const QUIT_TIMEOUT_MS = 2000;
+
+/** Settles with the promise, or rejects with `message` after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createRedisStores(redis: Redis, opts: RedisStoresOptions = {}): Stores {
+  const keys = keysFor(opts.prefix ?? 'cr:');
+  return {
+    kind: 'redis',
+    appointments: createRedisAppointmentStore(redis, keys),
+    links: createRedisLinkStore(redis, keys),
+    participants: createRedisParticipantStore(redis, keys),
+    sessions: createRedisSessionStore(redis, keys),
+    events: createRedisEventStore(redis, keys),
+
+    async ping(): Promise<void> {
+      // A client that is reconnecting queues the PING; the race keeps readiness from hanging.
+      await within(redis.ping(), PING_TIMEOUT_MS, `Redis did not answer PING within ${String(PING_TIMEOUT_MS)} ms`);
+    },
+
+    async close(): Promise<void> {
+      if (redis.status === 'end') return;
+      if (redis.status !== 'ready') {
+        // QUIT would wait in the offline queue for a server that is not there;
+        // disconnect() also cancels a pending reconnect.
+        redis.disconnect();
+        return;
+      }
+      const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
+      try {
+        await within(redis.quit(), QUIT_TIMEOUT_MS, 'Redis did not answer QUIT');
+        await within(ended, QUIT_TIMEOUT_MS, 'Redis connection did not close after QUIT');
+      } catch {
+        redis.disconnect();
+      }
+    },
+  };
+}

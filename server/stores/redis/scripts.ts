@@ -1,0 +1,112 @@
+// The Lua scripts behind every read-check-write step, and a runner that sends
+// a script's SHA1 (EVALSHA) and falls back to the source (EVAL) when the
+// server has not seen it yet. Redis runs a script atomically, so no other
+// command interleaves with it.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+export interface LuaScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+const script = (source: string): LuaScript => ({ source, sha: createHash('sha1').update(source).digest('hex') });
+
+export async function runScript(
+  redis: Redis,
+  lua: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  try {
+    return await redis.evalsha(lua.sha, keys.length, ...keys, ...args);
+  } catch (e) {
+    if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
+    return await redis.eval(lua.source, keys.length, ...keys, ...args);
+  }
+}
+
+// Gives an index key at least `ms` to live: never shortens it, and a key that
+// was just created (no TTL yet) gets one.
+const EXTEND = `
+local function extend(key, ms)
+  local current = redis.call('PTTL', key)
+  if current == -1 or (current >= 0 and current < ms) then
+    redis.call('PEXPIRE', key, ms)
+  end
+end
+`;
+
+// Adds a member at the end of an insertion-ordered sorted set, unless present.
+const APPEND_MEMBER = `
+local function append_member(key, member)
+  if redis.call('ZSCORE', key, member) then return end
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  local score = 1
+  if last[2] then score = tonumber(last[2]) + 1 end
+  redis.call('ZADD', key, score, member)
+end
+`;
+
+/** KEYS: record, ordered index. ARGV: json, ttl ms, member. */
+export const PUT_APPENDING = script(`${EXTEND}${APPEND_MEMBER}
+local ms = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ms)
+append_member(KEYS[2], ARGV[3])
+extend(KEYS[2], ms)
+return 1
+`);
+
+/** KEYS: appointment, clinician index. ARGV: json, ttl ms, startsAt ms, id. */
+export const CREATE_APPOINTMENT = script(`${EXTEND}
+local ms = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ms)
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+extend(KEYS[2], ms)
+return 1
+`);
+
+/** KEYS: appointment. ARGV: patch json. Returns the updated json, or nil. */
+export const UPDATE_APPOINTMENT = script(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local record = cjson.decode(raw)
+for field, value in pairs(cjson.decode(ARGV[1])) do record[field] = value end
+local out = cjson.encode(record)
+redis.call('SET', KEYS[1], out, 'KEEPTTL')
+return out
+`);
+
+/** KEYS: link. Returns 1 when revoked, 0 when there is no such link. */
+export const REVOKE_LINK = script(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local record = cjson.decode(raw)
+record.revoked = true
+redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
+return 1
+`);
+
+/** KEYS: binding. ARGV: binding json, ttl ms. Returns {1} when bound, else {0, held json}. */
+export const BIND_LINK = script(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', tonumber(ARGV[2])) then return {1} end
+return {0, redis.call('GET', KEYS[1])}
+`);
+
+/** KEYS: participant. ARGV: to, at, ...from. Returns the updated json, or nil. */
+export const TRANSITION_PARTICIPANT = script(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local record = cjson.decode(raw)
+local allowed = false
+for i = 3, #ARGV do
+  if record.state == ARGV[i] then allowed = true break end
+end
+if not allowed then return false end
+record.state = ARGV[1]
+record.updatedAt = ARGV[2]
+if ARGV[1] == 'waiting' then record.waitingSince = ARGV[2] end
+local out = cjson.encode(record)
+redis.call('SET', KEYS[1], out, 'KEEPTTL')
+return out
+`);

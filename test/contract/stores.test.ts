@@ -1,0 +1,750 @@
+// One contract, two stores: the memory and Redis implementations are held to
+// the behaviour documented in server/domain/stores.ts by the same tests. The
+// Redis run uses a private redis-server and a fresh key prefix per test.
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { randomId, type AppointmentId, type DeviceId, type LinkId, type ParticipantId, type SessionId } from '../../server/core/ids.ts';
+import type { Appointment, DomainEvent, DomainEventType, Link, Participant, Session } from '../../server/domain/model.ts';
+import type { Stores } from '../../server/domain/stores.ts';
+import { createMemoryStores } from '../../server/stores/memory/index.ts';
+import { createRedisStores } from '../../server/stores/redis/index.ts';
+import { startRedisServer, type RedisServerHandle } from '../support/redis-server.ts';
+
+/** A fresh, empty set of stores, and a way to let time pass for their TTLs. */
+export interface StoreHarness {
+  stores: Stores;
+  /** Lets `seconds` pass as far as TTLs are concerned (a fake clock or a real wait). */
+  elapse(seconds: number): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+const HOUR = 3600;
+const T0 = '2030-03-04T09:00:00.000Z';
+const at = (minutes: number): string => new Date(Date.parse(T0) + minutes * 60_000).toISOString();
+
+const appointmentId = (): AppointmentId => randomId<AppointmentId>();
+const linkId = (): LinkId => randomId<LinkId>();
+const participantId = (): ParticipantId => randomId<ParticipantId>();
+const deviceId = (): DeviceId => randomId<DeviceId>();
+const sessionId = (): SessionId => randomId<SessionId>();
+
+function anAppointment(over: Partial<Appointment> = {}): Appointment {
+  return {
+    id: appointmentId(),
+    clinician: { id: 'clin-1', name: 'Dr Ngata' },
+    patientName: 'Aroha Wiremu',
+    startsAt: T0,
+    durationMinutes: 20,
+    createdAt: '2030-03-01T08:00:00.000Z',
+    status: 'scheduled',
+    locked: false,
+    ...over,
+  };
+}
+
+function aLink(appointment: AppointmentId, over: Partial<Link> = {}): Link {
+  return {
+    id: linkId(),
+    appointmentId: appointment,
+    role: 'patient',
+    name: 'Aroha Wiremu',
+    createdAt: '2030-03-01T08:00:00.000Z',
+    expiresAt: '2030-03-04T10:00:00.000Z',
+    revoked: false,
+    ...over,
+  };
+}
+
+function aParticipant(appointment: AppointmentId, over: Partial<Participant> = {}): Participant {
+  return {
+    id: participantId(),
+    appointmentId: appointment,
+    role: 'patient',
+    name: 'Aroha Wiremu',
+    linkId: linkId(),
+    deviceId: deviceId(),
+    device: 'Firefox on Linux',
+    state: 'waiting',
+    linkReused: false,
+    waitingSince: '2030-03-04T08:55:00.000Z',
+    updatedAt: '2030-03-04T08:55:00.000Z',
+    ...over,
+  };
+}
+
+function anEvent(type: DomainEventType, appointment: AppointmentId | null, subject?: string): DomainEvent {
+  return {
+    type,
+    at: new Date().toISOString(),
+    appointmentId: appointment,
+    actor: { role: 'system', id: 'test' },
+    ...(subject === undefined ? {} : { subject }),
+    outcome: 'ok',
+  };
+}
+
+export function describeStoreContract(name: string, makeStores: () => Promise<StoreHarness>): void {
+  describe(`${name} stores`, () => {
+    let harness: StoreHarness;
+    let stores: Stores;
+
+    beforeEach(async () => {
+      harness = await makeStores();
+      stores = harness.stores;
+    });
+    afterEach(async () => {
+      await harness.dispose();
+    });
+
+    describe('appointments', () => {
+      it('creates and gets an appointment; an unknown id is null', async () => {
+        const a = anAppointment({ endedAt: undefined });
+        await stores.appointments.create(a, HOUR);
+        expect(await stores.appointments.get(a.id)).toEqual(a);
+        expect(await stores.appointments.get(appointmentId())).toBeNull();
+      });
+
+      it('update applies the patch, keeps the other fields and returns the stored record', async () => {
+        const a = anAppointment();
+        await stores.appointments.create(a, HOUR);
+        const live = await stores.appointments.update(a.id, { status: 'live' });
+        expect(live).toEqual({ ...a, status: 'live' });
+        const ended = await stores.appointments.update(a.id, { status: 'ended', locked: true, endedAt: at(25) });
+        expect(ended).toEqual({ ...a, status: 'ended', locked: true, endedAt: at(25) });
+        expect(await stores.appointments.get(a.id)).toEqual(ended);
+        expect(await stores.appointments.update(a.id, {})).toEqual(ended);
+      });
+
+      it('update of an unknown appointment is null and creates nothing', async () => {
+        const id = appointmentId();
+        expect(await stores.appointments.update(id, { locked: true })).toBeNull();
+        expect(await stores.appointments.get(id)).toBeNull();
+      });
+
+      it("listForClinician gives the clinician's appointments in [from, to), ordered by startsAt", async () => {
+        const nine = anAppointment({ startsAt: at(0) });
+        const ten = anAppointment({ startsAt: at(60) });
+        const nineThirty = anAppointment({ startsAt: at(30) });
+        const eleven = anAppointment({ startsAt: at(120) });
+        const before = anAppointment({ startsAt: at(-1) });
+        const otherClinician = anAppointment({ startsAt: at(10), clinician: { id: 'clin-2', name: 'Dr Other' } });
+        for (const a of [ten, eleven, nine, before, otherClinician, nineThirty]) await stores.appointments.create(a, HOUR);
+
+        const morning = await stores.appointments.listForClinician('clin-1', at(0), at(120));
+        expect(morning.map((a) => a.id)).toEqual([nine.id, nineThirty.id, ten.id]);
+        expect(morning[0]).toEqual(nine);
+
+        expect((await stores.appointments.listForClinician('clin-1', at(-60), at(600))).map((a) => a.id)).toEqual([
+          before.id,
+          nine.id,
+          nineThirty.id,
+          ten.id,
+          eleven.id,
+        ]);
+        expect((await stores.appointments.listForClinician('clin-2', at(-60), at(600))).map((a) => a.id)).toEqual([otherClinician.id]);
+        expect(await stores.appointments.listForClinician('clin-1', at(200), at(300))).toEqual([]);
+        expect(await stores.appointments.listForClinician('nobody', at(-60), at(600))).toEqual([]);
+        expect(await stores.appointments.listForClinician('clin-1', at(60), at(60))).toEqual([]);
+      });
+
+      it('listForClinician shows updates', async () => {
+        const a = anAppointment();
+        await stores.appointments.create(a, HOUR);
+        await stores.appointments.update(a.id, { status: 'live', locked: true });
+        expect(await stores.appointments.listForClinician('clin-1', at(0), at(1))).toEqual([{ ...a, status: 'live', locked: true }]);
+      });
+
+      it('returns copies: mutating a returned or passed-in record changes nothing stored', async () => {
+        const a = anAppointment();
+        const original = structuredClone(a);
+        await stores.appointments.create(a, HOUR);
+        a.patientName = 'changed after create';
+        a.clinician.name = 'changed after create';
+
+        const got = (await stores.appointments.get(a.id))!;
+        expect(got.patientName).toBe('Aroha Wiremu');
+        got.status = 'ended';
+        got.clinician.id = 'someone-else';
+        const updated = (await stores.appointments.update(a.id, { locked: true }))!;
+        updated.status = 'ended';
+        const [listed] = await stores.appointments.listForClinician('clin-1', at(0), at(1));
+        listed!.patientName = 'changed in list';
+
+        expect(await stores.appointments.get(a.id)).toEqual({ ...original, locked: true });
+      });
+    });
+
+    describe('links', () => {
+      it('creates and gets a link; an unknown id is null', async () => {
+        const link = aLink(appointmentId());
+        await stores.links.create(link, HOUR);
+        expect(await stores.links.get(link.id)).toEqual(link);
+        expect(await stores.links.get(linkId())).toBeNull();
+      });
+
+      it("listForAppointment gives that appointment's links in creation order", async () => {
+        const appt = appointmentId();
+        const first = aLink(appt, { role: 'patient' });
+        const second = aLink(appt, { role: 'interpreter', name: 'Interpreter' });
+        const third = aLink(appt, { role: 'carer', name: 'Carer' });
+        const elsewhere = aLink(appointmentId());
+        for (const link of [first, elsewhere, second, third]) await stores.links.create(link, HOUR);
+        expect(await stores.links.listForAppointment(appt)).toEqual([first, second, third]);
+        expect(await stores.links.listForAppointment(elsewhere.appointmentId)).toEqual([elsewhere]);
+        expect(await stores.links.listForAppointment(appointmentId())).toEqual([]);
+      });
+
+      it('revoke marks the link revoked and is idempotent; an unknown id is false', async () => {
+        const link = aLink(appointmentId());
+        await stores.links.create(link, HOUR);
+        expect(await stores.links.revoke(link.id)).toBe(true);
+        expect(await stores.links.get(link.id)).toEqual({ ...link, revoked: true });
+        expect(await stores.links.listForAppointment(link.appointmentId)).toEqual([{ ...link, revoked: true }]);
+        expect(await stores.links.revoke(link.id)).toBe(true);
+        const unknown = linkId();
+        expect(await stores.links.revoke(unknown)).toBe(false);
+        expect(await stores.links.get(unknown)).toBeNull();
+      });
+
+      it('bind: the first device binds, the same device learns its own participant, another device the holder', async () => {
+        const link = aLink(appointmentId());
+        await stores.links.create(link, HOUR);
+        const phone = deviceId();
+        const laptop = deviceId();
+        const first = participantId();
+
+        expect(await stores.links.bind(link.id, phone, first, HOUR)).toEqual({ outcome: 'bound' });
+        expect(await stores.links.bind(link.id, phone, participantId(), HOUR)).toEqual({ outcome: 'same-device', participantId: first });
+        expect(await stores.links.bind(link.id, laptop, participantId(), HOUR)).toEqual({ outcome: 'other-device', participantId: first });
+        // A refused bind does not take the link over.
+        expect(await stores.links.bind(link.id, phone, participantId(), HOUR)).toEqual({ outcome: 'same-device', participantId: first });
+        // Bindings are per link.
+        const other = aLink(link.appointmentId);
+        await stores.links.create(other, HOUR);
+        expect(await stores.links.bind(other.id, laptop, participantId(), HOUR)).toEqual({ outcome: 'bound' });
+      });
+
+      it('bind is atomic: of 50 concurrent devices exactly one binds and the rest see the winner', async () => {
+        const link = aLink(appointmentId());
+        await stores.links.create(link, HOUR);
+        const attempts = Array.from({ length: 50 }, () => ({ device: deviceId(), participant: participantId() }));
+        const results = await Promise.all(attempts.map((a) => stores.links.bind(link.id, a.device, a.participant, HOUR)));
+
+        const winners = results.flatMap((r, i) => (r.outcome === 'bound' ? [attempts[i]!] : []));
+        expect(winners).toHaveLength(1);
+        const winner = winners[0]!;
+        const others = results.filter((r) => r.outcome !== 'bound');
+        expect(others).toHaveLength(49);
+        for (const r of others) expect(r).toEqual({ outcome: 'other-device', participantId: winner.participant });
+        expect(await stores.links.bind(link.id, winner.device, participantId(), HOUR)).toEqual({
+          outcome: 'same-device',
+          participantId: winner.participant,
+        });
+      });
+
+      it('bind is atomic for one device too: concurrent redemptions from the same device bind once', async () => {
+        const link = aLink(appointmentId());
+        await stores.links.create(link, HOUR);
+        const device = deviceId();
+        const participants = Array.from({ length: 20 }, () => participantId());
+        const results = await Promise.all(participants.map((p) => stores.links.bind(link.id, device, p, HOUR)));
+        const bound = results.flatMap((r, i) => (r.outcome === 'bound' ? [participants[i]!] : []));
+        expect(bound).toHaveLength(1);
+        for (const r of results.filter((r) => r.outcome !== 'bound')) {
+          expect(r).toEqual({ outcome: 'same-device', participantId: bound[0] });
+        }
+      });
+
+      it('returns copies: mutating a returned or passed-in link changes nothing stored', async () => {
+        const link = aLink(appointmentId());
+        const original = structuredClone(link);
+        await stores.links.create(link, HOUR);
+        link.revoked = true;
+        (await stores.links.get(link.id))!.name = 'changed';
+        (await stores.links.listForAppointment(link.appointmentId))[0]!.revoked = true;
+        expect(await stores.links.get(link.id)).toEqual(original);
+      });
+    });
+
+    describe('participants', () => {
+      it('puts and gets a participant; an unknown id is null', async () => {
+        const guest = aParticipant(appointmentId());
+        const clinician = aParticipant(guest.appointmentId, {
+          role: 'clinician',
+          linkId: null,
+          clinicianId: 'clin-1',
+          state: 'admitted',
+          waitingSince: undefined,
+        });
+        await stores.participants.put(guest, HOUR);
+        await stores.participants.put(clinician, HOUR);
+        expect(await stores.participants.get(guest.id)).toEqual(guest);
+        const gotClinician = await stores.participants.get(clinician.id);
+        expect(gotClinician).toEqual(clinician);
+        expect(gotClinician!.linkId).toBeNull();
+        expect(await stores.participants.get(participantId())).toBeNull();
+      });
+
+      it('put replaces the record; listForAppointment keeps the order of the first put', async () => {
+        const appt = appointmentId();
+        const a = aParticipant(appt, { name: 'A' });
+        const b = aParticipant(appt, { name: 'B' });
+        const c = aParticipant(appt, { name: 'C' });
+        const elsewhere = aParticipant(appointmentId());
+        for (const p of [a, elsewhere, b, c]) await stores.participants.put(p, HOUR);
+        const aAgain = { ...a, device: 'Safari on iOS', linkReused: true };
+        await stores.participants.put(aAgain, HOUR);
+
+        expect(await stores.participants.get(a.id)).toEqual(aAgain);
+        expect(await stores.participants.listForAppointment(appt)).toEqual([aAgain, b, c]);
+        expect(await stores.participants.listForAppointment(elsewhere.appointmentId)).toEqual([elsewhere]);
+        expect(await stores.participants.listForAppointment(appointmentId())).toEqual([]);
+      });
+
+      it('transition from an allowed state updates state and updatedAt and stores it', async () => {
+        const p = aParticipant(appointmentId(), { state: 'waiting' });
+        await stores.participants.put(p, HOUR);
+        const admitted = await stores.participants.transition(p.id, ['waiting'], 'admitted', at(1));
+        expect(admitted).toEqual({ ...p, state: 'admitted', updatedAt: at(1) });
+        expect(await stores.participants.get(p.id)).toEqual(admitted);
+        expect(await stores.participants.listForAppointment(p.appointmentId)).toEqual([admitted]);
+        // Any of several allowed states will do.
+        const left = await stores.participants.transition(p.id, ['waiting', 'admitted'], 'left', at(2));
+        expect(left).toEqual({ ...p, state: 'left', updatedAt: at(2) });
+      });
+
+      it('transition to waiting sets waitingSince', async () => {
+        const p = aParticipant(appointmentId(), { state: 'admitted', waitingSince: undefined });
+        await stores.participants.put(p, HOUR);
+        const sentBack = await stores.participants.transition(p.id, ['admitted'], 'waiting', at(5));
+        expect(sentBack).toEqual({ ...p, state: 'waiting', waitingSince: at(5), updatedAt: at(5) });
+        expect((await stores.participants.get(p.id))!.waitingSince).toBe(at(5));
+      });
+
+      it('transition from a state not allowed returns null and changes nothing', async () => {
+        const p = aParticipant(appointmentId(), { state: 'denied' });
+        await stores.participants.put(p, HOUR);
+        expect(await stores.participants.transition(p.id, ['waiting'], 'admitted', at(1))).toBeNull();
+        expect(await stores.participants.transition(p.id, ['waiting', 'admitted'], 'removed', at(1))).toBeNull();
+        expect(await stores.participants.transition(p.id, [], 'waiting', at(1))).toBeNull();
+        expect(await stores.participants.get(p.id)).toEqual(p);
+      });
+
+      it('transition of an unknown participant is null and creates nothing', async () => {
+        const id = participantId();
+        expect(await stores.participants.transition(id, ['waiting'], 'admitted', at(1))).toBeNull();
+        expect(await stores.participants.get(id)).toBeNull();
+      });
+
+      it('transition is atomic: of 20 concurrent admits from waiting exactly one succeeds', async () => {
+        const p = aParticipant(appointmentId(), { state: 'waiting' });
+        await stores.participants.put(p, HOUR);
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => stores.participants.transition(p.id, ['waiting'], 'admitted', at(i + 1))),
+        );
+        const succeeded = results.filter((r) => r !== null);
+        expect(succeeded).toHaveLength(1);
+        expect(succeeded[0]!.state).toBe('admitted');
+        expect(await stores.participants.get(p.id)).toEqual(succeeded[0]);
+      });
+
+      it('concurrent admit and deny from waiting: exactly one wins and the stored state is the winner', async () => {
+        const p = aParticipant(appointmentId(), { state: 'waiting' });
+        await stores.participants.put(p, HOUR);
+        const targets = ['admitted', 'denied', 'admitted', 'denied', 'removed', 'admitted'] as const;
+        const results = await Promise.all(targets.map((to) => stores.participants.transition(p.id, ['waiting'], to, at(1))));
+        const succeeded = results.filter((r) => r !== null);
+        expect(succeeded).toHaveLength(1);
+        expect((await stores.participants.get(p.id))!.state).toBe(succeeded[0]!.state);
+      });
+
+      it('returns copies: mutating a returned or passed-in participant changes nothing stored', async () => {
+        const p = aParticipant(appointmentId());
+        const original = structuredClone(p);
+        await stores.participants.put(p, HOUR);
+        p.state = 'admitted';
+        (await stores.participants.get(p.id))!.state = 'removed';
+        (await stores.participants.listForAppointment(p.appointmentId))[0]!.name = 'changed';
+        const moved = (await stores.participants.transition(p.id, ['waiting'], 'waiting', at(3)))!;
+        moved.state = 'left';
+        expect(await stores.participants.get(p.id)).toEqual({ ...original, waitingSince: at(3), updatedAt: at(3) });
+      });
+    });
+
+    describe('sessions', () => {
+      const clinicianSession = (): Session => ({
+        id: sessionId(),
+        kind: 'clinician',
+        clinicianId: 'clin-1',
+        clinicianName: 'Dr Ngata',
+        deviceId: deviceId(),
+        expiresAt: '2030-03-04T17:00:00.000Z',
+      });
+      const guestSession = (): Session => ({
+        id: sessionId(),
+        kind: 'guest',
+        participantId: participantId(),
+        appointmentId: appointmentId(),
+        deviceId: deviceId(),
+        expiresAt: '2030-03-04T10:00:00.000Z',
+      });
+
+      it('creates and gets both kinds of session; an unknown id is null', async () => {
+        const c = clinicianSession();
+        const g = guestSession();
+        await stores.sessions.create(c, HOUR);
+        await stores.sessions.create(g, HOUR);
+        expect(await stores.sessions.get(c.id)).toEqual(c);
+        expect(await stores.sessions.get(g.id)).toEqual(g);
+        expect(await stores.sessions.get(sessionId())).toBeNull();
+      });
+
+      it('delete removes the session and tolerates an unknown id', async () => {
+        const keep = clinicianSession();
+        const drop = guestSession();
+        await stores.sessions.create(keep, HOUR);
+        await stores.sessions.create(drop, HOUR);
+        await stores.sessions.delete(drop.id);
+        expect(await stores.sessions.get(drop.id)).toBeNull();
+        expect(await stores.sessions.get(keep.id)).toEqual(keep);
+        await expect(stores.sessions.delete(sessionId())).resolves.toBeUndefined();
+      });
+
+      it('returns copies', async () => {
+        const s = clinicianSession();
+        const original = structuredClone(s);
+        await stores.sessions.create(s, HOUR);
+        s.deviceId = deviceId();
+        (await stores.sessions.get(s.id))!.expiresAt = 'changed';
+        expect(await stores.sessions.get(s.id)).toEqual(original);
+      });
+    });
+
+    describe('events', () => {
+      it('lists events per appointment and globally, oldest first', async () => {
+        const a = appointmentId();
+        const b = appointmentId();
+        const appended = [
+          anEvent('appointment.created', a),
+          anEvent('appointment.created', b),
+          anEvent('link.issued', a, 'link-1'),
+          anEvent('token.rejected', null),
+          anEvent('link.redeemed', a, 'link-1'),
+          anEvent('participant.waiting', b, 'p-1'),
+          { ...anEvent('link.reused', a, 'link-1'), outcome: 'refused' as const, reason: 'LINK_ALREADY_USED' },
+        ];
+        for (const e of appended) await stores.events.append(e);
+
+        expect(await stores.events.list(a)).toEqual(appended.filter((e) => e.appointmentId === a));
+        expect(await stores.events.list(b)).toEqual(appended.filter((e) => e.appointmentId === b));
+        expect(await stores.events.list()).toEqual(appended);
+        expect(await stores.events.list(appointmentId())).toEqual([]);
+      });
+
+      it('keeps the order of many appends made without waiting', async () => {
+        const a = appointmentId();
+        const appended = Array.from({ length: 120 }, (_, i) => anEvent('participant.joined', a, `p-${String(i)}`));
+        await Promise.all(appended.map((e) => stores.events.append(e)));
+        expect((await stores.events.list(a)).map((e) => e.subject)).toEqual(appended.map((e) => e.subject));
+        expect((await stores.events.list()).map((e) => e.subject)).toEqual(appended.map((e) => e.subject));
+      });
+
+      it('returns copies', async () => {
+        const a = appointmentId();
+        const e = anEvent('consultation.locked', a, 'x');
+        const original = structuredClone(e);
+        await stores.events.append(e);
+        e.outcome = 'refused';
+        (await stores.events.list(a))[0]!.type = 'consultation.ended';
+        (await stores.events.list())[0]!.actor.id = 'changed';
+        expect(await stores.events.list(a)).toEqual([original]);
+        expect(await stores.events.list()).toEqual([original]);
+      });
+    });
+
+    describe('TTL', () => {
+      it('records are kept until their TTL and gone after it, from gets, lists and updates', async () => {
+        const appt = anAppointment();
+        const link = aLink(appt.id);
+        const participant = aParticipant(appt.id);
+        const session: Session = {
+          id: sessionId(),
+          kind: 'guest',
+          participantId: participant.id,
+          appointmentId: appt.id,
+          deviceId: participant.deviceId,
+          expiresAt: '2030-03-04T10:00:00.000Z',
+        };
+        const longAppt = anAppointment({ startsAt: at(30) });
+        const longLink = aLink(appt.id);
+        const longParticipant = aParticipant(appt.id);
+        await stores.appointments.create(appt, 1);
+        await stores.links.create(link, 1);
+        await stores.links.bind(link.id, participant.deviceId, participant.id, 1);
+        await stores.participants.put(participant, 1);
+        await stores.sessions.create(session, 1);
+        await stores.appointments.create(longAppt, HOUR);
+        await stores.links.create(longLink, HOUR);
+        await stores.participants.put(longParticipant, HOUR);
+
+        await harness.elapse(0.5);
+        expect(await stores.appointments.get(appt.id)).toEqual(appt);
+        expect(await stores.links.get(link.id)).toEqual(link);
+        expect(await stores.participants.get(participant.id)).toEqual(participant);
+        expect(await stores.sessions.get(session.id)).toEqual(session);
+        expect(await stores.links.bind(link.id, deviceId(), participantId(), 1)).toEqual({
+          outcome: 'other-device',
+          participantId: participant.id,
+        });
+
+        await harness.elapse(0.7);
+        expect(await stores.appointments.get(appt.id)).toBeNull();
+        expect(await stores.appointments.update(appt.id, { status: 'live' })).toBeNull();
+        expect(await stores.appointments.listForClinician('clin-1', at(-60), at(600))).toEqual([longAppt]);
+        expect(await stores.links.get(link.id)).toBeNull();
+        expect(await stores.links.revoke(link.id)).toBe(false);
+        expect(await stores.links.listForAppointment(appt.id)).toEqual([longLink]);
+        expect(await stores.participants.get(participant.id)).toBeNull();
+        expect(await stores.participants.transition(participant.id, ['waiting'], 'admitted', at(1))).toBeNull();
+        expect(await stores.participants.listForAppointment(appt.id)).toEqual([longParticipant]);
+        expect(await stores.sessions.get(session.id)).toBeNull();
+        // The binding expired with its TTL, so the link can be bound afresh.
+        expect(await stores.links.bind(link.id, deviceId(), participantId(), HOUR)).toEqual({ outcome: 'bound' });
+      });
+
+      it('update, revoke and transition keep the original TTL rather than extending it', async () => {
+        const appt = anAppointment();
+        const link = aLink(appt.id);
+        const participant = aParticipant(appt.id);
+        await stores.appointments.create(appt, 1);
+        await stores.links.create(link, 1);
+        await stores.participants.put(participant, 1);
+        await harness.elapse(0.3);
+        expect(await stores.appointments.update(appt.id, { status: 'live' })).not.toBeNull();
+        expect(await stores.links.revoke(link.id)).toBe(true);
+        expect(await stores.participants.transition(participant.id, ['waiting'], 'admitted', at(1))).not.toBeNull();
+
+        await harness.elapse(0.9);
+        expect(await stores.appointments.get(appt.id)).toBeNull();
+        expect(await stores.links.get(link.id)).toBeNull();
+        expect(await stores.participants.get(participant.id)).toBeNull();
+      });
+
+      it('put and create again restart the TTL', async () => {
+        const appt = anAppointment();
+        const participant = aParticipant(appt.id);
+        await stores.appointments.create(appt, 1);
+        await stores.participants.put(participant, 1);
+        await harness.elapse(0.6);
+        await stores.appointments.create(appt, HOUR);
+        await stores.participants.put(participant, HOUR);
+        await harness.elapse(0.6);
+        expect(await stores.appointments.get(appt.id)).toEqual(appt);
+        expect(await stores.participants.get(participant.id)).toEqual(participant);
+        expect(await stores.participants.listForAppointment(appt.id)).toEqual([participant]);
+      });
+
+      it('refuses a TTL that is not a positive number', async () => {
+        await expect(stores.sessions.create({ ...aSession(), id: sessionId() }, 0)).rejects.toThrow(RangeError);
+        await expect(stores.appointments.create(anAppointment(), -1)).rejects.toThrow(RangeError);
+        await expect(stores.links.bind(linkId(), deviceId(), participantId(), Number.NaN)).rejects.toThrow(RangeError);
+      });
+    });
+
+    describe('readiness', () => {
+      it(`is of kind ${name} and answers ping`, async () => {
+        expect(stores.kind).toBe(name);
+        await expect(stores.ping()).resolves.toBeUndefined();
+      });
+    });
+  });
+}
+
+function aSession(): Session {
+  return { id: sessionId(), kind: 'clinician', clinicianId: 'c', clinicianName: 'C', deviceId: deviceId(), expiresAt: T0 };
+}
+
+// --- memory: a fake clock drives the TTLs -----------------------------------
+
+describeStoreContract('memory', () => {
+  let clock = Date.parse('2030-01-01T00:00:00.000Z');
+  const stores = createMemoryStores({ now: () => clock });
+  return Promise.resolve({
+    stores,
+    elapse: (seconds: number) => {
+      clock += seconds * 1000;
+      return Promise.resolve();
+    },
+    dispose: () => stores.close(),
+  });
+});
+
+// --- Redis: a private redis-server, a fresh prefix per test ------------------
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const testPrefix = (): string => `test:${randomId()}:`;
+
+describe('redis', () => {
+  let server: RedisServerHandle | undefined;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  describeStoreContract('redis', async () => {
+    const redis = new Redis(server!.url, { maxRetriesPerRequest: 1 });
+    const stores = createRedisStores(redis, { prefix: testPrefix() });
+    await stores.ping();
+    return {
+      stores,
+      elapse: (seconds) => sleep(seconds * 1000),
+      dispose: () => stores.close(),
+    };
+  });
+
+  describe('redis stores: keys', () => {
+    let redis: Redis;
+    beforeEach(() => {
+      redis = new Redis(server!.url, { maxRetriesPerRequest: 1 });
+    });
+    afterEach(() => {
+      redis.disconnect();
+    });
+
+    const keysUnder = async (prefix: string): Promise<string[]> => (await redis.keys(`${prefix}*`)).sort();
+
+    it("every key sits under the prefix ('cr:' by default) and every key but the event streams has a TTL", async () => {
+      await redis.flushdb();
+      const stores = createRedisStores(redis);
+      const appt = anAppointment();
+      const link = aLink(appt.id);
+      const participant = aParticipant(appt.id);
+      await stores.appointments.create(appt, 100);
+      await stores.links.create(link, 100);
+      await stores.links.bind(link.id, participant.deviceId, participant.id, 100);
+      await stores.participants.put(participant, 100);
+      await stores.sessions.create(aSession(), 100);
+      await stores.events.append(anEvent('appointment.created', appt.id));
+
+      const all = (await redis.keys('*')).sort();
+      expect(all).toHaveLength(10);
+      for (const key of all) {
+        expect(key.startsWith('cr:')).toBe(true);
+        const type = await redis.type(key);
+        const pttl = await redis.pttl(key);
+        if (type === 'stream') expect(pttl).toBe(-1);
+        else {
+          expect(pttl).toBeGreaterThan(99_000);
+          expect(pttl).toBeLessThanOrEqual(100_000);
+        }
+      }
+      expect((await Promise.all(all.map((k) => redis.type(k)))).filter((t) => t === 'stream')).toHaveLength(2);
+    });
+
+    it('index sets live as long as their longest-lived member', async () => {
+      const prefix = testPrefix();
+      const stores = createRedisStores(redis, { prefix });
+      const appt = anAppointment({ clinician: { id: `clin-${randomId()}`, name: 'Dr' } });
+      await stores.appointments.create(appt, 500);
+      await stores.appointments.create(anAppointment({ clinician: appt.clinician }), 50);
+      await stores.links.create(aLink(appt.id), 50);
+      await stores.links.create(aLink(appt.id), 400);
+      await stores.links.create(aLink(appt.id), 60);
+      await stores.participants.put(aParticipant(appt.id), 300);
+      await stores.participants.put(aParticipant(appt.id), 30);
+
+      const ttlOf = async (fragment: string): Promise<number> => {
+        const matching = (await keysUnder(prefix)).filter((k) => k.includes(fragment));
+        expect(matching).toHaveLength(1);
+        return redis.pttl(matching[0]!);
+      };
+      expect(await ttlOf('clinician-appointments:')).toBeGreaterThan(499_000);
+      expect(await ttlOf('appointment-links:')).toBeGreaterThan(399_000);
+      expect(await ttlOf('appointment-links:')).toBeLessThanOrEqual(400_000);
+      expect(await ttlOf('appointment-participants:')).toBeGreaterThan(299_000);
+      expect(await ttlOf('appointment-participants:')).toBeLessThanOrEqual(300_000);
+    });
+
+    it('two prefixes on one Redis do not see each other', async () => {
+      const one = createRedisStores(redis, { prefix: testPrefix() });
+      const two = createRedisStores(redis, { prefix: testPrefix() });
+      const appt = anAppointment();
+      await one.appointments.create(appt, HOUR);
+      await one.events.append(anEvent('appointment.created', appt.id));
+      expect(await one.appointments.get(appt.id)).toEqual(appt);
+      expect(await two.appointments.get(appt.id)).toBeNull();
+      expect(await two.events.list()).toEqual([]);
+      expect(await two.events.list(appt.id)).toEqual([]);
+    });
+
+    it('scripts still run after the server forgets them (SCRIPT FLUSH)', async () => {
+      const stores = createRedisStores(redis, { prefix: testPrefix() });
+      const link = aLink(appointmentId());
+      await stores.links.create(link, HOUR);
+      await redis.script('FLUSH');
+      expect(await stores.links.revoke(link.id)).toBe(true);
+      expect(await stores.links.bind(link.id, deviceId(), participantId(), HOUR)).toEqual({ outcome: 'bound' });
+    });
+  });
+
+});
+
+describe('redis stores: readiness when Redis goes away', () => {
+  let own: RedisServerHandle;
+  beforeAll(async () => {
+    own = await startRedisServer();
+  });
+  afterAll(async () => {
+    await own.stop();
+  });
+
+  it('ping resolves while the server runs and rejects within about 2 s once it is stopped; close still settles', async () => {
+    // Default client options: the client reconnects forever and queues commands while it does.
+    const redis = new Redis(own.url);
+    redis.on('error', () => {});
+    const stores = createRedisStores(redis, { prefix: testPrefix() });
+    await expect(stores.ping()).resolves.toBeUndefined();
+
+    await own.stop();
+    const started = Date.now();
+    await expect(stores.ping()).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(3000);
+
+    // The client is reconnecting: close must not wait for a QUIT that cannot be sent.
+    const closing = Date.now();
+    await stores.close();
+    await expect(stores.close()).resolves.toBeUndefined();
+    expect(Date.now() - closing).toBeLessThan(500);
+    expect(redis.status).not.toBe('ready');
+  });
+
+  it('close quits a connected client and tolerates being called again', async () => {
+    const server2 = await startRedisServer();
+    try {
+      const redis = new Redis(server2.url);
+      const stores = createRedisStores(redis);
+      await stores.ping();
+      await stores.close();
+      expect(redis.status).toBe('end');
+      await expect(stores.close()).resolves.toBeUndefined();
+      await expect(stores.ping()).rejects.toThrow();
+    } finally {
+      await server2.stop();
+    }
+  });
+});
+
+describe('startRedisServer', () => {
+  it('says how to install redis-server when the binary is missing', async () => {
+    const saved = process.env.REDIS_SERVER_BIN;
+    process.env.REDIS_SERVER_BIN = '/nonexistent/redis-server';
+    try {
+      await expect(startRedisServer()).rejects.toThrow('redis-server is not installed (apt-get install redis-server)');
+    } finally {
+      if (saved === undefined) delete process.env.REDIS_SERVER_BIN;
+      else process.env.REDIS_SERVER_BIN = saved;
+    }
+  });
+});

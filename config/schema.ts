@@ -64,6 +64,7 @@ export const ConfigSchema = Type.Object(
     appointments: Type.Object(
       {
         joinEarlyMinutes: Type.Integer({ minimum: 0, maximum: 1440, description: 'minutes before start a link opens' }),
+        graceMinutes: Type.Integer({ minimum: 0, maximum: 720, description: 'minutes links stay usable after the scheduled end' }),
         retentionHours: Type.Integer({ minimum: 1, maximum: 8760, description: 'hours state is kept after the end' }),
         maxParticipants: Type.Integer({ minimum: 2, maximum: 8, description: 'people in one consultation, 2 to 8' }),
       },

@@ -8,6 +8,12 @@ import { installErrorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
 import { pageRoutes } from './http/pages.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import { appointmentRoutes } from './http/appointment-routes.ts';
+import { sessionRoutes } from './http/session-routes.ts';
+import { attachConsultations } from './signaling/consultation-socket.ts';
 import { attachSelfTest } from './signaling/selftest.ts';
 
 export interface App {
@@ -31,12 +37,25 @@ export async function buildApp(deps: Deps): Promise<App> {
     genReqId: () => randomUUID(),
     return503OnClosing: true,
   });
+  // TypeBox's compiler refuses unknown keys instead of silently dropping them.
+  http.setValidatorCompiler(TypeBoxValidatorCompiler);
   installErrorHandler(http);
   await registerSecurityHeaders(http);
+  await http.register(cookie);
+  // Per-address limits; routes that are worth guessing at set tighter ones.
+  await http.register(rateLimit, { global: true, max: 300, timeWindow: '1 minute' });
   await http.register(healthRoutes, {
     pingStore: () => deps.stores.ping(),
     workersAlive: () => deps.pool.allAlive(),
     storeKind: deps.stores.kind,
+  });
+  await http.register(appointmentRoutes, { appointments: deps.appointments, apiKeys: deps.apiKeys, isConnected: deps.presence.isConnected });
+  await http.register(sessionRoutes, {
+    sessions: deps.sessions,
+    appointments: deps.appointments,
+    consultations: deps.consultations,
+    isConnected: deps.presence.isConnected,
+    now: deps.now,
   });
   await http.register(pageRoutes, { clientDir: deps.clientDir, selfTest: config.selfTest.enabled });
 
@@ -52,6 +71,15 @@ export async function buildApp(deps: Deps): Promise<App> {
       maxSeconds: config.selfTest.maxSeconds,
     });
   }
+  attachConsultations({
+    io,
+    sessions: deps.sessions,
+    consultations: deps.consultations,
+    rooms: deps.rooms,
+    bus: deps.bus,
+    presence: deps.presence,
+    logger: deps.logger.child({ ns: 'consultation' }),
+  });
   http.addHook('onClose', async () => {
     await io.close();
   });

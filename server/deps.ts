@@ -2,11 +2,19 @@
 // validated config, and passed down explicitly. Nothing else constructs
 // stores, workers or services.
 import { Redis } from 'ioredis';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from './core/logger.ts';
+import { SessionService } from './domain/access/sessions.ts';
+import { ephemeralSigningKey, keyRing, TokenService, type KeyRing } from './domain/access/tokens.ts';
+import { AppointmentService } from './domain/appointments.ts';
+import { ConsultationService } from './domain/consultation.ts';
+import { DomainBus, EventRecorder } from './domain/events.ts';
 import type { Stores } from './domain/stores.ts';
+import { Presence } from './signaling/presence.ts';
 import { RoomRegistry } from './media/rooms.ts';
 import { WorkerPool } from './media/worker-pool.ts';
 import { createMemoryStores } from './stores/memory/index.ts';
@@ -18,6 +26,15 @@ export interface Deps {
   stores: Stores;
   pool: WorkerPool;
   rooms: RoomRegistry;
+  bus: DomainBus;
+  tokens: TokenService;
+  appointments: AppointmentService;
+  sessions: SessionService;
+  consultations: ConsultationService;
+  presence: Presence;
+  /** The REST API keys in force (configured, or one generated for a single-node trial). */
+  apiKeys: readonly string[];
+  now: () => Date;
   clientDir: string;
   close(): Promise<void>;
 }
@@ -46,7 +63,42 @@ async function connectRedis(url: string, logger: Logger): Promise<Stores> {
   return createRedisStores(redis);
 }
 
-export async function createDeps(config: Config, logger: Logger, opts: { clientDir?: string } = {}): Promise<Deps> {
+function loadKeys(config: Config, logger: Logger): KeyRing {
+  const a = config.auth;
+  const older = a.verificationKeys.map((k) => ({ kid: k.kid, publicKey: createPublicKey(readFileSync(k.publicKeyFile)) }));
+  if (a.signingKeyFile) {
+    const privateKey = createPrivateKey(readFileSync(a.signingKeyFile));
+    if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new StartupError('auth.signingKeyFile must hold an EC P-256 private key (ES256).');
+    }
+    return keyRing({ kid: a.signingKeyId, privateKey }, older);
+  }
+  logger.warn('no JWT_SIGNING_KEY_FILE: using a throwaway signing key; links stop working when the server restarts');
+  return keyRing(ephemeralSigningKey(a.signingKeyId), older);
+}
+
+function apiKeysFor(config: Config, logger: Logger): string[] {
+  if (config.auth.apiKeys.length > 0) return config.auth.apiKeys;
+  if (config.redisUrl) {
+    logger.warn('no API_KEYS: the REST API refuses every request until keys are configured');
+    return [];
+  }
+  // A single-node trial run still needs a way to create appointments: a key
+  // for this process only, printed on the console (never logged).
+  const key = randomBytes(24).toString('base64url');
+  console.warn(`\nNo API_KEYS set. For this run only, the REST API key is:\n\n  ${key}\n`);
+  return [key];
+}
+
+export async function createDeps(config: Config, logger: Logger, opts: { clientDir?: string; now?: () => Date } = {}): Promise<Deps> {
+  const now = opts.now ?? (() => new Date());
+  let keys: KeyRing;
+  try {
+    keys = loadKeys(config, logger);
+  } catch (e) {
+    if (e instanceof StartupError) throw e;
+    throw new StartupError(`the JWT keys could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, { cause: e });
+  }
   let stores: Stores;
   if (config.redisUrl) {
     stores = await connectRedis(config.redisUrl, logger);
@@ -75,12 +127,38 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     throw new StartupError(`mediasoup workers could not start (${(e as Error).message}).`, { cause: e });
   }
   const rooms = new RoomRegistry(pool);
+  const bus = new DomainBus();
+  const events = new EventRecorder(stores.events, bus, now);
+  const tokens = new TokenService(keys, config.auth.issuer, () => now().getTime());
+  const appointments = new AppointmentService({
+    stores,
+    tokens,
+    events,
+    now,
+    policy: {
+      publicUrl: config.server.publicUrl,
+      joinEarlyMinutes: config.appointments.joinEarlyMinutes,
+      graceMinutes: config.appointments.graceMinutes,
+      retentionHours: config.appointments.retentionHours,
+      clinicianTokenTtlMinutes: config.auth.clinicianTokenTtlMinutes,
+    },
+  });
+  const sessions = new SessionService({ stores, tokens, appointments, events, sessionTtlHours: config.auth.sessionTtlHours, now });
+  const consultations = new ConsultationService({ stores, appointments, events, bus, maxParticipants: config.appointments.maxParticipants, now });
   return {
     config,
     logger,
     stores,
     pool,
     rooms,
+    bus,
+    tokens,
+    appointments,
+    sessions,
+    consultations,
+    presence: new Presence(),
+    apiKeys: apiKeysFor(config, logger),
+    now,
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,
     close: async () => {
       rooms.closeAll();

@@ -63,9 +63,9 @@ export class Room extends EventEmitter<RoomEvents> {
     throw new AppError('NOT_FOUND', 'No such producer in this consultation.');
   }
 
-  /** Every producer of every peer but `exceptPeerId`. */
-  producersExcept(exceptPeerId: string): types.Producer<ProducerAppData>[] {
-    return [...this.#peers.values()].filter((p) => p.id !== exceptPeerId).flatMap((p) => p.producers);
+  /** Every producer of every peer in this room. */
+  allProducers(): types.Producer<ProducerAppData>[] {
+    return [...this.#peers.values()].flatMap((p) => p.producers);
   }
 
   counts(): { peers: number; transports: number; producers: number; consumers: number } {

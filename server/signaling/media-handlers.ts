@@ -22,12 +22,20 @@ export interface MediaHandlerOptions {
   /** Whether this caller may receive that producer (e.g. not its own in a consultation). */
   mayConsume(producer: types.Producer, self: Peer): boolean;
   /** Tell the others in the room about a new or paused producer. */
-  announce(p: ProducerAnnouncement): void;
+  announce(p: ProducerAnnouncement, producer: types.Producer): void;
   announcePaused(producerId: string, paused: boolean): void;
 }
 
 export function registerMediaHandlers(socket: Socket, log: Logger, o: MediaHandlerOptions): void {
   handle(socket, log, 'media:capabilities', async () => ({ rtpCapabilities: (await o.access()).room.rtpCapabilities }));
+  handle(socket, log, 'media:producers', async () => {
+    const { room, peer } = await o.access();
+    const producers = room
+      .allProducers()
+      .filter((p) => !p.closed && o.mayConsume(p, peer))
+      .map((p) => ({ producerId: p.id, participantId: p.appData.peerId, kind: p.kind, source: p.appData.source, paused: p.paused }));
+    return { producers };
+  });
   handle(socket, log, 'media:createTransport', async ({ direction }) => (await o.access()).peer.createTransport(direction));
   handle(socket, log, 'media:connectTransport', async ({ transportId, dtlsParameters }) => {
     await (await o.access()).peer.connectTransport(transportId, dtlsParameters as types.DtlsParameters);
@@ -39,7 +47,7 @@ export function registerMediaHandlers(socket: Socket, log: Logger, o: MediaHandl
   handle(socket, log, 'media:produce', async ({ transportId, kind, rtpParameters, source }) => {
     const { peer } = await o.access();
     const producer = await peer.produce(transportId, kind, rtpParameters as types.RtpParameters, source);
-    o.announce({ producerId: producer.id, participantId: peer.id, kind, source, paused: producer.paused });
+    o.announce({ producerId: producer.id, participantId: peer.id, kind, source, paused: producer.paused }, producer);
     return { id: producer.id };
   });
   handle(socket, log, 'media:consume', async ({ transportId, producerId, rtpCapabilities }) => {

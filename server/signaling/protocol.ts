@@ -117,6 +117,8 @@ const Empty = Type.Object({}, { additionalProperties: false });
 /** Client -> server messages: each has a schema; every one is answered through its ack. */
 export const ClientMessages = {
   'media:capabilities': Empty,
+  /** The producers already in the room (call after creating the receive transport). */
+  'media:producers': Empty,
   'media:createTransport': Type.Object({ direction: Type.Enum(['send', 'recv']) }, { additionalProperties: false }),
   'media:connectTransport': Type.Object({ transportId: Id, dtlsParameters: DtlsParametersSchema }, { additionalProperties: false }),
   'media:restartIce': Type.Object({ transportId: Id }, { additionalProperties: false }),
@@ -174,6 +176,7 @@ export interface ConsumerInfoWire {
 /** What each message's ack carries on success. */
 export interface ClientReplies {
   'media:capabilities': { rtpCapabilities: unknown };
+  'media:producers': { producers: ProducerAnnouncement[] };
   'media:createTransport': TransportInfoWire;
   'media:connectTransport': Record<string, never>;
   'media:restartIce': { iceParameters: unknown };
@@ -197,30 +200,8 @@ export type ClientToServerEvents = {
   [K in ClientMessageName]: (payload: ClientMessage<K>, ack: (reply: Ack<ClientReplies[K]>) => void) => void;
 };
 
-export type ParticipantStateWire = 'waiting' | 'admitted' | 'denied' | 'removed' | 'left';
-
-export interface ParticipantView {
-  id: string;
-  role: string;
-  name: string;
-  state: ParticipantStateWire;
-  device: string;
-  linkReused: boolean;
-  waitingSince?: string;
-  connected: boolean;
-}
-
-/** What one user is shown: the clinician sees everyone; a guest sees only the admitted when admitted. */
-export interface ConsultationView {
-  appointmentId: string;
-  status: 'scheduled' | 'live' | 'ended';
-  locked: boolean;
-  startsAt: string;
-  durationMinutes: number;
-  clinicianName: string;
-  self: ParticipantView;
-  participants: ParticipantView[];
-}
+export type { ParticipantStateWire, ParticipantView, ConsultationView } from '../domain/views.ts';
+import type { ConsultationView, ParticipantStateWire } from '../domain/views.ts';
 
 export interface ProducerAnnouncement {
   producerId: string;
@@ -235,8 +216,42 @@ export type ServerToClientEvents = {
   'consultation:ended': (info: { reason: 'ended' | 'removed' | 'denied' | 'media-lost' | 'shutdown' }) => void;
   'media:newProducer': (p: ProducerAnnouncement) => void;
   'media:producerPaused': (p: { producerId: string; paused: boolean }) => void;
+  'media:producerClosed': (p: { producerId: string }) => void;
   'media:consumerClosed': (c: { consumerId: string }) => void;
   'media:consumerScore': (c: { consumerId: string; score: number }) => void;
   'media:consumerLayers': (c: { consumerId: string; spatialLayer: number | null }) => void;
   'media:reset': (info: { reason: string }) => void;
 };
+
+// ---- HTTP session API (the pages call these before opening the socket) ----
+
+/** POST /api/v1/session {token} and GET /api/v1/session answer with this. */
+export type SessionInfo =
+  | {
+      kind: 'guest';
+      appointmentId: string;
+      participantId: string;
+      name: string;
+      role: string;
+      state: ParticipantStateWire;
+      /** This device arrived on a link already used on another device. */
+      linkReused: boolean;
+      /** The same device came back: it goes straight to where it was. */
+      resumed: boolean;
+      clinicianName: string;
+      startsAt: string;
+      durationMinutes: number;
+    }
+  | { kind: 'clinician'; clinicianId: string; name: string };
+
+/** GET /api/v1/clinician/appointments?day=YYYY-MM-DD (clinician session). */
+export interface ClinicianAppointmentSummary {
+  id: string;
+  patientName: string;
+  startsAt: string;
+  durationMinutes: number;
+  status: 'scheduled' | 'live' | 'ended';
+  locked: boolean;
+  waiting: number;
+  present: number;
+}

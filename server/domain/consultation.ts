@@ -1,0 +1,205 @@
+// The consultation state machine over the waiting room: who is waiting, who is
+// admitted, and what the clinician may do about it. Every media permission
+// derives from requireAdmitted(), which reads the store, so a decision takes
+// effect on the very next media request, on any node.
+import { AppError } from '../core/errors.ts';
+import { randomId, type AppointmentId, type ParticipantId } from '../core/ids.ts';
+import type { AppointmentService } from './appointments.ts';
+import type { DomainBus, EventRecorder } from './events.ts';
+import type { Actor, Appointment, Participant, ParticipantState, Session } from './model.ts';
+import type { Stores } from './stores.ts';
+import type { ConsultationView, ParticipantView } from './views.ts';
+
+type ClinicianSession = Extract<Session, { kind: 'clinician' }>;
+
+export class ConsultationService {
+  readonly #stores: Stores;
+  readonly #appointments: AppointmentService;
+  readonly #events: EventRecorder;
+  readonly #bus: DomainBus;
+  readonly #maxParticipants: number;
+  readonly #now: () => Date;
+
+  constructor(deps: {
+    stores: Stores;
+    appointments: AppointmentService;
+    events: EventRecorder;
+    bus: DomainBus;
+    maxParticipants: number;
+    now: () => Date;
+  }) {
+    this.#stores = deps.stores;
+    this.#appointments = deps.appointments;
+    this.#events = deps.events;
+    this.#bus = deps.bus;
+    this.#maxParticipants = deps.maxParticipants;
+    this.#now = deps.now;
+  }
+
+  async #liveAppointment(id: AppointmentId): Promise<Appointment> {
+    const a = await this.#appointments.get(id);
+    if (a.status === 'ended') throw new AppError('CONSULTATION_ENDED', 'This consultation has ended.');
+    return a;
+  }
+
+  async #participantOf(appointmentId: AppointmentId, participantId: ParticipantId): Promise<Participant> {
+    const p = await this.#stores.participants.get(participantId);
+    if (!p || p.appointmentId !== appointmentId) throw new AppError('NOT_IN_CONSULTATION', 'That person is not in this consultation.');
+    return p;
+  }
+
+  async #clinicianOf(session: ClinicianSession, appointmentId: AppointmentId): Promise<{ appointment: Appointment; actor: Actor }> {
+    const appointment = await this.#liveAppointment(appointmentId);
+    if (appointment.clinician.id !== session.clinicianId) throw new AppError('FORBIDDEN', 'This is not your appointment.');
+    return { appointment, actor: { role: 'clinician', id: session.clinicianId } };
+  }
+
+  /** A guest's device opened the waiting room (first time, or again after leaving). */
+  async enterWaitingRoom(participantId: ParticipantId, appointmentId: AppointmentId): Promise<Participant> {
+    await this.#liveAppointment(appointmentId);
+    const p = await this.#participantOf(appointmentId, participantId);
+    if (p.state === 'denied' || p.state === 'removed') throw new AppError('FORBIDDEN', 'The clinician has not let this device in.');
+    if (p.state === 'admitted' || (p.state === 'waiting' && p.waitingSince)) return p; // reconnect: back where it was
+    const moved = await this.#stores.participants.transition(p.id, ['waiting', 'left'], 'waiting', this.#now().toISOString());
+    if (!moved) return this.#participantOf(appointmentId, participantId);
+    await this.#events.record('participant.waiting', appointmentId, { role: p.role, id: p.id }, { subject: p.id });
+    this.#bus.emit('changed', appointmentId);
+    return moved;
+  }
+
+  /** The clinician opens their appointment: they are admitted by right, and it goes live. */
+  async clinicianJoin(session: ClinicianSession, appointmentId: AppointmentId, device: string): Promise<Participant> {
+    const { appointment, actor } = await this.#clinicianOf(session, appointmentId);
+    const all = await this.#stores.participants.listForAppointment(appointmentId);
+    let p = all.find((x) => x.role === 'clinician' && x.clinicianId === session.clinicianId);
+    if (!p) {
+      p = {
+        id: randomId<ParticipantId>(),
+        appointmentId,
+        role: 'clinician',
+        name: session.clinicianName,
+        linkId: null,
+        clinicianId: session.clinicianId,
+        deviceId: session.deviceId,
+        device,
+        state: 'admitted',
+        linkReused: false,
+        updatedAt: this.#now().toISOString(),
+      };
+      await this.#stores.participants.put(p, this.#appointments.ttlFor(appointment));
+    } else if (p.state !== 'admitted') {
+      p = (await this.#stores.participants.transition(p.id, ['left', 'waiting', 'removed', 'denied'], 'admitted', this.#now().toISOString())) ?? p;
+    }
+    if (appointment.status === 'scheduled') await this.#stores.appointments.update(appointmentId, { status: 'live' });
+    await this.#events.record('participant.joined', appointmentId, actor, { subject: p.id });
+    this.#bus.emit('changed', appointmentId);
+    return p;
+  }
+
+  async #decide(
+    session: ClinicianSession,
+    appointmentId: AppointmentId,
+    participantId: ParticipantId,
+    from: readonly ParticipantState[],
+    to: ParticipantState,
+    type: 'participant.admitted' | 'participant.denied' | 'participant.sent_back' | 'participant.removed',
+  ): Promise<Participant> {
+    const { actor } = await this.#clinicianOf(session, appointmentId);
+    const p = await this.#participantOf(appointmentId, participantId);
+    if (p.role === 'clinician') throw new AppError('INVALID_TRANSITION', 'The clinician cannot be sent to the waiting room.');
+    if (to === 'admitted') {
+      const admitted = (await this.#stores.participants.listForAppointment(appointmentId)).filter((x) => x.state === 'admitted');
+      if (admitted.length >= this.#maxParticipants) throw new AppError('CONSULTATION_FULL', `A consultation holds at most ${this.#maxParticipants} people.`);
+    }
+    const moved = await this.#stores.participants.transition(p.id, from, to, this.#now().toISOString());
+    if (!moved) throw new AppError('INVALID_TRANSITION', `That person is ${p.state}, so this cannot be done now.`);
+    await this.#events.record(type, appointmentId, actor, { subject: p.id });
+    if (to !== 'admitted') this.#bus.emit('participantExpelled', appointmentId, p.id, to === 'waiting' ? 'sent-back' : (to as 'denied' | 'removed'));
+    this.#bus.emit('changed', appointmentId);
+    return moved;
+  }
+
+  admit(s: ClinicianSession, a: AppointmentId, p: ParticipantId) {
+    return this.#decide(s, a, p, ['waiting'], 'admitted', 'participant.admitted');
+  }
+  deny(s: ClinicianSession, a: AppointmentId, p: ParticipantId) {
+    return this.#decide(s, a, p, ['waiting'], 'denied', 'participant.denied');
+  }
+  sendBack(s: ClinicianSession, a: AppointmentId, p: ParticipantId) {
+    return this.#decide(s, a, p, ['admitted'], 'waiting', 'participant.sent_back');
+  }
+  remove(s: ClinicianSession, a: AppointmentId, p: ParticipantId) {
+    return this.#decide(s, a, p, ['waiting', 'admitted'], 'removed', 'participant.removed');
+  }
+
+  async lock(session: ClinicianSession, appointmentId: AppointmentId, locked: boolean): Promise<void> {
+    const { actor } = await this.#clinicianOf(session, appointmentId);
+    await this.#stores.appointments.update(appointmentId, { locked });
+    await this.#events.record(locked ? 'consultation.locked' : 'consultation.unlocked', appointmentId, actor);
+    this.#bus.emit('changed', appointmentId);
+  }
+
+  /** Ends it for everyone; every link for it stops working (redemption checks the status). */
+  async end(session: ClinicianSession, appointmentId: AppointmentId): Promise<void> {
+    const { actor } = await this.#clinicianOf(session, appointmentId);
+    await this.#stores.appointments.update(appointmentId, { status: 'ended', endedAt: this.#now().toISOString() });
+    await this.#events.record('consultation.ended', appointmentId, actor);
+    this.#bus.emit('consultationEnded', appointmentId);
+    this.#bus.emit('changed', appointmentId);
+  }
+
+  async leave(participantId: ParticipantId, appointmentId: AppointmentId): Promise<void> {
+    const p = await this.#participantOf(appointmentId, participantId);
+    const moved = await this.#stores.participants.transition(p.id, ['waiting', 'admitted'], 'left', this.#now().toISOString());
+    if (!moved) return;
+    await this.#events.record('participant.left', appointmentId, { role: p.role, id: p.id }, { subject: p.id });
+    this.#bus.emit('participantExpelled', appointmentId, p.id, 'left');
+    this.#bus.emit('changed', appointmentId);
+  }
+
+  /** The media guard: throws unless this participant is admitted to this live consultation now. */
+  async requireAdmitted(participantId: ParticipantId, appointmentId: AppointmentId): Promise<Participant> {
+    await this.#liveAppointment(appointmentId);
+    const p = await this.#participantOf(appointmentId, participantId);
+    if (p.state !== 'admitted') throw new AppError('NOT_ADMITTED', 'You are in the waiting room; the clinician has not let you in yet.');
+    return p;
+  }
+
+  async participants(appointmentId: AppointmentId): Promise<Participant[]> {
+    return this.#stores.participants.listForAppointment(appointmentId);
+  }
+
+  /** What one participant is shown. The clinician sees everyone; a guest sees the admitted only once admitted. */
+  async view(participantId: ParticipantId, appointmentId: AppointmentId, isConnected: (id: string) => boolean): Promise<ConsultationView> {
+    const appointment = await this.#appointments.get(appointmentId);
+    const all = await this.#stores.participants.listForAppointment(appointmentId);
+    const self = all.find((p) => p.id === participantId);
+    if (!self) throw new AppError('NOT_IN_CONSULTATION', 'You are not in this consultation.');
+    const toView = (p: Participant): ParticipantView => ({
+      id: p.id,
+      role: p.role,
+      name: p.name,
+      state: p.state,
+      device: p.device,
+      linkReused: p.linkReused,
+      connected: isConnected(p.id),
+      ...(p.waitingSince ? { waitingSince: p.waitingSince } : {}),
+    });
+    const visible =
+      self.role === 'clinician'
+        ? all.filter((p) => p.id !== self.id && (p.state !== 'waiting' || p.waitingSince || isConnected(p.id)))
+        : self.state === 'admitted'
+          ? all.filter((p) => p.id !== self.id && p.state === 'admitted')
+          : [];
+    return {
+      appointmentId,
+      status: appointment.status,
+      locked: appointment.locked,
+      startsAt: appointment.startsAt,
+      durationMinutes: appointment.durationMinutes,
+      clinicianName: appointment.clinician.name,
+      self: toView(self),
+      participants: visible.map(toView),
+    };
+  }
+}

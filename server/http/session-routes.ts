@@ -1,0 +1,129 @@
+// The pages exchange a link's token, once, over POST, for a device session in
+// an HttpOnly cookie; after that the token is never needed again. Also the
+// clinician's list of their appointments for a day.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { AppError } from '../core/errors.ts';
+import { randomId, type DeviceId } from '../core/ids.ts';
+import type { SessionService } from '../domain/access/sessions.ts';
+import type { AppointmentService } from '../domain/appointments.ts';
+import type { ConsultationService } from '../domain/consultation.ts';
+import type { Session } from '../domain/model.ts';
+import type { ClinicianAppointmentSummary, SessionInfo } from '../signaling/protocol.ts';
+import { CLINICIAN_COOKIE, cookieOptions, DEVICE_COOKIE, GUEST_COOKIE } from './cookies.ts';
+import { describeDevice } from './device.ts';
+
+export interface SessionRouteDeps {
+  sessions: SessionService;
+  appointments: AppointmentService;
+  consultations: ConsultationService;
+  isConnected(participantId: string): boolean;
+  now: () => Date;
+}
+
+const TokenBody = Type.Object({ token: Type.String({ minLength: 10, maxLength: 4096, description: 'the token from the link' }) }, { additionalProperties: false });
+const KindQuery = Type.Object({ kind: Type.Optional(Type.Enum(['guest', 'clinician'])) }, { additionalProperties: false });
+const DayQuery = Type.Object({ day: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' })) }, { additionalProperties: false });
+
+const DEVICE_MAX_AGE = 30 * 86_400;
+
+function deviceOf(req: FastifyRequest): DeviceId | undefined {
+  const v = req.cookies[DEVICE_COOKIE];
+  return v && /^[A-Za-z0-9_-]{22}$/.test(v) ? (v as DeviceId) : undefined;
+}
+
+export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, deps) => {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+
+  async function guestInfo(s: Extract<Session, { kind: 'guest' }>, resumed: boolean): Promise<SessionInfo> {
+    const a = await deps.appointments.get(s.appointmentId);
+    if (a.status === 'ended') throw new AppError('CONSULTATION_ENDED', 'This consultation has ended.');
+    const p = (await deps.consultations.participants(s.appointmentId)).find((x) => x.id === s.participantId);
+    if (!p) throw new AppError('UNAUTHENTICATED', 'Your session has ended; open your link again.');
+    return {
+      kind: 'guest',
+      appointmentId: a.id,
+      participantId: p.id,
+      name: p.name,
+      role: p.role,
+      state: p.state,
+      linkReused: p.linkReused,
+      resumed,
+      clinicianName: a.clinician.name,
+      startsAt: a.startsAt,
+      durationMinutes: a.durationMinutes,
+    };
+  }
+
+  const setCookies = (reply: FastifyReply, name: string, sessionId: string, ttl: number, deviceId: string) => {
+    reply.setCookie(name, sessionId, cookieOptions(ttl));
+    reply.setCookie(DEVICE_COOKIE, deviceId, cookieOptions(DEVICE_MAX_AGE));
+  };
+
+  // A link's token -> a device session: a one-time guest link (bound to this
+  // device) or a clinician console token. Rate limited per address, since
+  // failures here are what an attacker makes.
+  app.post('/api/v1/session', { schema: { body: TokenBody }, config: { rateLimit: { max: 20, timeWindow: '1 minute' } } }, async (req, reply) => {
+    const device = { deviceId: deviceOf(req) ?? randomId<DeviceId>(), device: describeDevice(req.headers['user-agent']) };
+    if (deps.sessions.audienceOf(req.body.token) === 'clinician') {
+      const c = await deps.sessions.startClinician(req.body.token, device);
+      setCookies(reply, CLINICIAN_COOKIE, c.session.id, c.ttlSeconds, c.session.deviceId);
+      const info: SessionInfo = { kind: 'clinician', clinicianId: c.session.clinicianId, name: c.session.clinicianName };
+      return info;
+    }
+    const g = await deps.sessions.redeemLink(req.body.token, device);
+    setCookies(reply, GUEST_COOKIE, g.session.id, g.ttlSeconds, g.session.deviceId);
+    return guestInfo(g.session, g.resumed);
+  });
+
+  // The current session. ?kind= picks one when this browser holds both (a
+  // clinician trying a patient link); otherwise the clinician's comes first.
+  app.get('/api/v1/session', { schema: { querystring: KindQuery } }, async (req) => {
+    const kind = req.query.kind;
+    if (kind !== 'guest') {
+      const c = await deps.sessions.get(req.cookies[CLINICIAN_COOKIE]);
+      if (c?.kind === 'clinician') {
+        const info: SessionInfo = { kind: 'clinician', clinicianId: c.clinicianId, name: c.clinicianName };
+        return info;
+      }
+    }
+    if (kind !== 'clinician') {
+      const g = await deps.sessions.get(req.cookies[GUEST_COOKIE]);
+      if (g?.kind === 'guest') return guestInfo(g, true);
+    }
+    throw new AppError('UNAUTHENTICATED', 'No session; open your link again.');
+  });
+
+  app.delete('/api/v1/session', async (req, reply) => {
+    await deps.sessions.end(req.cookies[GUEST_COOKIE]);
+    await deps.sessions.end(req.cookies[CLINICIAN_COOKIE]);
+    reply.clearCookie(GUEST_COOKIE, { path: '/' });
+    reply.clearCookie(CLINICIAN_COOKIE, { path: '/' });
+    return reply.status(204).send();
+  });
+
+  app.get('/api/v1/clinician/appointments', { schema: { querystring: DayQuery } }, async (req) => {
+    const s = await deps.sessions.get(req.cookies[CLINICIAN_COOKIE]);
+    if (!s || s.kind !== 'clinician') throw new AppError('UNAUTHENTICATED', 'No clinician session; open your console link again.');
+    const day = req.query.day ? new Date(`${req.query.day}T00:00:00Z`) : deps.now();
+    if (Number.isNaN(day.getTime())) throw new AppError('BAD_REQUEST', 'day must be YYYY-MM-DD.');
+    const list = await deps.appointments.listForClinician(s.clinicianId, day);
+    const appointments: ClinicianAppointmentSummary[] = await Promise.all(
+      list.map(async (a) => {
+        const ps = await deps.consultations.participants(a.id);
+        return {
+          id: a.id,
+          patientName: a.patientName,
+          startsAt: a.startsAt,
+          durationMinutes: a.durationMinutes,
+          status: a.status,
+          locked: a.locked,
+          waiting: ps.filter((p) => p.state === 'waiting' && (p.waitingSince || deps.isConnected(p.id))).length,
+          present: ps.filter((p) => p.state === 'admitted' && deps.isConnected(p.id)).length,
+        };
+      }),
+    );
+    return { appointments };
+  });
+};

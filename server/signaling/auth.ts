@@ -1,0 +1,46 @@
+// socket.io authentication: the device-session cookie set by POST
+// /api/v1/session. A guest's socket enters the waiting room of its own
+// appointment; a clinician's socket names the appointment to open
+// (handshake auth { appointmentId }) and must be its clinician.
+import { fastifyCookie } from '@fastify/cookie';
+import type { Socket } from 'socket.io';
+import { AppError, isAppError } from '../core/errors.ts';
+import type { AppointmentId, ParticipantId } from '../core/ids.ts';
+import type { SessionService } from '../domain/access/sessions.ts';
+import type { ConsultationService } from '../domain/consultation.ts';
+import type { Role, Session } from '../domain/model.ts';
+import { CLINICIAN_COOKIE, GUEST_COOKIE } from '../http/cookies.ts';
+import { describeDevice } from '../http/device.ts';
+
+export interface SocketIdentity {
+  participantId: ParticipantId;
+  appointmentId: AppointmentId;
+  role: Role;
+  session: Session;
+}
+
+export async function authenticate(socket: Socket, sessions: SessionService, consultations: ConsultationService): Promise<SocketIdentity> {
+  const header = socket.handshake.headers.cookie;
+  const cookies = typeof header === 'string' && header.length < 8192 ? fastifyCookie.parse(header) : {};
+  const auth: unknown = socket.handshake.auth;
+  const wanted = auth && typeof auth === 'object' && 'appointmentId' in auth ? auth.appointmentId : undefined;
+
+  if (wanted !== undefined) {
+    if (typeof wanted !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(wanted)) throw new AppError('BAD_REQUEST', 'appointmentId is not an appointment id.');
+    const s = await sessions.get(cookies[CLINICIAN_COOKIE]);
+    if (!s || s.kind !== 'clinician') throw new AppError('UNAUTHENTICATED', 'No clinician session; open your console link again.');
+    const p = await consultations.clinicianJoin(s, wanted as AppointmentId, describeDevice(socket.handshake.headers['user-agent']));
+    return { participantId: p.id, appointmentId: p.appointmentId, role: 'clinician', session: s };
+  }
+  const s = await sessions.get(cookies[GUEST_COOKIE]);
+  if (!s || s.kind !== 'guest') throw new AppError('UNAUTHENTICATED', 'No session; open your link again.');
+  const p = await consultations.enterWaitingRoom(s.participantId, s.appointmentId);
+  return { participantId: p.id, appointmentId: p.appointmentId, role: p.role, session: s };
+}
+
+/** socket.io connect errors carry only a code and a safe message. */
+export function connectError(e: unknown): Error & { data: { code: string } } {
+  const err = new Error(isAppError(e) ? e.message : 'Could not connect.') as Error & { data: { code: string } };
+  err.data = { code: isAppError(e) ? e.code : 'INTERNAL' };
+  return err;
+}

@@ -13,4 +13,8 @@ if [ -z "${CONSULTROOM_NETNS:-}" ]; then
   fi
   echo "[test] not root (or no unshare/ip): running on the host's loopback; tests still send only to 127.0.0.1" >&2
 fi
+# TEST_REPORT=FILE also writes vitest's JSON report there (CI prints a summary from it).
+if [ -n "${TEST_REPORT:-}" ]; then
+  set -- --reporter=default --reporter=json --outputFile.json="$TEST_REPORT" "$@"
+fi
 exec bash "$ROOT/scripts/with-node.sh" npx vitest run "$@"

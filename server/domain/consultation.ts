@@ -19,6 +19,7 @@ export class ConsultationService {
   readonly #bus: DomainBus;
   readonly #maxParticipants: number;
   readonly #now: () => Date;
+  readonly #admitting = new Map<AppointmentId, Promise<void>>();
 
   constructor(deps: {
     stores: Stores;
@@ -107,16 +108,41 @@ export class ConsultationService {
     const { actor } = await this.#clinicianOf(session, appointmentId);
     const p = await this.#participantOf(appointmentId, participantId);
     if (p.role === 'clinician') throw new AppError('INVALID_TRANSITION', 'The clinician cannot be sent to the waiting room.');
-    if (to === 'admitted') {
-      const admitted = (await this.#stores.participants.listForAppointment(appointmentId)).filter((x) => x.state === 'admitted');
-      if (admitted.length >= this.#maxParticipants) throw new AppError('CONSULTATION_FULL', `A consultation holds at most ${this.#maxParticipants} people.`);
-    }
-    const moved = await this.#stores.participants.transition(p.id, from, to, this.#now().toISOString());
+    const moved = to === 'admitted' ? await this.#admitWithinLimit(appointmentId, p) : await this.#stores.participants.transition(p.id, from, to, this.#now().toISOString());
     if (!moved) throw new AppError('INVALID_TRANSITION', `That person is ${p.state}, so this cannot be done now.`);
     await this.#events.record(type, appointmentId, actor, { subject: p.id });
     if (to !== 'admitted') this.#bus.emit('participantExpelled', appointmentId, p.id, to === 'waiting' ? 'sent-back' : (to as 'denied' | 'removed'));
     this.#bus.emit('changed', appointmentId);
     return moved;
+  }
+
+  /**
+   * Admits within maxParticipants. Admissions to one appointment queue behind
+   * each other on this node; the count is checked again after the atomic
+   * transition (and the admission undone if over), which also holds when two
+   * nodes admit at the same moment.
+   */
+  async #admitWithinLimit(appointmentId: AppointmentId, p: Participant): Promise<Participant | null> {
+    const previous = this.#admitting.get(appointmentId) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const queued = previous.then(() => mine);
+    this.#admitting.set(appointmentId, queued);
+    await previous;
+    try {
+      const full = () => new AppError('CONSULTATION_FULL', `A consultation holds at most ${this.#maxParticipants} people.`);
+      const admittedNow = async () => (await this.#stores.participants.listForAppointment(appointmentId)).filter((x) => x.state === 'admitted').length;
+      if ((await admittedNow()) >= this.#maxParticipants) throw full();
+      const moved = await this.#stores.participants.transition(p.id, ['waiting'], 'admitted', this.#now().toISOString());
+      if (moved && (await admittedNow()) > this.#maxParticipants) {
+        await this.#stores.participants.transition(p.id, ['admitted'], 'waiting', this.#now().toISOString());
+        throw full();
+      }
+      return moved;
+    } finally {
+      release();
+      if (this.#admitting.get(appointmentId) === queued) this.#admitting.delete(appointmentId);
+    }
   }
 
   admit(s: ClinicianSession, a: AppointmentId, p: ParticipantId) {

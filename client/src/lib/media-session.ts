@@ -13,6 +13,8 @@ export interface RemoteTrack {
   participantId: string;
   kind: 'audio' | 'video';
   track: MediaStreamTrack;
+  /** The sender had paused it when this subscription was made. */
+  producerPaused: boolean;
 }
 
 export interface ReceiveStats {
@@ -91,11 +93,22 @@ export class MediaSession {
     if (video) {
       this.#producers.set(
         'camera',
-        await this.#send.produce({ track: video, encodings: SIMULCAST, codecOptions: { videoGoogleStartBitrate: 600 }, appData: { source: 'camera' } }),
+        await this.#send.produce({
+          track: video,
+          encodings: SIMULCAST,
+          codecOptions: { videoGoogleStartBitrate: 600 },
+          // The page owns its camera and microphone: closing the session (sent back to the
+          // waiting room, a reconnect) must not stop the tracks behind the self view.
+          stopTracks: false,
+          appData: { source: 'camera' },
+        }),
       );
     }
     if (audio) {
-      this.#producers.set('microphone', await this.#send.produce({ track: audio, codecOptions: { opusDtx: true, opusFec: true }, appData: { source: 'microphone' } }));
+      this.#producers.set(
+        'microphone',
+        await this.#send.produce({ track: audio, codecOptions: { opusDtx: true, opusFec: true }, stopTracks: false, appData: { source: 'microphone' } }),
+      );
     }
   }
 
@@ -127,7 +140,14 @@ export class MediaSession {
     });
     this.#consumers.set(consumer.id, { consumer, participantId: a.participantId });
     await this.#rpc.request('media:resumeConsumer', { consumerId: consumer.id });
-    return { consumerId: consumer.id, producerId: info.producerId, participantId: a.participantId, kind: info.kind, track: consumer.track };
+    return {
+      consumerId: consumer.id,
+      producerId: info.producerId,
+      participantId: a.participantId,
+      kind: info.kind,
+      track: consumer.track,
+      producerPaused: info.producerPaused,
+    };
   }
 
   dropConsumer(consumerId: string): void {
@@ -158,6 +178,22 @@ export class MediaSession {
       if (s.type === 'candidate-pair' && s.nominated && typeof s.currentRoundTripTime === 'number') out.roundTripTime = s.currentRoundTripTime;
     });
     return out;
+  }
+
+  /**
+   * The round-trip time to the server in seconds, from the receive transport
+   * or, before anything is received, the send transport; null when unknown.
+   */
+  async roundTripTime(): Promise<number | null> {
+    for (const t of [this.#recv, this.#send]) {
+      if (!t || t.closed || t.connectionState !== 'connected') continue;
+      let rtt: number | null = null;
+      (await t.getStats()).forEach((s: Record<string, unknown>) => {
+        if (s.type === 'candidate-pair' && s.nominated && typeof s.currentRoundTripTime === 'number') rtt = s.currentRoundTripTime;
+      });
+      if (rtt !== null) return rtt;
+    }
+    return null;
   }
 
   close(): void {

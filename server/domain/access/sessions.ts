@@ -78,7 +78,7 @@ export class SessionService {
     const deviceId = ctx.deviceId ?? randomId<DeviceId>();
     const participant = await this.#participantFor(link, appointment, deviceId, ctx.device);
     if (participant.state === 'denied' || participant.state === 'removed') {
-      throw new AppError('FORBIDDEN', 'The clinician has not let this device into the consultation.');
+      return this.#refuse(new AppError('FORBIDDEN', 'The clinician has not let this device into the consultation.'), appointment.id, link.id);
     }
     const session: GuestSession['session'] = {
       id: randomId<SessionId>(),
@@ -98,6 +98,13 @@ export class SessionService {
     deviceId: DeviceId,
     device: string,
   ): Promise<{ p: Participant; resumed: boolean; state: Participant['state'] }> {
+    // Locked: only devices already known on this link may come back, and the
+    // link is not bound to a device that is turned away.
+    if (appointment.locked) {
+      const known = (await this.#stores.participants.listForAppointment(appointment.id)).find((p) => p.linkId === link.id && p.deviceId === deviceId);
+      if (known) return { p: known, resumed: true, state: known.state };
+      return this.#refuse(new AppError('CONSULTATION_LOCKED', 'The clinician has locked this consultation. Contact the clinic.'), appointment.id, link.id);
+    }
     const candidate = randomId<ParticipantId>();
     const bind = await this.#stores.links.bind(link.id, deviceId, candidate, this.#appointments.ttlFor(appointment));
     let existing: Participant | null = null;
@@ -107,10 +114,6 @@ export class SessionService {
       existing = all.find((p) => p.linkId === link.id && p.deviceId === deviceId) ?? null;
     }
     if (existing) return { p: existing, resumed: true, state: existing.state };
-
-    if (appointment.locked) {
-      return this.#refuse(new AppError('CONSULTATION_LOCKED', 'The clinician has locked this consultation. Contact the clinic.'), appointment.id, link.id);
-    }
     const reused = bind.outcome === 'other-device';
     const p: Participant = {
       id: bind.outcome === 'bound' ? candidate : randomId<ParticipantId>(),

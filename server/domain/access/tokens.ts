@@ -31,6 +31,15 @@ export function ephemeralSigningKey(kid: string): { kid: string; privateKey: Key
 }
 
 const ID_RE = /^[A-Za-z0-9_-]{22}$/;
+
+/** jwt.decode throws on some malformed input (a JWT header over a non-JSON payload). */
+function safeDecode(token: string): jwt.Jwt | null {
+  try {
+    return jwt.decode(token, { complete: true });
+  } catch {
+    return null;
+  }
+}
 const GUEST_ROLES: readonly string[] = ['patient', ...INVITE_ROLES];
 
 export class TokenService {
@@ -63,7 +72,7 @@ export class TokenService {
 
   #verify(token: string, audience: string): jwt.JwtPayload {
     if (typeof token !== 'string' || token.length > 4096) throw new AppError('TOKEN_INVALID', 'This link is not valid.');
-    const decoded = jwt.decode(token, { complete: true });
+    const decoded = safeDecode(token);
     const kid = decoded?.header.kid;
     const key = kid ? this.#keys.verification.get(kid) : undefined;
     if (!decoded || !key || decoded.header.alg !== ALGORITHM) throw new AppError('TOKEN_INVALID', 'This link is not valid.');
@@ -88,8 +97,8 @@ export class TokenService {
 
   /** The audience a token claims, read without trusting it, to pick the verifier. */
   audienceOf(token: string): 'clinician' | 'link' {
-    const aud = typeof token === 'string' && token.length <= 4096 ? jwt.decode(token, { json: true })?.aud : undefined;
-    return aud === CLINICIAN_AUDIENCE ? 'clinician' : 'link';
+    const payload = typeof token === 'string' && token.length <= 4096 ? safeDecode(token)?.payload : undefined;
+    return typeof payload === 'object' && payload.aud === CLINICIAN_AUDIENCE ? 'clinician' : 'link';
   }
 
   verifyLink(token: string): LinkGrant {

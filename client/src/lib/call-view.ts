@@ -1,0 +1,323 @@
+// The call: one tile per other admitted participant (their camera and sound in
+// one <video>), your own camera (muted), camera / microphone / leave buttons,
+// and a connection-quality line per tile. A remote tile whose connection turns
+// poor is switched to the lowest simulcast layer, and back when it recovers.
+import type { ConsultationView } from '../../../server/signaling/protocol.ts';
+import { h, setStatus } from './dom.ts';
+import type { LocalMedia } from './local-media.ts';
+import { qualityOf, type MediaSession, type Quality, type RemoteTrack } from './media-session.ts';
+import { errorText } from './messages.ts';
+
+export interface CallHost {
+  media(): MediaSession | null;
+  leave(): void;
+}
+
+interface Tile {
+  participantId: string;
+  el: HTMLElement;
+  video: HTMLVideoElement;
+  stream: MediaStream;
+  name: HTMLElement;
+  state: HTMLElement;
+  quality: HTMLElement;
+  consumers: { video?: string; audio?: string };
+  paused: { video: boolean; audio: boolean };
+  layer: number;
+}
+
+const QUALITY_TEXT: Record<Quality, string> = {
+  good: 'Connection: good',
+  fair: 'Connection: fair',
+  poor: 'Connection: poor',
+  unknown: 'Connection: checking…',
+};
+
+const STATS_EVERY_MS = 2000;
+
+export class CallView {
+  readonly element: HTMLElement;
+  /** A <details> the page can put the device pickers into. */
+  readonly settings: HTMLDetailsElement;
+  readonly #local: LocalMedia;
+  readonly #host: CallHost;
+  readonly #tiles = new Map<string, Tile>();
+  readonly #consumers = new Map<string, { participantId: string; kind: 'audio' | 'video' }>();
+  readonly #scores = new Map<string, number>();
+  readonly #names = new Map<string, string>();
+  readonly #grid: HTMLElement;
+  readonly #empty: HTMLElement;
+  readonly #selfVideo: HTMLVideoElement;
+  readonly #selfState: HTMLElement;
+  readonly #selfQuality: HTMLElement;
+  readonly #cameraBtn: HTMLButtonElement;
+  readonly #micBtn: HTMLButtonElement;
+  readonly #soundBtn: HTMLButtonElement;
+  #admitted = new Set<string>();
+  #selfId = '';
+  #rtt: number | null = null;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #active = false;
+  #busy = false;
+
+  constructor(local: LocalMedia, host: CallHost) {
+    this.#local = local;
+    this.#host = host;
+    this.#empty = h('p', { class: 'empty' }, 'Nobody else is in the call yet.');
+    this.#grid = h('div', { class: 'tiles' });
+    this.#selfVideo = h('video', { autoplay: '', playsinline: '', 'aria-label': 'Your camera' });
+    this.#selfVideo.muted = true;
+    this.#selfState = h('span', { class: 'media-state' });
+    this.#selfQuality = h('span', { class: 'quality', 'data-quality': 'unknown' }, QUALITY_TEXT.unknown);
+    const self = h(
+      'figure',
+      { class: 'tile self' },
+      this.#selfVideo,
+      h('figcaption', {}, h('span', { class: 'name' }, 'You'), ' ', this.#selfState, ' ', this.#selfQuality),
+    );
+    this.#cameraBtn = h('button', { type: 'button', class: 'secondary' }, 'Turn camera off');
+    this.#micBtn = h('button', { type: 'button', class: 'secondary' }, 'Mute microphone');
+    this.#soundBtn = h('button', { type: 'button', hidden: '' }, 'Turn on sound');
+    const leave = h('button', { type: 'button', class: 'danger' }, 'Leave');
+    this.#cameraBtn.addEventListener('click', () => void this.#toggle('video'));
+    this.#micBtn.addEventListener('click', () => void this.#toggle('audio'));
+    this.#soundBtn.addEventListener('click', () => this.#unblockSound());
+    leave.addEventListener('click', () => this.#host.leave());
+    this.settings = h('details', { class: 'settings' }, h('summary', {}, 'Camera and microphone settings'));
+    this.element = h(
+      'div',
+      { class: 'call' },
+      h('div', { class: 'stage' }, this.#grid, this.#empty, self),
+      h('div', { class: 'controls', role: 'group', 'aria-label': 'Call controls' }, this.#soundBtn, this.#cameraBtn, this.#micBtn, leave),
+      this.settings,
+    );
+  }
+
+  /** The page shows the call: start the self view and the quality checks. */
+  activate(): void {
+    this.#active = true;
+    this.#local.attach(this.#selfVideo);
+    this.refreshControls();
+    clearInterval(this.#timer);
+    this.#timer = setInterval(() => void this.#poll(), STATS_EVERY_MS);
+    void this.#poll();
+  }
+
+  deactivate(): void {
+    this.#active = false;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#local.detach(this.#selfVideo);
+  }
+
+  /** Names and who is in the call, from each consultation:state. */
+  setParticipants(view: ConsultationView): void {
+    this.#selfId = view.self.id;
+    for (const p of view.participants) this.#names.set(p.id, p.name);
+    const admitted = new Set(view.participants.filter((p) => p.state === 'admitted' && p.id !== view.self.id).map((p) => p.id));
+    if (this.#active) {
+      const joined = [...admitted].filter((id) => !this.#admitted.has(id)).map((id) => this.#nameOf(id));
+      const left = [...this.#admitted].filter((id) => !admitted.has(id)).map((id) => this.#nameOf(id));
+      const news = [...joined.map((n) => `${n} has joined.`), ...left.map((n) => `${n} has left.`)];
+      if (news.length) setStatus(news.join(' '));
+    }
+    this.#admitted = admitted;
+    for (const id of admitted) this.#tile(id);
+    for (const t of [...this.#tiles.values()]) {
+      if (!admitted.has(t.participantId) && !t.consumers.audio && !t.consumers.video) this.#removeTile(t);
+    }
+    for (const t of this.#tiles.values()) this.#label(t);
+    this.#updateEmpty();
+  }
+
+  addRemote(r: RemoteTrack): void {
+    if (r.participantId === this.#selfId) return;
+    const t = this.#tile(r.participantId);
+    const old = t.consumers[r.kind];
+    if (old) this.removeConsumer(old);
+    t.consumers[r.kind] = r.consumerId;
+    t.paused[r.kind] = r.producerPaused;
+    if (r.kind === 'video') t.layer = 2;
+    this.#consumers.set(r.consumerId, { participantId: r.participantId, kind: r.kind });
+    t.stream.addTrack(r.track);
+    t.video.srcObject = t.stream;
+    this.#play(t.video);
+    this.#label(t);
+    this.#updateEmpty();
+  }
+
+  removeConsumer(consumerId: string): void {
+    const c = this.#consumers.get(consumerId);
+    this.#consumers.delete(consumerId);
+    this.#scores.delete(consumerId);
+    if (!c) return;
+    const t = this.#tiles.get(c.participantId);
+    if (!t) return;
+    if (t.consumers[c.kind] === consumerId) delete t.consumers[c.kind];
+    for (const track of c.kind === 'video' ? t.stream.getVideoTracks() : t.stream.getAudioTracks()) t.stream.removeTrack(track);
+    if (!this.#admitted.has(t.participantId) && !t.consumers.audio && !t.consumers.video) this.#removeTile(t);
+    else this.#label(t);
+    this.#updateEmpty();
+  }
+
+  setConsumerPaused(consumerId: string, paused: boolean): void {
+    const c = this.#consumers.get(consumerId);
+    const t = c && this.#tiles.get(c.participantId);
+    if (!c || !t) return;
+    t.paused[c.kind] = paused;
+    this.#label(t);
+  }
+
+  setScore(consumerId: string, score: number): void {
+    this.#scores.set(consumerId, score);
+    const c = this.#consumers.get(consumerId);
+    const t = c && this.#tiles.get(c.participantId);
+    if (t) this.#rate(t);
+  }
+
+  /** All remote media gone (sent back, reconnecting): tiles stay, their tracks go. */
+  clearRemote(): void {
+    for (const id of [...this.#consumers.keys()]) this.removeConsumer(id);
+    this.#rtt = null;
+    this.#rateSelf();
+  }
+
+  refreshControls(): void {
+    const l = this.#local;
+    this.#cameraBtn.textContent = l.cameraOn ? 'Turn camera off' : 'Turn camera on';
+    this.#micBtn.textContent = l.microphoneOn ? 'Mute microphone' : 'Unmute microphone';
+    this.#cameraBtn.disabled = !l.hasVideo;
+    this.#micBtn.disabled = !l.hasAudio;
+    const parts = [];
+    if (!l.hasVideo) parts.push('No camera');
+    else if (!l.cameraOn) parts.push('Camera off');
+    if (!l.hasAudio) parts.push('No microphone');
+    else if (!l.microphoneOn) parts.push('Microphone muted');
+    this.#selfState.textContent = parts.join(', ');
+  }
+
+  async #toggle(kind: 'video' | 'audio'): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    const on = kind === 'video' ? !this.#local.cameraOn : !this.#local.microphoneOn;
+    try {
+      this.#local.setEnabled(kind, on);
+      this.refreshControls();
+      await this.#host.media()?.setPaused(kind === 'video' ? 'camera' : 'microphone', !on);
+      setStatus(
+        kind === 'video'
+          ? on
+            ? 'Your camera is on.'
+            : 'Your camera is off. The others cannot see you.'
+          : on
+            ? 'Your microphone is on.'
+            : 'Your microphone is muted. The others cannot hear you.',
+      );
+    } catch (e) {
+      setStatus(`We could not change your ${kind === 'video' ? 'camera' : 'microphone'}: ${errorText(e)}`, 'error');
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #tile(participantId: string): Tile {
+    const existing = this.#tiles.get(participantId);
+    if (existing) return existing;
+    const video = h('video', { autoplay: '', playsinline: '' });
+    const name = h('span', { class: 'name' });
+    const state = h('span', { class: 'media-state' });
+    const quality = h('span', { class: 'quality', 'data-quality': 'unknown' }, QUALITY_TEXT.unknown);
+    const el = h('figure', { class: 'tile', 'data-participant': participantId }, video, h('figcaption', {}, name, ' ', state, ' ', quality));
+    const t: Tile = { participantId, el, video, stream: new MediaStream(), name, state, quality, consumers: {}, paused: { video: false, audio: false }, layer: 2 };
+    this.#tiles.set(participantId, t);
+    this.#grid.append(el);
+    this.#label(t);
+    return t;
+  }
+
+  #removeTile(t: Tile): void {
+    t.video.srcObject = null;
+    t.el.remove();
+    this.#tiles.delete(t.participantId);
+  }
+
+  #nameOf(participantId: string): string {
+    return this.#names.get(participantId) ?? 'Another participant';
+  }
+
+  #label(t: Tile): void {
+    const name = this.#nameOf(t.participantId);
+    t.video.setAttribute('aria-label', `Video of ${name}`);
+    t.name.textContent = name;
+    const parts = [];
+    if (!t.consumers.video) parts.push('No video');
+    else if (t.paused.video) parts.push('Camera off');
+    if (!t.consumers.audio) parts.push('No sound');
+    else if (t.paused.audio) parts.push('Microphone muted');
+    t.state.textContent = parts.join(', ');
+    this.#rate(t);
+  }
+
+  #updateEmpty(): void {
+    this.#empty.hidden = this.#tiles.size > 0;
+  }
+
+  #play(video: HTMLVideoElement): void {
+    video.play().catch((e: unknown) => {
+      // Autoplay with sound is blocked until the person interacts with the page: play
+      // silently now and offer a button that turns the sound on.
+      if (e instanceof DOMException && e.name === 'NotAllowedError' && !video.muted) {
+        video.muted = true;
+        video.play().catch(() => undefined);
+        this.#soundBtn.hidden = false;
+      }
+    });
+  }
+
+  #unblockSound(): void {
+    for (const t of this.#tiles.values()) {
+      t.video.muted = false;
+      t.video.play().catch(() => undefined);
+    }
+    this.#soundBtn.hidden = true;
+    this.#cameraBtn.focus();
+    setStatus('Sound is on.');
+  }
+
+  async #poll(): Promise<void> {
+    const media = this.#host.media();
+    try {
+      this.#rtt = media ? await media.roundTripTime() : null;
+    } catch {
+      this.#rtt = null;
+    }
+    this.#rateSelf();
+    for (const t of this.#tiles.values()) this.#rate(t);
+  }
+
+  #rateSelf(): void {
+    const media = this.#host.media();
+    const q: Quality = media ? qualityOf(this.#rtt, null) : 'unknown';
+    this.#selfQuality.dataset.quality = q;
+    this.#selfQuality.textContent = media || !this.#active ? QUALITY_TEXT[q] : 'Connection: connecting…';
+  }
+
+  #rate(t: Tile): void {
+    const pick = t.consumers.video && !t.paused.video ? t.consumers.video : t.consumers.audio;
+    const score = pick ? (this.#scores.get(pick) ?? null) : null;
+    const q: Quality = t.consumers.video || t.consumers.audio ? qualityOf(this.#rtt, score) : 'unknown';
+    if (t.quality.dataset.quality !== q) {
+      t.quality.dataset.quality = q;
+      t.quality.textContent = QUALITY_TEXT[q];
+    }
+    const media = this.#host.media();
+    const vc = t.consumers.video;
+    if (!media || !vc) return;
+    const want = q === 'poor' ? 0 : q === 'good' ? 2 : t.layer;
+    if (want === t.layer) return;
+    t.layer = want;
+    media.preferLayer(vc, want).catch(() => {
+      t.layer = want === 0 ? 2 : 0; // try again on the next rating
+    });
+  }
+}

@@ -1,0 +1,179 @@
+// Plain-words text for errors, endings, times and roles. Codes are never shown alone.
+
+export interface Problem {
+  title: string;
+  /** Our own kind explanation of what happened and what to do. */
+  text: string;
+  /** Whether trying the same thing again may help. */
+  retry: boolean;
+}
+
+const KNOWN: Record<string, Omit<Problem, 'retry'> & { retry?: boolean }> = {
+  TOKEN_INVALID: {
+    title: 'This link does not work',
+    text: 'Check that you opened the whole link from the message the clinic sent you. If it still does not work, contact the clinic and ask for a new link.',
+  },
+  TOKEN_EXPIRED: {
+    title: 'This link has expired',
+    text: 'Links only work for a limited time. Contact the clinic and ask for a new link.',
+  },
+  LINK_REVOKED: {
+    title: 'This link has been cancelled',
+    text: 'The clinic has cancelled this link. If you still need your appointment, contact the clinic.',
+  },
+  CONSULTATION_ENDED: {
+    title: 'This consultation has ended',
+    text: 'This video consultation has already finished, so the link no longer works. If you need to speak to the clinic again, contact them.',
+  },
+  APPOINTMENT_NOT_OPEN: {
+    title: 'Your appointment is not open yet',
+    text: 'You can join a little before the time of your appointment. Please open the link again nearer the time.',
+    retry: true,
+  },
+  CONSULTATION_LOCKED: {
+    title: 'The consultation is closed to new people',
+    text: 'The clinician has locked this consultation, so nobody new can join at the moment. Wait a few minutes and try again, or contact the clinic.',
+    retry: true,
+  },
+  RATE_LIMITED: {
+    title: 'Too many attempts',
+    text: 'There have been too many attempts in a short time. Please wait a minute, then try again.',
+    retry: true,
+  },
+  NETWORK: {
+    title: 'We could not reach the video service',
+    text: 'Check that you are connected to the internet (Wi-Fi or mobile data), then try again.',
+    retry: true,
+  },
+  UNAUTHENTICATED: {
+    title: 'Please open your link again',
+    text: 'This page needs the link from the message the clinic sent you. Open that link again to join.',
+  },
+  FORBIDDEN: {
+    title: 'You cannot join this consultation',
+    text: 'The clinician has not let this device into the consultation. If you think this is a mistake, contact the clinic.',
+  },
+  DISCONNECTED: {
+    title: 'The connection was closed',
+    text: 'The video service closed the connection. Try again, and if it keeps happening, contact the clinic.',
+    retry: true,
+  },
+  TIMEOUT: {
+    title: 'The video service did not answer',
+    text: 'Your connection may be slow. Please try again.',
+    retry: true,
+  },
+};
+
+export function describeProblem(code: string, serverMessage: string): Problem {
+  const k = KNOWN[code];
+  if (k) return { title: k.title, text: k.text, retry: k.retry ?? false };
+  return {
+    title: 'Something went wrong',
+    text: serverMessage || 'Something went wrong on our side. Please try again in a minute. If it keeps happening, contact the clinic.',
+    retry: true,
+  };
+}
+
+export type EndReason = 'ended' | 'removed' | 'denied' | 'media-lost' | 'shutdown' | 'left';
+
+export interface Ending {
+  title: string;
+  text: string;
+  /** Whether joining again can make sense (offer a button). */
+  rejoin: boolean;
+}
+
+export function describeEnding(reason: EndReason, who: 'guest' | 'clinician'): Ending {
+  switch (reason) {
+    case 'ended':
+      return who === 'clinician'
+        ? { title: 'The consultation has ended', text: 'The consultation has ended for everyone.', rejoin: false }
+        : { title: 'The consultation has ended', text: 'Your clinician has ended the consultation. Thank you for joining. You can now close this page.', rejoin: false };
+    case 'removed':
+      return {
+        title: 'You have been removed from the consultation',
+        text: 'The clinician has removed you from this consultation. If you think this is a mistake, contact the clinic.',
+        rejoin: false,
+      };
+    case 'denied':
+      return {
+        title: 'You were not let in',
+        text: 'The clinician did not let you in to this consultation. If you think this is a mistake, contact the clinic.',
+        rejoin: false,
+      };
+    case 'media-lost':
+      return {
+        title: 'The video connection was lost',
+        text: 'We lost the video connection and could not get it back. Check your internet connection, then join again.',
+        rejoin: true,
+      };
+    case 'shutdown':
+      return {
+        title: 'The video service is restarting',
+        text: 'The video service is being restarted. Please wait a minute, then join again.',
+        rejoin: true,
+      };
+    case 'left':
+      return who === 'clinician'
+        ? { title: 'You have left the consultation', text: 'You have left the consultation. The others can carry on without you.', rejoin: true }
+        : {
+            title: 'You have left the consultation',
+            text: 'You have left the consultation. If you left by mistake, you can join again.',
+            rejoin: true,
+          };
+  }
+}
+
+const timeFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+const dayFmt = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long' });
+
+export function sameDay(a: Date, b: Date): boolean {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}
+
+/** "14:30" */
+export function clockTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : timeFmt.format(d);
+}
+
+/** "14:30 today", "14:30 on Tuesday 2 December" */
+export function when(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return sameDay(d, now) ? `${timeFmt.format(d)} today` : `${timeFmt.format(d)} on ${dayFmt.format(d)}`;
+}
+
+export function longDay(d: Date): string {
+  return dayFmt.format(d);
+}
+
+/** The local calendar day as YYYY-MM-DD. */
+export function isoDay(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+/** "45 seconds", "3 minutes 12 seconds", "1 hour 2 minutes" */
+export function duration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const unit = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  if (h > 0) return `${unit(h, 'hour')} ${unit(m, 'minute')}`;
+  if (m > 0) return `${unit(m, 'minute')} ${unit(s, 'second')}`;
+  return unit(s, 'second');
+}
+
+/** 'family_member' -> 'Family member' */
+export function roleLabel(role: string): string {
+  const r = role.replace(/[_-]+/g, ' ').trim();
+  return r ? r[0]!.toUpperCase() + r.slice(1) : 'Participant';
+}
+
+export function errorText(e: unknown): string {
+  if (e instanceof Error && e.message) return e.message;
+  return 'Something went wrong. Please try again.';
+}

@@ -1,0 +1,219 @@
+// /join: the patient's (or interpreter's, or family member's) page. The link's
+// token is in the URL fragment: it is exchanged once for a session cookie and
+// removed from the address bar. Then: a name check and consent with a camera
+// and microphone preview, the waiting room (nobody seen or heard), the call,
+// and a plain final message.
+import type { ConsultationView, SessionInfo } from '../../../server/signaling/protocol.ts';
+import { ApiError, createSession, currentSession, takeFragment } from '../lib/api.ts';
+import { Consultation, type EndedReason } from '../lib/consultation.ts';
+import { button, h, setStatus, showView } from '../lib/dom.ts';
+import { LocalMedia } from '../lib/local-media.ts';
+import { describeEnding, describeProblem, roleLabel, when, type EndReason } from '../lib/messages.ts';
+import { codeOf, exposeDiagnostics, previewFigure, showProblem } from '../lib/page.ts';
+
+type Guest = Extract<SessionInfo, { kind: 'guest' }>;
+type Screen = 'loading' | 'consent' | 'waiting' | 'call' | 'ended' | 'error';
+
+const local = new LocalMedia();
+let token: string | null = null;
+let session: Guest | null = null;
+let consultation: Consultation | null = null;
+let screen: Screen = 'loading';
+let wasAdmitted = false;
+let reconnecting = false;
+let localOpened: Promise<unknown> | null = null;
+
+exposeDiagnostics(() => {
+  const media = consultation?.media;
+  return media ? media.receiveStats() : null;
+});
+
+function openLocal(): Promise<unknown> {
+  localOpened ??= local.open();
+  return localOpened;
+}
+
+async function signIn(): Promise<void> {
+  screen = 'loading';
+  setStatus('Opening your appointment…');
+  let info: SessionInfo;
+  try {
+    info = token ? await createSession(token) : await currentSession();
+  } catch (e) {
+    const { code, message } = codeOf(e);
+    // A reload with no session: the link has to be opened again.
+    const missing = !token && e instanceof ApiError && e.status === 401;
+    screen = 'error';
+    if (missing) showProblem('UNAUTHENTICATED', '');
+    else showProblem(code, message, describeProblem(code, message).retry ? [button('Try again', () => void signIn())] : []);
+    return;
+  }
+  if (info.kind !== 'guest') {
+    screen = 'error';
+    showView(
+      'error',
+      h('h1', {}, 'This page is for patients and their guests'),
+      h('p', {}, 'You are signed in as a clinician. ', h('a', { href: '/console' }, 'Go to the clinician console'), '.'),
+    );
+    return;
+  }
+  session = info;
+  if (info.state === 'denied' || info.state === 'removed') return end(info.state);
+  if (info.resumed && info.state === 'admitted') {
+    showView('loading', h('h1', {}, 'Rejoining your consultation…'));
+    setStatus('Rejoining your consultation…');
+    await openLocal();
+    connect();
+    return;
+  }
+  showConsent(info);
+}
+
+function reusedText(): string {
+  return 'This link was already used on another device; the clinician will decide whether to let you in.';
+}
+
+function showConsent(s: Guest): void {
+  screen = 'consent';
+  const who = s.role === 'patient' ? s.name : `${s.name} (${roleLabel(s.role).toLowerCase()})`;
+  const { figure } = previewFigure(local, 'Your camera. Only you can see this until the clinician lets you in.');
+  const check = h('input', { type: 'checkbox', id: 'consent' });
+  const join = h('button', { type: 'button', id: 'join', 'aria-describedby': 'join-hint' }, 'Join the waiting room');
+  join.disabled = true;
+  const hint = h('p', { id: 'join-hint', class: 'hint' }, 'Tick the box above to continue.');
+  check.addEventListener('change', () => {
+    join.disabled = !check.checked;
+    hint.textContent = check.checked
+      ? 'The clinician will let you in when they are ready. Nobody can see or hear you in the waiting room.'
+      : 'Tick the box above to continue.';
+  });
+  const retry = button('Try the camera and microphone again', () => {
+    localOpened = null;
+    void openLocal().then(() => afterOpen());
+  }, 'secondary');
+  retry.hidden = true;
+  const afterOpen = () => {
+    retry.hidden = local.hasVideo && local.hasAudio;
+  };
+  join.addEventListener('click', () => {
+    if (!check.checked) return;
+    join.disabled = true;
+    check.disabled = true;
+    setStatus('Connecting you to the waiting room…');
+    connect();
+  });
+  showView(
+    'consent',
+    h('h1', {}, 'Your video appointment'),
+    h('p', { class: 'lead' }, `This appointment is for ${who} with ${s.clinicianName} at ${when(s.startsAt)}.`),
+    h('p', {}, `It is booked for ${s.durationMinutes} minutes. If these details are not right, do not join: contact the clinic.`),
+    ...(s.linkReused ? [h('p', { class: 'flag' }, reusedText())] : []),
+    h('h2', {}, 'Check your camera and microphone'),
+    h('div', { class: 'check' }, figure, local.controls),
+    retry,
+    h('h2', {}, 'Join'),
+    h('div', { class: 'consent' }, check, h('label', { for: 'consent' }, `I am ${s.name} (or joining for them) and I agree to a video consultation`)),
+    join,
+    hint,
+  );
+  setStatus(`This appointment is for ${who} with ${s.clinicianName} at ${when(s.startsAt)}.`, 'info', false);
+  void openLocal().then(() => afterOpen());
+}
+
+function connect(): void {
+  consultation?.close();
+  wasAdmitted = false;
+  consultation = new Consultation(local, {
+    state: onState,
+    ended: (reason: EndedReason) => end(reason),
+    failed: (code, message) => {
+      consultation?.close();
+      consultation = null;
+      local.stop();
+      screen = 'error';
+      showProblem(code, message, [button('Try again', () => location.reload())]);
+    },
+    connection: (c) => {
+      if (c === 'reconnecting' && !reconnecting) {
+        reconnecting = true;
+        setStatus('Your connection dropped. Reconnecting… Please keep this page open.', 'error');
+      } else if (c === 'connected' && reconnecting) {
+        reconnecting = false;
+        setStatus('You are connected again.', 'ok');
+      }
+    },
+    mediaProblem: (m) => setStatus(m, 'error'),
+    leave: () => void leave(),
+  });
+}
+
+function onState(view: ConsultationView): void {
+  const s = view.self.state;
+  if (s === 'waiting' && screen !== 'waiting') showWaiting(view);
+  else if (s === 'admitted' && screen !== 'call') showCall(view);
+  else if (s === 'denied' || s === 'removed' || s === 'left') end(s);
+}
+
+function showWaiting(view: ConsultationView): void {
+  const sentBack = wasAdmitted;
+  if (screen === 'call') consultation?.call.deactivate();
+  screen = 'waiting';
+  const reused = view.self.linkReused || (session?.linkReused ?? false);
+  const main = sentBack
+    ? 'You are back in the waiting room. Your clinician will let you in again when they are ready.'
+    : 'Your clinician will let you in. Please keep this page open.';
+  const { figure } = previewFigure(local, 'Your camera. Only you can see this.');
+  const settings = h('details', { class: 'settings' }, h('summary', {}, 'Camera and microphone settings'), local.controls);
+  showView(
+    'waiting',
+    h('h1', {}, sentBack ? 'You are back in the waiting room' : 'You are in the waiting room'),
+    h('p', { class: 'waiting' }, main),
+    ...(reused ? [h('p', { class: 'flag' }, reusedText())] : []),
+    h('p', {}, `Your appointment is with ${view.clinicianName} at ${when(view.startsAt)}. While you wait, nobody can see or hear you.`),
+    h('div', { class: 'check' }, figure, settings),
+    button('Leave the waiting room', () => void leave(), 'secondary'),
+  );
+  setStatus(reused ? `${main} ${reusedText()}` : main, 'info', false);
+}
+
+function showCall(view: ConsultationView): void {
+  const c = consultation;
+  if (!c) return;
+  screen = 'call';
+  wasAdmitted = true;
+  c.call.settings.append(local.controls);
+  showView('call', h('h1', {}, 'Your video consultation'), h('p', {}, `With ${view.clinicianName}.`), c.call.element);
+  c.call.activate();
+  setStatus('The clinician has let you in. You are now in the consultation.', 'ok');
+}
+
+async function leave(): Promise<void> {
+  const c = consultation;
+  consultation = null;
+  setStatus('Leaving…');
+  await c?.leave();
+  end('left');
+}
+
+function end(reason: EndedReason | EndReason): void {
+  consultation?.close();
+  consultation = null;
+  local.stop();
+  screen = 'ended';
+  const e = describeEnding(reason, 'guest');
+  showView(
+    'ended',
+    h('h1', {}, e.title),
+    h('p', {}, e.text),
+    ...(e.rejoin ? [h('p', {}, button('Join again', () => location.reload()))] : []),
+  );
+  setStatus(`${e.title}. ${e.text}`, reason === 'ended' || reason === 'left' ? 'info' : 'error', false);
+}
+
+window.addEventListener('pagehide', () => {
+  consultation?.close();
+  local.stop();
+});
+
+token = takeFragment().get('t');
+void signIn();

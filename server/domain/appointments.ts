@@ -148,8 +148,8 @@ export class AppointmentService {
     return { appointment, links: links.map((l) => ({ ...l, bound: boundLinks.has(l.id) })), participants };
   }
 
-  async listForClinician(clinicianId: string, day: Date): Promise<Appointment[]> {
-    const from = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate()));
+  /** The clinician's appointments in the 24 hours from `from` (the start of their day). */
+  async listForClinician(clinicianId: string, from: Date): Promise<Appointment[]> {
     const to = new Date(from.getTime() + 86_400_000);
     return this.#stores.appointments.listForClinician(clinicianId, from.toISOString(), to.toISOString());
   }

@@ -24,7 +24,13 @@ export interface SessionRouteDeps {
 
 const TokenBody = Type.Object({ token: Type.String({ minLength: 10, maxLength: 4096, description: 'the token from the link' }) }, { additionalProperties: false });
 const KindQuery = Type.Object({ kind: Type.Optional(Type.Enum(['guest', 'clinician'])) }, { additionalProperties: false });
-const DayQuery = Type.Object({ day: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' })) }, { additionalProperties: false });
+const DayQuery = Type.Object(
+  {
+    day: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' })),
+    tz: Type.Optional(Type.Integer({ minimum: -840, maximum: 840, description: "the browser's getTimezoneOffset(), in minutes" })),
+  },
+  { additionalProperties: false },
+);
 
 const DEVICE_MAX_AGE = 30 * 86_400;
 
@@ -50,6 +56,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
       state: p.state,
       linkReused: p.linkReused,
       resumed,
+      enteredWaitingRoom: p.state === 'admitted' || Boolean(p.waitingSince),
       clinicianName: a.clinician.name,
       startsAt: a.startsAt,
       durationMinutes: a.durationMinutes,
@@ -106,9 +113,12 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
   app.get('/api/v1/clinician/appointments', { schema: { querystring: DayQuery } }, async (req) => {
     const s = await deps.sessions.get(req.cookies[CLINICIAN_COOKIE]);
     if (!s || s.kind !== 'clinician') throw new AppError('UNAUTHENTICATED', 'No clinician session; open your console link again.');
-    const day = req.query.day ? new Date(`${req.query.day}T00:00:00Z`) : deps.now();
-    if (Number.isNaN(day.getTime())) throw new AppError('BAD_REQUEST', 'day must be YYYY-MM-DD.');
-    const list = await deps.appointments.listForClinician(s.clinicianId, day);
+    const tz = req.query.tz ?? 0;
+    // The clinician's local day: local midnight is UTC midnight plus the browser's offset.
+    const day = req.query.day ?? new Date(deps.now().getTime() - tz * 60_000).toISOString().slice(0, 10);
+    const from = new Date(Date.parse(`${day}T00:00:00Z`) + tz * 60_000);
+    if (Number.isNaN(from.getTime())) throw new AppError('BAD_REQUEST', 'day must be a date, YYYY-MM-DD.');
+    const list = await deps.appointments.listForClinician(s.clinicianId, from);
     const appointments: ClinicianAppointmentSummary[] = await Promise.all(
       list.map(async (a) => {
         const ps = await deps.consultations.participants(a.id);

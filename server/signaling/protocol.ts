@@ -220,7 +220,8 @@ export type ServerToClientEvents = {
   'media:consumerClosed': (c: { consumerId: string }) => void;
   'media:consumerScore': (c: { consumerId: string; score: number }) => void;
   'media:consumerLayers': (c: { consumerId: string; spatialLayer: number | null }) => void;
-  'media:reset': (info: { reason: string }) => void;
+  /** Media must be set up again: sent back to the waiting room, or the worker under the room died. */
+  'media:reset': (info: { reason: 'sent-back' | 'media-lost' }) => void;
 };
 
 // ---- HTTP session API (the pages call these before opening the socket) ----
@@ -238,6 +239,8 @@ export type SessionInfo =
       linkReused: boolean;
       /** The same device came back: it goes straight to where it was. */
       resumed: boolean;
+      /** This participant already entered the waiting room (consent given) once. */
+      enteredWaitingRoom: boolean;
       clinicianName: string;
       startsAt: string;
       durationMinutes: number;

@@ -57,7 +57,7 @@ export function endSession(): Promise<void> {
 }
 
 export async function clinicianAppointments(day: string): Promise<ClinicianAppointmentSummary[]> {
-  const r = await call<{ appointments: ClinicianAppointmentSummary[] }>('GET', `/api/v1/clinician/appointments?day=${encodeURIComponent(day)}`);
+  const r = await call<{ appointments: ClinicianAppointmentSummary[] }>('GET', `/api/v1/clinician/appointments?day=${encodeURIComponent(day)}&tz=${new Date().getTimezoneOffset()}`);
   return r.appointments;
 }
 

@@ -59,9 +59,11 @@ async function signIn(): Promise<void> {
   }
   session = info;
   if (info.state === 'denied' || info.state === 'removed') return end(info.state);
-  if (info.resumed && info.state === 'admitted') {
-    showView('loading', h('h1', {}, 'Rejoining your consultation…'));
-    setStatus('Rejoining your consultation…');
+  // The same device coming back goes straight to where it was: the call, or the waiting room.
+  if (info.resumed && (info.state === 'admitted' || (info.state === 'waiting' && info.enteredWaitingRoom))) {
+    const where = info.state === 'admitted' ? 'your consultation' : 'the waiting room';
+    showView('loading', h('h1', {}, `Rejoining ${where}…`));
+    setStatus(`Rejoining ${where}…`);
     await openLocal();
     connect();
     return;

@@ -196,7 +196,7 @@ describe('get, detail and listForClinician', () => {
     expect(d.participants.map((p) => p.id)).toEqual([g.participant.id]);
   });
 
-  it("returns that UTC day's appointments of that clinician only, in start order", async () => {
+  it("returns the 24 hours from the given start of the clinician's day of that clinician only, in start order", async () => {
     const w = makeWorld({ clock: new Clock(Date.parse('2030-03-03T00:00:00.000Z')) });
     const at = async (iso: string, clinician = CLINICIAN) => (await book(w, { startsAt: iso, clinician })).appointment.id;
     const late = await at('2030-03-04T23:59:00.000Z');
@@ -205,8 +205,12 @@ describe('get, detail and listForClinician', () => {
     await at('2030-03-03T23:59:59.000Z');
     await at('2030-03-05T00:00:00.000Z');
     await at('2030-03-04T10:00:00.000Z', { id: 'gp-2', name: 'Dr Other' });
-    const list = await w.appointments.listForClinician(CLINICIAN.id, new Date('2030-03-04T15:45:00.000Z'));
+    const list = await w.appointments.listForClinician(CLINICIAN.id, new Date('2030-03-04T00:00:00.000Z'));
     expect(list.map((x) => x.id)).toEqual([early, mid, late]);
+    // A clinician an hour ahead of UTC: their day starts at 23:00 UTC the day before.
+    const shifted = await w.appointments.listForClinician(CLINICIAN.id, new Date('2030-03-03T23:00:00.000Z'));
+    expect(shifted.map((x) => x.id)).toContain(early);
+    expect(shifted.map((x) => x.id)).not.toContain(late);
     expect(list.every((x) => x.clinician.id === CLINICIAN.id)).toBe(true);
     expect(await w.appointments.listForClinician('gp-2', new Date('2030-03-04T00:00:00.000Z'))).toHaveLength(1);
     expect(await w.appointments.listForClinician('gp-3', new Date('2030-03-04T00:00:00.000Z'))).toEqual([]);

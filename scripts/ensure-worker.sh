@@ -5,9 +5,6 @@
 # upgrading mediasoup is a version bump in package.json and a rebuild, and any
 # change to the recipe rebuilds too. Build logs go to stderr; stdout is the path.
 #   SKIP_APT=1          do not apt-get the build dependencies (already installed)
-#   RUN_WORKER_TESTS=1  after a fresh build, also build and run mediasoup's own
-#                       C++ tests (Catch2) against the same shims; a failure
-#                       leaves nothing in the cache
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RECIPE=$ROOT/scripts/offline-worker
@@ -21,10 +18,6 @@ if [ ! -x "$BIN" ]; then
   echo "[ensure-worker] no cached worker for mediasoup $VERSION (recipe $HASH): building offline" >&2
   WORK=$CACHE/worker-build
   "$RECIPE/build-worker.sh" "$VERSION" "$WORK" >&2
-  if [ -n "${RUN_WORKER_TESTS:-}" ]; then
-    echo "[ensure-worker] running mediasoup's C++ worker tests" >&2
-    "$RECIPE/build-worker-tests.sh" "$VERSION" "$WORK" >&2
-  fi
   mkdir -p "$OUT"
   cp "$WORK/out/mediasoup-worker-$VERSION" "$BIN.tmp" && mv "$BIN.tmp" "$BIN"
 fi

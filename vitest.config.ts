@@ -1,6 +1,7 @@
-// Three suites: unit (pure logic, no processes), integration (real Redis,
-// real mediasoup worker, real socket.io), e2e (Debian's Chromium with fake
-// camera and microphone). `npm test` runs them all.
+// Four suites: unit (pure logic, no processes), integration (real Redis,
+// real mediasoup worker, real socket.io), security (attacks on the running
+// server), e2e (Debian's Chromium with fake camera and microphone).
+// `npm test` runs them all.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -12,6 +13,14 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/contract/**/*.test.ts'],
           testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
+          testTimeout: 120_000,
           hookTimeout: 30_000,
         },
       },

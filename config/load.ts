@@ -36,6 +36,8 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   JWT_ISSUER: ['auth.issuer', 'string'],
   JWT_SIGNING_KEY_FILE: ['auth.signingKeyFile', 'string'],
   JWT_SIGNING_KEY_ID: ['auth.signingKeyId', 'string'],
+  MAX_FAILURES: ['security.maxFailures', 'int'],
+  FAILURE_WINDOW_SECONDS: ['security.failureWindowSeconds', 'int'],
 };
 
 type Json = Record<string, unknown>;

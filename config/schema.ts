@@ -70,6 +70,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    security: Type.Object(
+      {
+        maxFailures: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'failed requests one address may make per window' }),
+        failureWindowSeconds: Type.Integer({ minimum: 1, maximum: 86_400, description: 'seconds, 1 to 86400' }),
+      },
+      { additionalProperties: false },
+    ),
     selfTest: Type.Object(
       {
         enabled: Type.Boolean({ description: 'true to offer the camera and connection check at /check' }),

@@ -12,6 +12,7 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { appointmentRoutes } from './http/appointment-routes.ts';
+import { installFailureGuard } from './http/failure-guard.ts';
 import { sessionRoutes } from './http/session-routes.ts';
 import { attachConsultations } from './signaling/consultation-socket.ts';
 import { attachSelfTest } from './signaling/selftest.ts';
@@ -44,6 +45,7 @@ export async function buildApp(deps: Deps): Promise<App> {
   await http.register(cookie);
   // Per-address limits; routes that are worth guessing at set tighter ones.
   await http.register(rateLimit, { global: true, max: 300, timeWindow: '1 minute' });
+  installFailureGuard(http, deps.failureLimiter);
   await http.register(healthRoutes, {
     pingStore: () => deps.stores.ping(),
     workersAlive: () => deps.pool.allAlive(),

@@ -15,6 +15,7 @@ import { ConsultationService } from './domain/consultation.ts';
 import { DomainBus, EventRecorder } from './domain/events.ts';
 import type { Stores } from './domain/stores.ts';
 import { Presence } from './signaling/presence.ts';
+import { FailureLimiter, MemoryFailureCounter, RedisFailureCounter, type FailureCounter } from './http/failure-limiter.ts';
 import { RoomRegistry } from './media/rooms.ts';
 import { WorkerPool } from './media/worker-pool.ts';
 import { createMemoryStores } from './stores/memory/index.ts';
@@ -32,6 +33,8 @@ export interface Deps {
   sessions: SessionService;
   consultations: ConsultationService;
   presence: Presence;
+  /** Refuses addresses that keep failing (guessing ids, tokens, keys). */
+  failureLimiter: FailureLimiter;
   /** The REST API keys in force (configured, or one generated for a single-node trial). */
   apiKeys: readonly string[];
   now: () => Date;
@@ -48,7 +51,7 @@ export class StartupError extends Error {
   }
 }
 
-async function connectRedis(url: string, logger: Logger): Promise<Stores> {
+async function connectRedis(url: string, logger: Logger): Promise<{ stores: Stores; redis: Redis }> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3000, enableOfflineQueue: true });
   // A failed first connection must refuse start-up, not retry forever.
   redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
@@ -60,7 +63,7 @@ async function connectRedis(url: string, logger: Logger): Promise<Stores> {
     throw new StartupError(`Redis at REDIS_URL is unreachable (${(e as Error).message}); refusing to start.`, { cause: e });
   }
   logger.info({ store: 'redis' }, 'using Redis for appointments, links, waiting rooms and audit events');
-  return createRedisStores(redis);
+  return { stores: createRedisStores(redis), redis };
 }
 
 function loadKeys(config: Config, logger: Logger): KeyRing {
@@ -100,9 +103,13 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     throw new StartupError(`the JWT keys could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, { cause: e });
   }
   let stores: Stores;
+  let failures: FailureCounter;
   if (config.redisUrl) {
-    stores = await connectRedis(config.redisUrl, logger);
+    const r = await connectRedis(config.redisUrl, logger);
+    stores = r.stores;
+    failures = new RedisFailureCounter(r.redis);
   } else {
+    failures = new MemoryFailureCounter();
     stores = createMemoryStores();
     logger.warn(
       { store: 'memory' },
@@ -157,6 +164,11 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     sessions,
     consultations,
     presence: new Presence(),
+    failureLimiter: new FailureLimiter(
+      failures,
+      { maxFailures: config.security.maxFailures, windowSeconds: config.security.failureWindowSeconds },
+      (address) => logger.warn({ address }, 'address rate limited after repeated failures'),
+    ),
     apiKeys: apiKeysFor(config, logger),
     now,
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,

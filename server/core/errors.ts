@@ -55,13 +55,16 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly details: ErrorDetail[] | undefined;
+  /** For RATE_LIMITED: sent as the Retry-After header. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { details?: ErrorDetail[]; cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { details?: ErrorDetail[]; cause?: unknown; retryAfterSeconds?: number }) {
     super(message, { cause: options?.cause });
     this.name = 'AppError';
     this.code = code;
     this.status = STATUS[code];
     this.details = options?.details;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   /** What a client may see: code, message and the keys at fault; never a stack. */

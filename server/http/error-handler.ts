@@ -8,6 +8,7 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (isAppError(error)) {
       if (error.status >= 500) request.log.error({ err: error }, 'request failed');
+      if (error.retryAfterSeconds) void reply.header('Retry-After', String(error.retryAfterSeconds));
       return reply.status(error.status).send(error.toJSON());
     }
     const fe = error;

@@ -9,7 +9,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createAppointment } from '../support/api.ts';
+import { api, createAppointment } from '../support/api.ts';
+import { seriousA11yViolations } from '../support/axe.ts';
 import { chromiumAvailable, launchBrowser } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -77,11 +78,13 @@ describe.runIf(chromiumAvailable())('a video consultation in Chromium', () => {
     await patient.goto(apt.patientUrl);
     await phase(patient, 'consent');
     expect(patient.url()).not.toContain('#t='); // the token leaves the address bar
+    expect(await seriousA11yViolations(patient)).toEqual([]);
     await patient.getByRole('checkbox').check();
     await patient.getByRole('button', { name: /^Join/ }).click();
     await phase(patient, 'waiting');
     expect(await patient.getByRole('status').first().textContent()).toMatch(/clinician will let you in/i);
     await patient.screenshot({ path: path.join(SHOTS, 'patient-waiting.png'), fullPage: true });
+    expect(await seriousA11yViolations(patient)).toEqual([]);
 
     // The clinician opens the console and sees the patient waiting.
     const gp = await newPage();
@@ -90,6 +93,7 @@ describe.runIf(chromiumAvailable())('a video consultation in Chromium', () => {
     const admit = gp.getByRole('button', { name: /^Admit Jane Doe/ });
     await admit.waitFor({ timeout: 15_000 });
     await gp.screenshot({ path: path.join(SHOTS, 'clinician-waiting-patient.png'), fullPage: true });
+    expect(await seriousA11yViolations(gp)).toEqual([]);
 
     // Before admission neither side receives the other's media.
     await patient.waitForTimeout(1000);
@@ -113,6 +117,8 @@ describe.runIf(chromiumAvailable())('a video consultation in Chromium', () => {
     await expect.poll(() => patient.getByLabel(/Dr Asha Patel/).and(patient.locator('video')).count()).toBe(1);
     await patient.screenshot({ path: path.join(SHOTS, 'call-patient.png'), fullPage: true });
     await gp.screenshot({ path: path.join(SHOTS, 'call-clinician.png'), fullPage: true });
+    expect(await seriousA11yViolations(patient)).toEqual([]);
+    expect(await seriousA11yViolations(gp)).toEqual([]);
 
     // The same link in a third browser: flagged, not admitted, nobody displaced.
     const forwarded = await newPage();
@@ -148,4 +154,53 @@ describe.runIf(chromiumAvailable())('a video consultation in Chromium', () => {
     const foreign = requests.filter((u) => !u.startsWith(`${server.url}/`) && !/^(data|blob):/.test(u));
     expect(foreign).toEqual([]);
   });
+
+  it('holds a four-person consultation: clinician, patient, interpreter and family member', async () => {
+    const apt = await createAppointment(server.url, { patientName: 'Ravi Kumar' });
+    const invite = async (name: string, role: string) => {
+      const r = await api(server.url, 'POST', `/api/v1/appointments/${apt.id}/invites`, { name, role });
+      return ((await r.json()) as { url: string }).url;
+    };
+    const guests = [
+      { name: 'Ravi Kumar', url: apt.patientUrl },
+      { name: 'Sam Okafor', url: await invite('Sam Okafor', 'interpreter') },
+      { name: 'Priya Kumar', url: await invite('Priya Kumar', 'family') },
+    ];
+    const gp = await newPage();
+    await gp.goto(apt.clinicianUrl);
+    await phase(gp, 'consultation');
+    const pages: Page[] = [];
+    for (const g of guests) {
+      const p = await newPage();
+      await p.goto(g.url);
+      await phase(p, 'consent');
+      await p.getByRole('checkbox').check();
+      await p.getByRole('button', { name: /^Join/ }).click();
+      await phase(p, 'waiting');
+      pages.push(p);
+    }
+    for (const g of guests) {
+      const admit = gp.getByRole('button', { name: new RegExp(`^Admit ${g.name}`) });
+      await admit.waitFor({ timeout: 15_000 });
+      await admit.click();
+    }
+    for (const p of pages) await phase(p, 'call');
+    // Everyone receives three remote videos, each labelled with its person's name.
+    const everyone = [gp, ...pages];
+    const names = ['Dr Asha Patel', ...guests.map((g) => g.name)];
+    for (const [i, page] of everyone.entries()) {
+      for (const [j, name] of names.entries()) {
+        if (i === j) continue;
+        await expect.poll(() => page.locator('video').and(page.getByLabel(new RegExp(name))).count(), { timeout: 20_000 }).toBe(1);
+      }
+      const { later } = await receivingMedia(page);
+      expect(later.audioPacketsReceived).toBeGreaterThan(0);
+    }
+    const room = server.deps.rooms.get(apt.id)!;
+    // 4 peers, each sending camera + microphone and receiving the other 3 people's.
+    await expect.poll(() => room.counts(), { timeout: 10_000 }).toMatchObject({ peers: 4, producers: 8, consumers: 24 });
+    await gp.screenshot({ path: path.join(SHOTS, 'call-four-people.png'), fullPage: true });
+    for (const p of everyone) await p.context().close();
+  });
 });
+

@@ -1,0 +1,44 @@
+// Guessing from one address is cut off: after MAX_FAILURES failed API
+// requests in the window, that address gets 429 with Retry-After for every
+// further request, valid or not, until the window ends.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, createAppointment, Device } from '../support/api.ts';
+import { startRedisServer } from '../support/redis-server.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+for (const store of ['memory', 'redis'] as const) {
+  describe(`failure limiter (${store} store)`, () => {
+    let s: TestServer;
+    let redis: Awaited<ReturnType<typeof startRedisServer>> | undefined;
+    beforeAll(async () => {
+      redis = store === 'redis' ? await startRedisServer() : undefined;
+      s = await startTestServer({ MAX_FAILURES: '5', FAILURE_WINDOW_SECONDS: '2', ...(redis ? { REDIS_URL: redis.url } : {}) });
+    });
+    afterAll(async () => {
+      await s?.stop();
+      await redis?.stop();
+    });
+
+    it('answers 429 with Retry-After after repeated failures, then recovers after the window', async () => {
+      const apt = await createAppointment(s.url);
+      const guesses = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => new Device(s.url).fetch('POST', '/api/v1/session', { token: `guess.${'x'.repeat(20)}.${i}` })),
+      );
+      expect(guesses.map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
+      const blocked = await new Device(s.url).redeem(apt.patientUrl);
+      expect(blocked.status).toBe(429);
+      expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      const body = (await blocked.json()) as { code: string; message: string };
+      expect(body.code).toBe('RATE_LIMITED');
+      expect(body.message).toMatch(/Too many failed attempts/);
+      expect((await api(s.url, 'GET', `/api/v1/appointments/${apt.id}`)).status).toBe(429);
+      // Pages and health are not part of the API and stay up.
+      expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+      // The blocked attempt changed nothing: the link was never bound.
+      await new Promise((r) => setTimeout(r, 2100));
+      const after = await new Device(s.url).redeem(apt.patientUrl);
+      expect(after.status).toBe(200);
+      expect(await after.json()).toMatchObject({ linkReused: false });
+    });
+  });
+}

@@ -36,8 +36,12 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   JWT_ISSUER: ['auth.issuer', 'string'],
   JWT_SIGNING_KEY_FILE: ['auth.signingKeyFile', 'string'],
   JWT_SIGNING_KEY_ID: ['auth.signingKeyId', 'string'],
+  AUDIT_TRUST_ID: ['audit.trustId', 'string'],
+  AUDIT_RECORD_SOURCE_ADDRESS: ['audit.recordSourceAddress', 'bool'],
   MAX_FAILURES: ['security.maxFailures', 'int'],
   FAILURE_WINDOW_SECONDS: ['security.failureWindowSeconds', 'int'],
+  RATE_LIMIT_PER_MINUTE: ['security.requestsPerMinute', 'int'],
+  SESSION_RATE_LIMIT_PER_MINUTE: ['security.sessionAttemptsPerMinute', 'int'],
 };
 
 type Json = Record<string, unknown>;

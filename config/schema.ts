@@ -74,6 +74,18 @@ export const ConfigSchema = Type.Object(
       {
         maxFailures: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'failed requests one address may make per window' }),
         failureWindowSeconds: Type.Integer({ minimum: 1, maximum: 86_400, description: 'seconds, 1 to 86400' }),
+        requestsPerMinute: Type.Integer({ minimum: 1, maximum: 100_000_000, description: 'HTTP requests per address per minute' }),
+        sessionAttemptsPerMinute: Type.Integer({ minimum: 1, maximum: 100_000_000, description: 'link redemptions per address per minute' }),
+      },
+      { additionalProperties: false },
+    ),
+    audit: Type.Object(
+      {
+        trustId: Type.String({
+          pattern: '^[A-Za-z0-9._-]{1,64}$',
+          description: 'the trust whose audit chain this server appends to: 1 to 64 of A-Z a-z 0-9 . _ -',
+        }),
+        recordSourceAddress: Type.Boolean({ description: "true to record each step's client IP address in the audit trail" }),
       },
       { additionalProperties: false },
     ),

@@ -12,6 +12,7 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { appointmentRoutes } from './http/appointment-routes.ts';
+import { auditRoutes } from './http/audit-routes.ts';
 import { installFailureGuard } from './http/failure-guard.ts';
 import { sessionRoutes } from './http/session-routes.ts';
 import { attachConsultations } from './signaling/consultation-socket.ts';
@@ -44,7 +45,7 @@ export async function buildApp(deps: Deps): Promise<App> {
   await registerSecurityHeaders(http);
   await http.register(cookie);
   // Per-address limits; routes that are worth guessing at set tighter ones.
-  await http.register(rateLimit, { global: true, max: 300, timeWindow: '1 minute' });
+  await http.register(rateLimit, { global: true, max: config.security.requestsPerMinute, timeWindow: '1 minute' });
   installFailureGuard(http, deps.failureLimiter);
   await http.register(healthRoutes, {
     pingStore: () => deps.stores.ping(),
@@ -52,12 +53,14 @@ export async function buildApp(deps: Deps): Promise<App> {
     storeKind: deps.stores.kind,
   });
   await http.register(appointmentRoutes, { appointments: deps.appointments, apiKeys: deps.apiKeys, isConnected: deps.presence.isConnected });
+  await http.register(auditRoutes, { events: deps.stores.events, apiKeys: deps.apiKeys });
   await http.register(sessionRoutes, {
     sessions: deps.sessions,
     appointments: deps.appointments,
     consultations: deps.consultations,
     isConnected: deps.presence.isConnected,
     now: deps.now,
+    sessionAttemptsPerMinute: config.security.sessionAttemptsPerMinute,
   });
   await http.register(pageRoutes, { clientDir: deps.clientDir, selfTest: config.selfTest.enabled });
 

@@ -51,7 +51,7 @@ export class StartupError extends Error {
   }
 }
 
-async function connectRedis(url: string, logger: Logger): Promise<{ stores: Stores; redis: Redis }> {
+async function connectRedis(url: string, logger: Logger, trustId: string): Promise<{ stores: Stores; redis: Redis }> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3000, enableOfflineQueue: true });
   // A failed first connection must refuse start-up, not retry forever.
   redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
@@ -63,7 +63,7 @@ async function connectRedis(url: string, logger: Logger): Promise<{ stores: Stor
     throw new StartupError(`Redis at REDIS_URL is unreachable (${(e as Error).message}); refusing to start.`, { cause: e });
   }
   logger.info({ store: 'redis' }, 'using Redis for appointments, links, waiting rooms and audit events');
-  return { stores: createRedisStores(redis), redis };
+  return { stores: createRedisStores(redis, { trustId }), redis };
 }
 
 function loadKeys(config: Config, logger: Logger): KeyRing {
@@ -105,12 +105,12 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
   let stores: Stores;
   let failures: FailureCounter;
   if (config.redisUrl) {
-    const r = await connectRedis(config.redisUrl, logger);
+    const r = await connectRedis(config.redisUrl, logger, config.audit.trustId);
     stores = r.stores;
     failures = new RedisFailureCounter(r.redis);
   } else {
     failures = new MemoryFailureCounter();
-    stores = createMemoryStores();
+    stores = createMemoryStores({ trustId: config.audit.trustId });
     logger.warn(
       { store: 'memory' },
       'no REDIS_URL: single-node, non-persistent mode; appointments, links and waiting rooms are lost on restart',
@@ -135,7 +135,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
   }
   const rooms = new RoomRegistry(pool);
   const bus = new DomainBus();
-  const events = new EventRecorder(stores.events, bus, now);
+  const events = new EventRecorder(stores.events, bus, now, { recordSourceAddress: config.audit.recordSourceAddress });
   const tokens = new TokenService(keys, config.auth.issuer, () => now().getTime());
   const appointments = new AppointmentService({
     stores,

@@ -12,6 +12,9 @@ import type { ConsultationView, ParticipantView } from './views.ts';
 
 type ClinicianSession = Extract<Session, { kind: 'clinician' }>;
 
+/** The actor, with the client's IP address when the step came over the network. */
+const by = (role: Actor['role'], id: string, address: string | undefined): Actor => ({ role, id, ...(address ? { address } : {}) });
+
 export class ConsultationService {
   readonly #stores: Stores;
   readonly #appointments: AppointmentService;
@@ -49,28 +52,28 @@ export class ConsultationService {
     return p;
   }
 
-  async #clinicianOf(session: ClinicianSession, appointmentId: AppointmentId): Promise<{ appointment: Appointment; actor: Actor }> {
+  async #clinicianOf(session: ClinicianSession, appointmentId: AppointmentId, address?: string): Promise<{ appointment: Appointment; actor: Actor }> {
     const appointment = await this.#liveAppointment(appointmentId);
     if (appointment.clinician.id !== session.clinicianId) throw new AppError('FORBIDDEN', 'This is not your appointment.');
-    return { appointment, actor: { role: 'clinician', id: session.clinicianId } };
+    return { appointment, actor: by('clinician', session.clinicianId, address) };
   }
 
   /** A guest's device opened the waiting room (first time, or again after leaving). */
-  async enterWaitingRoom(participantId: ParticipantId, appointmentId: AppointmentId): Promise<Participant> {
+  async enterWaitingRoom(participantId: ParticipantId, appointmentId: AppointmentId, address?: string): Promise<Participant> {
     await this.#liveAppointment(appointmentId);
     const p = await this.#participantOf(appointmentId, participantId);
     if (p.state === 'denied' || p.state === 'removed') throw new AppError('FORBIDDEN', 'The clinician has not let this device in.');
     if (p.state === 'admitted' || (p.state === 'waiting' && p.waitingSince)) return p; // reconnect: back where it was
     const moved = await this.#stores.participants.transition(p.id, ['waiting', 'left'], 'waiting', this.#now().toISOString());
     if (!moved) return this.#participantOf(appointmentId, participantId);
-    await this.#events.record('participant.waiting', appointmentId, { role: p.role, id: p.id }, { subject: p.id });
+    await this.#events.record('participant.waiting', appointmentId, by(p.role, p.id, address), { subject: p.id });
     this.#bus.emit('changed', appointmentId);
     return moved;
   }
 
   /** The clinician opens their appointment: they are admitted by right, and it goes live. */
-  async clinicianJoin(session: ClinicianSession, appointmentId: AppointmentId, device: string): Promise<Participant> {
-    const { appointment, actor } = await this.#clinicianOf(session, appointmentId);
+  async clinicianJoin(session: ClinicianSession, appointmentId: AppointmentId, device: string, address?: string): Promise<Participant> {
+    const { appointment, actor } = await this.#clinicianOf(session, appointmentId, address);
     const all = await this.#stores.participants.listForAppointment(appointmentId);
     let p = all.find((x) => x.role === 'clinician' && x.clinicianId === session.clinicianId);
     if (!p) {
@@ -104,8 +107,9 @@ export class ConsultationService {
     from: readonly ParticipantState[],
     to: ParticipantState,
     type: 'participant.admitted' | 'participant.denied' | 'participant.sent_back' | 'participant.removed',
+    address: string | undefined,
   ): Promise<Participant> {
-    const { actor } = await this.#clinicianOf(session, appointmentId);
+    const { actor } = await this.#clinicianOf(session, appointmentId, address);
     const p = await this.#participantOf(appointmentId, participantId);
     if (p.role === 'clinician') throw new AppError('INVALID_TRANSITION', 'The clinician cannot be sent to the waiting room.');
     const moved = to === 'admitted' ? await this.#admitWithinLimit(appointmentId, p) : await this.#stores.participants.transition(p.id, from, to, this.#now().toISOString());
@@ -145,40 +149,41 @@ export class ConsultationService {
     }
   }
 
-  admit(s: ClinicianSession, a: AppointmentId, p: ParticipantId) {
-    return this.#decide(s, a, p, ['waiting'], 'admitted', 'participant.admitted');
+  // `address`: the clinician's IP address, for the audit trail.
+  admit(s: ClinicianSession, a: AppointmentId, p: ParticipantId, address?: string) {
+    return this.#decide(s, a, p, ['waiting'], 'admitted', 'participant.admitted', address);
   }
-  deny(s: ClinicianSession, a: AppointmentId, p: ParticipantId) {
-    return this.#decide(s, a, p, ['waiting'], 'denied', 'participant.denied');
+  deny(s: ClinicianSession, a: AppointmentId, p: ParticipantId, address?: string) {
+    return this.#decide(s, a, p, ['waiting'], 'denied', 'participant.denied', address);
   }
-  sendBack(s: ClinicianSession, a: AppointmentId, p: ParticipantId) {
-    return this.#decide(s, a, p, ['admitted'], 'waiting', 'participant.sent_back');
+  sendBack(s: ClinicianSession, a: AppointmentId, p: ParticipantId, address?: string) {
+    return this.#decide(s, a, p, ['admitted'], 'waiting', 'participant.sent_back', address);
   }
-  remove(s: ClinicianSession, a: AppointmentId, p: ParticipantId) {
-    return this.#decide(s, a, p, ['waiting', 'admitted'], 'removed', 'participant.removed');
+  remove(s: ClinicianSession, a: AppointmentId, p: ParticipantId, address?: string) {
+    return this.#decide(s, a, p, ['waiting', 'admitted'], 'removed', 'participant.removed', address);
   }
 
-  async lock(session: ClinicianSession, appointmentId: AppointmentId, locked: boolean): Promise<void> {
-    const { actor } = await this.#clinicianOf(session, appointmentId);
+  async lock(session: ClinicianSession, appointmentId: AppointmentId, locked: boolean, address?: string): Promise<void> {
+    const { actor } = await this.#clinicianOf(session, appointmentId, address);
     await this.#stores.appointments.update(appointmentId, { locked });
     await this.#events.record(locked ? 'consultation.locked' : 'consultation.unlocked', appointmentId, actor);
     this.#bus.emit('changed', appointmentId);
   }
 
   /** Ends it for everyone; every link for it stops working (redemption checks the status). */
-  async end(session: ClinicianSession, appointmentId: AppointmentId): Promise<void> {
-    const { actor } = await this.#clinicianOf(session, appointmentId);
+  async end(session: ClinicianSession, appointmentId: AppointmentId, address?: string): Promise<void> {
+    const { actor } = await this.#clinicianOf(session, appointmentId, address);
     await this.#stores.appointments.update(appointmentId, { status: 'ended', endedAt: this.#now().toISOString() });
     await this.#events.record('consultation.ended', appointmentId, actor);
     this.#bus.emit('consultationEnded', appointmentId);
     this.#bus.emit('changed', appointmentId);
   }
 
-  async leave(participantId: ParticipantId, appointmentId: AppointmentId): Promise<void> {
+  async leave(participantId: ParticipantId, appointmentId: AppointmentId, address?: string): Promise<void> {
     const p = await this.#participantOf(appointmentId, participantId);
     const moved = await this.#stores.participants.transition(p.id, ['waiting', 'admitted'], 'left', this.#now().toISOString());
     if (!moved) return;
-    await this.#events.record('participant.left', appointmentId, { role: p.role, id: p.id }, { subject: p.id });
+    await this.#events.record('participant.left', appointmentId, by(p.role, p.id, address), { subject: p.id });
     this.#bus.emit('participantExpelled', appointmentId, p.id, 'left');
     this.#bus.emit('changed', appointmentId);
   }

@@ -1,8 +1,10 @@
-// Domain events: every step is appended to the event store (the audit trail a
-// later step makes tamper-evident) and published on a typed in-process bus,
-// which the transports listen to; the domain never knows who is listening.
+// Domain events: every step is appended to the trust's audit chain (a
+// tamper-evident hash chain, see audit/) and published on a typed in-process
+// bus, which the transports listen to; the domain never knows who is listening.
 import { EventEmitter } from 'node:events';
 import type { AppointmentId, ParticipantId } from '../core/ids.ts';
+import { AuditChain } from './audit/chain.ts';
+import type { AuditEntry } from './audit/record.ts';
 import type { Actor, DomainEvent, DomainEventType } from './model.ts';
 import type { EventStore } from './stores.ts';
 
@@ -17,15 +19,22 @@ export type DomainBusEvents = {
 
 export class DomainBus extends EventEmitter<DomainBusEvents> {}
 
+export interface EventRecorderOptions {
+  /** Record the actor's IP address as the record's source (audit.recordSourceAddress); true by default. */
+  recordSourceAddress?: boolean;
+}
+
 export class EventRecorder {
-  readonly #store: EventStore;
+  readonly #chain: AuditChain;
   readonly #bus: DomainBus;
   readonly #now: () => Date;
+  readonly #recordSource: boolean;
 
-  constructor(store: EventStore, bus: DomainBus, now: () => Date) {
-    this.#store = store;
+  constructor(store: EventStore, bus: DomainBus, now: () => Date, opts: EventRecorderOptions = {}) {
+    this.#chain = new AuditChain(store);
     this.#bus = bus;
     this.#now = now;
+    this.#recordSource = opts.recordSourceAddress ?? true;
   }
 
   async record(
@@ -34,16 +43,27 @@ export class EventRecorder {
     actor: Actor,
     extra: { subject?: string; outcome?: 'ok' | 'refused'; reason?: string } = {},
   ): Promise<DomainEvent> {
+    const source = this.#recordSource && actor.address ? actor.address : undefined;
     const event: DomainEvent = {
       type,
       at: this.#now().toISOString(),
       appointmentId,
-      actor,
+      actor: { role: actor.role, id: actor.id, ...(source ? { address: source } : {}) },
       outcome: extra.outcome ?? 'ok',
       ...(extra.subject ? { subject: extra.subject } : {}),
       ...(extra.reason ? { reason: extra.reason } : {}),
     };
-    await this.#store.append(event);
+    const entry: AuditEntry = {
+      time: event.at,
+      appointmentId,
+      actor: { role: actor.role, id: actor.id },
+      action: type,
+      outcome: event.outcome,
+      ...(event.subject ? { subject: event.subject } : {}),
+      ...(event.reason ? { reason: event.reason } : {}),
+      ...(source ? { source } : {}),
+    };
+    await this.#chain.append(entry);
     this.#bus.emit('recorded', event);
     return event;
   }

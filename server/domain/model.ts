@@ -97,6 +97,8 @@ export type DomainEventType = (typeof EVENT_TYPES)[number];
 export interface Actor {
   role: Role | 'api' | 'system' | 'anonymous';
   id: string;
+  /** The client's IP address, when the step came over the network (the audit record's source). */
+  address?: string;
 }
 
 /** One step on the audit trail. Never carries names or tokens: ids only. */

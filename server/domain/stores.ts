@@ -2,6 +2,7 @@
 // (memory for the single-node default, Redis for production) and one contract
 // suite (test/contract/) holds both to the behaviour written here.
 import type { AppointmentId, DeviceId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
+import type { AuditRecord, ChainHead } from './audit/record.ts';
 import type { Appointment, DomainEvent, Link, Participant, ParticipantState, Session } from './model.ts';
 
 /** Every `ttlSeconds` is how long the record may be kept; stores expire it after that. */
@@ -53,10 +54,34 @@ export interface SessionStore {
   delete(id: SessionId): Promise<void>;
 }
 
+export type AppendOutcome = { appended: true } | { appended: false; head: ChainHead };
+
+export interface AuditScan {
+  /** Only this appointment's records. */
+  appointmentId?: AppointmentId;
+  /** Only records up to this seq (a snapshot taken from head()). */
+  toSeq?: number;
+}
+
+/**
+ * The audit trail of one trust: a hash chain, append-only. Nothing edits or
+ * removes a record; there is no TTL.
+ */
 export interface EventStore {
-  /** Appends in order; the store never edits or removes an event. */
-  append(event: DomainEvent): Promise<void>;
-  /** Events of one appointment (or all, without an id), oldest first. */
+  /** The trust whose chain this is. */
+  readonly trustId: string;
+  /** The last record's seq and hash; EMPTY_HEAD when there is none. */
+  head(): Promise<ChainHead>;
+  /**
+   * Compare-and-append, atomic across every node sharing the store: appends
+   * the record only when it follows the current head (record.prevHash is the
+   * head's hash and record.seq the head's seq + 1); otherwise appends nothing
+   * and returns the current head. The store does not check record.hash.
+   */
+  append(record: AuditRecord): Promise<AppendOutcome>;
+  /** Records oldest first (by seq). */
+  records(scan?: AuditScan): AsyncIterable<AuditRecord>;
+  /** The records as domain events, of one appointment (or all, without an id), oldest first. */
   list(appointmentId?: AppointmentId): Promise<DomainEvent[]>;
 }
 

@@ -1,6 +1,6 @@
 // The REST API for booking systems and trust IT: create appointments, issue
 // and revoke one-time links, and see who is waiting or present. API key only.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ID_PATTERN, type AppointmentId, type LinkId } from '../core/ids.ts';
@@ -38,10 +38,10 @@ const LinkParams = Type.Object({ id: Id, linkId: Id }, { additionalProperties: f
 export const appointmentRoutes: FastifyPluginAsync<AppointmentRouteDeps> = async (base, deps) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRequest', apiKeyGuard(deps.apiKeys));
-  const actor = { role: 'api' as const, id: 'api-key' };
+  const actor = (req: FastifyRequest) => ({ role: 'api' as const, id: 'api-key', address: req.ip });
 
   app.post('/api/v1/appointments', { schema: { body: CreateBody } }, async (req, reply) => {
-    const created = await deps.appointments.create(req.body, actor);
+    const created = await deps.appointments.create(req.body, actor(req));
     const a = created.appointment;
     return reply.status(201).send({
       id: a.id,
@@ -55,12 +55,12 @@ export const appointmentRoutes: FastifyPluginAsync<AppointmentRouteDeps> = async
   });
 
   app.post('/api/v1/appointments/:id/invites', { schema: { params: AptParams, body: InviteBody } }, async (req, reply) => {
-    const { link, url } = await deps.appointments.invite(req.params.id as AppointmentId, req.body, actor);
+    const { link, url } = await deps.appointments.invite(req.params.id as AppointmentId, req.body, actor(req));
     return reply.status(201).send({ url, linkId: link.id, role: link.role });
   });
 
   app.delete('/api/v1/appointments/:id/links/:linkId', { schema: { params: LinkParams } }, async (req, reply) => {
-    await deps.appointments.revokeLink(req.params.id as AppointmentId, req.params.linkId as LinkId, actor);
+    await deps.appointments.revokeLink(req.params.id as AppointmentId, req.params.linkId as LinkId, actor(req));
     return reply.status(204).send();
   });
 

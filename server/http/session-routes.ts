@@ -20,6 +20,7 @@ export interface SessionRouteDeps {
   consultations: ConsultationService;
   isConnected(participantId: string): boolean;
   now: () => Date;
+  sessionAttemptsPerMinute: number;
 }
 
 const TokenBody = Type.Object({ token: Type.String({ minLength: 10, maxLength: 4096, description: 'the token from the link' }) }, { additionalProperties: false });
@@ -71,8 +72,8 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
   // A link's token -> a device session: a one-time guest link (bound to this
   // device) or a clinician console token. Rate limited per address, since
   // failures here are what an attacker makes.
-  app.post('/api/v1/session', { schema: { body: TokenBody }, config: { rateLimit: { max: 20, timeWindow: '1 minute' } } }, async (req, reply) => {
-    const device = { deviceId: deviceOf(req) ?? randomId<DeviceId>(), device: describeDevice(req.headers['user-agent']) };
+  app.post('/api/v1/session', { schema: { body: TokenBody }, config: { rateLimit: { max: deps.sessionAttemptsPerMinute, timeWindow: '1 minute' } } }, async (req, reply) => {
+    const device = { deviceId: deviceOf(req) ?? randomId<DeviceId>(), device: describeDevice(req.headers['user-agent']), address: req.ip };
     if (deps.sessions.audienceOf(req.body.token) === 'clinician') {
       const c = await deps.sessions.startClinician(req.body.token, device);
       setCookies(reply, CLINICIAN_COOKIE, c.session.id, c.ttlSeconds, c.session.deviceId);

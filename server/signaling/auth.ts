@@ -24,17 +24,18 @@ export async function authenticate(socket: Socket, sessions: SessionService, con
   const cookies = typeof header === 'string' && header.length < 8192 ? fastifyCookie.parse(header) : {};
   const auth: unknown = socket.handshake.auth;
   const wanted = auth && typeof auth === 'object' && 'appointmentId' in auth ? auth.appointmentId : undefined;
+  const address = socket.handshake.address;
 
   if (wanted !== undefined) {
     if (typeof wanted !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(wanted)) throw new AppError('BAD_REQUEST', 'appointmentId is not an appointment id.');
     const s = await sessions.get(cookies[CLINICIAN_COOKIE]);
     if (!s || s.kind !== 'clinician') throw new AppError('UNAUTHENTICATED', 'No clinician session; open your console link again.');
-    const p = await consultations.clinicianJoin(s, wanted as AppointmentId, describeDevice(socket.handshake.headers['user-agent']));
+    const p = await consultations.clinicianJoin(s, wanted as AppointmentId, describeDevice(socket.handshake.headers['user-agent']), address);
     return { participantId: p.id, appointmentId: p.appointmentId, role: 'clinician', session: s };
   }
   const s = await sessions.get(cookies[GUEST_COOKIE]);
   if (!s || s.kind !== 'guest') throw new AppError('UNAUTHENTICATED', 'No session; open your link again.');
-  const p = await consultations.enterWaitingRoom(s.participantId, s.appointmentId);
+  const p = await consultations.enterWaitingRoom(s.participantId, s.appointmentId, address);
   return { participantId: p.id, appointmentId: p.appointmentId, role: p.role, session: s };
 }
 

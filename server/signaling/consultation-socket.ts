@@ -136,14 +136,15 @@ export function attachConsultations(d: ConsultationSocketDeps): void {
     };
     const pid = (x: string) => x as ParticipantId;
     const apt = appointmentId;
-    handle(socket, log, 'lobby:admit', ({ participantId: p }) => clinicianOnly((s) => d.consultations.admit(s, apt, pid(p))));
-    handle(socket, log, 'lobby:deny', ({ participantId: p }) => clinicianOnly((s) => d.consultations.deny(s, apt, pid(p))));
-    handle(socket, log, 'lobby:sendBack', ({ participantId: p }) => clinicianOnly((s) => d.consultations.sendBack(s, apt, pid(p))));
-    handle(socket, log, 'lobby:remove', ({ participantId: p }) => clinicianOnly((s) => d.consultations.remove(s, apt, pid(p))));
-    handle(socket, log, 'consultation:lock', ({ locked }) => clinicianOnly((s) => d.consultations.lock(s, apt, locked)));
-    handle(socket, log, 'consultation:end', () => clinicianOnly((s) => d.consultations.end(s, apt)));
+    const address = socket.handshake.address;
+    handle(socket, log, 'lobby:admit', ({ participantId: p }) => clinicianOnly((s) => d.consultations.admit(s, apt, pid(p), address)));
+    handle(socket, log, 'lobby:deny', ({ participantId: p }) => clinicianOnly((s) => d.consultations.deny(s, apt, pid(p), address)));
+    handle(socket, log, 'lobby:sendBack', ({ participantId: p }) => clinicianOnly((s) => d.consultations.sendBack(s, apt, pid(p), address)));
+    handle(socket, log, 'lobby:remove', ({ participantId: p }) => clinicianOnly((s) => d.consultations.remove(s, apt, pid(p), address)));
+    handle(socket, log, 'consultation:lock', ({ locked }) => clinicianOnly((s) => d.consultations.lock(s, apt, locked, address)));
+    handle(socket, log, 'consultation:end', () => clinicianOnly((s) => d.consultations.end(s, apt, address)));
     handle(socket, log, 'consultation:leave', async () => {
-      await d.consultations.leave(participantId, apt);
+      await d.consultations.leave(participantId, apt, address);
       setImmediate(() => socket.disconnect(true));
       return {};
     });

@@ -4,8 +4,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomId, type AppointmentId, type DeviceId, type LinkId, type ParticipantId, type SessionId } from '../../server/core/ids.ts';
-import type { Appointment, DomainEvent, DomainEventType, Link, Participant, Session } from '../../server/domain/model.ts';
-import type { Stores } from '../../server/domain/stores.ts';
+import { AuditChain } from '../../server/domain/audit/chain.ts';
+import { exportLines } from '../../server/domain/audit/export.ts';
+import { EMPTY_HEAD, eventOf, GENESIS_HASH, seal, type AuditEntry, type AuditRecord, type ChainHead } from '../../server/domain/audit/record.ts';
+import { verifyExport } from '../../server/domain/audit/verify.ts';
+import type { Appointment, DomainEventType, Link, Participant, Session } from '../../server/domain/model.ts';
+import type { EventStore, Stores } from '../../server/domain/stores.ts';
 import { createMemoryStores } from '../../server/stores/memory/index.ts';
 import { createRedisStores } from '../../server/stores/redis/index.ts';
 import { startRedisServer, type RedisServerHandle } from '../support/redis-server.ts';
@@ -15,6 +19,8 @@ export interface StoreHarness {
   stores: Stores;
   /** Lets `seconds` pass as far as TTLs are concerned (a fake clock or a real wait). */
   elapse(seconds: number): Promise<void>;
+  /** Another node's stores over the same backing store (memory: the same object). */
+  peer(): Promise<Stores>;
   dispose(): Promise<void>;
 }
 
@@ -72,16 +78,38 @@ function aParticipant(appointment: AppointmentId, over: Partial<Participant> = {
   };
 }
 
-function anEvent(type: DomainEventType, appointment: AppointmentId | null, subject?: string): DomainEvent {
+function anEntry(action: DomainEventType, appointment: AppointmentId | null, subject?: string): AuditEntry {
   return {
-    type,
-    at: new Date().toISOString(),
+    time: new Date().toISOString(),
     appointmentId: appointment,
     actor: { role: 'system', id: 'test' },
-    ...(subject === undefined ? {} : { subject }),
+    action,
     outcome: 'ok',
+    ...(subject === undefined ? {} : { subject }),
   };
 }
+
+/** The entries sealed one after another, as a chain from `head`. */
+function chainOf(entries: readonly AuditEntry[], head: ChainHead = EMPTY_HEAD): AuditRecord[] {
+  const out: AuditRecord[] = [];
+  for (const e of entries) {
+    const r = seal(e, out.at(-1) ?? head);
+    out.push(r);
+  }
+  return out;
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+async function appendAll(events: EventStore, records: readonly AuditRecord[]): Promise<void> {
+  for (const r of records) expect(await events.append(r)).toEqual({ appended: true });
+}
+
+const exportText = async (events: EventStore): Promise<string> => (await collect(exportLines(events))).join('');
 
 export function describeStoreContract(name: string, makeStores: () => Promise<StoreHarness>): void {
   describe(`${name} stores`, () => {
@@ -420,45 +448,163 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
       });
     });
 
-    describe('events', () => {
-      it('lists events per appointment and globally, oldest first', async () => {
+    describe('events (the audit chain)', () => {
+      it('starts empty: the head is seq 0 with 64 zeros, and nothing is listed', async () => {
+        expect(await stores.events.head()).toEqual({ seq: 0, hash: GENESIS_HASH });
+        expect(await stores.events.list()).toEqual([]);
+        expect(await collect(stores.events.records())).toEqual([]);
+        expect(typeof stores.events.trustId).toBe('string');
+      });
+
+      it('appends records that follow the head; lists them per appointment and globally, oldest first', async () => {
         const a = appointmentId();
         const b = appointmentId();
-        const appended = [
-          anEvent('appointment.created', a),
-          anEvent('appointment.created', b),
-          anEvent('link.issued', a, 'link-1'),
-          anEvent('token.rejected', null),
-          anEvent('link.redeemed', a, 'link-1'),
-          anEvent('participant.waiting', b, 'p-1'),
-          { ...anEvent('link.reused', a, 'link-1'), outcome: 'refused' as const, reason: 'LINK_ALREADY_USED' },
-        ];
-        for (const e of appended) await stores.events.append(e);
+        const records = chainOf([
+          anEntry('appointment.created', a),
+          anEntry('appointment.created', b),
+          anEntry('link.issued', a, 'link-1'),
+          anEntry('token.rejected', null),
+          { ...anEntry('link.redeemed', a, 'link-1'), source: '192.0.2.7' },
+          anEntry('participant.waiting', b, 'p-1'),
+          { ...anEntry('link.reused', a, 'link-1'), outcome: 'refused', reason: 'LINK_ALREADY_USED' },
+        ]);
+        await appendAll(stores.events, records);
 
-        expect(await stores.events.list(a)).toEqual(appended.filter((e) => e.appointmentId === a));
-        expect(await stores.events.list(b)).toEqual(appended.filter((e) => e.appointmentId === b));
-        expect(await stores.events.list()).toEqual(appended);
+        expect(await stores.events.head()).toEqual({ seq: 7, hash: records[6]!.hash });
+        expect(await collect(stores.events.records())).toEqual(records);
+        expect(await collect(stores.events.records({ appointmentId: a }))).toEqual(records.filter((r) => r.appointmentId === a));
+        expect(await collect(stores.events.records({ appointmentId: b }))).toEqual(records.filter((r) => r.appointmentId === b));
+        expect(await collect(stores.events.records({ appointmentId: appointmentId() }))).toEqual([]);
+        // The domain-event view of the same records.
+        expect(await stores.events.list(a)).toEqual(records.filter((r) => r.appointmentId === a).map(eventOf));
+        expect(await stores.events.list()).toEqual(records.map(eventOf));
+        expect((await stores.events.list(a))[2]).toEqual({
+          type: 'link.redeemed',
+          at: records[4]!.time,
+          appointmentId: a,
+          actor: { role: 'system', id: 'test', address: '192.0.2.7' },
+          outcome: 'ok',
+          subject: 'link-1',
+        });
         expect(await stores.events.list(appointmentId())).toEqual([]);
       });
 
-      it('keeps the order of many appends made without waiting', async () => {
+      it('records stops at toSeq, so an export is a snapshot', async () => {
         const a = appointmentId();
-        const appended = Array.from({ length: 120 }, (_, i) => anEvent('participant.joined', a, `p-${String(i)}`));
-        await Promise.all(appended.map((e) => stores.events.append(e)));
-        expect((await stores.events.list(a)).map((e) => e.subject)).toEqual(appended.map((e) => e.subject));
-        expect((await stores.events.list()).map((e) => e.subject)).toEqual(appended.map((e) => e.subject));
+        const records = chainOf(Array.from({ length: 6 }, (_, i) => anEntry('participant.joined', i % 2 ? a : null, `p-${String(i)}`)));
+        await appendAll(stores.events, records);
+        expect(await collect(stores.events.records({ toSeq: 4 }))).toEqual(records.slice(0, 4));
+        expect(await collect(stores.events.records({ toSeq: 4, appointmentId: a }))).toEqual([records[1], records[3]]);
+        expect(await collect(stores.events.records({ toSeq: 0 }))).toEqual([]);
+        expect(await collect(stores.events.records({ toSeq: 99 }))).toEqual(records);
+      });
+
+      it('compare-and-append refuses a record that does not follow the head, appends nothing and reports the head', async () => {
+        const a = appointmentId();
+        const [first, second] = chainOf([anEntry('appointment.created', a), anEntry('link.issued', a, 'l')]);
+        const empty = { seq: 0, hash: GENESIS_HASH };
+        // Not the first record of an empty chain.
+        expect(await stores.events.append(second!)).toEqual({ appended: false, head: empty });
+        expect(await stores.events.append({ ...first!, prevHash: 'f'.repeat(64) })).toEqual({ appended: false, head: empty });
+        expect(await stores.events.append({ ...first!, seq: 2 })).toEqual({ appended: false, head: empty });
+        expect(await stores.events.list()).toEqual([]);
+
+        await appendAll(stores.events, [first!]);
+        const head = { seq: 1, hash: first!.hash };
+        // The same record again, a rival for seq 1, a record skipping a seq, the right prevHash with the wrong seq.
+        expect(await stores.events.append(first!)).toEqual({ appended: false, head });
+        expect(await stores.events.append(seal(anEntry('consultation.ended', a), EMPTY_HEAD))).toEqual({ appended: false, head });
+        expect(await stores.events.append({ ...second!, seq: 3 })).toEqual({ appended: false, head });
+        expect(await stores.events.append({ ...second!, prevHash: GENESIS_HASH })).toEqual({ appended: false, head });
+        expect(await stores.events.head()).toEqual(head);
+        expect(await collect(stores.events.records())).toEqual([first]);
+        expect(await collect(stores.events.records({ appointmentId: a }))).toEqual([first]);
+
+        await appendAll(stores.events, [second!]);
+        expect(await stores.events.head()).toEqual({ seq: 2, hash: second!.hash });
+      });
+
+      it('compare-and-append is atomic: of 20 records built on the same head exactly one is appended', async () => {
+        const a = appointmentId();
+        const [first] = chainOf([anEntry('appointment.created', a)]);
+        await appendAll(stores.events, [first!]);
+        const rivals = Array.from({ length: 20 }, (_, i) => seal(anEntry('participant.joined', a, `p-${String(i)}`), { seq: 1, hash: first!.hash }));
+        const outcomes = await Promise.all(rivals.map((r) => stores.events.append(r)));
+        const winners = rivals.filter((_, i) => outcomes[i]!.appended);
+        expect(winners).toHaveLength(1);
+        const head = { seq: 2, hash: winners[0]!.hash };
+        for (const o of outcomes.filter((x) => !x.appended)) expect(o).toEqual({ appended: false, head });
+        expect(await collect(stores.events.records())).toEqual([first, winners[0]]);
+        expect(await collect(stores.events.records({ appointmentId: a }))).toEqual([first, winners[0]]);
+      });
+
+      it('AuditChain keeps the order of many appends made without waiting, and the export verifies', async () => {
+        const a = appointmentId();
+        const chain = new AuditChain(stores.events);
+        const entries = Array.from({ length: 120 }, (_, i) => anEntry('participant.joined', a, `p-${String(i)}`));
+        const appended = await Promise.all(entries.map((e) => chain.append(e)));
+        expect(appended.map((r) => r.seq)).toEqual(entries.map((_, i) => i + 1));
+        expect((await stores.events.list(a)).map((e) => e.subject)).toEqual(entries.map((e) => e.subject));
+        expect(await collect(stores.events.records())).toEqual(appended);
+        expect(verifyExport(await exportText(stores.events))).toMatchObject({ ok: true, records: 120, complete: true });
+      });
+
+      it('three nodes appending at once through AuditChain keep one linear chain (retrying on conflict)', async () => {
+        const others = [await harness.peer(), await harness.peer()];
+        let conflicts = 0;
+        const counting = (events: EventStore): EventStore => ({
+          trustId: events.trustId,
+          head: () => events.head(),
+          append: async (r) => {
+            const outcome = await events.append(r);
+            if (!outcome.appended) conflicts++;
+            return outcome;
+          },
+          records: (scan) => events.records(scan),
+          list: (id) => events.list(id),
+        });
+        const nodes = [stores, ...others].map((s) => new AuditChain(counting(s.events)));
+        const a = appointmentId();
+        const n = 120;
+        const results = await Promise.all(
+          Array.from({ length: n }, (_, i) => nodes[i % nodes.length]!.append(anEntry('participant.joined', a, `p-${String(i)}`))),
+        );
+        const records = await collect(stores.events.records());
+        expect(records).toHaveLength(n);
+        expect(records.map((r) => r.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+        expect([...records].sort((x, y) => x.seq - y.seq)).toEqual([...results].sort((x, y) => x.seq - y.seq));
+        expect(new Set(records.map((r) => r.subject)).size).toBe(n);
+        for (const other of others) expect(await collect(other.events.records())).toEqual(records);
+        expect(conflicts).toBeGreaterThan(0);
+        expect(verifyExport(await exportText(stores.events))).toMatchObject({ ok: true, records: n, complete: true });
+      });
+
+      it('an AuditChain that lost more races than it may retry fails with UNAVAILABLE and appends nothing', async () => {
+        const always = (head: ChainHead): EventStore => ({
+          trustId: stores.events.trustId,
+          head: () => Promise.resolve(head),
+          append: () => Promise.resolve({ appended: false, head }),
+          records: (scan) => stores.events.records(scan),
+          list: (id) => stores.events.list(id),
+        });
+        const chain = new AuditChain(always({ seq: 5, hash: 'a'.repeat(64) }), { maxAttempts: 3 });
+        await expect(chain.append(anEntry('consultation.ended', null))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        expect(await stores.events.list()).toEqual([]);
       });
 
       it('returns copies', async () => {
         const a = appointmentId();
-        const e = anEvent('consultation.locked', a, 'x');
-        const original = structuredClone(e);
-        await stores.events.append(e);
-        e.outcome = 'refused';
+        const [r] = chainOf([anEntry('consultation.locked', a, 'x')]);
+        const original = structuredClone(r!);
+        await appendAll(stores.events, [r!]);
+        r!.outcome = 'refused';
+        (await collect(stores.events.records()))[0]!.actor.id = 'changed';
+        (await collect(stores.events.records({ appointmentId: a })))[0]!.action = 'consultation.ended';
         (await stores.events.list(a))[0]!.type = 'consultation.ended';
         (await stores.events.list())[0]!.actor.id = 'changed';
-        expect(await stores.events.list(a)).toEqual([original]);
-        expect(await stores.events.list()).toEqual([original]);
+        expect(await collect(stores.events.records())).toEqual([original]);
+        expect(await collect(stores.events.records({ appointmentId: a }))).toEqual([original]);
+        expect(await stores.events.list()).toEqual([eventOf(original)]);
       });
     });
 
@@ -571,6 +717,7 @@ describeStoreContract('memory', () => {
   const stores = createMemoryStores({ now: () => clock });
   return Promise.resolve({
     stores,
+    peer: () => Promise.resolve(stores),
     elapse: (seconds: number) => {
       clock += seconds * 1000;
       return Promise.resolve();
@@ -594,13 +741,25 @@ describe('redis', () => {
   });
 
   describeStoreContract('redis', async () => {
+    const prefix = testPrefix();
     const redis = new Redis(server!.url, { maxRetriesPerRequest: 1 });
-    const stores = createRedisStores(redis, { prefix: testPrefix() });
+    const stores = createRedisStores(redis, { prefix });
+    const peers: Stores[] = [];
     await stores.ping();
     return {
       stores,
+      // Another node: its own connection, the same Redis and prefix.
+      peer: async () => {
+        const peer = createRedisStores(new Redis(server!.url, { maxRetriesPerRequest: 1 }), { prefix });
+        await peer.ping();
+        peers.push(peer);
+        return peer;
+      },
       elapse: (seconds) => sleep(seconds * 1000),
-      dispose: () => stores.close(),
+      dispose: async () => {
+        for (const p of peers) await p.close();
+        await stores.close();
+      },
     };
   });
 
@@ -615,7 +774,7 @@ describe('redis', () => {
 
     const keysUnder = async (prefix: string): Promise<string[]> => (await redis.keys(`${prefix}*`)).sort();
 
-    it("every key sits under the prefix ('cr:' by default) and every key but the event streams has a TTL", async () => {
+    it("every key sits under the prefix ('cr:' by default) and every key but the audit chain's has a TTL", async () => {
       await redis.flushdb();
       const stores = createRedisStores(redis);
       const appt = anAppointment();
@@ -626,20 +785,25 @@ describe('redis', () => {
       await stores.links.bind(link.id, participant.deviceId, participant.id, 100);
       await stores.participants.put(participant, 100);
       await stores.sessions.create(aSession(), 100);
-      await stores.events.append(anEvent('appointment.created', appt.id));
+      await appendAll(stores.events, chainOf([anEntry('appointment.created', appt.id)]));
 
       const all = (await redis.keys('*')).sort();
-      expect(all).toHaveLength(10);
+      expect(all).toHaveLength(11);
       for (const key of all) {
         expect(key.startsWith('cr:')).toBe(true);
-        const type = await redis.type(key);
         const pttl = await redis.pttl(key);
-        if (type === 'stream') expect(pttl).toBe(-1);
+        if (key.startsWith('cr:audit:')) expect(pttl).toBe(-1);
         else {
           expect(pttl).toBeGreaterThan(99_000);
           expect(pttl).toBeLessThanOrEqual(100_000);
         }
       }
+      // The trust's log and head, and the appointment's copy of its records.
+      expect(all.filter((k) => k.startsWith('cr:audit:'))).toEqual([
+        `cr:audit:default-trust:appointment:${appt.id}`,
+        'cr:audit:default-trust:head',
+        'cr:audit:default-trust:log',
+      ]);
       expect((await Promise.all(all.map((k) => redis.type(k)))).filter((t) => t === 'stream')).toHaveLength(2);
     });
 
@@ -672,11 +836,39 @@ describe('redis', () => {
       const two = createRedisStores(redis, { prefix: testPrefix() });
       const appt = anAppointment();
       await one.appointments.create(appt, HOUR);
-      await one.events.append(anEvent('appointment.created', appt.id));
+      await appendAll(one.events, chainOf([anEntry('appointment.created', appt.id)]));
       expect(await one.appointments.get(appt.id)).toEqual(appt);
       expect(await two.appointments.get(appt.id)).toBeNull();
       expect(await two.events.list()).toEqual([]);
       expect(await two.events.list(appt.id)).toEqual([]);
+      expect(await two.events.head()).toEqual(EMPTY_HEAD);
+    });
+
+    it('each trust has its own chain on one Redis', async () => {
+      const prefix = testPrefix();
+      const north = createRedisStores(redis, { prefix, trustId: 'north-trust' });
+      const south = createRedisStores(redis, { prefix, trustId: 'south-trust' });
+      expect(north.events.trustId).toBe('north-trust');
+      const appt = appointmentId();
+      const records = chainOf([anEntry('appointment.created', appt), anEntry('link.issued', appt, 'l')]);
+      await appendAll(north.events, records);
+      expect(await south.events.head()).toEqual(EMPTY_HEAD);
+      expect(await south.events.list(appt)).toEqual([]);
+      // South's first record starts its own chain at seq 1.
+      await appendAll(south.events, chainOf([anEntry('appointment.created', null)]));
+      expect((await north.events.head()).seq).toBe(2);
+      expect((await south.events.head()).seq).toBe(1);
+    });
+
+    it('pages through long streams', async () => {
+      const stores = createRedisStores(redis, { prefix: testPrefix() });
+      const appt = appointmentId();
+      const chain = new AuditChain(stores.events);
+      for (let i = 0; i < 1100; i++) await chain.append(anEntry('participant.joined', i % 3 ? appt : null, `p-${String(i)}`));
+      const records = await collect(stores.events.records());
+      expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 1100 }, (_, i) => i + 1));
+      expect((await collect(stores.events.records({ appointmentId: appt }))).length).toBe(733);
+      expect((await collect(stores.events.records({ toSeq: 1001 }))).length).toBe(1001);
     });
 
     it('scripts still run after the server forgets them (SCRIPT FLUSH)', async () => {
@@ -685,6 +877,7 @@ describe('redis', () => {
       await stores.links.create(link, HOUR);
       await redis.script('FLUSH');
       expect(await stores.links.revoke(link.id)).toBe(true);
+      await appendAll(stores.events, chainOf([anEntry('link.revoked', link.appointmentId, link.id)]));
       expect(await stores.links.bind(link.id, deviceId(), participantId(), HOUR)).toEqual({ outcome: 'bound' });
     });
   });

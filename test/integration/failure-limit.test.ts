@@ -42,3 +42,28 @@ for (const store of ['memory', 'redis'] as const) {
     });
   });
 }
+
+describe('per-address request limits', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer({ SESSION_RATE_LIMIT_PER_MINUTE: '3', RATE_LIMIT_PER_MINUTE: '50' });
+  });
+  afterAll(() => s?.stop());
+
+  it('limits link redemptions per address per minute, even successful ones', async () => {
+    const apt = await createAppointment(s.url);
+    const phone = new Device(s.url);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await phone.redeem(apt.patientUrl)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const r = await phone.redeem(apt.patientUrl);
+    expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await r.json()) as { code: string }).code).toBe('RATE_LIMITED');
+  });
+
+  it('limits all HTTP requests per address per minute', async () => {
+    const statuses = await Promise.all(Array.from({ length: 60 }, () => fetch(`${s.url}/healthz`).then((r) => r.status)));
+    expect(statuses.filter((x) => x === 429).length).toBeGreaterThan(0);
+    expect(statuses.filter((x) => x === 200).length).toBeLessThanOrEqual(50);
+  });
+});

@@ -35,6 +35,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     // Tests make many deliberate failures from 127.0.0.1; the failure limiter
     // has its own tests, which set a low limit explicitly.
     MAX_FAILURES: '1000000',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    SESSION_RATE_LIMIT_PER_MINUTE: '1000000',
     ...env,
   });
   const logs: string[] = [];

@@ -15,6 +15,8 @@ export interface DeviceContext {
   deviceId?: DeviceId | undefined;
   /** A short description for the clinician ("Chrome on Android"). */
   device: string;
+  /** The client's IP address, for the audit trail. */
+  address?: string | undefined;
 }
 
 export interface GuestSession {
@@ -55,8 +57,9 @@ export class SessionService {
     this.#now = deps.now;
   }
 
-  async #refuse(e: AppError, appointmentId: Appointment['id'] | null, subject?: string): Promise<never> {
-    await this.#events.record('token.rejected', appointmentId, { role: 'anonymous', id: 'unknown' }, { outcome: 'refused', reason: e.code, ...(subject ? { subject } : {}) });
+  async #refuse(e: AppError, ctx: DeviceContext, appointmentId: Appointment['id'] | null, subject?: string): Promise<never> {
+    const actor = { role: 'anonymous' as const, id: 'unknown', ...(ctx.address ? { address: ctx.address } : {}) };
+    await this.#events.record('token.rejected', appointmentId, actor, { outcome: 'refused', reason: e.code, ...(subject ? { subject } : {}) });
     throw e;
   }
 
@@ -65,20 +68,20 @@ export class SessionService {
     try {
       grant = this.#tokens.verifyLink(token);
     } catch (e) {
-      return this.#refuse(e as AppError, null);
+      return this.#refuse(e as AppError, ctx, null);
     }
     const link = await this.#stores.links.get(grant.linkId);
-    if (!link || link.appointmentId !== grant.appointmentId) return this.#refuse(new AppError('TOKEN_INVALID', 'This link is not valid.'), null);
-    if (link.revoked) return this.#refuse(new AppError('LINK_REVOKED', 'This link has been withdrawn. Ask the clinic for a new one.'), link.appointmentId, link.id);
+    if (!link || link.appointmentId !== grant.appointmentId) return this.#refuse(new AppError('TOKEN_INVALID', 'This link is not valid.'), ctx, null);
+    if (link.revoked) return this.#refuse(new AppError('LINK_REVOKED', 'This link has been withdrawn. Ask the clinic for a new one.'), ctx, link.appointmentId, link.id);
     const appointment = await this.#stores.appointments.get(link.appointmentId);
-    if (!appointment) return this.#refuse(new AppError('TOKEN_INVALID', 'This link is not valid.'), null);
-    if (appointment.status === 'ended') return this.#refuse(new AppError('CONSULTATION_ENDED', 'This consultation has ended.'), appointment.id, link.id);
+    if (!appointment) return this.#refuse(new AppError('TOKEN_INVALID', 'This link is not valid.'), ctx, null);
+    if (appointment.status === 'ended') return this.#refuse(new AppError('CONSULTATION_ENDED', 'This consultation has ended.'), ctx, appointment.id, link.id);
 
     const ttl = Math.min(this.#sessionTtlSeconds, this.#appointments.ttlFor(appointment));
     const deviceId = ctx.deviceId ?? randomId<DeviceId>();
-    const participant = await this.#participantFor(link, appointment, deviceId, ctx.device);
+    const participant = await this.#participantFor(link, appointment, deviceId, ctx);
     if (participant.state === 'denied' || participant.state === 'removed') {
-      return this.#refuse(new AppError('FORBIDDEN', 'The clinician has not let this device into the consultation.'), appointment.id, link.id);
+      return this.#refuse(new AppError('FORBIDDEN', 'The clinician has not let this device into the consultation.'), ctx, appointment.id, link.id);
     }
     const session: GuestSession['session'] = {
       id: randomId<SessionId>(),
@@ -96,14 +99,14 @@ export class SessionService {
     link: Link,
     appointment: Appointment,
     deviceId: DeviceId,
-    device: string,
+    ctx: DeviceContext,
   ): Promise<{ p: Participant; resumed: boolean; state: Participant['state'] }> {
     // Locked: only devices already known on this link may come back, and the
     // link is not bound to a device that is turned away.
     if (appointment.locked) {
       const known = (await this.#stores.participants.listForAppointment(appointment.id)).find((p) => p.linkId === link.id && p.deviceId === deviceId);
       if (known) return { p: known, resumed: true, state: known.state };
-      return this.#refuse(new AppError('CONSULTATION_LOCKED', 'The clinician has locked this consultation. Contact the clinic.'), appointment.id, link.id);
+      return this.#refuse(new AppError('CONSULTATION_LOCKED', 'The clinician has locked this consultation. Contact the clinic.'), ctx, appointment.id, link.id);
     }
     const candidate = randomId<ParticipantId>();
     const bind = await this.#stores.links.bind(link.id, deviceId, candidate, this.#appointments.ttlFor(appointment));
@@ -122,13 +125,14 @@ export class SessionService {
       name: link.name,
       linkId: link.id,
       deviceId,
-      device,
+      device: ctx.device,
       state: 'waiting',
       linkReused: reused,
       updatedAt: this.#now().toISOString(),
     };
     await this.#stores.participants.put(p, this.#appointments.ttlFor(appointment));
-    await this.#events.record(reused ? 'link.reused' : 'link.redeemed', appointment.id, { role: link.role, id: p.id }, { subject: link.id });
+    const actor = { role: link.role, id: p.id, ...(ctx.address ? { address: ctx.address } : {}) };
+    await this.#events.record(reused ? 'link.reused' : 'link.redeemed', appointment.id, actor, { subject: link.id });
     return { p, resumed: false, state: p.state };
   }
 
@@ -142,7 +146,7 @@ export class SessionService {
     try {
       grant = this.#tokens.verifyClinician(token);
     } catch (e) {
-      return this.#refuse(e as AppError, null);
+      return this.#refuse(e as AppError, ctx, null);
     }
     const ttl = Math.max(60, Math.min(this.#sessionTtlSeconds, grant.expiresAt - Math.floor(this.#now().getTime() / 1000)));
     const session: ClinicianSession['session'] = {

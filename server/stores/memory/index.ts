@@ -1,6 +1,7 @@
 // The single-node stores: plain Maps in this process. Records are cloned on
 // the way in and out, so no caller shares an object with the store; TTLs are
 // enforced when a record is read (`now` is injectable for tests).
+import { DEFAULT_TRUST_ID } from '../../domain/audit/record.ts';
 import type { Stores } from '../../domain/stores.ts';
 import { createMemoryAppointmentStore } from './appointments.ts';
 import { createMemoryEventStore } from './events.ts';
@@ -12,6 +13,8 @@ import { settle } from './settle.ts';
 export interface MemoryStoresOptions {
   /** Epoch milliseconds; Date.now by default. */
   now?: () => number;
+  /** The trust whose audit chain the event store holds; DEFAULT_TRUST_ID by default. */
+  trustId?: string;
 }
 
 export function createMemoryStores(opts: MemoryStoresOptions = {}): Stores {
@@ -22,7 +25,7 @@ export function createMemoryStores(opts: MemoryStoresOptions = {}): Stores {
     links: createMemoryLinkStore(now),
     participants: createMemoryParticipantStore(now),
     sessions: createMemorySessionStore(now),
-    events: createMemoryEventStore(),
+    events: createMemoryEventStore(opts.trustId ?? DEFAULT_TRUST_ID),
     ping: () => settle(() => undefined),
     close: () => settle(() => undefined),
   };

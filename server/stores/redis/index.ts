@@ -3,6 +3,7 @@
 // as long as their longest-lived member. Every read-check-write step is one
 // Lua script, so it is atomic across all server instances sharing the Redis.
 import type { Redis } from 'ioredis';
+import { DEFAULT_TRUST_ID } from '../../domain/audit/record.ts';
 import type { Stores } from '../../domain/stores.ts';
 import { createRedisAppointmentStore } from './appointments.ts';
 import { createRedisEventStore } from './events.ts';
@@ -14,6 +15,8 @@ import { createRedisSessionStore } from './sessions.ts';
 export interface RedisStoresOptions {
   /** Put before every key; 'cr:' by default. */
   prefix?: string;
+  /** The trust whose audit chain the event store holds; DEFAULT_TRUST_ID by default. */
+  trustId?: string;
 }
 
 const PING_TIMEOUT_MS = 2000;
@@ -40,7 +43,7 @@ export function createRedisStores(redis: Redis, opts: RedisStoresOptions = {}): 
     links: createRedisLinkStore(redis, keys),
     participants: createRedisParticipantStore(redis, keys),
     sessions: createRedisSessionStore(redis, keys),
-    events: createRedisEventStore(redis, keys),
+    events: createRedisEventStore(redis, keys, opts.trustId ?? DEFAULT_TRUST_ID),
 
     async ping(): Promise<void> {
       // A client that is reconnecting queues the PING; the race keeps readiness from hanging.

@@ -15,10 +15,12 @@ export interface Keys {
   /** Sorted set: participant ids scored by an insertion counter. */
   appointmentParticipants(id: AppointmentId): string;
   session(id: SessionId): string;
-  /** Stream of one appointment's events. */
-  appointmentEvents(id: AppointmentId): string;
-  /** Stream of every event. */
-  allEvents(): string;
+  /** Stream of a trust's audit records, entry id `<seq>-0`. Trust ids hold no ':'. */
+  auditLog(trustId: string): string;
+  /** Hash { seq, hash } of the last record in auditLog. */
+  auditHead(trustId: string): string;
+  /** Stream of one appointment's audit records (copies, same entry ids). */
+  auditAppointment(trustId: string, id: AppointmentId): string;
 }
 
 export function keysFor(prefix: string): Keys {
@@ -31,7 +33,8 @@ export function keysFor(prefix: string): Keys {
     participant: (id) => `${prefix}participant:${id}`,
     appointmentParticipants: (id) => `${prefix}appointment-participants:${id}`,
     session: (id) => `${prefix}session:${id}`,
-    appointmentEvents: (id) => `${prefix}events:${id}`,
-    allEvents: () => `${prefix}events-all`,
+    auditLog: (trustId) => `${prefix}audit:${trustId}:log`,
+    auditHead: (trustId) => `${prefix}audit:${trustId}:head`,
+    auditAppointment: (trustId, id) => `${prefix}audit:${trustId}:appointment:${id}`,
   };
 }

@@ -110,3 +110,25 @@ local out = cjson.encode(record)
 redis.call('SET', KEYS[1], out, 'KEEPTTL')
 return out
 `);
+
+/**
+ * The audit chain's compare-and-append. KEYS: head, log stream[, appointment
+ * stream]. ARGV: seq, prevHash, hash, record json, genesis hash. Appends (to
+ * both streams, entry id `<seq>-0`) and moves the head only when the record
+ * follows the head; returns {1}, or {0, head seq, head hash}.
+ */
+export const APPEND_AUDIT = script(`
+local head = redis.call('HMGET', KEYS[1], 'seq', 'hash')
+local seq = 0
+local hash = ARGV[5]
+if head[1] and head[2] then
+  seq = tonumber(head[1])
+  hash = head[2]
+end
+if hash ~= ARGV[2] or tonumber(ARGV[1]) ~= seq + 1 then return {0, seq, hash} end
+local id = ARGV[1] .. '-0'
+redis.call('XADD', KEYS[2], id, 'record', ARGV[4])
+if KEYS[3] then redis.call('XADD', KEYS[3], id, 'record', ARGV[4]) end
+redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'hash', ARGV[3])
+return {1}
+`);

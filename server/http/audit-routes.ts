@@ -1,0 +1,50 @@
+// The audit export for trust IT and information governance: the trust's hash
+// chain as JSON Lines (see server/domain/audit/export.ts), optionally one
+// appointment's records or a time range. API key only. Check an export with
+// `npm run audit:verify -- FILE`.
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { AppError } from '../core/errors.ts';
+import { ID_PATTERN, type AppointmentId } from '../core/ids.ts';
+import { exportLines, type ExportQuery } from '../domain/audit/export.ts';
+import type { EventStore } from '../domain/stores.ts';
+import { apiKeyGuard } from './api-key.ts';
+
+export interface AuditRouteDeps {
+  events: EventStore;
+  apiKeys: readonly string[];
+}
+
+const Time = (what: string) => Type.String({ format: 'date-time', maxLength: 40, description: `ISO 8601 date-time: ${what}` });
+const AuditQuery = Type.Object(
+  {
+    appointmentId: Type.Optional(Type.String({ pattern: ID_PATTERN, description: 'an appointment id' })),
+    from: Type.Optional(Time('records at or after this time')),
+    to: Type.Optional(Time('records before this time')),
+  },
+  { additionalProperties: false },
+);
+
+export const auditRoutes: FastifyPluginAsync<AuditRouteDeps> = async (base, deps) => {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onRequest', apiKeyGuard(deps.apiKeys));
+
+  app.get('/api/v1/audit', { schema: { querystring: AuditQuery } }, async (req, reply) => {
+    const { appointmentId, from, to } = req.query;
+    if (from !== undefined && to !== undefined && Date.parse(from) > Date.parse(to)) {
+      throw new AppError('BAD_REQUEST', 'from must not be after to.', { details: [{ key: 'querystring.from', problem: 'after to' }] });
+    }
+    const query: ExportQuery = {
+      ...(appointmentId === undefined ? {} : { appointmentId: appointmentId as AppointmentId }),
+      ...(from === undefined ? {} : { from: new Date(from).toISOString() }),
+      ...(to === undefined ? {} : { to: new Date(to).toISOString() }),
+    };
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    return reply
+      .type('application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="audit-${deps.events.trustId}-${stamp}.ndjson"`)
+      .send(Readable.from(exportLines(deps.events, query)));
+  });
+};

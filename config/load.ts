@@ -16,13 +16,15 @@ export class ConfigError extends Error {
   }
 }
 
-type Parse = 'string' | 'int' | 'bool' | 'list' | 'lines-file';
+type Parse = 'string' | 'int' | 'bool' | 'list' | 'lines-file' | 'text-file';
 /** Environment variable -> [config path, how to read it]. */
 export const ENV_VARS: Record<string, [string, Parse]> = {
   HOST: ['server.host', 'string'],
   PORT: ['server.port', 'int'],
   PUBLIC_URL: ['server.publicUrl', 'string'],
   TRUST_PROXY: ['server.trustProxy', 'bool'],
+  DRAIN_SECONDS: ['server.drainSeconds', 'int'],
+  METRICS_TOKEN: ['server.metricsToken', 'string'],
   REDIS_URL: ['redisUrl', 'string'],
   LOG_LEVEL: ['logLevel', 'string'],
   MEDIASOUP_NUM_WORKERS: ['mediasoup.numWorkers', 'int'],
@@ -40,6 +42,11 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   AUDIT_RECORD_SOURCE_ADDRESS: ['audit.recordSourceAddress', 'bool'],
   MAX_FAILURES: ['security.maxFailures', 'int'],
   FAILURE_WINDOW_SECONDS: ['security.failureWindowSeconds', 'int'],
+  TURN_URLS: ['turn.urls', 'list'],
+  TURN_SECRET: ['turn.secret', 'string'],
+  TURN_SECRET_FILE: ['turn.secret', 'text-file'],
+  TURN_TTL_SECONDS: ['turn.ttlSeconds', 'int'],
+  TURN_FORCE_RELAY: ['turn.forceRelay', 'bool'],
   RATE_LIMIT_PER_MINUTE: ['security.requestsPerMinute', 'int'],
   SESSION_RATE_LIMIT_PER_MINUTE: ['security.sessionAttemptsPerMinute', 'int'],
 };
@@ -80,6 +87,8 @@ function parseEnv(raw: string, how: Parse): unknown {
       return raw.split(',').map((s) => s.trim()).filter(Boolean);
     case 'lines-file':
       return readFileSync(raw, 'utf8').split('\n').map((s) => s.trim()).filter((s) => s && !s.startsWith('#'));
+    case 'text-file':
+      return readFileSync(raw, 'utf8').trim();
     case 'string':
       return raw;
   }
@@ -119,6 +128,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const p of keyProblems(ConfigSchema, merged)) {
     const from = [...source].find(([path]) => p.key === path || p.key.startsWith(`${path}.`))?.[1];
     problems.push({ key: from ? `${p.key} (${from})` : p.key, problem: p.problem });
+  }
+  const turn = merged.turn as { urls?: unknown[]; secret?: unknown } | undefined;
+  if (turn?.urls?.length && !turn.secret) {
+    problems.push({ key: 'turn.secret (env TURN_SECRET or TURN_SECRET_FILE)', problem: 'missing (expected the shared secret coturn has, needed when turn.urls is set)' });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return merged as Config;

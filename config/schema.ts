@@ -17,6 +17,8 @@ export const ConfigSchema = Type.Object(
           description: 'the origin users reach, e.g. https://video.trust.nhs.uk (no path)',
         }),
         trustProxy: Type.Boolean({ description: 'true when behind a reverse proxy that sets X-Forwarded-*' }),
+        drainSeconds: Type.Integer({ minimum: 0, maximum: 7200, description: 'seconds live consultations may go on after SIGTERM' }),
+        metricsToken: Type.Optional(Type.String({ minLength: 16, description: 'bearer token /metrics requires, 16+ characters' })),
       },
       { additionalProperties: false },
     ),
@@ -86,6 +88,18 @@ export const ConfigSchema = Type.Object(
           description: 'the trust whose audit chain this server appends to: 1 to 64 of A-Z a-z 0-9 . _ -',
         }),
         recordSourceAddress: Type.Boolean({ description: "true to record each step's client IP address in the audit trail" }),
+      },
+      { additionalProperties: false },
+    ),
+    turn: Type.Object(
+      {
+        urls: Type.Array(Type.String({ pattern: '^turns?:[^\\s]+$', description: 'a turn: or turns: URL' }), {
+          maxItems: 8,
+          description: "the trust's own TURN relay URLs; empty for none",
+        }),
+        secret: Type.Optional(Type.String({ minLength: 16, description: 'the shared secret coturn has as static-auth-secret, 16+ characters' })),
+        ttlSeconds: Type.Integer({ minimum: 60, maximum: 86_400, description: 'seconds a TURN credential lasts' }),
+        forceRelay: Type.Boolean({ description: 'true to send all media through the relay (iceTransportPolicy relay)' }),
       },
       { additionalProperties: false },
     ),

@@ -1,5 +1,6 @@
 // buildApp(deps): the Fastify app and its socket.io server, fully wired but
 // never listening (main.ts listens; tests use inject() or port 0).
+import { AppError } from './core/errors.ts';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
 import { randomUUID } from 'node:crypto';
@@ -14,6 +15,8 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { appointmentRoutes } from './http/appointment-routes.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { installFailureGuard } from './http/failure-guard.ts';
+import { metricsRoute } from './http/metrics-route.ts';
+import { createMetrics } from './observability/metrics.ts';
 import { sessionRoutes } from './http/session-routes.ts';
 import { attachConsultations } from './signaling/consultation-socket.ts';
 import { attachSelfTest } from './signaling/selftest.ts';
@@ -21,6 +24,8 @@ import { attachSelfTest } from './signaling/selftest.ts';
 export interface App {
   http: FastifyInstance;
   io: SocketServer;
+  /** Tells every connected page the server is going down, and disconnects them. */
+  endAllConsultations(): void;
 }
 
 /** socket.io accepts only connections whose Origin is this server's own public origin. */
@@ -47,9 +52,16 @@ export async function buildApp(deps: Deps): Promise<App> {
   // Per-address limits; routes that are worth guessing at set tighter ones.
   await http.register(rateLimit, { global: true, max: config.security.requestsPerMinute, timeWindow: '1 minute' });
   installFailureGuard(http, deps.failureLimiter);
+  // Draining for shutdown: no new appointments or arrivals on this node.
+  http.addHook('onRequest', async (req) => {
+    if (deps.lifecycle.draining && req.method === 'POST' && (req.url.startsWith('/api/v1/session') || req.url.startsWith('/api/v1/appointments'))) {
+      throw new AppError('SHUTTING_DOWN', 'This server is restarting; please try again in a minute.');
+    }
+  });
   await http.register(healthRoutes, {
     pingStore: () => deps.stores.ping(),
     workersAlive: () => deps.pool.allAlive(),
+    draining: () => deps.lifecycle.draining,
     storeKind: deps.stores.kind,
   });
   await http.register(appointmentRoutes, { appointments: deps.appointments, apiKeys: deps.apiKeys, isConnected: deps.presence.isConnected });
@@ -76,7 +88,7 @@ export async function buildApp(deps: Deps): Promise<App> {
       maxSeconds: config.selfTest.maxSeconds,
     });
   }
-  attachConsultations({
+  const consultationSockets = attachConsultations({
     io,
     sessions: deps.sessions,
     consultations: deps.consultations,
@@ -84,9 +96,24 @@ export async function buildApp(deps: Deps): Promise<App> {
     bus: deps.bus,
     presence: deps.presence,
     logger: deps.logger.child({ ns: 'consultation' }),
+    turn: {
+      policy: { urls: config.turn.urls, secret: config.turn.secret ?? '', ttlSeconds: config.turn.ttlSeconds },
+      forceRelay: config.turn.forceRelay,
+    },
+    failureLimiter: deps.failureLimiter,
+    lifecycle: deps.lifecycle,
+    observeWait: (s) => metrics.observeWait(s),
   });
+  const metrics = createMetrics({
+    bus: deps.bus,
+    rooms: deps.rooms,
+    pool: deps.pool,
+    presence: deps.presence,
+    waitingCount: () => consultationSockets.waitingCount(),
+  });
+  await http.register(metricsRoute, { registry: metrics.registry, token: config.server.metricsToken });
   http.addHook('onClose', async () => {
     await io.close();
   });
-  return { http, io };
+  return { http, io, endAllConsultations: () => consultationSockets.endAll() };
 }

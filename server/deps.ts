@@ -15,6 +15,7 @@ import { ConsultationService } from './domain/consultation.ts';
 import { DomainBus, EventRecorder } from './domain/events.ts';
 import type { Stores } from './domain/stores.ts';
 import { Presence } from './signaling/presence.ts';
+import { Lifecycle } from './core/lifecycle.ts';
 import { FailureLimiter, MemoryFailureCounter, RedisFailureCounter, type FailureCounter } from './http/failure-limiter.ts';
 import { RoomRegistry } from './media/rooms.ts';
 import { WorkerPool } from './media/worker-pool.ts';
@@ -33,6 +34,7 @@ export interface Deps {
   sessions: SessionService;
   consultations: ConsultationService;
   presence: Presence;
+  lifecycle: Lifecycle;
   /** Refuses addresses that keep failing (guessing ids, tokens, keys). */
   failureLimiter: FailureLimiter;
   /** The REST API keys in force (configured, or one generated for a single-node trial). */
@@ -164,6 +166,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     sessions,
     consultations,
     presence: new Presence(),
+    lifecycle: new Lifecycle(),
     failureLimiter: new FailureLimiter(
       failures,
       { maxFailures: config.security.maxFailures, windowSeconds: config.security.failureWindowSeconds },

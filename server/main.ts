@@ -32,13 +32,33 @@ async function main(): Promise<void> {
   await app.http.listen({ host: config.server.host, port: config.server.port });
   logger.info({ url: config.server.publicUrl }, 'consultroom is listening');
 
+  // SIGTERM: stop taking new consultations (readiness goes 503 so a load
+  // balancer moves new traffic away), tell connected pages, let live calls go on
+  // for the drain period (or until they end), then close everything. A second
+  // signal skips the wait.
   let stopping = false;
+  let hurry = () => undefined as void;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) return hurry();
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    const deadline = Date.now() + config.server.drainSeconds * 1000;
+    deps.lifecycle.startDraining(deadline);
+    logger.info({ signal, drainSeconds: config.server.drainSeconds }, 'draining before shutdown');
+    const live = () => deps.rooms.all().filter((r) => !r.id.startsWith('selftest:')).length;
+    await new Promise<void>((resolve) => {
+      hurry = resolve;
+      const tick = setInterval(() => {
+        if (live() === 0 || Date.now() >= deadline) {
+          clearInterval(tick);
+          resolve();
+        }
+      }, 250);
+    });
+    logger.info({ liveConsultations: live() }, 'shutting down');
+    app.endAllConsultations();
     await app.http.close();
     await deps.close();
+    logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 export interface HealthDeps {
   pingStore(): Promise<void>;
   workersAlive(): boolean;
+  draining(): boolean;
   storeKind: string;
 }
 
@@ -17,7 +18,10 @@ export const healthRoutes: FastifyPluginAsync<HealthDeps> = async (app, deps) =>
       () => 'unreachable' as const,
     );
     const workers = deps.workersAlive() ? ('ok' as const) : ('down' as const);
-    const ready = store === 'ok' && workers === 'ok';
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', store, storeKind: deps.storeKind, workers });
+    const draining = deps.draining();
+    const ready = store === 'ok' && workers === 'ok' && !draining;
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : draining ? 'draining' : 'not ready', store, storeKind: deps.storeKind, workers });
   });
 };

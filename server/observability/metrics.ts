@@ -25,7 +25,7 @@ export interface Metrics {
 
 export function createMetrics(src: MetricSources): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'consultroom_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'consultroom_' });
 
   new Gauge({
     name: 'consultroom_consultations_active',

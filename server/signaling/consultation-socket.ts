@@ -4,9 +4,13 @@
 // and disconnected), and routes media messages through the admission guard.
 import type { Server, Socket } from 'socket.io';
 import type { types } from 'mediasoup';
-import { AppError } from '../core/errors.ts';
+import { AppError, isAppError } from '../core/errors.ts';
 import type { ParticipantId } from '../core/ids.ts';
+import type { Lifecycle } from '../core/lifecycle.ts';
 import type { Logger } from '../core/logger.ts';
+import type { TurnPolicy } from '../domain/access/turn.ts';
+import { turnCredentials } from '../domain/access/turn.ts';
+import type { FailureLimiter } from '../http/failure-limiter.ts';
 import type { SessionService } from '../domain/access/sessions.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
 import type { DomainBus } from '../domain/events.ts';
@@ -30,6 +34,18 @@ export interface ConsultationSocketDeps {
   bus: DomainBus;
   presence: Presence;
   logger: Logger;
+  turn: { policy: TurnPolicy; forceRelay: boolean };
+  failureLimiter: FailureLimiter;
+  lifecycle: Lifecycle;
+  /** Seconds someone waited before being admitted (metrics). */
+  observeWait?: (seconds: number) => void;
+}
+
+export interface ConsultationSockets {
+  /** Sockets of people in a waiting room on this node, as last pushed. */
+  waitingCount(): number;
+  /** Ends every consultation on this node for shutdown: tells everyone, disconnects. */
+  endAll(): void;
 }
 
 const aptRoom = (id: string) => `apt:${id}`;
@@ -38,9 +54,10 @@ const selfRoom = (id: string) => `p:${id}`;
 
 type ClinicianSession = Extract<Session, { kind: 'clinician' }>;
 
-export function attachConsultations(d: ConsultationSocketDeps): void {
+export function attachConsultations(d: ConsultationSocketDeps): ConsultationSockets {
   const io = d.io as unknown as AppServer;
   const log = d.logger;
+  const waitingSockets = new Set<string>();
 
   // ---- pushing views -------------------------------------------------------
   const pending = new Set<string>();
@@ -52,6 +69,8 @@ export function attachConsultations(d: ConsultationSocketDeps): void {
           const view = await d.consultations.view(s.data.participantId, s.data.appointmentId, d.presence.isConnected);
           if (view.self.state === 'admitted' && view.status !== 'ended') s.join(liveRoom(appointmentId));
           else s.leave(liveRoom(appointmentId));
+          if (view.self.state === 'waiting' && view.status !== 'ended') waitingSockets.add(s.id);
+          else waitingSockets.delete(s.id);
           s.emit('consultation:state', view);
         } catch (e) {
           log.warn({ err: e, appointmentId }, 'could not push a view');
@@ -92,14 +111,29 @@ export function attachConsultations(d: ConsultationSocketDeps): void {
   });
 
   // ---- connections ---------------------------------------------------------
+  d.lifecycle.on('draining', (deadline) => {
+    io.emit('server:draining', { deadline: new Date(deadline).toISOString() });
+  });
   io.use((socket, next) => {
-    authenticate(socket, d.sessions, d.consultations).then(
-      (identity) => {
+    // Guessing session cookies over the socket counts like guessing over HTTP.
+    const address = socket.handshake.address;
+    d.failureLimiter
+      .check(address)
+      .then(() => authenticate(socket, d.sessions, d.consultations))
+      .then((identity) => {
+        // Draining for shutdown: people already in a live call may reconnect; nobody new starts.
+        if (d.lifecycle.draining && !d.rooms.get(identity.appointmentId)) {
+          throw new AppError('SHUTTING_DOWN', 'This server is restarting; please try again in a minute.');
+        }
         socket.data = identity;
         next();
-      },
-      (e: unknown) => next(connectError(e)),
-    );
+      })
+      .catch(async (e: unknown) => {
+        if (isAppError(e) && (e.code === 'UNAUTHENTICATED' || e.code === 'FORBIDDEN' || e.code === 'BAD_REQUEST')) {
+          await d.failureLimiter.fail(address).catch(() => undefined);
+        }
+        next(connectError(e));
+      });
   });
 
   io.on('connection', (socket: AppSocket) => {
@@ -127,6 +161,11 @@ export function attachConsultations(d: ConsultationSocketDeps): void {
         producer.observer.once('close', () => io.to(liveRoom(appointmentId)).emit('media:producerClosed', { producerId: producer.id }));
       },
       announcePaused: (producerId, paused) => socket.to(liveRoom(appointmentId)).emit('media:producerPaused', { producerId, paused }),
+      // Only reached after access() confirmed admission: waiting people never get relay credentials.
+      ice: (peerId) => ({
+        iceServers: turnCredentials(d.turn.policy, peerId, Date.now()),
+        iceTransportPolicy: d.turn.forceRelay ? 'relay' : 'all',
+      }),
     });
 
     const clinicianOnly = async (fn: (s: ClinicianSession) => Promise<unknown>): Promise<Record<string, never>> => {
@@ -137,7 +176,12 @@ export function attachConsultations(d: ConsultationSocketDeps): void {
     const pid = (x: string) => x as ParticipantId;
     const apt = appointmentId;
     const address = socket.handshake.address;
-    handle(socket, log, 'lobby:admit', ({ participantId: p }) => clinicianOnly((s) => d.consultations.admit(s, apt, pid(p), address)));
+    handle(socket, log, 'lobby:admit', ({ participantId: p }) =>
+      clinicianOnly(async (s) => {
+        const admitted = await d.consultations.admit(s, apt, pid(p), address);
+        if (admitted.waitingSince) d.observeWait?.((Date.now() - Date.parse(admitted.waitingSince)) / 1000);
+      }),
+    );
     handle(socket, log, 'lobby:deny', ({ participantId: p }) => clinicianOnly((s) => d.consultations.deny(s, apt, pid(p), address)));
     handle(socket, log, 'lobby:sendBack', ({ participantId: p }) => clinicianOnly((s) => d.consultations.sendBack(s, apt, pid(p), address)));
     handle(socket, log, 'lobby:remove', ({ participantId: p }) => clinicianOnly((s) => d.consultations.remove(s, apt, pid(p), address)));
@@ -151,8 +195,16 @@ export function attachConsultations(d: ConsultationSocketDeps): void {
     handle(socket, log, 'consultation:state', () => d.consultations.view(participantId, apt, d.presence.isConnected));
 
     socket.on('disconnect', () => {
+      waitingSockets.delete(socket.id);
       if (d.presence.remove(participantId, socket.id)) d.rooms.get(appointmentId)?.closePeer(participantId);
       schedulePush(appointmentId);
     });
   });
+  return {
+    waitingCount: () => waitingSockets.size,
+    endAll: () => {
+      io.emit('consultation:ended', { reason: 'shutdown' });
+      io.disconnectSockets(true);
+    },
+  };
 }

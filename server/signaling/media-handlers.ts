@@ -6,6 +6,7 @@ import type { Socket } from 'socket.io';
 import type { types } from 'mediasoup';
 import { AppError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { IceServer } from '../domain/access/turn.ts';
 import type { Peer } from '../media/peer.ts';
 import type { Room } from '../media/room.ts';
 import { handle } from './handle.ts';
@@ -24,10 +25,15 @@ export interface MediaHandlerOptions {
   /** Tell the others in the room about a new or paused producer. */
   announce(p: ProducerAnnouncement, producer: types.Producer): void;
   announcePaused(producerId: string, paused: boolean): void;
+  /** ICE servers for this caller (called only after access() allowed media). */
+  ice?(peerId: string): { iceServers: IceServer[]; iceTransportPolicy: 'all' | 'relay' };
 }
 
 export function registerMediaHandlers(socket: Socket, log: Logger, o: MediaHandlerOptions): void {
-  handle(socket, log, 'media:capabilities', async () => ({ rtpCapabilities: (await o.access()).room.rtpCapabilities }));
+  handle(socket, log, 'media:capabilities', async () => {
+    const { room, peer } = await o.access();
+    return { rtpCapabilities: room.rtpCapabilities, ...(o.ice?.(peer.id) ?? { iceServers: [], iceTransportPolicy: 'all' as const }) };
+  });
   handle(socket, log, 'media:producers', async () => {
     const { room, peer } = await o.access();
     const producers = room

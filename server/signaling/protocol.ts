@@ -175,7 +175,12 @@ export interface ConsumerInfoWire {
 
 /** What each message's ack carries on success. */
 export interface ClientReplies {
-  'media:capabilities': { rtpCapabilities: unknown };
+  /**
+   * The Router's capabilities, and the ICE servers to use: time-limited TURN
+   * credentials for the trust's own relay (admitted participants only), never
+   * a public STUN or TURN server.
+   */
+  'media:capabilities': { rtpCapabilities: unknown; iceServers: { urls: string[]; username: string; credential: string }[]; iceTransportPolicy: 'all' | 'relay' };
   'media:producers': { producers: ProducerAnnouncement[] };
   'media:createTransport': TransportInfoWire;
   'media:connectTransport': Record<string, never>;
@@ -222,6 +227,8 @@ export type ServerToClientEvents = {
   'media:consumerLayers': (c: { consumerId: string; spatialLayer: number | null }) => void;
   /** Media must be set up again: sent back to the waiting room, or the worker under the room died. */
   'media:reset': (info: { reason: 'sent-back' | 'media-lost' }) => void;
+  /** The server is restarting: calls in progress may continue until the deadline. */
+  'server:draining': (info: { deadline: string }) => void;
 };
 
 // ---- HTTP session API (the pages call these before opening the socket) ----

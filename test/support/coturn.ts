@@ -32,7 +32,8 @@ export async function startCoturn(secret = 'test-turn-secret-0123456789'): Promi
   const child: ChildProcess = spawn(
     bin,
     [
-      '--listening-ip=127.0.0.1', `--listening-port=${port}`, '--relay-ip=127.0.0.1',
+      // -c /dev/null: Debian's /etc/turnserver.conf sends the log to syslog.
+      '-c', '/dev/null', '--listening-ip=127.0.0.1', `--listening-port=${port}`, '--relay-ip=127.0.0.1',
       `--min-port=${relayMin}`, `--max-port=${relayMin + 19}`,
       '--use-auth-secret', `--static-auth-secret=${secret}`, '--realm=consultroom-test',
       '--fingerprint', '--no-tls', '--no-dtls', '--no-cli', '--allow-loopback-peers', '--no-multicast-peers',

@@ -24,6 +24,8 @@ export interface ReceiveStats {
   audioPacketsReceived: number;
   packetsLost: number;
   roundTripTime: number | null;
+  /** How the receive path reaches the server: 'host' directly, 'relay' through TURN. */
+  localCandidateType: string | null;
 }
 
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
@@ -36,8 +38,8 @@ const SIMULCAST: RTCRtpEncodingParameters[] = [
 
 export class MediaSession {
   readonly #rpc: Rpc;
-  readonly #iceServers: RTCIceServer[];
-  readonly #policy: RTCIceTransportPolicy;
+  #iceServers: RTCIceServer[];
+  #policy: RTCIceTransportPolicy;
   #device: Device | undefined;
   #send: types.Transport | undefined;
   #recv: types.Transport | undefined;
@@ -51,7 +53,10 @@ export class MediaSession {
   }
 
   async start(): Promise<void> {
-    const { rtpCapabilities } = await this.#rpc.request('media:capabilities', {});
+    const { rtpCapabilities, iceServers, iceTransportPolicy } = await this.#rpc.request('media:capabilities', {});
+    // The server's TURN relay (if the trust runs one) comes with admission; nothing else is ever used.
+    if (iceServers.length > 0) this.#iceServers = iceServers;
+    if (iceTransportPolicy === 'relay') this.#policy = 'relay';
     const device = new Device();
     await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
     this.#device = device;
@@ -161,7 +166,15 @@ export class MediaSession {
   }
 
   async receiveStats(): Promise<ReceiveStats> {
-    const out: ReceiveStats = { videoFramesDecoded: 0, videoBytesReceived: 0, audioBytesReceived: 0, audioPacketsReceived: 0, packetsLost: 0, roundTripTime: null };
+    const out: ReceiveStats = {
+      videoFramesDecoded: 0,
+      videoBytesReceived: 0,
+      audioBytesReceived: 0,
+      audioPacketsReceived: 0,
+      packetsLost: 0,
+      roundTripTime: null,
+      localCandidateType: null,
+    };
     if (!this.#recv) return out;
     const report = await this.#recv.getStats();
     report.forEach((s: Record<string, unknown>) => {
@@ -176,6 +189,11 @@ export class MediaSession {
         out.packetsLost += Number(s.packetsLost ?? 0);
       }
       if (s.type === 'candidate-pair' && s.nominated && typeof s.currentRoundTripTime === 'number') out.roundTripTime = s.currentRoundTripTime;
+    });
+    report.forEach((s: Record<string, unknown>) => {
+      if (s.type !== 'candidate-pair' || !s.nominated || s.state !== 'succeeded') return;
+      const local = report.get(String(s.localCandidateId)) as Record<string, unknown> | undefined;
+      if (local && typeof local.candidateType === 'string') out.localCandidateType = local.candidateType;
     });
     return out;
   }

@@ -24,6 +24,8 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   PUBLIC_URL: ['server.publicUrl', 'string'],
   TRUST_PROXY: ['server.trustProxy', 'bool'],
   DRAIN_SECONDS: ['server.drainSeconds', 'int'],
+  TLS_CERT_FILE: ['server.tls.certFile', 'string'],
+  TLS_KEY_FILE: ['server.tls.keyFile', 'string'],
   METRICS_TOKEN: ['server.metricsToken', 'string'],
   REDIS_URL: ['redisUrl', 'string'],
   LOG_LEVEL: ['logLevel', 'string'],

@@ -17,6 +17,15 @@ export const ConfigSchema = Type.Object(
           description: 'the origin users reach, e.g. https://video.trust.nhs.uk (no path)',
         }),
         trustProxy: Type.Boolean({ description: 'true when behind a reverse proxy that sets X-Forwarded-*' }),
+        tls: Type.Optional(
+          Type.Object(
+            {
+              certFile: Type.String({ minLength: 1, description: 'path to the PEM certificate chain' }),
+              keyFile: Type.String({ minLength: 1, description: 'path to the PEM private key' }),
+            },
+            { additionalProperties: false, description: 'terminate TLS (HTTP/2) in the server' },
+          ),
+        ),
         drainSeconds: Type.Integer({ minimum: 0, maximum: 7200, description: 'seconds live consultations may go on after SIGTERM' }),
         metricsToken: Type.Optional(Type.String({ minLength: 16, description: 'bearer token /metrics requires, 16+ characters' })),
       },

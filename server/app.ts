@@ -1,7 +1,7 @@
 // buildApp(deps): the Fastify app and its socket.io server, fully wired but
 // never listening (main.ts listens; tests use inject() or port 0).
 import { AppError } from './core/errors.ts';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
 import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
@@ -35,14 +35,17 @@ function originAllowed(publicUrl: string, origin: string | undefined): boolean {
 
 export async function buildApp(deps: Deps): Promise<App> {
   const { config } = deps;
-  const http = Fastify({
-    // pino's Logger types msgPrefix, FastifyBaseLogger does not; tsc rejects the call without this.
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- see above
-    loggerInstance: deps.logger as FastifyBaseLogger,
+  // One options object for plain HTTP and for TLS + HTTP/2: Fastify's overloads
+  // cannot take a conditional http2 flag, and the instance is used the same way.
+  const createFastify = Fastify as unknown as (options: object) => FastifyInstance;
+  const http = createFastify({
+    loggerInstance: deps.logger,
     trustProxy: config.server.trustProxy,
     bodyLimit: 64 * 1024,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    // TLS in the server: HTTP/2 with HTTP/1.1 kept for socket.io's websocket upgrade.
+    ...(deps.tls ? { http2: true as const, https: { key: deps.tls.key, cert: deps.tls.cert, allowHTTP1: true } } : {}),
   });
   // TypeBox's compiler refuses unknown keys instead of silently dropping them.
   http.setValidatorCompiler(TypeBoxValidatorCompiler);

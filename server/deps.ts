@@ -41,6 +41,8 @@ export interface Deps {
   apiKeys: readonly string[];
   now: () => Date;
   clientDir: string;
+  /** Certificate and key when the server terminates TLS itself. */
+  tls?: { key: Buffer; cert: Buffer } | undefined;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,16 @@ function loadKeys(config: Config, logger: Logger): KeyRing {
   return keyRing(ephemeralSigningKey(a.signingKeyId), older);
 }
 
+function readTls(config: Config): { key: Buffer; cert: Buffer } | undefined {
+  const t = config.server.tls;
+  if (!t) return undefined;
+  try {
+    return { key: readFileSync(t.keyFile), cert: readFileSync(t.certFile) };
+  } catch (e) {
+    throw new StartupError(`the TLS certificate or key could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { cause: e });
+  }
+}
+
 function apiKeysFor(config: Config, logger: Logger): string[] {
   if (config.auth.apiKeys.length > 0) return config.auth.apiKeys;
   if (config.redisUrl) {
@@ -98,6 +110,7 @@ function apiKeysFor(config: Config, logger: Logger): string[] {
 export async function createDeps(config: Config, logger: Logger, opts: { clientDir?: string; now?: () => Date } = {}): Promise<Deps> {
   const now = opts.now ?? (() => new Date());
   let keys: KeyRing;
+  const tls = readTls(config);
   try {
     keys = loadKeys(config, logger);
   } catch (e) {
@@ -175,6 +188,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     apiKeys: apiKeysFor(config, logger),
     now,
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,
+    tls,
     close: async () => {
       rooms.closeAll();
       pool.close();

@@ -49,9 +49,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const logger = createLogger(config.logLevel, sink);
   const deps = await createDeps(config, logger);
   const app = await buildApp(deps);
-  await app.http.listen({ host: '127.0.0.1', port });
+  await app.http.listen({ host: '127.0.0.1', port: config.server.port });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: config.server.publicUrl,
     config,
     deps,
     app,

@@ -20,7 +20,8 @@ export default defineConfig({
         test: {
           name: 'security',
           include: ['test/security/**/*.test.ts'],
-          testTimeout: 120_000,
+          // The fuzzing runs take about a minute on 2 quiet cores; leave room for a busy machine.
+          testTimeout: 300_000,
           hookTimeout: 30_000,
         },
       },

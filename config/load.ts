@@ -16,17 +16,18 @@ export class ConfigError extends Error {
   }
 }
 
-type Parse = 'string' | 'int' | 'bool' | 'list' | 'lines-file' | 'text-file';
+type Parse = 'string' | 'int' | 'bool' | 'list' | 'lines-file' | 'text-file' | 'proxy';
 /** Environment variable -> [config path, how to read it]. */
 export const ENV_VARS: Record<string, [string, Parse]> = {
   HOST: ['server.host', 'string'],
   PORT: ['server.port', 'int'],
   PUBLIC_URL: ['server.publicUrl', 'string'],
-  TRUST_PROXY: ['server.trustProxy', 'bool'],
+  TRUST_PROXY: ['server.trustProxy', 'proxy'],
   DRAIN_SECONDS: ['server.drainSeconds', 'int'],
   TLS_CERT_FILE: ['server.tls.certFile', 'string'],
   TLS_KEY_FILE: ['server.tls.keyFile', 'string'],
   METRICS_TOKEN: ['server.metricsToken', 'string'],
+  DOCS: ['server.docs', 'bool'],
   REDIS_URL: ['redisUrl', 'string'],
   LOG_LEVEL: ['logLevel', 'string'],
   MEDIASOUP_NUM_WORKERS: ['mediasoup.numWorkers', 'int'],
@@ -89,6 +90,8 @@ function parseEnv(raw: string, how: Parse): unknown {
       return raw.split(',').map((s) => s.trim()).filter(Boolean);
     case 'lines-file':
       return readFileSync(raw, 'utf8').split('\n').map((s) => s.trim()).filter((s) => s && !s.startsWith('#'));
+    case 'proxy':
+      return raw === 'true' || raw === 'false' ? raw === 'true' : /^\d+$/.test(raw) ? Number(raw) : raw;
     case 'text-file':
       return readFileSync(raw, 'utf8').trim();
     case 'string':

@@ -16,7 +16,9 @@ export const ConfigSchema = Type.Object(
           pattern: '^https?://[^/?#\\s]+$',
           description: 'the origin users reach, e.g. https://video.trust.nhs.uk (no path)',
         }),
-        trustProxy: Type.Boolean({ description: 'true when behind a reverse proxy that sets X-Forwarded-*' }),
+        trustProxy: Type.Union([Type.Boolean(), Type.Integer({ minimum: 1, maximum: 10 }), Type.String({ minLength: 1, maxLength: 1000 })], {
+          description: "false; true (one reverse proxy on a loopback or private address); a hop count 1 to 10; or the proxies' addresses/CIDRs, comma-separated",
+        }),
         tls: Type.Optional(
           Type.Object(
             {
@@ -28,6 +30,7 @@ export const ConfigSchema = Type.Object(
         ),
         drainSeconds: Type.Integer({ minimum: 0, maximum: 7200, description: 'seconds live consultations may go on after SIGTERM' }),
         metricsToken: Type.Optional(Type.String({ minLength: 16, description: 'bearer token /metrics requires, 16+ characters' })),
+        docs: Type.Boolean({ description: 'true to serve the REST API documentation (OpenAPI) at /docs' }),
       },
       { additionalProperties: false },
     ),

@@ -1,21 +1,24 @@
 // buildApp(deps): the Fastify app and its socket.io server, fully wired but
 // never listening (main.ts listens; tests use inject() or port 0).
 import { AppError } from './core/errors.ts';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
 import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import { installErrorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
 import { pageRoutes } from './http/pages.ts';
-import { registerSecurityHeaders } from './http/security-headers.ts';
+import { registerSecurityHeaders, STATIC_SECURITY_HEADERS } from './http/security-headers.ts';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { appointmentRoutes } from './http/appointment-routes.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { installFailureGuard } from './http/failure-guard.ts';
+import { clientAddress, trustProxyOption } from './http/trust-proxy.ts';
 import { metricsRoute } from './http/metrics-route.ts';
+import { adminRoutes } from './http/admin-routes.ts';
+import { registerOpenApi } from './http/openapi.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { sessionRoutes } from './http/session-routes.ts';
 import { attachConsultations } from './signaling/consultation-socket.ts';
@@ -40,10 +43,19 @@ export async function buildApp(deps: Deps): Promise<App> {
   const createFastify = Fastify as unknown as (options: object) => FastifyInstance;
   const http = createFastify({
     loggerInstance: deps.logger,
-    trustProxy: config.server.trustProxy,
+    // Never "every hop": a client could then write its own address (see trust-proxy.ts).
+    trustProxy: trustProxyOption(config.server.trustProxy),
     bodyLimit: 64 * 1024,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    // Router-level refusals (broken percent-encoding, over-long parameters) get
+    // our typed error and headers, not the framework's body echoing the path.
+    frameworkErrors: (_error: unknown, _req: unknown, reply: FastifyReply) => {
+      void reply
+        .status(400)
+        .headers(STATIC_SECURITY_HEADERS)
+        .send(new AppError('BAD_REQUEST', 'The request address is not valid.').toJSON());
+    },
     // TLS in the server: HTTP/2 with HTTP/1.1 kept for socket.io's websocket upgrade.
     ...(deps.tls ? { http2: true as const, https: { key: deps.tls.key, cert: deps.tls.cert, allowHTTP1: true } } : {}),
   });
@@ -61,6 +73,8 @@ export async function buildApp(deps: Deps): Promise<App> {
       throw new AppError('SHUTTING_DOWN', 'This server is restarting; please try again in a minute.');
     }
   });
+  // Before the routes: the OpenAPI document is built from the routes registered after it.
+  await registerOpenApi(http, { docs: config.server.docs });
   await http.register(healthRoutes, {
     pingStore: () => deps.stores.ping(),
     workersAlive: () => deps.pool.allAlive(),
@@ -69,6 +83,15 @@ export async function buildApp(deps: Deps): Promise<App> {
   });
   await http.register(appointmentRoutes, { appointments: deps.appointments, apiKeys: deps.apiKeys, isConnected: deps.presence.isConnected });
   await http.register(auditRoutes, { events: deps.stores.events, apiKeys: deps.apiKeys });
+  await http.register(adminRoutes, {
+    apiKeys: deps.apiKeys,
+    clinicianUrl: (c) => deps.appointments.clinicianUrl(c),
+    workers: () => deps.pool.status(),
+    consultationsActive: () => deps.rooms.all().filter((r) => !r.id.startsWith('selftest:')).length,
+    socketConnections: () => deps.presence.count,
+    draining: () => deps.lifecycle.draining,
+    storeKind: deps.stores.kind,
+  });
   await http.register(sessionRoutes, {
     sessions: deps.sessions,
     appointments: deps.appointments,
@@ -84,6 +107,11 @@ export async function buildApp(deps: Deps): Promise<App> {
     maxHttpBufferSize: 64 * 1024,
     cors: undefined,
     allowRequest: (req, cb) => cb(null, originAllowed(config.server.publicUrl, req.headers.origin)),
+  });
+  // socket.io answers its HTTP requests itself, outside Fastify (it took over the
+  // server's 'request' listeners above): give those answers the same headers.
+  http.server.prependListener('request', (req: { url?: string }, res: { setHeader(k: string, v: string): void }) => {
+    if (req.url?.startsWith('/socket.io/')) for (const [k, v] of Object.entries(STATIC_SECURITY_HEADERS)) res.setHeader(k, v);
   });
   if (config.selfTest.enabled) {
     attachSelfTest(io, deps.rooms, deps.logger.child({ ns: 'selftest' }), {
@@ -105,6 +133,7 @@ export async function buildApp(deps: Deps): Promise<App> {
     },
     failureLimiter: deps.failureLimiter,
     lifecycle: deps.lifecycle,
+    clientAddress: (remote, xff) => clientAddress(remote, xff, config.server.trustProxy),
     observeWait: (s) => metrics.observeWait(s),
   });
   const metrics = createMetrics({

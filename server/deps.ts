@@ -156,6 +156,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     stores,
     tokens,
     events,
+    bus,
     now,
     policy: {
       publicUrl: config.server.publicUrl,

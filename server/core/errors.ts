@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'NOT_IN_CONSULTATION'
   | 'INVALID_TRANSITION'
   | 'MEDIA_ERROR'
+  | 'MEDIA_REJECTED'
   | 'SHUTTING_DOWN'
   | 'UNAVAILABLE'
   | 'INTERNAL';
@@ -41,10 +42,14 @@ const STATUS: Record<ErrorCode, number> = {
   NOT_IN_CONSULTATION: 403,
   INVALID_TRANSITION: 409,
   MEDIA_ERROR: 500,
+  MEDIA_REJECTED: 400,
   SHUTTING_DOWN: 503,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };
+
+/** Every code, for documentation and exhaustive checks. */
+export const ERROR_CODES = Object.keys(STATUS) as ErrorCode[];
 
 export interface ErrorDetail {
   key: string;

@@ -3,7 +3,7 @@
 import { AppError } from '../core/errors.ts';
 import { randomId, type AppointmentId, type LinkId } from '../core/ids.ts';
 import type { TokenService } from './access/tokens.ts';
-import type { EventRecorder } from './events.ts';
+import type { DomainBus, EventRecorder } from './events.ts';
 import type { Actor, Appointment, GuestRole, Link, Participant } from './model.ts';
 import type { Stores } from './stores.ts';
 
@@ -44,8 +44,10 @@ export class AppointmentService {
   readonly #events: EventRecorder;
   readonly #policy: AppointmentPolicy;
   readonly #now: () => Date;
+  readonly #bus: DomainBus;
 
-  constructor(deps: { stores: Stores; tokens: TokenService; events: EventRecorder; policy: AppointmentPolicy; now: () => Date }) {
+  constructor(deps: { stores: Stores; tokens: TokenService; events: EventRecorder; bus: DomainBus; policy: AppointmentPolicy; now: () => Date }) {
+    this.#bus = deps.bus;
     this.#stores = deps.stores;
     this.#tokens = deps.tokens;
     this.#events = deps.events;
@@ -125,11 +127,23 @@ export class AppointmentService {
     return { link, url: `${this.#policy.publicUrl}/join#t=${token}` };
   }
 
+  /**
+   * Withdraws a link: it can no longer be redeemed, the sessions made from it
+   * stop working, and anyone who came in through it is removed at once.
+   */
   async revokeLink(appointmentId: AppointmentId, linkId: LinkId, actor: Actor): Promise<void> {
     const link = await this.#stores.links.get(linkId);
     if (!link || link.appointmentId !== appointmentId) throw new AppError('NOT_FOUND', 'No such link for this appointment.');
     await this.#stores.links.revoke(linkId);
     await this.#events.record('link.revoked', appointmentId, actor, { subject: linkId });
+    const holders = (await this.#stores.participants.listForAppointment(appointmentId)).filter((p) => p.linkId === linkId);
+    for (const p of holders) {
+      const moved = await this.#stores.participants.transition(p.id, ['waiting', 'admitted'], 'removed', this.#now().toISOString());
+      if (!moved) continue;
+      await this.#events.record('participant.removed', appointmentId, actor, { subject: p.id, reason: 'LINK_REVOKED' });
+      this.#bus.emit('participantExpelled', appointmentId, p.id, 'removed');
+    }
+    if (holders.length > 0) this.#bus.emit('changed', appointmentId);
   }
 
   async get(appointmentId: AppointmentId): Promise<Appointment> {

@@ -2,6 +2,9 @@
 // never restarts every node because Redis is down; /readyz says whether this
 // node can take consultations (store reachable, every mediasoup worker alive).
 import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ERRORS, SECURITY } from './openapi.ts';
 
 export interface HealthDeps {
   pingStore(): Promise<void>;
@@ -10,18 +13,46 @@ export interface HealthDeps {
   storeKind: string;
 }
 
-export const healthRoutes: FastifyPluginAsync<HealthDeps> = async (app, deps) => {
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
-    const store = await deps.pingStore().then(
-      () => 'ok' as const,
-      () => 'unreachable' as const,
-    );
-    const workers = deps.workersAlive() ? ('ok' as const) : ('down' as const);
-    const draining = deps.draining();
-    const ready = store === 'ok' && workers === 'ok' && !draining;
-    return reply
-      .status(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : draining ? 'draining' : 'not ready', store, storeKind: deps.storeKind, workers });
-  });
+const Alive = Type.Object({ status: Type.Literal('ok') }, { description: 'The process is alive.' });
+const Readiness = Type.Object(
+  {
+    status: Type.Enum(['ready', 'draining', 'not ready']),
+    store: Type.Enum(['ok', 'unreachable']),
+    storeKind: Type.String({ description: 'memory or redis' }),
+    workers: Type.Enum(['ok', 'down'], { description: 'ok when every mediasoup worker is alive' }),
+  },
+  { description: 'Whether this node can take consultations (200) or not (503), and why.' },
+);
+const common = { tags: ['operations'], security: SECURITY.none };
+
+export const healthRoutes: FastifyPluginAsync<HealthDeps> = async (base, deps) => {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
+    '/healthz',
+    { logLevel: 'warn', schema: { ...common, summary: 'Liveness: the process answers', response: { 200: Alive, ...ERRORS } } },
+    async () => ({ status: 'ok' as const }),
+  );
+  app.get(
+    '/readyz',
+    {
+      logLevel: 'warn',
+      schema: {
+        ...common,
+        summary: 'Readiness: store reachable, every mediasoup worker alive, not draining',
+        response: { 200: Readiness, 503: Readiness, ...ERRORS },
+      },
+    },
+    async (_req, reply) => {
+      const store = await deps.pingStore().then(
+        () => 'ok' as const,
+        () => 'unreachable' as const,
+      );
+      const workers = deps.workersAlive() ? ('ok' as const) : ('down' as const);
+      const draining = deps.draining();
+      const ready = store === 'ok' && workers === 'ok' && !draining;
+      return reply
+        .status(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : draining ? 'draining' : 'not ready', store, storeKind: deps.storeKind, workers });
+    },
+  );
 };

@@ -13,6 +13,7 @@ import type { Session } from '../domain/model.ts';
 import type { ClinicianAppointmentSummary, SessionInfo } from '../signaling/protocol.ts';
 import { CLINICIAN_COOKIE, cookieOptions, DEVICE_COOKIE, GUEST_COOKIE } from './cookies.ts';
 import { describeDevice } from './device.ts';
+import { ERRORS, SECURITY } from './openapi.ts';
 
 export interface SessionRouteDeps {
   sessions: SessionService;
@@ -32,6 +33,44 @@ const DayQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+// Responses (SessionInfo and ClinicianAppointmentSummary in signaling/protocol.ts).
+// Fastify serializes with these and drops any property they do not name.
+const State = Type.Enum(['waiting', 'admitted', 'denied', 'removed', 'left']);
+const GuestInfo = Type.Object({
+  kind: Type.Literal('guest'),
+  appointmentId: Type.String(),
+  participantId: Type.String(),
+  name: Type.String(),
+  role: Type.String({ description: 'patient, interpreter, family, carer or other' }),
+  state: State,
+  linkReused: Type.Boolean({ description: 'this device arrived on a link already used on another device' }),
+  resumed: Type.Boolean({ description: 'the same device came back: it goes straight to where it was' }),
+  enteredWaitingRoom: Type.Boolean({ description: 'this participant already entered the waiting room (consent given) once' }),
+  clinicianName: Type.String(),
+  startsAt: Type.String({ format: 'date-time' }),
+  durationMinutes: Type.Integer(),
+});
+const ClinicianInfo = Type.Object({ kind: Type.Literal('clinician'), clinicianId: Type.String(), name: Type.String() });
+const Info = Type.Union([GuestInfo, ClinicianInfo], { description: "This device's session: a guest's place in a consultation, or a clinician." });
+const DayList = Type.Object(
+  {
+    appointments: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        patientName: Type.String(),
+        startsAt: Type.String({ format: 'date-time' }),
+        durationMinutes: Type.Integer(),
+        status: Type.Enum(['scheduled', 'live', 'ended']),
+        locked: Type.Boolean(),
+        waiting: Type.Integer({ description: 'people in the waiting room' }),
+        present: Type.Integer({ description: 'admitted people connected now' }),
+      }),
+    ),
+  },
+  { description: "The clinician's appointments on that day." },
+);
+const tags = ['sessions'];
 
 const DEVICE_MAX_AGE = 30 * 86_400;
 
@@ -72,69 +111,118 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
   // A link's token -> a device session: a one-time guest link (bound to this
   // device) or a clinician console token. Rate limited per address, since
   // failures here are what an attacker makes.
-  app.post('/api/v1/session', { schema: { body: TokenBody }, config: { rateLimit: { max: deps.sessionAttemptsPerMinute, timeWindow: '1 minute' } } }, async (req, reply) => {
-    const device = { deviceId: deviceOf(req) ?? randomId<DeviceId>(), device: describeDevice(req.headers['user-agent']), address: req.ip };
-    if (deps.sessions.audienceOf(req.body.token) === 'clinician') {
-      const c = await deps.sessions.startClinician(req.body.token, device);
-      setCookies(reply, CLINICIAN_COOKIE, c.session.id, c.ttlSeconds, c.session.deviceId);
-      const info: SessionInfo = { kind: 'clinician', clinicianId: c.session.clinicianId, name: c.session.clinicianName };
-      return info;
-    }
-    const g = await deps.sessions.redeemLink(req.body.token, device);
-    setCookies(reply, GUEST_COOKIE, g.session.id, g.ttlSeconds, g.session.deviceId);
-    return guestInfo(g.session, g.resumed);
-  });
+  app.post(
+    '/api/v1/session',
+    {
+      schema: {
+        tags,
+        security: SECURITY.none,
+        summary: "Exchange a link's token for a device session (sets HttpOnly cookies)",
+        description: 'A one-time link binds to the first device that redeems it; a console token starts a clinician session. Rate limited per address.',
+        body: TokenBody,
+        response: { 200: Info, ...ERRORS },
+      },
+      config: { rateLimit: { max: deps.sessionAttemptsPerMinute, timeWindow: '1 minute' } },
+    },
+    async (req, reply) => {
+      const device = { deviceId: deviceOf(req) ?? randomId<DeviceId>(), device: describeDevice(req.headers['user-agent']), address: req.ip };
+      if (deps.sessions.audienceOf(req.body.token) === 'clinician') {
+        const c = await deps.sessions.startClinician(req.body.token, device);
+        setCookies(reply, CLINICIAN_COOKIE, c.session.id, c.ttlSeconds, c.session.deviceId);
+        const info: SessionInfo = { kind: 'clinician', clinicianId: c.session.clinicianId, name: c.session.clinicianName };
+        return info;
+      }
+      const g = await deps.sessions.redeemLink(req.body.token, device);
+      setCookies(reply, GUEST_COOKIE, g.session.id, g.ttlSeconds, g.session.deviceId);
+      return guestInfo(g.session, g.resumed);
+    },
+  );
 
   // The current session. ?kind= picks one when this browser holds both (a
   // clinician trying a patient link); otherwise the clinician's comes first.
-  app.get('/api/v1/session', { schema: { querystring: KindQuery } }, async (req) => {
-    const kind = req.query.kind;
-    if (kind !== 'guest') {
-      const c = await deps.sessions.get(req.cookies[CLINICIAN_COOKIE]);
-      if (c?.kind === 'clinician') {
-        const info: SessionInfo = { kind: 'clinician', clinicianId: c.clinicianId, name: c.clinicianName };
-        return info;
+  app.get(
+    '/api/v1/session',
+    {
+      schema: {
+        tags,
+        security: SECURITY.guestOrClinician,
+        summary: "This device's current session",
+        querystring: KindQuery,
+        response: { 200: Info, ...ERRORS },
+      },
+    },
+    async (req) => {
+      const kind = req.query.kind;
+      if (kind !== 'guest') {
+        const c = await deps.sessions.get(req.cookies[CLINICIAN_COOKIE]);
+        if (c?.kind === 'clinician') {
+          const info: SessionInfo = { kind: 'clinician', clinicianId: c.clinicianId, name: c.clinicianName };
+          return info;
+        }
       }
-    }
-    if (kind !== 'clinician') {
-      const g = await deps.sessions.get(req.cookies[GUEST_COOKIE]);
-      if (g?.kind === 'guest') return guestInfo(g, true);
-    }
-    throw new AppError('UNAUTHENTICATED', 'No session; open your link again.');
-  });
+      if (kind !== 'clinician') {
+        const g = await deps.sessions.get(req.cookies[GUEST_COOKIE]);
+        if (g?.kind === 'guest') return guestInfo(g, true);
+      }
+      throw new AppError('UNAUTHENTICATED', 'No session; open your link again.');
+    },
+  );
 
-  app.delete('/api/v1/session', async (req, reply) => {
-    await deps.sessions.end(req.cookies[GUEST_COOKIE]);
-    await deps.sessions.end(req.cookies[CLINICIAN_COOKIE]);
-    reply.clearCookie(GUEST_COOKIE, { path: '/' });
-    reply.clearCookie(CLINICIAN_COOKIE, { path: '/' });
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/api/v1/session',
+    {
+      schema: {
+        tags,
+        security: SECURITY.guestOrClinician,
+        summary: "End this device's sessions (clears the cookies)",
+        response: { 204: Type.Null({ description: 'Ended.' }), ...ERRORS },
+      },
+    },
+    async (req, reply) => {
+      await deps.sessions.end(req.cookies[GUEST_COOKIE]);
+      await deps.sessions.end(req.cookies[CLINICIAN_COOKIE]);
+      reply.clearCookie(GUEST_COOKIE, { path: '/' });
+      reply.clearCookie(CLINICIAN_COOKIE, { path: '/' });
+      return reply.status(204).send(null);
+    },
+  );
 
-  app.get('/api/v1/clinician/appointments', { schema: { querystring: DayQuery } }, async (req) => {
-    const s = await deps.sessions.get(req.cookies[CLINICIAN_COOKIE]);
-    if (!s || s.kind !== 'clinician') throw new AppError('UNAUTHENTICATED', 'No clinician session; open your console link again.');
-    const tz = req.query.tz ?? 0;
-    // The clinician's local day: local midnight is UTC midnight plus the browser's offset.
-    const day = req.query.day ?? new Date(deps.now().getTime() - tz * 60_000).toISOString().slice(0, 10);
-    const from = new Date(Date.parse(`${day}T00:00:00Z`) + tz * 60_000);
-    if (Number.isNaN(from.getTime())) throw new AppError('BAD_REQUEST', 'day must be a date, YYYY-MM-DD.');
-    const list = await deps.appointments.listForClinician(s.clinicianId, from);
-    const appointments: ClinicianAppointmentSummary[] = await Promise.all(
-      list.map(async (a) => {
-        const ps = await deps.consultations.participants(a.id);
-        return {
-          id: a.id,
-          patientName: a.patientName,
-          startsAt: a.startsAt,
-          durationMinutes: a.durationMinutes,
-          status: a.status,
-          locked: a.locked,
-          waiting: ps.filter((p) => p.state === 'waiting' && (p.waitingSince || deps.isConnected(p.id))).length,
-          present: ps.filter((p) => p.state === 'admitted' && deps.isConnected(p.id)).length,
-        };
-      }),
-    );
-    return { appointments };
-  });
+  app.get(
+    '/api/v1/clinician/appointments',
+    {
+      schema: {
+        tags,
+        security: SECURITY.clinician,
+        summary: "The clinician's appointments for a day, with how many are waiting and present",
+        querystring: DayQuery,
+        response: { 200: DayList, ...ERRORS },
+      },
+    },
+    async (req) => {
+      const s = await deps.sessions.get(req.cookies[CLINICIAN_COOKIE]);
+      if (!s || s.kind !== 'clinician') throw new AppError('UNAUTHENTICATED', 'No clinician session; open your console link again.');
+      const tz = req.query.tz ?? 0;
+      // The clinician's local day: local midnight is UTC midnight plus the browser's offset.
+      const day = req.query.day ?? new Date(deps.now().getTime() - tz * 60_000).toISOString().slice(0, 10);
+      const from = new Date(Date.parse(`${day}T00:00:00Z`) + tz * 60_000);
+      if (Number.isNaN(from.getTime())) throw new AppError('BAD_REQUEST', 'day must be a date, YYYY-MM-DD.');
+      const list = await deps.appointments.listForClinician(s.clinicianId, from);
+      const appointments: ClinicianAppointmentSummary[] = await Promise.all(
+        list.map(async (a) => {
+          const ps = await deps.consultations.participants(a.id);
+          return {
+            id: a.id,
+            patientName: a.patientName,
+            startsAt: a.startsAt,
+            durationMinutes: a.durationMinutes,
+            status: a.status,
+            locked: a.locked,
+            waiting: ps.filter((p) => p.state === 'waiting' && (p.waitingSince || deps.isConnected(p.id))).length,
+            present: ps.filter((p) => p.state === 'admitted' && deps.isConnected(p.id)).length,
+          };
+        }),
+      );
+      return { appointments };
+    },
+  );
 };

@@ -36,6 +36,25 @@ export interface PeerEvents {
 
 const notFound = (what: string) => new AppError('NOT_FOUND', `No such ${what} in this consultation.`);
 
+/** Consumers one peer may hold: 3 other people x 2 kinds, with room to spare. */
+export const MAX_CONSUMERS_PER_PEER = 32;
+
+/**
+ * mediasoup refuses parameters it cannot use (unknown codecs, bad
+ * fingerprints, a second connect) by throwing; those are the client's
+ * mistakes, answered as MEDIA_REJECTED, not server faults.
+ */
+async function mediasoup<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    const name = (e as Error | undefined)?.name;
+    if (name === 'InvalidStateError') throw new AppError('NOT_IN_CONSULTATION', 'This media session is closed.', { cause: e });
+    throw new AppError('MEDIA_REJECTED', 'The media parameters were refused.', { cause: e });
+  }
+}
+
 export class Peer {
   readonly id: string;
   readonly #router: types.Router;
@@ -44,6 +63,10 @@ export class Peer {
   readonly #transports = new Map<string, { transport: types.WebRtcTransport; direction: Direction }>();
   readonly #producers = new Map<string, types.Producer<ProducerAppData>>();
   readonly #consumers = new Map<string, types.Consumer>();
+  /** Slots taken by calls still awaiting the worker, so concurrent calls cannot exceed the limits. */
+  readonly #pendingDirections = new Set<Direction>();
+  readonly #pendingSources = new Set<MediaSource>();
+  #pendingConsumers = 0;
   #closed = false;
 
   constructor(id: string, router: types.Router, webRtcServer: types.WebRtcServer, events: PeerEvents) {
@@ -65,18 +88,34 @@ export class Peer {
     return { transports: this.#transports.size, producers: this.#producers.size, consumers: this.#consumers.size };
   }
 
+  /** After any await: if the peer closed meanwhile (sent back, left), undo and refuse. */
+  #keepOrUndo(created: { close(): void }): void {
+    if (!this.#closed) return;
+    created.close();
+    throw new AppError('NOT_ADMITTED', 'You are no longer in the consultation.');
+  }
+
   async createTransport(direction: Direction): Promise<TransportInfo> {
     this.#assertOpen();
-    const existing = [...this.#transports.values()].filter((t) => t.direction === direction);
-    if (existing.length >= 1) throw new AppError('BAD_REQUEST', `A ${direction} transport already exists.`);
-    const transport = await this.#router.createWebRtcTransport({
-      webRtcServer: this.#webRtcServer,
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: 600_000,
-      appData: { peerId: this.id, direction },
-    });
+    const existing = [...this.#transports.values()].some((t) => t.direction === direction);
+    if (existing || this.#pendingDirections.has(direction)) throw new AppError('BAD_REQUEST', `A ${direction} transport already exists.`);
+    this.#pendingDirections.add(direction);
+    let transport: types.WebRtcTransport;
+    try {
+      transport = await mediasoup(() =>
+        this.#router.createWebRtcTransport({
+          webRtcServer: this.#webRtcServer,
+          enableUdp: true,
+          enableTcp: true,
+          preferUdp: true,
+          initialAvailableOutgoingBitrate: 600_000,
+          appData: { peerId: this.id, direction },
+        }),
+      );
+    } finally {
+      this.#pendingDirections.delete(direction);
+    }
+    this.#keepOrUndo(transport);
     this.#transports.set(transport.id, { transport, direction });
     transport.observer.once('close', () => this.#transports.delete(transport.id));
     return {
@@ -88,11 +127,13 @@ export class Peer {
   }
 
   async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
-    await this.#transport(transportId).transport.connect({ dtlsParameters });
+    const { transport } = this.#transport(transportId);
+    await mediasoup(() => transport.connect({ dtlsParameters }));
   }
 
   async restartIce(transportId: string): Promise<types.IceParameters> {
-    return this.#transport(transportId).transport.restartIce();
+    const { transport } = this.#transport(transportId);
+    return mediasoup(() => transport.restartIce());
   }
 
   async produce(
@@ -104,8 +145,17 @@ export class Peer {
     const t = this.#transport(transportId);
     if (t.direction !== 'send') throw new AppError('BAD_REQUEST', 'Produce needs a send transport.');
     if ((source === 'camera') !== (kind === 'video')) throw new AppError('BAD_REQUEST', 'The source does not match the media kind.');
-    if (this.producers.some((p) => p.appData.source === source)) throw new AppError('BAD_REQUEST', `A ${source} is already being sent.`);
-    const producer = await t.transport.produce<ProducerAppData>({ kind, rtpParameters, appData: { peerId: this.id, source } });
+    if (this.producers.some((p) => p.appData.source === source) || this.#pendingSources.has(source)) {
+      throw new AppError('BAD_REQUEST', `A ${source} is already being sent.`);
+    }
+    this.#pendingSources.add(source);
+    let producer: types.Producer<ProducerAppData>;
+    try {
+      producer = await mediasoup(() => t.transport.produce<ProducerAppData>({ kind, rtpParameters, appData: { peerId: this.id, source } }));
+    } finally {
+      this.#pendingSources.delete(source);
+    }
+    this.#keepOrUndo(producer);
     this.#producers.set(producer.id, producer);
     producer.observer.once('close', () => this.#producers.delete(producer.id));
     return producer;
@@ -117,8 +167,16 @@ export class Peer {
     if (!this.#router.canConsume({ producerId: producer.id, rtpCapabilities })) {
       throw new AppError('MEDIA_ERROR', 'This device cannot decode that stream.');
     }
-    // Paused until the client has set up its track, so no keyframe is lost.
-    const consumer = await t.transport.consume({ producerId: producer.id, rtpCapabilities, paused: true });
+    if (this.#consumers.size + this.#pendingConsumers >= MAX_CONSUMERS_PER_PEER) throw new AppError('BAD_REQUEST', 'Too many streams open at once.');
+    this.#pendingConsumers++;
+    let consumer: types.Consumer;
+    try {
+      // Paused until the client has set up its track, so no keyframe is lost.
+      consumer = await mediasoup(() => t.transport.consume({ producerId: producer.id, rtpCapabilities, paused: true }));
+    } finally {
+      this.#pendingConsumers--;
+    }
+    this.#keepOrUndo(consumer);
     this.#consumers.set(consumer.id, consumer);
     const gone = () => {
       if (this.#consumers.delete(consumer.id)) this.#events.onConsumerClosed(consumer.id);
@@ -134,21 +192,21 @@ export class Peer {
   }
 
   async resumeConsumer(consumerId: string): Promise<void> {
-    await this.#consumer(consumerId).resume();
+    const c = this.#consumer(consumerId);
+    await mediasoup(() => c.resume());
   }
 
   /** Simulcast: which spatial layer this consumer should receive (0 is the lowest). */
   async setPreferredLayers(consumerId: string, spatialLayer: number): Promise<void> {
     const c = this.#consumer(consumerId);
     if (c.type !== 'simulcast') return;
-    await c.setPreferredLayers({ spatialLayer });
+    await mediasoup(() => c.setPreferredLayers({ spatialLayer }));
   }
 
   async setProducerPaused(producerId: string, paused: boolean): Promise<types.Producer<ProducerAppData>> {
     const p = this.#producers.get(producerId);
     if (!p) throw notFound('producer');
-    if (paused) await p.pause();
-    else await p.resume();
+    await mediasoup(() => (paused ? p.pause() : p.resume()));
     return p;
   }
 

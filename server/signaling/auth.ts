@@ -19,12 +19,12 @@ export interface SocketIdentity {
   session: Session;
 }
 
-export async function authenticate(socket: Socket, sessions: SessionService, consultations: ConsultationService): Promise<SocketIdentity> {
+/** `address` is the client's address behind any trusted proxies. */
+export async function authenticate(socket: Socket, sessions: SessionService, consultations: ConsultationService, address: string): Promise<SocketIdentity> {
   const header = socket.handshake.headers.cookie;
   const cookies = typeof header === 'string' && header.length < 8192 ? fastifyCookie.parse(header) : {};
   const auth: unknown = socket.handshake.auth;
   const wanted = auth && typeof auth === 'object' && 'appointmentId' in auth ? auth.appointmentId : undefined;
-  const address = socket.handshake.address;
 
   if (wanted !== undefined) {
     if (typeof wanted !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(wanted)) throw new AppError('BAD_REQUEST', 'appointmentId is not an appointment id.');

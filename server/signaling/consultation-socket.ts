@@ -37,6 +37,8 @@ export interface ConsultationSocketDeps {
   turn: { policy: TurnPolicy; forceRelay: boolean };
   failureLimiter: FailureLimiter;
   lifecycle: Lifecycle;
+  /** The client's address behind trusted proxies (as for HTTP requests). */
+  clientAddress(remote: string, forwardedFor: string | string[] | undefined): string;
   /** Seconds someone waited before being admitted (metrics). */
   observeWait?: (seconds: number) => void;
 }
@@ -116,10 +118,10 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
   });
   io.use((socket, next) => {
     // Guessing session cookies over the socket counts like guessing over HTTP.
-    const address = socket.handshake.address;
+    const address = d.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
     d.failureLimiter
       .check(address)
-      .then(() => authenticate(socket, d.sessions, d.consultations))
+      .then(() => authenticate(socket, d.sessions, d.consultations, address))
       .then((identity) => {
         // Draining for shutdown: people already in a live call may reconnect; nobody new starts.
         if (d.lifecycle.draining && !d.rooms.get(identity.appointmentId)) {
@@ -175,7 +177,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     };
     const pid = (x: string) => x as ParticipantId;
     const apt = appointmentId;
-    const address = socket.handshake.address;
+    const address = d.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
     handle(socket, log, 'lobby:admit', ({ participantId: p }) =>
       clinicianOnly(async (s) => {
         const admitted = await d.consultations.admit(s, apt, pid(p), address);

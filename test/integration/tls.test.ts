@@ -57,7 +57,7 @@ describe('TLS in the server', () => {
   });
 
   it('carries socket.io over wss', async () => {
-    const socket = io(`${base}/selftest`, { transports: ['websocket'], ca, extraHeaders: { origin: base }, reconnection: false, forceNew: true });
+    const socket = io(`${base}/selftest`, { transports: ['websocket'], ca: ca.toString(), extraHeaders: { origin: base }, reconnection: false, forceNew: true });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);

@@ -161,11 +161,20 @@ export class SessionService {
     return { session, ttlSeconds: ttl };
   }
 
-  /** The live session for a cookie value, or null (unknown, expired or malformed). */
+  /**
+   * The live session for a cookie value, or null (unknown, expired or
+   * malformed). A guest session whose link was withdrawn is refused with
+   * LINK_REVOKED, so revoking shuts out the device that already redeemed it.
+   */
   async get(id: string | undefined): Promise<Session | null> {
     if (!id || !/^[A-Za-z0-9_-]{22}$/.test(id)) return null;
     const s = await this.#stores.sessions.get(id as SessionId);
     if (!s || Date.parse(s.expiresAt) <= this.#now().getTime()) return null;
+    if (s.kind === 'guest') {
+      const p = await this.#stores.participants.get(s.participantId);
+      const link = p?.linkId ? await this.#stores.links.get(p.linkId) : null;
+      if (link?.revoked) throw new AppError('LINK_REVOKED', 'This link has been withdrawn. Ask the clinic for a new one.');
+    }
     return s;
   }
 

@@ -17,7 +17,7 @@ const problemsOf = (env: Record<string, string>) => {
 describe('loadConfig', () => {
   it('gives the documented defaults with an empty environment', () => {
     const c = loadConfig({});
-    expect(c.server).toEqual({ host: '127.0.0.1', port: 8080, publicUrl: 'http://localhost:8080', trustProxy: false, drainSeconds: 60 });
+    expect(c.server).toEqual({ host: '127.0.0.1', port: 8080, publicUrl: 'http://localhost:8080', trustProxy: false, drainSeconds: 60, docs: true });
     expect(c.turn).toEqual({ urls: [], ttlSeconds: 3600, forceRelay: false });
     expect(c.redisUrl).toBeUndefined();
     expect(c.mediasoup.numWorkers).toBe(0);

@@ -70,7 +70,7 @@ export function makeWorld(opts: { clock?: Clock; keys?: KeyRing; maxParticipants
   const bus = new DomainBus();
   const events = new EventRecorder(stores.events, bus, clock.now);
   const tokens = new TokenService(keys, ISSUER, () => clock.now().getTime());
-  const appointments = new AppointmentService({ stores, tokens, events, now: clock.now, policy: { ...POLICY, ...opts.policy } });
+  const appointments = new AppointmentService({ stores, tokens, events, bus, now: clock.now, policy: { ...POLICY, ...opts.policy } });
   const sessions = new SessionService({ stores, tokens, appointments, events, sessionTtlHours: 12, now: clock.now });
   const consultations = new ConsultationService({ stores, appointments, events, bus, maxParticipants: opts.maxParticipants ?? 4, now: clock.now });
   return { clock, keys, stores, bus, events, tokens, appointments, sessions, consultations };

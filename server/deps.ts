@@ -184,7 +184,12 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     failureLimiter: new FailureLimiter(
       failures,
       { maxFailures: config.security.maxFailures, windowSeconds: config.security.failureWindowSeconds },
-      (address) => logger.warn({ address }, 'address rate limited after repeated failures'),
+      (address) => {
+        logger.warn({ address }, 'address rate limited after repeated failures');
+        void events
+          .record('access.rate_limited', null, { role: 'anonymous', id: 'unknown', address }, { outcome: 'refused', reason: 'RATE_LIMITED' })
+          .catch((e: unknown) => logger.error({ err: e }, 'could not record a rate limit on the audit trail'));
+      },
     ),
     apiKeys: apiKeysFor(config, logger),
     now,

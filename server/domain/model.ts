@@ -91,6 +91,7 @@ export const EVENT_TYPES = [
   'consultation.unlocked',
   'consultation.ended',
   'token.rejected',
+  'access.rate_limited',
 ] as const;
 export type DomainEventType = (typeof EVENT_TYPES)[number];
 

@@ -71,7 +71,10 @@ export class FailureLimiter {
   readonly #counter: FailureCounter;
   readonly #opts: FailureLimitOptions;
   readonly #onLimited: (address: string) => void;
+  /** Addresses already reported in their current window (reported once, not per request). */
+  readonly #reported = new Map<string, number>();
 
+  /** `onLimited` runs once per address per window: for the log and the audit trail. */
   constructor(counter: FailureCounter, opts: FailureLimitOptions, onLimited: (address: string) => void = () => undefined) {
     this.#counter = counter;
     this.#opts = opts;
@@ -82,7 +85,12 @@ export class FailureLimiter {
   async check(address: string): Promise<void> {
     const { count, retryAfterSeconds } = await this.#counter.peek(address);
     if (count >= this.#opts.maxFailures) {
-      this.#onLimited(address);
+      const now = Date.now();
+      if ((this.#reported.get(address) ?? 0) <= now) {
+        this.#reported.set(address, now + retryAfterSeconds * 1000);
+        if (this.#reported.size > 10_000) for (const [k, until] of this.#reported) if (until <= now) this.#reported.delete(k);
+        this.#onLimited(address);
+      }
       throw new AppError('RATE_LIMITED', 'Too many failed attempts from this address; try again later.', { retryAfterSeconds });
     }
   }

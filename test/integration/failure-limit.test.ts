@@ -32,6 +32,10 @@ for (const store of ['memory', 'redis'] as const) {
       expect(body.code).toBe('RATE_LIMITED');
       expect(body.message).toMatch(/Too many failed attempts/);
       expect((await api(s.url, 'GET', `/api/v1/appointments/${apt.id}`)).status).toBe(429);
+      // On the audit trail once for this window, not once per refused request.
+      const audit = await s.deps.stores.events.list();
+      expect(audit.filter((e) => e.type === 'access.rate_limited')).toHaveLength(1);
+      expect(audit.find((e) => e.type === 'access.rate_limited')).toMatchObject({ outcome: 'refused', reason: 'RATE_LIMITED' });
       // Pages and health are not part of the API and stay up.
       expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
       // The blocked attempt changed nothing: the link was never bound.

@@ -1,0 +1,160 @@
+// `npm run bench [-- NAME...]`: runs the benchmarks named (all five by
+// default), each printing its own table and writing bench/results/*.json,
+// then one summary table. bench/run.sh puts all of it in a loopback-only
+// network namespace first. Benchmarks are measurements, never tests.
+import { admit, type AdmitResult } from './admit.ts';
+import { capacity, type CapacityResult, type CapacityRun } from './capacity.ts';
+import { costRatio, forwarding, type ForwardResult } from './forwarding.ts';
+import { link, type LinkResult } from './link.ts';
+import { cpuMonitor, type CpuShare } from './lib/machine.ts';
+import { machine, saveResult } from './lib/results.ts';
+import { fmt, fmtRatio, ratio, table } from './lib/stats.ts';
+import { GOALS, scale, type AllResults, type ScaleResult } from './scale.ts';
+
+const ALL = ['admit', 'link', 'capacity', 'forwarding', 'scale'] as const;
+type Name = (typeof ALL)[number];
+const ALIASES: Record<string, Name> = {
+  'admit-to-first-frame': 'admit',
+  'link-to-waiting': 'link',
+  'waiting-room': 'capacity',
+  'forwarding-cost': 'forwarding',
+  'scale-curve': 'scale',
+};
+
+function parseNames(args: string[]): Name[] {
+  if (args.length === 0) return [...ALL];
+  return args.map((a) => {
+    const n = (ALIASES[a] ?? a) as Name;
+    if (!ALL.includes(n)) {
+      console.error(`unknown benchmark "${a}"; choose from: ${ALL.join(', ')}`);
+      process.exit(2);
+    }
+    return n;
+  });
+}
+
+/** Each benchmark's own time budget; together they keep `npm run bench` under 15 minutes. */
+const BUDGET_MS: Record<Name, number> = { admit: 3.5 * 60_000, link: 1.5 * 60_000, capacity: 6 * 60_000, forwarding: 2.5 * 60_000, scale: 0 };
+const DEADLINE_MS = 14 * 60_000;
+
+const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
+
+function summaryRows(r: AllResults, s: ScaleResult | null): string[][] {
+  const rows: string[][] = [];
+  const a = r.admit;
+  if (a) {
+    for (const [side, label] of [
+      ['patient', "admit -> first frame, patient's page"],
+      ['clinician', "admit -> first frame, clinician's page"],
+    ] as const) {
+      const o = a.ours[side];
+      const b = a.bare[side];
+      const x = ratio(o.p50, b.p50);
+      rows.push([label, `p50 ${fmt(o.p50)} / p95 ${fmt(o.p95)} / max ${fmt(o.max)} ms`, `p50 ${fmt(b.p50)} ms`, fmtRatio(x), `p50 <= ${GOALS.admitP50Ratio}x`, yes(x <= GOALS.admitP50Ratio)]);
+    }
+  }
+  const l = r.link;
+  if (l) {
+    rows.push(['link -> waiting list, from goto', `p50 ${fmt(l.fromGoto.p50)} / p95 ${fmt(l.fromGoto.p95)} ms`, '-', '-', '-', '-']);
+    rows.push(['link -> waiting list, from Join click', `p50 ${fmt(l.fromJoinClick.p50)} / p95 ${fmt(l.fromJoinClick.p95)} ms`, '-', '-', '-', '-']);
+  }
+  const c = r.capacity;
+  if (c) {
+    const top = Math.max(...c.ns);
+    for (const mode of ['rate', 'burst'] as const) {
+      const find = (t: string): CapacityRun | undefined => c.runs.find((x) => x.target === t && x.mode === mode && x.n === top);
+      const o = find('ours');
+      const b = find('bare');
+      if (!o || !b) continue;
+      const label = mode === 'rate' ? `${c.ratePerSec}/s` : 'burst';
+      const errs = Object.values(o.errors).reduce((s2, v) => s2 + v, 0) + o.dropped;
+      rows.push([`waiting room N=${top} (${label}): joined, errors`, `${o.joined} joined, ${errs} errors`, `${b.joined} joined`, '-', 'no errors', yes(errs === 0 && o.joined === top)]);
+      const jr = ratio(o.joinMs.p99, b.joinMs.p99);
+      rows.push([`waiting room N=${top} (${label}): join p99 (connect -> waiting)`, `${fmt(o.joinMs.p99, 1)} ms (p50 ${fmt(o.joinMs.p50, 1)})`, `${fmt(b.joinMs.p99, 1)} ms`, fmtRatio(jr), `<= ${GOALS.joinP99Ratio}x`, yes(jr <= GOALS.joinP99Ratio)]);
+      rows.push([
+        `waiting room N=${top} (${label}): arrival -> waiting p99`,
+        `${fmt(o.arrivalMs.p99)} ms (redeem p50 ${fmt(o.redeemMs?.p50 ?? Number.NaN)} ms), ${fmt(o.throughput)} joins/s`,
+        `${fmt(b.arrivalMs.p99)} ms, ${fmt(b.throughput)} joins/s`,
+        fmtRatio(ratio(o.arrivalMs.p99, b.arrivalMs.p99)),
+        '-',
+        '-',
+      ]);
+      const mr = ratio(o.rssPerPatient, b.rssPerPatient);
+      rows.push([`waiting room N=${top} (${label}): RSS per patient`, `${fmt(o.rssPerPatient / 1024, 1)} KB`, `${fmt(b.rssPerPatient / 1024, 1)} KB`, fmtRatio(mr), `<= ${GOALS.memoryRatio}x`, yes(mr <= GOALS.memoryRatio)]);
+      rows.push([
+        `waiting room N=${top} (${label}): Redis per patient`,
+        `${fmt(o.redisPerPatient / 1024, 2)} KB, ${fmt(o.redisCommandsPerPatient, 1)} commands`,
+        `${fmt(b.redisPerPatient / 1024, 2)} KB, ${fmt(b.redisCommandsPerPatient, 1)} commands`,
+        fmtRatio(ratio(o.redisPerPatient, b.redisPerPatient)),
+        '-',
+        '-',
+      ]);
+    }
+  }
+  const f = r.forwarding;
+  if (f) {
+    for (const k of f.ks) {
+      const o = f.runs.find((x) => x.target === 'ours' && x.k === k);
+      const b = f.runs.find((x) => x.target === 'bare' && x.k === k);
+      if (!o || !b) continue;
+      const x = costRatio(o, b);
+      rows.push([
+        `forwarding K=${k} (${4 * k} streams)`,
+        `${fmt(o.cpuPctPerStream, 3)}% core/stream, ${fmt(o.usPerPacket, 1)} us/pkt, loss ${fmt(o.lossPct, 2)}%`,
+        `${fmt(b.usPerPacket, 1)} us/pkt, loss ${fmt(b.lossPct, 2)}%`,
+        fmtRatio(x),
+        `<= ${GOALS.forwardCostRatio}x`,
+        yes(x <= GOALS.forwardCostRatio && o.lossPct <= GOALS.maxLossPct),
+      ]);
+    }
+  }
+  if (s) {
+    const n = Object.entries(s.largestN).map(([m, v]) => `${v ?? 'none'} (${m})`).join(', ');
+    if (n) rows.push(['largest N within goals', n, '-', '-', '-', '-']);
+    if (s.forwarding.length) rows.push(['largest K within goals', String(s.largestK ?? 'none'), '-', '-', '-', '-']);
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const names = parseNames(process.argv.slice(2));
+  const t0 = Date.now();
+  const m = machine();
+  console.log(`consultroom benchmarks: ${names.join(', ')} on ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}`);
+  if (!process.env.CONSULTROOM_NETNS) console.log('  (not in a loopback-only namespace: run through `npm run bench` / bench/run.sh)');
+  const results: AllResults = {};
+  let scaled: ScaleResult | null = null;
+  const cpu: Record<string, CpuShare> = {};
+  for (const [i, name] of names.entries()) {
+    const mon = cpuMonitor();
+    // What is left before the deadline, less what the benchmarks after this one are owed.
+    const later = names.slice(i + 1).reduce((s, n) => s + BUDGET_MS[n], 0);
+    const budget = Math.max(30_000, Math.min(BUDGET_MS[name], DEADLINE_MS - (Date.now() - t0) - later));
+    try {
+      if (name === 'admit') results.admit = (await admit(budget)) satisfies AdmitResult;
+      else if (name === 'link') results.link = (await link(budget)) satisfies LinkResult;
+      else if (name === 'capacity') results.capacity = (await capacity(budget)) satisfies CapacityResult;
+      else if (name === 'forwarding') results.forwarding = (await forwarding(budget)) satisfies ForwardResult;
+      else scaled = await scale(results);
+    } catch (e) {
+      console.error(`\n${name} FAILED: ${(e as Error).stack ?? String(e)}`);
+      process.exitCode = 1;
+    }
+    cpu[name] = mon.stop();
+    const c = cpu[name];
+    console.log(
+      `  [${name}: ${c.wallS.toFixed(0)} s; CPU busy ${c.busyCores.toFixed(2)} of ${m.cores} cores: bench ${c.benchCores.toFixed(2)}, other processes ${c.otherCores.toFixed(2)}; load ${c.loadavg}]`,
+    );
+  }
+  const wallS = (Date.now() - t0) / 1000;
+  if (names.length > 1 || names[0] === 'scale') {
+    console.log('\n== summary (o = ours, b = bare floor) ==');
+    console.log(table(['benchmark', 'ours', 'bare', 'ratio', 'goal', 'met'], summaryRows(results, scaled)));
+    const others = Object.entries(cpu).map(([k, v]) => `${k} ${v.otherCores.toFixed(2)}`).join(', ');
+    console.log(`  other processes on the machine used (cores, average): ${others}`);
+  }
+  console.log(`\ntotal wall time: ${Math.floor(wallS / 60)} min ${Math.round(wallS % 60)} s`);
+  if (names.length > 1) saveResult('summary', { names, wallS, cpu, rows: summaryRows(results, scaled) });
+}
+
+await main();

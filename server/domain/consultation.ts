@@ -8,7 +8,7 @@ import type { AppointmentService } from './appointments.ts';
 import type { DomainBus, EventRecorder } from './events.ts';
 import type { Actor, Appointment, Participant, ParticipantState, Session } from './model.ts';
 import type { Stores } from './stores.ts';
-import type { ConsultationView, ParticipantView } from './views.ts';
+import { participantView, type ConsultationView, type ParticipantView } from './views.ts';
 
 type ClinicianSession = Extract<Session, { kind: 'clinician' }>;
 
@@ -206,16 +206,7 @@ export class ConsultationService {
     const all = await this.#stores.participants.listForAppointment(appointmentId);
     const self = all.find((p) => p.id === participantId);
     if (!self) throw new AppError('NOT_IN_CONSULTATION', 'You are not in this consultation.');
-    const toView = (p: Participant): ParticipantView => ({
-      id: p.id,
-      role: p.role,
-      name: p.name,
-      state: p.state,
-      device: p.device,
-      linkReused: p.linkReused,
-      connected: isConnected(p.id),
-      ...(p.waitingSince ? { waitingSince: p.waitingSince } : {}),
-    });
+    const toView = (p: Participant): ParticipantView => participantView(p, isConnected(p.id));
     const visible =
       self.role === 'clinician'
         ? all.filter((p) => p.id !== self.id && (p.state !== 'waiting' || p.waitingSince || isConnected(p.id)))

@@ -26,3 +26,20 @@ export interface ConsultationView {
   participants: ParticipantView[];
 }
 
+
+/** One participant as shown to the clinician, the API and the others in the call. */
+export function participantView(
+  p: { id: string; role: string; name: string; state: ParticipantStateWire; device: string; linkReused: boolean; waitingSince?: string },
+  connected: boolean,
+): ParticipantView {
+  return {
+    id: p.id,
+    role: p.role,
+    name: p.name,
+    state: p.state,
+    device: p.device,
+    linkReused: p.linkReused,
+    connected,
+    ...(p.waitingSince ? { waitingSince: p.waitingSince } : {}),
+  };
+}

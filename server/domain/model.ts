@@ -1,6 +1,6 @@
 // The domain's records. Plain data: stores persist them as JSON, services
 // change them, transports show them. Times are ISO 8601 strings (UTC).
-import type { AppointmentId, DeviceId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
+import type { AppointmentId, DeviceId, FileId, ItemId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
 
 export type GuestRole = 'patient' | 'interpreter' | 'family' | 'carer' | 'other';
 export type Role = 'clinician' | GuestRole;
@@ -92,6 +92,15 @@ export const EVENT_TYPES = [
   'consultation.ended',
   'token.rejected',
   'access.rate_limited',
+  'chat.sent',
+  'chat.deleted',
+  'file.requested',
+  'file.sent',
+  'file.received',
+  'file.viewed',
+  'file.saved',
+  'file.delivered',
+  'file.deleted',
 ] as const;
 export type DomainEventType = (typeof EVENT_TYPES)[number];
 
@@ -113,4 +122,56 @@ export interface DomainEvent {
   outcome: 'ok' | 'refused';
   /** A reason code for refusals (an ErrorCode), never free text from users. */
   reason?: string;
+  /** For file steps: the SHA-256 (hex) of the content as stored and served. */
+  sha256?: string;
+}
+
+// ---- the consultation's thread: chat, photo requests, shared files ----------
+
+export type ThreadItemKind = 'text' | 'photo-request' | 'file';
+
+/**
+ * One entry of a consultation's thread. Kept only while the consultation's
+ * content is (chat.retentionSeconds after the end; nothing by default).
+ */
+export interface ThreadItem {
+  id: ItemId;
+  appointmentId: AppointmentId;
+  at: string;
+  kind: ThreadItemKind;
+  from: ParticipantId;
+  fromRole: Role;
+  fromName: string;
+  /** Only this participant (and the clinician) sees it: a note to someone still waiting, or a photo request. */
+  to?: ParticipantId;
+  /** kind 'text': the message. */
+  text?: string;
+  /** kind 'file': the file shared. */
+  fileId?: FileId;
+  /** kind 'file': the photo request it answers, if any. */
+  requestId?: ItemId;
+}
+
+export type FileKind = 'jpeg' | 'png' | 'heif' | 'pdf';
+
+/** A file shared in a consultation. Its bytes are in the BlobStore, encrypted with the consultation's key. */
+export interface FileRecord {
+  id: FileId;
+  appointmentId: AppointmentId;
+  at: string;
+  from: ParticipantId;
+  fromRole: Role;
+  kind: FileKind;
+  mime: string;
+  /** Bytes as stored (after stripping metadata). */
+  size: number;
+  /** SHA-256 (hex) of the bytes as stored and served. */
+  sha256: string;
+  /** A display name, already made safe (no path, no control characters). */
+  name: string;
+  width?: number;
+  height?: number;
+  requestId?: ItemId;
+  /** What was stripped before anyone saw it (for the sidecar and the clinician). */
+  removed: string[];
 }

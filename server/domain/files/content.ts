@@ -1,0 +1,124 @@
+// What an uploaded file really is, judged by its bytes alone (never its name
+// or declared type), and a copy of it with location, device and other
+// metadata removed before anyone sees it. JPEG and PNG are stripped
+// losslessly at the segment/chunk level and then decoded once to prove they
+// still render; HEIF-family files have their Exif/XMP items neutralised in
+// place (the bundled libvips cannot decode HEVC); PDFs pass unchanged after a
+// framing check. Every failure is a ContentError with a stable code and a
+// message safe to show; the parser's own reason is kept as `cause` for logs.
+import sharp from 'sharp';
+import { heifMime, stripHeif } from './heif.ts';
+import { stripJpeg } from './jpeg.ts';
+import { PNG_SIGNATURE, stripPng } from './png.ts';
+
+import type { FileKind } from '../model.ts';
+
+export type { FileKind };
+
+/** The usual MIME type per kind; `sniff` refines HEIF to image/heic or image/avif from the brands. */
+export const MIME: Readonly<Record<FileKind, string>> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  heif: 'image/heif',
+  pdf: 'application/pdf',
+};
+
+export interface Sniffed {
+  kind: FileKind;
+  mime: string;
+}
+
+export interface CleanFile {
+  kind: FileKind;
+  mime: string;
+  bytes: Buffer;
+  /** Stored pixel size (before any EXIF rotation); absent for PDF, and for HEIC without `ispe`. */
+  width?: number;
+  height?: number;
+  /** Human-readable list of what was stripped, e.g. ['EXIF (APP1)', 'XMP (APP1)', 'trailer after EOI']. */
+  removed: string[];
+}
+
+export type ContentErrorCode = 'UNSUPPORTED_TYPE' | 'CORRUPT_FILE';
+
+const MESSAGES: Record<ContentErrorCode, string> = {
+  UNSUPPORTED_TYPE: 'Only JPEG, PNG, HEIC/HEIF/AVIF photos and PDF documents are accepted.',
+  CORRUPT_FILE: 'The file is damaged or incomplete.',
+};
+
+export class ContentError extends Error {
+  readonly code: ContentErrorCode;
+
+  constructor(code: ContentErrorCode, options?: ErrorOptions) {
+    super(MESSAGES[code], options);
+    this.name = 'ContentError';
+    this.code = code;
+  }
+}
+
+const PDF_MAGIC = Buffer.from('%PDF-', 'latin1');
+const PDF_EOF = Buffer.from('%%EOF', 'latin1');
+const PDF_TAIL = 1024;
+
+const startsWith = (bytes: Uint8Array, magic: Uint8Array): boolean =>
+  bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
+
+/** The file's kind from its magic bytes alone, or null for anything we do not accept. */
+export function sniff(bytes: Uint8Array): Sniffed | null {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return { kind: 'jpeg', mime: MIME.jpeg };
+  if (startsWith(bytes, PNG_SIGNATURE)) return { kind: 'png', mime: MIME.png };
+  if (startsWith(bytes, PDF_MAGIC)) return { kind: 'pdf', mime: MIME.pdf };
+  const heif = heifMime(bytes);
+  return heif === null ? null : { kind: 'heif', mime: heif };
+}
+
+interface Stripped {
+  bytes: Buffer;
+  removed: string[];
+  width?: number;
+  height?: number;
+}
+
+/** A PDF is passed through; it only has to be framed like one (a truncated upload lacks the %%EOF). */
+function checkPdf(src: Buffer): Stripped {
+  if (!src.subarray(Math.max(0, src.length - PDF_TAIL)).includes(PDF_EOF)) throw new Error('PDF: no %%EOF near the end');
+  return { bytes: src, removed: [] };
+}
+
+/** Runs the format's stripper; any failure while reading untrusted bytes means the file is corrupt. */
+function strip(kind: FileKind, src: Buffer): Stripped {
+  try {
+    if (kind === 'jpeg') return stripJpeg(src);
+    if (kind === 'png') return stripPng(src);
+    if (kind === 'heif') return stripHeif(src);
+    return checkPdf(src);
+  } catch (cause) {
+    throw new ContentError('CORRUPT_FILE', { cause });
+  }
+}
+
+/** Decodes every pixel once (stats() streams, so no full raw copy) to prove the stripped file renders. */
+async function decodedSize(bytes: Buffer): Promise<{ width: number; height: number }> {
+  try {
+    const image = sharp(bytes, { failOn: 'error' });
+    const { width, height } = await image.metadata();
+    await image.stats();
+    return { width, height };
+  } catch (cause) {
+    throw new ContentError('CORRUPT_FILE', { cause });
+  }
+}
+
+/** JPEG, PNG and AVIF can be decoded here; HEVC cannot, so HEIC keeps its `ispe` size, if any. */
+const decodable = (found: Sniffed): boolean => found.kind === 'jpeg' || found.kind === 'png' || found.mime === 'image/avif';
+
+/** The file with its metadata removed, or a ContentError saying why it is refused. */
+export async function sanitize(bytes: Uint8Array): Promise<CleanFile> {
+  const found = sniff(bytes);
+  if (found === null) throw new ContentError('UNSUPPORTED_TYPE');
+  const src = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = strip(found.kind, src);
+  const size = decodable(found) ? await decodedSize(out.bytes) : out;
+  const dims = size.width !== undefined && size.height !== undefined ? { width: size.width, height: size.height } : {};
+  return { kind: found.kind, mime: found.mime, bytes: out.bytes, ...dims, removed: out.removed };
+}

@@ -52,6 +52,17 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   TURN_FORCE_RELAY: ['turn.forceRelay', 'bool'],
   RATE_LIMIT_PER_MINUTE: ['security.requestsPerMinute', 'int'],
   SESSION_RATE_LIMIT_PER_MINUTE: ['security.sessionAttemptsPerMinute', 'int'],
+  CHAT_MAX_LENGTH: ['chat.maxLength', 'int'],
+  CHAT_RETENTION_SECONDS: ['chat.retentionSeconds', 'int'],
+  FILES_DIR: ['files.dir', 'string'],
+  FILES_MAX_BYTES: ['files.maxBytes', 'int'],
+  FILES_RETENTION_SECONDS: ['files.retentionSeconds', 'int'],
+  FILES_URL_TTL_SECONDS: ['files.urlTtlSeconds', 'int'],
+  FILES_SWEEP_SECONDS: ['files.sweepSeconds', 'int'],
+  RECORD_WEBHOOK_URL: ['recordSystem.webhookUrl', 'string'],
+  RECORD_WEBHOOK_SECRET: ['recordSystem.webhookSecret', 'string'],
+  RECORD_WEBHOOK_SECRET_FILE: ['recordSystem.webhookSecret', 'text-file'],
+  RECORD_WEBHOOK_TIMEOUT_SECONDS: ['recordSystem.timeoutSeconds', 'int'],
 };
 
 type Json = Record<string, unknown>;
@@ -137,6 +148,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const turn = merged.turn as { urls?: unknown[]; secret?: unknown } | undefined;
   if (turn?.urls?.length && !turn.secret) {
     problems.push({ key: 'turn.secret (env TURN_SECRET or TURN_SECRET_FILE)', problem: 'missing (expected the shared secret coturn has, needed when turn.urls is set)' });
+  }
+  const rs = merged.recordSystem as { webhookUrl?: unknown; webhookSecret?: unknown } | undefined;
+  if (rs?.webhookUrl && !rs.webhookSecret) {
+    problems.push({ key: 'recordSystem.webhookSecret (env RECORD_WEBHOOK_SECRET or RECORD_WEBHOOK_SECRET_FILE)', problem: 'missing (needed to sign deliveries when recordSystem.webhookUrl is set)' });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return merged as Config;

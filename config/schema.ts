@@ -115,6 +115,39 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    chat: Type.Object(
+      {
+        maxLength: Type.Integer({ minimum: 1, maximum: 4000, description: 'characters in one chat message, 1 to 4000' }),
+        retentionSeconds: Type.Integer({
+          minimum: 0,
+          maximum: 31_536_000,
+          description: 'seconds chat is kept after the consultation ends (0: deleted at the end)',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    files: Type.Object(
+      {
+        dir: Type.String({ minLength: 1, description: 'directory for the encrypted files (a volume trust IT chooses)' }),
+        maxBytes: Type.Integer({ minimum: 1024, maximum: 104_857_600, description: 'largest file accepted, in bytes (1 KiB to 100 MiB)' }),
+        retentionSeconds: Type.Integer({
+          minimum: 0,
+          maximum: 31_536_000,
+          description: 'seconds files (and their key) are kept after the consultation ends (0: deleted at the end)',
+        }),
+        urlTtlSeconds: Type.Integer({ minimum: 10, maximum: 3600, description: 'seconds a file URL works, 10 to 3600' }),
+        sweepSeconds: Type.Integer({ minimum: 1, maximum: 3600, description: 'seconds between checks for content due for deletion' }),
+      },
+      { additionalProperties: false },
+    ),
+    recordSystem: Type.Object(
+      {
+        webhookUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', description: "the trust's record system endpoint that receives saved files" })),
+        webhookSecret: Type.Optional(Type.String({ minLength: 32, description: 'shared secret for the HMAC-SHA256 signature, 32+ characters' })),
+        timeoutSeconds: Type.Integer({ minimum: 1, maximum: 120, description: 'seconds to wait for the record system' }),
+      },
+      { additionalProperties: false },
+    ),
     selfTest: Type.Object(
       {
         enabled: Type.Boolean({ description: 'true to offer the camera and connection check at /check' }),

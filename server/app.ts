@@ -21,6 +21,7 @@ import { adminRoutes } from './http/admin-routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { sessionRoutes } from './http/session-routes.ts';
+import { fileRoutes } from './http/file-routes.ts';
 import { attachConsultations } from './signaling/consultation-socket.ts';
 import { attachSelfTest } from './signaling/selftest.ts';
 
@@ -100,6 +101,7 @@ export async function buildApp(deps: Deps): Promise<App> {
     now: deps.now,
     sessionAttemptsPerMinute: config.security.sessionAttemptsPerMinute,
   });
+  await http.register(fileRoutes, { files: deps.files, sessions: deps.sessions });
   await http.register(pageRoutes, { clientDir: deps.clientDir, selfTest: config.selfTest.enabled });
 
   const io = new SocketServer(http.server, {
@@ -123,6 +125,8 @@ export async function buildApp(deps: Deps): Promise<App> {
     io,
     sessions: deps.sessions,
     consultations: deps.consultations,
+    thread: deps.thread,
+    files: deps.files,
     rooms: deps.rooms,
     bus: deps.bus,
     presence: deps.presence,

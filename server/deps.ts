@@ -12,6 +12,12 @@ import { SessionService } from './domain/access/sessions.ts';
 import { ephemeralSigningKey, keyRing, TokenService, type KeyRing } from './domain/access/tokens.ts';
 import { AppointmentService } from './domain/appointments.ts';
 import { ConsultationService } from './domain/consultation.ts';
+import { sanitize } from './domain/files/content.ts';
+import { ContentPurger } from './domain/files/purger.ts';
+import { FileService } from './domain/files/service.ts';
+import { ThreadService } from './domain/thread.ts';
+import { createRecordWebhook } from './integrations/record-webhook.ts';
+import { createDiskBlobStore } from './stores/disk/blob-store.ts';
 import { DomainBus, EventRecorder } from './domain/events.ts';
 import type { Stores } from './domain/stores.ts';
 import { Presence } from './signaling/presence.ts';
@@ -33,6 +39,11 @@ export interface Deps {
   appointments: AppointmentService;
   sessions: SessionService;
   consultations: ConsultationService;
+  /** Chat, photo requests and shared files of each consultation. */
+  thread: ThreadService;
+  files: FileService;
+  /** Deletes shared content when due (started here, stopped by close()). */
+  purger: ContentPurger;
   presence: Presence;
   lifecycle: Lifecycle;
   /** Refuses addresses that keep failing (guessing ids, tokens, keys). */
@@ -168,6 +179,38 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
   });
   const sessions = new SessionService({ stores, tokens, appointments, events, sessionTtlHours: config.auth.sessionTtlHours, now });
   const consultations = new ConsultationService({ stores, appointments, events, bus, maxParticipants: config.appointments.maxParticipants, now });
+  const thread = new ThreadService({
+    stores,
+    consultations,
+    appointments,
+    events,
+    bus,
+    now,
+    policy: { maxTextLength: config.chat.maxLength, retentionSeconds: config.chat.retentionSeconds, burst: 20, burstWindowSeconds: 10 },
+  });
+  const blobs = createDiskBlobStore(config.files.dir);
+  const rs = config.recordSystem;
+  const files = new FileService({
+    stores,
+    consultations,
+    thread,
+    blobs,
+    events,
+    sanitize,
+    recordSink: rs.webhookUrl && rs.webhookSecret ? createRecordWebhook({ url: rs.webhookUrl, secret: rs.webhookSecret, timeoutSeconds: rs.timeoutSeconds }) : null,
+    policy: { maxBytes: config.files.maxBytes, retentionSeconds: config.files.retentionSeconds, urlTtlSeconds: config.files.urlTtlSeconds },
+    now,
+  });
+  const purger = new ContentPurger({
+    stores,
+    blobs,
+    events,
+    bus,
+    now,
+    logger: logger.child({ component: 'retention' }),
+    policy: { chatRetentionSeconds: config.chat.retentionSeconds, filesRetentionSeconds: config.files.retentionSeconds, sweepSeconds: config.files.sweepSeconds },
+  });
+  purger.start();
   return {
     config,
     logger,
@@ -179,6 +222,9 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     appointments,
     sessions,
     consultations,
+    thread,
+    files,
+    purger,
     presence: new Presence(),
     lifecycle: new Lifecycle(),
     failureLimiter: new FailureLimiter(
@@ -196,6 +242,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,
     tls,
     close: async () => {
+      await purger.stop();
       rooms.closeAll();
       pool.close();
       await stores.close();

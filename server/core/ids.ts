@@ -10,6 +10,8 @@ export type LinkId = Brand<string, 'LinkId'>;
 export type ParticipantId = Brand<string, 'ParticipantId'>;
 export type SessionId = Brand<string, 'SessionId'>;
 export type DeviceId = Brand<string, 'DeviceId'>;
+export type FileId = Brand<string, 'FileId'>;
+export type ItemId = Brand<string, 'ItemId'>;
 
 export const randomId = <T extends string>(): T => randomBytes(16).toString('base64url') as T;
 

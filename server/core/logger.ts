@@ -25,11 +25,16 @@ export const REDACT_PATHS = [
   '*.cookie',
   'apiKey',
   '*.apiKey',
+  // Chat messages are patient data.
+  'text',
+  '*.text',
 ];
 
+/** The path only: no query, no fragment, and a file URL's token (a credential while it lives) masked. */
 export function stripQuery(url: string): string {
   const i = url.search(/[?#]/);
-  return i === -1 ? url : url.slice(0, i);
+  const path = i === -1 ? url : url.slice(0, i);
+  return path.replace(/^(\/api\/v1\/files\/)[^/]+/, '$1[redacted]');
 }
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { AppointmentId, ParticipantId } from '../core/ids.ts';
 import { AuditChain } from './audit/chain.ts';
 import type { AuditEntry } from './audit/record.ts';
-import type { Actor, DomainEvent, DomainEventType } from './model.ts';
+import type { Actor, DomainEvent, DomainEventType, ThreadItem } from './model.ts';
 import type { EventStore } from './stores.ts';
 
 export type DomainBusEvents = {
@@ -14,6 +14,8 @@ export type DomainBusEvents = {
   /** A participant must lose media and/or be disconnected now. */
   participantExpelled: [appointmentId: AppointmentId, participantId: ParticipantId, reason: 'denied' | 'removed' | 'sent-back' | 'left'];
   consultationEnded: [appointmentId: AppointmentId];
+  /** A new thread entry; transports deliver it to whoever may see it (ThreadService.visibleTo). */
+  threadItem: [item: ThreadItem];
   recorded: [event: DomainEvent];
 };
 
@@ -41,7 +43,7 @@ export class EventRecorder {
     type: DomainEventType,
     appointmentId: AppointmentId | null,
     actor: Actor,
-    extra: { subject?: string; outcome?: 'ok' | 'refused'; reason?: string } = {},
+    extra: { subject?: string; outcome?: 'ok' | 'refused'; reason?: string; sha256?: string } = {},
   ): Promise<DomainEvent> {
     const source = this.#recordSource && actor.address ? actor.address : undefined;
     const event: DomainEvent = {
@@ -52,6 +54,7 @@ export class EventRecorder {
       outcome: extra.outcome ?? 'ok',
       ...(extra.subject ? { subject: extra.subject } : {}),
       ...(extra.reason ? { reason: extra.reason } : {}),
+      ...(extra.sha256 ? { sha256: extra.sha256 } : {}),
     };
     const entry: AuditEntry = {
       time: event.at,
@@ -61,6 +64,7 @@ export class EventRecorder {
       outcome: event.outcome,
       ...(event.subject ? { subject: event.subject } : {}),
       ...(event.reason ? { reason: event.reason } : {}),
+      ...(event.sha256 ? { sha256: event.sha256 } : {}),
       ...(source ? { source } : {}),
     };
     await this.#chain.append(entry);

@@ -1,9 +1,9 @@
 // The domain's store interfaces. Two implementations live in server/stores/
 // (memory for the single-node default, Redis for production) and one contract
 // suite (test/contract/) holds both to the behaviour written here.
-import type { AppointmentId, DeviceId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
+import type { AppointmentId, DeviceId, FileId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
 import type { AuditRecord, ChainHead } from './audit/record.ts';
-import type { Appointment, DomainEvent, Link, Participant, ParticipantState, Session } from './model.ts';
+import type { Appointment, DomainEvent, FileRecord, Link, Participant, ParticipantState, Session, ThreadItem } from './model.ts';
 
 /** Every `ttlSeconds` is how long the record may be kept; stores expire it after that. */
 export interface AppointmentStore {
@@ -85,6 +85,57 @@ export interface EventStore {
   list(appointmentId?: AppointmentId): Promise<DomainEvent[]>;
 }
 
+/** What a consultation's shared content is: its chat thread, or its files (with their key). */
+export type ContentKind = 'messages' | 'files';
+
+/** A short-lived grant to fetch one file: the fetch still checks the participant is admitted now. */
+export interface FileGrant {
+  fileId: FileId;
+  participantId: ParticipantId;
+  /** Served as an attachment (Save to record) rather than inline. */
+  download?: boolean;
+}
+
+/**
+ * A consultation's shared content: the thread (chat, photo requests, files
+ * shared), the files' records, the key their bytes are encrypted with, and
+ * when each must be deleted. Nothing here outlives its purge.
+ */
+export interface ThreadStore {
+  /** Appends to the appointment's thread. */
+  append(item: ThreadItem, ttlSeconds: number): Promise<void>;
+  /** The thread, oldest first. */
+  items(appointmentId: AppointmentId): Promise<ThreadItem[]>;
+  putFile(file: FileRecord, ttlSeconds: number): Promise<void>;
+  getFile(id: FileId): Promise<FileRecord | null>;
+  /** The appointment's files, in the order they were put. */
+  files(appointmentId: AppointmentId): Promise<FileRecord[]>;
+  /**
+   * The appointment's file key: stores `candidate` when there is none yet and
+   * returns the key in force, atomically (two nodes storing the first file at
+   * once end up with one key).
+   */
+  ensureKey(appointmentId: AppointmentId, candidate: Buffer, ttlSeconds: number): Promise<Buffer>;
+  getKey(appointmentId: AppointmentId): Promise<Buffer | null>;
+  /** Stores a fetch grant under an unguessable token for ttlSeconds. */
+  grant(token: string, grant: FileGrant, ttlSeconds: number): Promise<void>;
+  redeem(token: string): Promise<FileGrant | null>;
+  /**
+   * When this content must be deleted (epoch ms). `onlyIfUnset` keeps an
+   * earlier schedule (the first file schedules the appointment's expiry; the
+   * end brings it forward).
+   */
+  schedulePurge(appointmentId: AppointmentId, kind: ContentKind, dueAtMs: number, onlyIfUnset?: boolean): Promise<void>;
+  /** Purges due at or before nowMs, earliest first. */
+  duePurges(nowMs: number, limit: number): Promise<{ appointmentId: AppointmentId; kind: ContentKind }[]>;
+  /**
+   * Deletes the content and its schedule: for 'messages' the thread; for
+   * 'files' every file record and the key (so bytes left anywhere are
+   * unreadable).
+   */
+  purge(appointmentId: AppointmentId, kind: ContentKind): Promise<void>;
+}
+
 export interface Stores {
   readonly kind: 'memory' | 'redis';
   appointments: AppointmentStore;
@@ -92,6 +143,7 @@ export interface Stores {
   participants: ParticipantStore;
   sessions: SessionStore;
   events: EventStore;
+  thread: ThreadStore;
   /** Resolves when the backing store answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

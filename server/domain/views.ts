@@ -43,3 +43,60 @@ export function participantView(
     ...(p.waitingSince ? { waitingSince: p.waitingSince } : {}),
   };
 }
+
+/** A file as its recipients see it; the bytes are fetched through a short-lived URL (files:url). */
+export interface FileView {
+  id: string;
+  name: string;
+  mime: string;
+  kind: 'jpeg' | 'png' | 'heif' | 'pdf';
+  size: number;
+  sha256: string;
+  width?: number;
+  height?: number;
+  /** What was stripped before anyone saw it, e.g. "EXIF (location, device)". */
+  removed: string[];
+}
+
+/** One entry of the consultation's thread, as shown to one participant. */
+export interface ThreadItemView {
+  id: string;
+  at: string;
+  kind: 'text' | 'photo-request' | 'file';
+  from: { id: string; role: string; name: string };
+  /** Set when only the sender, this participant and the clinician see it. */
+  to?: string;
+  text?: string;
+  file?: FileView;
+  /** The photo request a file answers. */
+  requestId?: string;
+}
+
+/** What may be shared in this consultation (limits for the page to check before sending). */
+export interface SharingLimits {
+  maxTextLength: number;
+  maxFileBytes: number;
+  /** Types accepted, by content: JPEG, PNG, HEIC/HEIF and PDF. */
+  accept: string[];
+  /** The trust has configured delivery to its record system. */
+  recordSystem: boolean;
+}
+
+/** The metadata sidecar saved beside a file in the clinical record. */
+export interface RecordSidecar {
+  appointmentId: string;
+  fileId: string;
+  name: string;
+  mime: string;
+  size: number;
+  sha256: string;
+  width?: number;
+  height?: number;
+  /** When it was sent, and by whom (role and participant id: no names). */
+  sentAt: string;
+  sentBy: { role: string; participantId: string };
+  requestId?: string;
+  savedAt: string;
+  savedBy: { clinicianId: string };
+  metadataRemoved: string[];
+}

@@ -34,6 +34,11 @@ const CODES: Record<ErrorCode, true> = {
   INVALID_TRANSITION: true,
   MEDIA_ERROR: true,
   MEDIA_REJECTED: true,
+  FILE_TOO_LARGE: true,
+  UNSUPPORTED_TYPE: true,
+  CORRUPT_FILE: true,
+  DELIVERY_FAILED: true,
+  NOT_CONFIGURED: true,
   SHUTTING_DOWN: true,
   UNAVAILABLE: true,
   INTERNAL: true,
@@ -77,6 +82,7 @@ const TAGS = [
   { name: 'admin', description: 'Clinician console links and the state of this node, for trust IT (API key).' },
   { name: 'audit', description: "The trust's tamper-evident audit trail (API key)." },
   { name: 'sessions', description: 'Device sessions of the browser pages (a link token exchanged once for HttpOnly cookies).' },
+  { name: 'files', description: 'Photos and documents shared in a consultation by its admitted participants (session cookies).' },
   { name: 'operations', description: 'Liveness, readiness and Prometheus metrics, for orchestrators and monitoring.' },
 ];
 

@@ -13,6 +13,8 @@ import { turnCredentials } from '../domain/access/turn.ts';
 import type { FailureLimiter } from '../http/failure-limiter.ts';
 import type { SessionService } from '../domain/access/sessions.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
+import type { FileService } from '../domain/files/service.ts';
+import type { ThreadService } from '../domain/thread.ts';
 import type { DomainBus } from '../domain/events.ts';
 import type { Session } from '../domain/model.ts';
 import type { PeerEvents } from '../media/peer.ts';
@@ -20,6 +22,7 @@ import type { RoomRegistry } from '../media/rooms.ts';
 import { authenticate, connectError, type SocketIdentity } from './auth.ts';
 import { handle } from './handle.ts';
 import { registerMediaHandlers } from './media-handlers.ts';
+import { registerThreadHandlers } from './thread-handlers.ts';
 import type { Presence } from './presence.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './protocol.ts';
 
@@ -30,6 +33,8 @@ export interface ConsultationSocketDeps {
   io: Server;
   sessions: SessionService;
   consultations: ConsultationService;
+  thread: ThreadService;
+  files: FileService;
   rooms: RoomRegistry;
   bus: DomainBus;
   presence: Presence;
@@ -107,6 +112,17 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     io.in(aptRoom(appointmentId)).emit('consultation:ended', { reason: 'ended' });
     // After the clinician's own ack has gone out (this runs inside their request).
     setImmediate(() => io.in(aptRoom(appointmentId)).disconnectSockets(true));
+  });
+  // A thread entry goes to those who may see it: one person and the sender, or everyone admitted.
+  d.bus.on('threadItem', (item) => {
+    void d.thread
+      .viewForDelivery(item)
+      .then((view) => {
+        if (!view) return;
+        const to = item.to ? io.to([selfRoom(item.to), selfRoom(item.from)]) : io.to(liveRoom(item.appointmentId));
+        to.emit('thread:item', view);
+      })
+      .catch((e: unknown) => log.warn({ err: e, appointmentId: item.appointmentId }, 'could not deliver a thread item'));
   });
   d.rooms.on('roomLost', (appointmentId) => {
     io.in(liveRoom(appointmentId)).emit('media:reset', { reason: 'media-lost' });
@@ -195,6 +211,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
       return {};
     });
     handle(socket, log, 'consultation:state', () => d.consultations.view(participantId, apt, d.presence.isConnected));
+    registerThreadHandlers(socket, log, me, { thread: d.thread, files: d.files, address });
 
     socket.on('disconnect', () => {
       waitingSockets.delete(socket.id);

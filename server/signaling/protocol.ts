@@ -147,6 +147,23 @@ export const ClientMessages = {
   'consultation:end': Empty,
   'consultation:leave': Empty,
   'consultation:state': Empty,
+  /** The thread as this participant may see it, and the sharing limits. */
+  'thread:list': Empty,
+  /** A chat message: to everyone admitted, or (clinician only) to one person, e.g. someone still waiting. */
+  'thread:send': Type.Object(
+    { text: Type.String({ minLength: 1, maxLength: 4000, description: 'the message' }), to: Type.Optional(Id) },
+    { additionalProperties: false },
+  ),
+  /** Clinician only: ask an admitted guest for a photo. */
+  'thread:requestPhoto': Type.Object({ participantId: Id }, { additionalProperties: false }),
+  /** A fresh short-lived URL for a file shared in this consultation. */
+  'files:url': Type.Object({ fileId: Id, download: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+  /** The page displayed (or opened) the file: for the audit trail. */
+  'files:viewed': Type.Object({ fileId: Id }, { additionalProperties: false }),
+  /** Clinician only: save to the clinical record; answers with the metadata sidecar. */
+  'files:save': Type.Object({ fileId: Id }, { additionalProperties: false }),
+  /** Clinician only: deliver to the trust's record system (signed webhook), where configured. */
+  'files:deliver': Type.Object({ fileId: Id }, { additionalProperties: false }),
 } satisfies Record<string, TSchema>;
 
 export type ClientMessageName = keyof typeof ClientMessages;
@@ -199,14 +216,21 @@ export interface ClientReplies {
   'consultation:end': Record<string, never>;
   'consultation:leave': Record<string, never>;
   'consultation:state': ConsultationView;
+  'thread:list': { items: ThreadItemView[]; limits: SharingLimits };
+  'thread:send': { item: ThreadItemView };
+  'thread:requestPhoto': { item: ThreadItemView };
+  'files:url': { url: string; expiresAt: string };
+  'files:viewed': Record<string, never>;
+  'files:save': { sidecar: RecordSidecar };
+  'files:deliver': { deliveredAt: string };
 }
 
 export type ClientToServerEvents = {
   [K in ClientMessageName]: (payload: ClientMessage<K>, ack: (reply: Ack<ClientReplies[K]>) => void) => void;
 };
 
-export type { ParticipantStateWire, ParticipantView, ConsultationView } from '../domain/views.ts';
-import type { ConsultationView, ParticipantStateWire } from '../domain/views.ts';
+export type { ParticipantStateWire, ParticipantView, ConsultationView, FileView, ThreadItemView, SharingLimits, RecordSidecar } from '../domain/views.ts';
+import type { ConsultationView, ParticipantStateWire, RecordSidecar, SharingLimits, ThreadItemView } from '../domain/views.ts';
 
 export interface ProducerAnnouncement {
   producerId: string;
@@ -229,6 +253,8 @@ export type ServerToClientEvents = {
   'media:reset': (info: { reason: 'sent-back' | 'media-lost' }) => void;
   /** The server is restarting: calls in progress may continue until the deadline. */
   'server:draining': (info: { deadline: string }) => void;
+  /** A new thread entry this participant may see: a message, a photo request, a file. */
+  'thread:item': (item: ThreadItemView) => void;
 };
 
 // ---- HTTP session API (the pages call these before opening the socket) ----

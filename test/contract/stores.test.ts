@@ -3,12 +3,12 @@
 // Redis run uses a private redis-server and a fresh key prefix per test.
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { randomId, type AppointmentId, type DeviceId, type LinkId, type ParticipantId, type SessionId } from '../../server/core/ids.ts';
+import { randomId, type AppointmentId, type DeviceId, type FileId, type ItemId, type LinkId, type ParticipantId, type SessionId } from '../../server/core/ids.ts';
 import { AuditChain } from '../../server/domain/audit/chain.ts';
 import { exportLines } from '../../server/domain/audit/export.ts';
 import { EMPTY_HEAD, eventOf, GENESIS_HASH, seal, type AuditEntry, type AuditRecord, type ChainHead } from '../../server/domain/audit/record.ts';
 import { verifyExport } from '../../server/domain/audit/verify.ts';
-import type { Appointment, DomainEventType, Link, Participant, Session } from '../../server/domain/model.ts';
+import type { Appointment, DomainEventType, FileRecord, Link, Participant, Session, ThreadItem } from '../../server/domain/model.ts';
 import type { EventStore, Stores } from '../../server/domain/stores.ts';
 import { createMemoryStores } from '../../server/stores/memory/index.ts';
 import { createRedisStores } from '../../server/stores/redis/index.ts';
@@ -445,6 +445,125 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
         s.deviceId = deviceId();
         (await stores.sessions.get(s.id))!.expiresAt = 'changed';
         expect(await stores.sessions.get(s.id)).toEqual(original);
+      });
+    });
+
+    describe('thread (chat, files, key, purges)', () => {
+      const item = (a: AppointmentId, text: string, over: Partial<ThreadItem> = {}): ThreadItem => ({
+        id: randomId<ItemId>(),
+        appointmentId: a,
+        at: T0,
+        kind: 'text',
+        from: participantId(),
+        fromRole: 'patient',
+        fromName: 'Aroha Wiremu',
+        text,
+        ...over,
+      });
+      const file = (a: AppointmentId): FileRecord => ({
+        id: randomId<FileId>(),
+        appointmentId: a,
+        at: T0,
+        from: participantId(),
+        fromRole: 'patient',
+        kind: 'jpeg',
+        mime: 'image/jpeg',
+        size: 1234,
+        sha256: 'ab'.repeat(32),
+        name: 'photo.jpg',
+        removed: ['EXIF (APP1)'],
+        width: 10,
+        height: 10,
+      });
+
+      it('keeps each appointment\'s thread in order, apart from the others', async () => {
+        const a = appointmentId();
+        const b = appointmentId();
+        const first = item(a, 'one');
+        await stores.thread.append(first, HOUR);
+        await stores.thread.append(item(b, 'other'), HOUR);
+        await stores.thread.append(item(a, 'two', { to: participantId() }), HOUR);
+        expect((await stores.thread.items(a)).map((i) => i.text)).toEqual(['one', 'two']);
+        expect((await stores.thread.items(a))[0]).toEqual(first);
+        expect((await stores.thread.items(appointmentId()))).toEqual([]);
+      });
+
+      it('stores file records and lists them per appointment', async () => {
+        const a = appointmentId();
+        const f1 = file(a);
+        const f2 = file(a);
+        await stores.thread.putFile(f1, HOUR);
+        await stores.thread.putFile(f2, HOUR);
+        await stores.thread.putFile(file(appointmentId()), HOUR);
+        expect(await stores.thread.getFile(f1.id)).toEqual(f1);
+        expect(await stores.thread.getFile(randomId<FileId>())).toBeNull();
+        expect((await stores.thread.files(a)).map((f) => f.id)).toEqual([f1.id, f2.id]);
+      });
+
+      it('ensureKey keeps the first key of any number of racing callers, on every node', async () => {
+        const a = appointmentId();
+        const peer = await harness.peer();
+        const candidates = Array.from({ length: 8 }, (_, i) => Buffer.alloc(32, i + 1));
+        const got = await Promise.all(candidates.map((k, i) => (i % 2 ? peer : stores).thread.ensureKey(a, k, HOUR)));
+        const winner = got[0]!;
+        expect(candidates.some((k) => k.equals(winner))).toBe(true);
+        for (const k of got) expect(k.equals(winner)).toBe(true);
+        expect((await stores.thread.getKey(a))!.equals(winner)).toBe(true);
+        expect(await stores.thread.getKey(appointmentId())).toBeNull();
+      });
+
+      it('grants are redeemable until they expire', async () => {
+        const g = { fileId: randomId<FileId>(), participantId: participantId() };
+        await stores.thread.grant('token-1', g, 0.4);
+        expect(await stores.thread.redeem('token-1')).toEqual(g);
+        expect(await stores.thread.redeem('token-2')).toBeNull();
+        await harness.elapse(0.6);
+        expect(await stores.thread.redeem('token-1')).toBeNull();
+      });
+
+      it('schedules purges (keeping an earlier one when asked), lists those due, and purge deletes one kind only', async () => {
+        const a = appointmentId();
+        const b = appointmentId();
+        await stores.thread.append(item(a, 'hello'), HOUR);
+        const f = file(a);
+        await stores.thread.putFile(f, HOUR);
+        await stores.thread.ensureKey(a, Buffer.alloc(32, 7), HOUR);
+        await stores.thread.schedulePurge(a, 'files', 5_000, true);
+        await stores.thread.schedulePurge(a, 'files', 9_000, true); // kept at 5000
+        await stores.thread.schedulePurge(a, 'messages', 9_000);
+        await stores.thread.schedulePurge(a, 'messages', 3_000); // brought forward
+        await stores.thread.schedulePurge(b, 'files', 100_000);
+        expect(await stores.thread.duePurges(1_000, 10)).toEqual([]);
+        expect(await stores.thread.duePurges(6_000, 10)).toEqual([
+          { appointmentId: a, kind: 'messages' },
+          { appointmentId: a, kind: 'files' },
+        ]);
+        expect(await stores.thread.duePurges(6_000, 1)).toHaveLength(1);
+
+        await stores.thread.purge(a, 'messages');
+        expect(await stores.thread.items(a)).toEqual([]);
+        expect(await stores.thread.getFile(f.id)).toEqual(f);
+        expect(await stores.thread.getKey(a)).not.toBeNull();
+        expect(await stores.thread.duePurges(6_000, 10)).toEqual([{ appointmentId: a, kind: 'files' }]);
+
+        await stores.thread.purge(a, 'files');
+        expect(await stores.thread.getFile(f.id)).toBeNull();
+        expect(await stores.thread.files(a)).toEqual([]);
+        expect(await stores.thread.getKey(a)).toBeNull();
+        expect(await stores.thread.duePurges(1_000_000, 10)).toEqual([{ appointmentId: b, kind: 'files' }]);
+        await expect(stores.thread.purge(appointmentId(), 'files')).resolves.toBeUndefined();
+      });
+
+      it('content expires with its TTL', async () => {
+        const a = appointmentId();
+        await stores.thread.append(item(a, 'short'), 0.4);
+        const f = file(a);
+        await stores.thread.putFile(f, 0.4);
+        await stores.thread.ensureKey(a, Buffer.alloc(32, 1), 0.4);
+        await harness.elapse(0.6);
+        expect(await stores.thread.items(a)).toEqual([]);
+        expect(await stores.thread.getFile(f.id)).toBeNull();
+        expect(await stores.thread.getKey(a)).toBeNull();
       });
     });
 

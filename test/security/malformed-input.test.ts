@@ -43,7 +43,7 @@ const NAMES = Object.keys(ClientMessages) as ClientMessageName[];
 /** Valid input to these ends the fuzzing itself (the socket leaves, the consultation ends). */
 const DESTRUCTIVE = new Set<ClientMessageName>(['consultation:end', 'consultation:leave']);
 /** What a refusal of well-formed input may be; BAD_REQUEST is required for ill-formed input. */
-const REFUSALS = ['BAD_REQUEST', 'NOT_ADMITTED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_TRANSITION', 'NOT_IN_CONSULTATION', 'CONSULTATION_FULL', 'MEDIA_ERROR'];
+const REFUSALS = ['BAD_REQUEST', 'NOT_ADMITTED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_TRANSITION', 'NOT_IN_CONSULTATION', 'CONSULTATION_FULL', 'MEDIA_ERROR', 'RATE_LIMITED', 'NOT_CONFIGURED'];
 
 let s: TestServer;
 const t = new Tracker();

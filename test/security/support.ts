@@ -38,6 +38,11 @@ export const ErrorCodes = [
   'INVALID_TRANSITION',
   'MEDIA_ERROR',
   'MEDIA_REJECTED',
+  'FILE_TOO_LARGE',
+  'UNSUPPORTED_TYPE',
+  'CORRUPT_FILE',
+  'DELIVERY_FAILED',
+  'NOT_CONFIGURED',
   'SHUTTING_DOWN',
   'UNAVAILABLE',
   'INTERNAL',
@@ -449,6 +454,13 @@ export function validPayloads(participantId = 'AAAAAAAAAAAAAAAAAAAAAA', ids: Med
     'consultation:end': {},
     'consultation:leave': {},
     'consultation:state': {},
+    'thread:list': {},
+    'thread:send': { text: 'hello' },
+    'thread:requestPhoto': { participantId },
+    'files:url': { fileId: participantId },
+    'files:viewed': { fileId: participantId },
+    'files:save': { fileId: participantId },
+    'files:deliver': { fileId: participantId },
   };
 }
 

@@ -61,6 +61,15 @@ export class Device {
     return res;
   }
 
+  /** Sends raw bytes, as the page's file upload does. */
+  async upload(path: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<Response> {
+    return fetch(`${this.base}${path}`, {
+      method: 'POST',
+      headers: { cookie: this.cookieHeader, 'user-agent': this.userAgent, 'content-type': contentType },
+      body: new Uint8Array(bytes),
+    });
+  }
+
   redeem(url: string): Promise<Response> {
     return this.fetch('POST', '/api/v1/session', { token: tokenOf(url) });
   }

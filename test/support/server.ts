@@ -1,6 +1,9 @@
 // Starts the real server for a test: real config loading, real mediasoup
 // worker, memory or Redis store, listening on a free loopback port, with its
 // JSON logs captured so tests can read them.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
@@ -23,7 +26,10 @@ export interface TestServer {
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const port = await freeTcpPort();
   const mediaPort = await freeMediaPorts(Number(env.MEDIASOUP_NUM_WORKERS ?? 1));
+  // Each server its own files directory, removed when it stops (unless the test named one).
+  const filesDir = env.FILES_DIR ?? mkdtempSync(path.join(tmpdir(), 'consultroom-files-'));
   const config = loadConfig({
+    FILES_DIR: filesDir,
     HOST: '127.0.0.1',
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
@@ -59,6 +65,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     stop: async () => {
       await app.http.close();
       await deps.close();
+      if (!env.FILES_DIR) rmSync(filesDir, { recursive: true, force: true });
     },
   };
 }

@@ -22,6 +22,8 @@ export interface AuditRecord {
   outcome: 'ok' | 'refused';
   subject?: string;
   reason?: string;
+  /** For file steps: the SHA-256 (hex) of the content. */
+  sha256?: string;
   /** The client's IP address, unless the trust turned recording it off. */
   source?: string;
   prevHash: string;
@@ -82,5 +84,6 @@ export function eventOf(r: AuditRecord): DomainEvent {
     outcome: r.outcome,
     ...(r.subject !== undefined ? { subject: r.subject } : {}),
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    ...(r.sha256 !== undefined ? { sha256: r.sha256 } : {}),
   };
 }

@@ -8,6 +8,7 @@ import { createMemoryEventStore } from './events.ts';
 import { createMemoryLinkStore } from './links.ts';
 import { createMemoryParticipantStore } from './participants.ts';
 import { createMemorySessionStore } from './sessions.ts';
+import { createMemoryThreadStore } from './thread.ts';
 import { settle } from './settle.ts';
 
 export interface MemoryStoresOptions {
@@ -26,6 +27,7 @@ export function createMemoryStores(opts: MemoryStoresOptions = {}): Stores {
     participants: createMemoryParticipantStore(now),
     sessions: createMemorySessionStore(now),
     events: createMemoryEventStore(opts.trustId ?? DEFAULT_TRUST_ID),
+    thread: createMemoryThreadStore(now),
     ping: () => settle(() => undefined),
     close: () => settle(() => undefined),
   };

@@ -7,6 +7,7 @@ import { DEFAULT_TRUST_ID } from '../../domain/audit/record.ts';
 import type { Stores } from '../../domain/stores.ts';
 import { createRedisAppointmentStore } from './appointments.ts';
 import { createRedisEventStore } from './events.ts';
+import { createRedisThreadStore } from './thread.ts';
 import { keysFor } from './keys.ts';
 import { createRedisLinkStore } from './links.ts';
 import { createRedisParticipantStore } from './participants.ts';
@@ -44,6 +45,7 @@ export function createRedisStores(redis: Redis, opts: RedisStoresOptions = {}): 
     participants: createRedisParticipantStore(redis, keys),
     sessions: createRedisSessionStore(redis, keys),
     events: createRedisEventStore(redis, keys, opts.trustId ?? DEFAULT_TRUST_ID),
+    thread: createRedisThreadStore(redis, keys),
 
     async ping(): Promise<void> {
       // A client that is reconnecting queues the PING; the race keeps readiness from hanging.

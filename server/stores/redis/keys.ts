@@ -1,6 +1,6 @@
 // Every key the Redis stores use, under one prefix. Ids are base64url, so a
 // ':' after the kind can never be confused with part of an id.
-import type { AppointmentId, LinkId, ParticipantId, SessionId } from '../../core/ids.ts';
+import type { AppointmentId, FileId, LinkId, ParticipantId, SessionId } from '../../core/ids.ts';
 
 export interface Keys {
   appointment(id: AppointmentId): string;
@@ -21,6 +21,19 @@ export interface Keys {
   auditHead(trustId: string): string;
   /** Stream of one appointment's audit records (copies, same entry ids). */
   auditAppointment(trustId: string, id: AppointmentId): string;
+  /** List of an appointment's thread items (JSON). */
+  thread(id: AppointmentId): string;
+  /** Prefix of file records; fileRecord(id) = fileRecordPrefix + id. */
+  fileRecordPrefix: string;
+  fileRecord(id: FileId): string;
+  /** Sorted set: file ids scored by an insertion counter. */
+  appointmentFiles(id: AppointmentId): string;
+  /** The appointment's file key (base64). */
+  fileKey(id: AppointmentId): string;
+  /** A fetch grant, keyed by the SHA-256 of its token (the token itself is never a key name). */
+  fileGrant(tokenHash: string): string;
+  /** Sorted set: `<kind>:<appointment id>` scored by when that content must be deleted (epoch ms). */
+  contentPurges: string;
 }
 
 export function keysFor(prefix: string): Keys {
@@ -36,5 +49,12 @@ export function keysFor(prefix: string): Keys {
     auditLog: (trustId) => `${prefix}audit:${trustId}:log`,
     auditHead: (trustId) => `${prefix}audit:${trustId}:head`,
     auditAppointment: (trustId, id) => `${prefix}audit:${trustId}:appointment:${id}`,
+    thread: (id) => `${prefix}thread:${id}`,
+    fileRecordPrefix: `${prefix}file:`,
+    fileRecord: (id) => `${prefix}file:${id}`,
+    appointmentFiles: (id) => `${prefix}appointment-files:${id}`,
+    fileKey: (id) => `${prefix}file-key:${id}`,
+    fileGrant: (tokenHash) => `${prefix}file-grant:${tokenHash}`,
+    contentPurges: `${prefix}content-purges`,
   };
 }

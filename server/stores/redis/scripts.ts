@@ -132,3 +132,32 @@ if KEYS[3] then redis.call('XADD', KEYS[3], id, 'record', ARGV[4]) end
 redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'hash', ARGV[3])
 return {1}
 `);
+
+/** KEYS: list. ARGV: json, ttl ms. Appends to a list that lives at least as long as its newest item. */
+export const APPEND_LIST = script(`${EXTEND}
+redis.call('RPUSH', KEYS[1], ARGV[1])
+extend(KEYS[1], tonumber(ARGV[2]))
+return 1
+`);
+
+/** KEYS: key. ARGV: base64 candidate, ttl ms. Stores the candidate unless a key exists; returns the key in force. */
+export const ENSURE_KEY = script(`
+redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', tonumber(ARGV[2]))
+return redis.call('GET', KEYS[1])
+`);
+
+/**
+ * KEYS: schedule, thread list, files index, file key. ARGV: schedule member, kind, file record prefix.
+ * Deletes one kind of a consultation's content and its schedule entry.
+ */
+export const PURGE_CONTENT = script(`
+redis.call('ZREM', KEYS[1], ARGV[1])
+if ARGV[2] == 'messages' then
+  redis.call('DEL', KEYS[2])
+  return 1
+end
+local ids = redis.call('ZRANGE', KEYS[3], 0, -1)
+for _, id in ipairs(ids) do redis.call('DEL', ARGV[3] .. id) end
+redis.call('DEL', KEYS[3], KEYS[4])
+return #ids
+`);

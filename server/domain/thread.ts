@@ -1,0 +1,234 @@
+// The consultation's thread: chat messages, photo requests and the files
+// shared, and who may see each. Admitted people talk to everyone admitted;
+// the clinician may also write to one person, including someone still in the
+// waiting room, who can read it but not answer until admitted. A guest's
+// files go only to the clinician. Content lives until the ContentPurger
+// deletes it (at the end, or after the configured retention).
+import { AppError } from '../core/errors.ts';
+import { randomId, type AppointmentId, type FileId, type ItemId, type ParticipantId } from '../core/ids.ts';
+import type { AppointmentService } from './appointments.ts';
+import type { ConsultationService } from './consultation.ts';
+import type { DomainBus, EventRecorder } from './events.ts';
+import type { Actor, FileRecord, Participant, ThreadItem } from './model.ts';
+import type { Stores } from './stores.ts';
+import type { FileView, ThreadItemView } from './views.ts';
+
+export interface ThreadPolicy {
+  maxTextLength: number;
+  /** Seconds chat is kept after the end; also added to the backstop TTL. */
+  retentionSeconds: number;
+  /** Messages one person may send per `burstWindowSeconds` (a stuck key, a script). */
+  burst: number;
+  burstWindowSeconds: number;
+}
+
+/** Control characters other than newline and tab are dropped; runs of blank lines are kept short. */
+export function cleanText(raw: string): string {
+  return raw
+    .replace(/\r\n?/g, '\n')
+    // eslint-disable-next-line no-control-regex -- removing control characters is the point
+    .replace(/[\u0000-\u0008\u000B-\u001F\u007F\u200B-\u200F\u202A-\u202E\u2066-\u2069]/g, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+export function fileView(f: FileRecord): FileView {
+  return {
+    id: f.id,
+    name: f.name,
+    mime: f.mime,
+    kind: f.kind,
+    size: f.size,
+    sha256: f.sha256,
+    removed: [...f.removed],
+    ...(f.width !== undefined ? { width: f.width } : {}),
+    ...(f.height !== undefined ? { height: f.height } : {}),
+  };
+}
+
+const by = (p: Participant, address?: string): Actor => ({ role: p.role, id: p.id, ...(address ? { address } : {}) });
+
+export class ThreadService {
+  readonly #stores: Stores;
+  readonly #consultations: ConsultationService;
+  readonly #appointments: AppointmentService;
+  readonly #events: EventRecorder;
+  readonly #bus: DomainBus;
+  readonly #policy: ThreadPolicy;
+  readonly #now: () => Date;
+  readonly #recent = new Map<ParticipantId, number[]>();
+
+  constructor(deps: {
+    stores: Stores;
+    consultations: ConsultationService;
+    appointments: AppointmentService;
+    events: EventRecorder;
+    bus: DomainBus;
+    policy: ThreadPolicy;
+    now: () => Date;
+  }) {
+    this.#stores = deps.stores;
+    this.#consultations = deps.consultations;
+    this.#appointments = deps.appointments;
+    this.#events = deps.events;
+    this.#bus = deps.bus;
+    this.#policy = deps.policy;
+    this.#now = deps.now;
+  }
+
+  get maxTextLength(): number {
+    return this.#policy.maxTextLength;
+  }
+
+  /** Whether `viewer` may see the item: the clinician sees all; a note or file for one person is theirs and the sender's; the rest is for the admitted. */
+  static visibleTo(item: ThreadItem, viewer: Participant): boolean {
+    if (viewer.appointmentId !== item.appointmentId) return false;
+    if (viewer.role === 'clinician') return true;
+    if (item.to !== undefined) return viewer.id === item.to || (viewer.id === item.from && viewer.state === 'admitted');
+    return viewer.state === 'admitted';
+  }
+
+  /** The thread as this participant may see it now, oldest first. */
+  async list(participantId: ParticipantId, appointmentId: AppointmentId): Promise<ThreadItemView[]> {
+    const viewer = await this.#member(participantId, appointmentId);
+    const items = (await this.#stores.thread.items(appointmentId)).filter((i) => ThreadService.visibleTo(i, viewer));
+    const files = new Map((await this.#stores.thread.files(appointmentId)).map((f) => [f.id, f]));
+    return items.flatMap((i) => {
+      const v = this.viewOf(i, i.fileId ? files.get(i.fileId) : undefined);
+      return v ? [v] : [];
+    });
+  }
+
+  /** A chat message from `participantId`: to everyone admitted, or (the clinician only) to one person. */
+  async send(participantId: ParticipantId, appointmentId: AppointmentId, rawText: string, to: ParticipantId | undefined, address?: string): Promise<ThreadItemView> {
+    const text = cleanText(rawText);
+    if (text.length === 0) throw new AppError('BAD_REQUEST', 'The message is empty.', { details: [{ key: 'text', problem: 'empty' }] });
+    if (text.length > this.#policy.maxTextLength) {
+      throw new AppError('BAD_REQUEST', `A message holds at most ${this.#policy.maxTextLength} characters.`, { details: [{ key: 'text', problem: 'too long' }] });
+    }
+    const sender = await this.#consultations.requireAdmitted(participantId, appointmentId);
+    if (to !== undefined) {
+      if (sender.role !== 'clinician') throw new AppError('FORBIDDEN', 'Only the clinician can write to one person.');
+      const target = await this.#stores.participants.get(to);
+      if (!target || target.appointmentId !== appointmentId || (target.state !== 'waiting' && target.state !== 'admitted') || target.id === sender.id) {
+        throw new AppError('NOT_IN_CONSULTATION', 'That person is not waiting or in the call.');
+      }
+    }
+    this.#throttle(sender.id);
+    const item = this.#item(sender, appointmentId, 'text', { text, ...(to ? { to } : {}) });
+    await this.#append(item);
+    await this.#events.record('chat.sent', appointmentId, by(sender, address), to ? { subject: to } : {});
+    this.#bus.emit('threadItem', item);
+    return this.viewOf(item)!;
+  }
+
+  /** The clinician asks an admitted guest for a photo. */
+  async requestPhoto(clinicianParticipantId: ParticipantId, appointmentId: AppointmentId, from: ParticipantId, address?: string): Promise<ThreadItemView> {
+    const clinician = await this.#consultations.requireAdmitted(clinicianParticipantId, appointmentId);
+    if (clinician.role !== 'clinician') throw new AppError('FORBIDDEN', 'Only the clinician can ask for a photo.');
+    const target = await this.#stores.participants.get(from);
+    if (!target || target.appointmentId !== appointmentId || target.role === 'clinician') throw new AppError('NOT_IN_CONSULTATION', 'That person is not in this consultation.');
+    if (target.state !== 'admitted') throw new AppError('NOT_ADMITTED', 'That person is not in the call, so they cannot send a photo.');
+    this.#throttle(clinician.id);
+    const item = this.#item(clinician, appointmentId, 'photo-request', { to: target.id });
+    await this.#append(item);
+    await this.#events.record('file.requested', appointmentId, by(clinician, address), { subject: target.id });
+    this.#bus.emit('threadItem', item);
+    return this.viewOf(item)!;
+  }
+
+  /** The open photo request `requestId`, addressed to this participant; throws otherwise. */
+  async requestFor(participantId: ParticipantId, appointmentId: AppointmentId, requestId: ItemId): Promise<ThreadItem> {
+    const found = (await this.#stores.thread.items(appointmentId)).find((i) => i.id === requestId);
+    if (!found || found.kind !== 'photo-request' || found.to !== participantId) throw new AppError('NOT_FOUND', 'That photo request is not for you.');
+    return found;
+  }
+
+  /** Puts a stored file on the thread: a guest's for the clinician only, the clinician's for everyone admitted. */
+  async addFile(sender: Participant, file: FileRecord): Promise<ThreadItemView> {
+    let to: ParticipantId | undefined;
+    if (sender.role !== 'clinician') {
+      const clinician = (await this.#stores.participants.listForAppointment(file.appointmentId)).find((p) => p.role === 'clinician');
+      if (!clinician) throw new AppError('NOT_IN_CONSULTATION', 'The clinician is not in this consultation.');
+      to = clinician.id;
+    }
+    const item = this.#item(sender, file.appointmentId, 'file', {
+      fileId: file.id,
+      ...(to ? { to } : {}),
+      ...(file.requestId ? { requestId: file.requestId } : {}),
+    });
+    await this.#append(item);
+    this.#bus.emit('threadItem', item);
+    return this.viewOf(item, file)!;
+  }
+
+  /** The thread item that shared this file, if the viewer may see it; throws NOT_FOUND otherwise. */
+  async itemForFile(viewer: Participant, fileId: FileId): Promise<ThreadItem> {
+    const item = (await this.#stores.thread.items(viewer.appointmentId)).find((i) => i.fileId === fileId);
+    if (!item || !ThreadService.visibleTo(item, viewer)) throw new AppError('NOT_FOUND', 'That file is not available.');
+    return item;
+  }
+
+  /** The view of a new item for delivery (with its file, for a file item). */
+  async viewForDelivery(item: ThreadItem): Promise<ThreadItemView | null> {
+    const file = item.fileId ? await this.#stores.thread.getFile(item.fileId) : undefined;
+    return this.viewOf(item, file ?? undefined);
+  }
+
+  /** The wire view; null for a file item whose file is gone. */
+  viewOf(item: ThreadItem, file?: FileRecord): ThreadItemView | null {
+    if (item.kind === 'file' && !file) return null;
+    return {
+      id: item.id,
+      at: item.at,
+      kind: item.kind,
+      from: { id: item.from, role: item.fromRole, name: item.fromName },
+      ...(item.to ? { to: item.to } : {}),
+      ...(item.text !== undefined ? { text: item.text } : {}),
+      ...(file ? { file: fileView(file) } : {}),
+      ...(item.requestId ? { requestId: item.requestId } : {}),
+    };
+  }
+
+  /** Seconds a piece of this appointment's content may be kept at most (the backstop when nobody presses End). */
+  async ttlFor(appointmentId: AppointmentId, retentionSeconds: number): Promise<number> {
+    return this.#appointments.ttlFor(await this.#appointments.get(appointmentId)) + retentionSeconds;
+  }
+
+  async #member(participantId: ParticipantId, appointmentId: AppointmentId): Promise<Participant> {
+    const p = await this.#stores.participants.get(participantId);
+    if (!p || p.appointmentId !== appointmentId) throw new AppError('NOT_IN_CONSULTATION', 'You are not in this consultation.');
+    return p;
+  }
+
+  #item(sender: Participant, appointmentId: AppointmentId, kind: ThreadItem['kind'], extra: Partial<ThreadItem>): ThreadItem {
+    return {
+      id: randomId<ItemId>(),
+      appointmentId,
+      at: this.#now().toISOString(),
+      kind,
+      from: sender.id,
+      fromRole: sender.role,
+      fromName: sender.name,
+      ...extra,
+    };
+  }
+
+  async #append(item: ThreadItem): Promise<void> {
+    const ttl = await this.ttlFor(item.appointmentId, this.#policy.retentionSeconds);
+    await this.#stores.thread.append(item, ttl);
+    await this.#stores.thread.schedulePurge(item.appointmentId, 'messages', this.#now().getTime() + ttl * 1000, true);
+  }
+
+  #throttle(id: ParticipantId): void {
+    const now = this.#now().getTime();
+    const window = this.#policy.burstWindowSeconds * 1000;
+    const recent = (this.#recent.get(id) ?? []).filter((t) => now - t < window);
+    if (recent.length >= this.#policy.burst) {
+      throw new AppError('RATE_LIMITED', 'Too many messages at once; wait a moment.', { retryAfterSeconds: this.#policy.burstWindowSeconds });
+    }
+    recent.push(now);
+    this.#recent.set(id, recent);
+    if (this.#recent.size > 10_000) this.#recent.delete(this.#recent.keys().next().value!);
+  }
+}

@@ -396,6 +396,22 @@ function serverUrl(option: string | undefined): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+
+/**
+ * `--appointment -Xy...`: ids are base64url, so one in 64 starts with '-', which
+ * parseArgs would take for an option. A string option's next word is its value.
+ */
+function joinValues(args: string[], spec: Record<string, { type: 'string' | 'boolean' }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    if (name && spec[name]?.type === 'string' && i + 1 < args.length) out.push(`${a}=${args[++i]!}`);
+    else out.push(a);
+  }
+  return out;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -411,7 +427,7 @@ async function main(argv: string[]): Promise<number> {
   };
   let parsed: { values: Ctx['values']; positionals: string[] };
   try {
-    parsed = parseArgs({ args: rest, options: spec, strict: true, allowPositionals: command.positional !== undefined });
+    parsed = parseArgs({ args: joinValues(rest, spec), options: spec, strict: true, allowPositionals: command.positional !== undefined });
   } catch (e) {
     const m = /^Unknown option '([^']+)'/.exec((e as Error).message);
     throw new UsageError(m ? `unknown option ${m[1]!} for ${name}` : (e as Error).message);

@@ -153,6 +153,8 @@ describe('npm run cli', { timeout: 120_000 }, () => {
 
   it('exits 1 with the server\'s "CODE: message" when the server refuses', async () => {
     expect(await cli(['show', '--appointment', 'AAAAAAAAAAAAAAAAAAAAAA'])).toMatchObject({ code: 1, stdout: '', stderr: 'NOT_FOUND: No such appointment.\n' });
+    // One id in 64 starts with '-': it is still the option's value, not an option.
+    expect(await cli(['show', '--appointment', '-AAAAAAAAAAAAAAAAAAAAA'])).toMatchObject({ code: 1, stdout: '', stderr: 'NOT_FOUND: No such appointment.\n' });
     expect(await cli(['status'], { CONSULTROOM_API_KEY: 'not-the-key' })).toMatchObject({ code: 1, stderr: 'UNAUTHENTICATED: That API key is not valid.\n' });
     const long = await cli([...CREATE, '--starts-at', soon(), '--duration', '600']);
     expect(long).toMatchObject({ code: 1, stderr: 'BAD_REQUEST: The request is not in the expected form.\n  - body.durationMinutes: must be <= 240\n' });

@@ -34,6 +34,8 @@ COPY --from=build --chown=node:node /app/client/dist ./client/dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node config ./config
 COPY --chown=node:node server ./server
+# FILES_DIR: a volume in docker-compose.yml; owned by the app's user, nobody else.
+RUN install -d -m 700 -o node -g node /var/lib/consultroom/files
 USER node
 EXPOSE 8080 40000/udp 40000/tcp 40001/udp 40001/tcp
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

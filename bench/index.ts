@@ -1,4 +1,4 @@
-// `npm run bench [-- NAME...]`: runs the benchmarks named (all five by
+// `npm run bench [-- NAME...]`: runs the benchmarks named (all six by
 // default), each printing its own table and writing bench/results/*.json,
 // then one summary table. bench/run.sh puts all of it in a loopback-only
 // network namespace first. Benchmarks are measurements, never tests.
@@ -9,9 +9,10 @@ import { link, type LinkResult } from './link.ts';
 import { cpuMonitor, type CpuShare } from './lib/machine.ts';
 import { machine, saveResult } from './lib/results.ts';
 import { fmt, fmtRatio, ratio, table } from './lib/stats.ts';
+import { sharing, type SharingResult } from './sharing.ts';
 import { GOALS, scale, type AllResults, type ScaleResult } from './scale.ts';
 
-const ALL = ['admit', 'link', 'capacity', 'forwarding', 'scale'] as const;
+const ALL = ['admit', 'link', 'capacity', 'forwarding', 'sharing', 'scale'] as const;
 type Name = (typeof ALL)[number];
 const ALIASES: Record<string, Name> = {
   'admit-to-first-frame': 'admit',
@@ -19,6 +20,7 @@ const ALIASES: Record<string, Name> = {
   'waiting-room': 'capacity',
   'forwarding-cost': 'forwarding',
   'scale-curve': 'scale',
+  'clinical-photos': 'sharing',
 };
 
 function parseNames(args: string[]): Name[] {
@@ -34,12 +36,12 @@ function parseNames(args: string[]): Name[] {
 }
 
 /** Each benchmark's own time budget; together they keep `npm run bench` under 15 minutes. */
-const BUDGET_MS: Record<Name, number> = { admit: 3.5 * 60_000, link: 1.5 * 60_000, capacity: 6 * 60_000, forwarding: 2.5 * 60_000, scale: 0 };
-const DEADLINE_MS = 14 * 60_000;
+const BUDGET_MS: Record<Name, number> = { admit: 3.5 * 60_000, link: 1.5 * 60_000, capacity: 6 * 60_000, forwarding: 2.5 * 60_000, sharing: 1.5 * 60_000, scale: 0 };
+const DEADLINE_MS = 15.5 * 60_000;
 
 const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
 
-function summaryRows(r: AllResults, s: ScaleResult | null): string[][] {
+function summaryRows(r: AllResults, s: ScaleResult | null, sh: SharingResult | null): string[][] {
   const rows: string[][] = [];
   const a = r.admit;
   if (a) {
@@ -108,6 +110,12 @@ function summaryRows(r: AllResults, s: ScaleResult | null): string[][] {
       ]);
     }
   }
+  if (sh) {
+    const mb = (sh.photo.bytes / 1e6).toFixed(1);
+    rows.push([`photo ${sh.photo.width}x${sh.photo.height} (${mb} MB): content check`, `p50 ${fmt(sh.check.ours.p50)} ms`, `hash+seal p50 ${fmt(sh.check.bare.p50)} ms`, fmtRatio(ratio(sh.check.ours.p50, sh.check.bare.p50)), '-', '-']);
+    rows.push([`photo: upload -> 201 / -> clinician's thread`, `p50 ${fmt(sh.upload.ours.p50)} / ${fmt(sh.upload.toClinician.p50)} ms`, `write-to-disk p50 ${fmt(sh.upload.bare.p50)} ms`, fmtRatio(ratio(sh.upload.ours.p50, sh.upload.bare.p50)), '-', '-']);
+    rows.push([`photo: ${sh.concurrent.n} uploads at once`, `${fmt(sh.concurrent.wallMs)} ms, RSS +${fmt(sh.concurrent.rssGrowthBytes / 2 ** 20, 1)} MiB`, '-', '-', '-', '-']);
+  }
   if (s) {
     const n = Object.entries(s.largestN).map(([m, v]) => `${v ?? 'none'} (${m})`).join(', ');
     if (n) rows.push(['largest N within goals', n, '-', '-', '-', '-']);
@@ -124,6 +132,7 @@ async function main(): Promise<void> {
   if (!process.env.CONSULTROOM_NETNS) console.log('  (not in a loopback-only namespace: run through `npm run bench` / bench/run.sh)');
   const results: AllResults = {};
   let scaled: ScaleResult | null = null;
+  let shared: SharingResult | null = null;
   const cpu: Record<string, CpuShare> = {};
   for (const [i, name] of names.entries()) {
     const mon = cpuMonitor();
@@ -135,6 +144,7 @@ async function main(): Promise<void> {
       else if (name === 'link') results.link = (await link(budget)) satisfies LinkResult;
       else if (name === 'capacity') results.capacity = (await capacity(budget)) satisfies CapacityResult;
       else if (name === 'forwarding') results.forwarding = (await forwarding(budget)) satisfies ForwardResult;
+      else if (name === 'sharing') shared = await sharing(budget);
       else scaled = await scale(results);
     } catch (e) {
       console.error(`\n${name} FAILED: ${(e as Error).stack ?? String(e)}`);
@@ -149,12 +159,12 @@ async function main(): Promise<void> {
   const wallS = (Date.now() - t0) / 1000;
   if (names.length > 1 || names[0] === 'scale') {
     console.log('\n== summary (o = ours, b = bare floor) ==');
-    console.log(table(['benchmark', 'ours', 'bare', 'ratio', 'goal', 'met'], summaryRows(results, scaled)));
+    console.log(table(['benchmark', 'ours', 'bare', 'ratio', 'goal', 'met'], summaryRows(results, scaled, shared)));
     const others = Object.entries(cpu).map(([k, v]) => `${k} ${v.otherCores.toFixed(2)}`).join(', ');
     console.log(`  other processes on the machine used (cores, average): ${others}`);
   }
   console.log(`\ntotal wall time: ${Math.floor(wallS / 60)} min ${Math.round(wallS % 60)} s`);
-  if (names.length > 1) saveResult('summary', { names, wallS, cpu, rows: summaryRows(results, scaled) });
+  if (names.length > 1) saveResult('summary', { names, wallS, cpu, rows: summaryRows(results, scaled, shared) });
 }
 
 await main();

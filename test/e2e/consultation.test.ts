@@ -8,10 +8,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { api, createAppointment } from '../support/api.ts';
 import { seriousA11yViolations } from '../support/axe.ts';
-import { chromiumAvailable, launchBrowser } from '../support/browser.ts';
+import { chromiumAvailable, launchBrowser, TrackedPages } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 interface Stats {
@@ -49,15 +49,8 @@ async function receivingMedia(page: Page): Promise<{ first: Stats; later: Stats 
 describe.runIf(chromiumAvailable())('a video consultation in Chromium', () => {
   let server: TestServer;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const requests: string[] = [];
-  const newPage = async (): Promise<Page> => {
-    const ctx = await browser.newContext();
-    contexts.push(ctx);
-    const page = await ctx.newPage();
-    page.on('request', (r) => requests.push(r.url()));
-    return page;
-  };
+  const pages = new TrackedPages();
+  const newPage = (): Promise<Page> => pages.open(browser);
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -65,7 +58,7 @@ describe.runIf(chromiumAvailable())('a video consultation in Chromium', () => {
     browser = await launchBrowser();
   });
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
+    await pages.closeAll();
     await browser?.close();
     await server?.stop();
   });
@@ -151,7 +144,7 @@ describe.runIf(chromiumAvailable())('a video consultation in Chromium', () => {
     expect(await again.locator('body').textContent()).toMatch(/ended/i);
 
     // Every request any page made went to this server's own origin.
-    const foreign = requests.filter((u) => !u.startsWith(`${server.url}/`) && !/^(data|blob):/.test(u));
+    const foreign = pages.foreign(server.url);
     expect(foreign).toEqual([]);
   });
 

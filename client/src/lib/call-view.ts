@@ -53,6 +53,7 @@ export class CallView {
   readonly #cameraBtn: HTMLButtonElement;
   readonly #micBtn: HTMLButtonElement;
   readonly #soundBtn: HTMLButtonElement;
+  readonly #controls: HTMLElement;
   #admitted = new Set<string>();
   #selfId = '';
   #rtt: number | null = null;
@@ -84,13 +85,13 @@ export class CallView {
     this.#soundBtn.addEventListener('click', () => this.#unblockSound());
     leave.addEventListener('click', () => this.#host.leave());
     this.settings = h('details', { class: 'settings' }, h('summary', {}, 'Camera and microphone settings'));
-    this.element = h(
-      'div',
-      { class: 'call' },
-      h('div', { class: 'stage' }, this.#grid, this.#empty, self),
-      h('div', { class: 'controls', role: 'group', 'aria-label': 'Call controls' }, this.#soundBtn, this.#cameraBtn, this.#micBtn, leave),
-      this.settings,
-    );
+    this.#controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'Call controls' }, this.#soundBtn, this.#cameraBtn, this.#micBtn, leave);
+    this.element = h('div', { class: 'call' }, h('div', { class: 'stage' }, this.#grid, this.#empty, self), this.#controls, this.settings);
+  }
+
+  /** Another button among the call controls, before Leave (e.g. the chat on a phone). */
+  addControl(el: HTMLElement): void {
+    this.#controls.insertBefore(el, this.#controls.lastElementChild);
   }
 
   /** The page shows the call: start the self view and the quality checks. */

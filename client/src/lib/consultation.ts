@@ -76,6 +76,11 @@ export class Consultation {
     return this.#rpc;
   }
 
+  /** The socket, for features riding on it (the thread listens for its own events). */
+  get socket(): AppSocket {
+    return this.#socket;
+  }
+
   /** consultation:leave, then close everything. */
   async leave(): Promise<void> {
     try {

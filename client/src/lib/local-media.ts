@@ -49,6 +49,8 @@ export class LocalMedia {
   #meterTimer: ReturnType<typeof setInterval> | undefined;
   #lastLevel = -1;
   #stopped = false;
+  /** The camera's device id while lent out for a still photo. */
+  #lent: string | null = null;
 
   constructor() {
     this.#camera = h('select', { id: 'camera-select' });
@@ -189,6 +191,42 @@ export class LocalMedia {
     if (kind === 'audio') this.#connectMeter();
     await this.onTrackReplaced?.(kind, track);
     await this.#listDevices();
+  }
+
+  /**
+   * Lets go of the camera for a still photo: phones often cannot open two
+   * cameras at once, and a webcam opened twice stays at the call's small size.
+   * The call shows no video from here until returnCamera().
+   */
+  lendCamera(): void {
+    const t = this.stream.getVideoTracks()[0];
+    if (!t || this.#lent !== null) return;
+    this.#lent = t.getSettings().deviceId ?? '';
+    this.stream.removeTrack(t);
+    t.stop();
+    this.#refreshViews();
+  }
+
+  /** The call's camera back after lendCamera() (the same device where it can). */
+  async returnCamera(): Promise<void> {
+    const id = this.#lent;
+    this.#lent = null;
+    if (id === null || this.#stopped) return;
+    let track: MediaStreamTrack | undefined;
+    try {
+      track = (await navigator.mediaDevices.getUserMedia({ video: id ? { ...VIDEO, deviceId: { ideal: id } } : VIDEO })).getVideoTracks()[0];
+    } catch (e) {
+      this.#note.textContent = `We could not turn your camera back on. ${mediaProblem(e)}`;
+      return;
+    }
+    if (!track) return;
+    if (this.#stopped) {
+      track.stop();
+      return;
+    }
+    this.#adopt(track);
+    this.#refreshViews();
+    await this.onTrackReplaced?.('video', track);
   }
 
   /** Stops the camera and microphone (the camera light goes off) and the meter. */

@@ -177,3 +177,36 @@ export function errorText(e: unknown): string {
   if (e instanceof Error && e.message) return e.message;
   return 'Something went wrong. Please try again.';
 }
+
+// ---- chat and shared files ----
+
+const SHARING: Record<string, string> = {
+  FILE_TOO_LARGE: 'This file is too big to send.',
+  UNSUPPORTED_TYPE: 'This kind of file cannot be sent. Send a photo (JPEG, PNG or HEIC) or a PDF.',
+  CORRUPT_FILE: 'This file seems to be damaged, so it could not be sent. Try taking the photo again, or choose another file.',
+  NOT_ADMITTED: 'You can send messages and files once the clinician lets you in.',
+  CONSULTATION_ENDED: 'The consultation has ended, so nothing more can be sent.',
+  RATE_LIMITED: 'You have sent a lot in a short time. Please wait a minute, then try again.',
+  DELIVERY_FAILED: 'The record system did not accept the file. Try again, or save it to the record by hand.',
+  NOT_CONFIGURED: 'Sending to the record system is not set up for this service.',
+  NETWORK: 'We could not reach the video service. Check your connection, then try again.',
+  TIMEOUT: 'The video service did not answer in time. Please try again.',
+  FILE_GONE: 'This file is no longer available.',
+};
+
+/** Plain words for a failed send, upload, save or delivery. */
+export function sharingProblem(code: string, serverMessage: string): string {
+  return SHARING[code] ?? (serverMessage || 'Something went wrong. Please try again.');
+}
+
+/** "820 bytes", "245 KB", "3.4 MB" */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** The first and last characters of a SHA-256, for people to compare at a glance. */
+export function shortHash(hex: string): string {
+  return hex.length > 16 ? `${hex.slice(0, 8)}…${hex.slice(-8)}` : hex;
+}

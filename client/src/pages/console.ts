@@ -1,14 +1,21 @@
 // /console: the clinician's page. The link's token (and optionally an
 // appointment id) is in the URL fragment. Today's appointments, then one open
-// appointment: the waiting room (admit / deny), the people in the call (send
-// back / remove), lock and end, and the call itself.
+// appointment: the waiting room (admit / deny, a note to someone waiting), the
+// people in the call (send back / remove, ask for a photo), lock and end, the
+// call itself, and the chat with shared files.
 import type { ClinicianAppointmentSummary, ConsultationView, ParticipantView, SessionInfo } from '../../../server/signaling/protocol.ts';
 import { ApiError, clinicianAppointments, createSession, currentSession, endSession, takeFragment } from '../lib/api.ts';
 import { Consultation, type EndedReason } from '../lib/consultation.ts';
 import { button, h, setStatus, showView } from '../lib/dom.ts';
+import { FileViewer } from '../lib/file-viewer.ts';
 import { LocalMedia } from '../lib/local-media.ts';
-import { clockTime, describeEnding, describeProblem, duration, errorText, isoDay, longDay, roleLabel, when } from '../lib/messages.ts';
+import { clockTime, describeEnding, describeProblem, duration, errorText, isoDay, longDay, roleLabel, sharingProblem, when } from '../lib/messages.ts';
+import { noteForm, type NoteForm } from '../lib/note-form.ts';
 import { codeOf, exposeDiagnostics, showProblem } from '../lib/page.ts';
+import { ClientError } from '../lib/rpc.ts';
+import { shareFileButton } from '../lib/share-file.ts';
+import { exposeThread, Thread } from '../lib/thread.ts';
+import { ThreadView } from '../lib/thread-view.ts';
 import type { ClientMessage, ClientMessageName } from '../../../server/signaling/protocol.ts';
 
 const local = new LocalMedia();
@@ -19,11 +26,21 @@ let consultation: Consultation | null = null;
 let listTimer: ReturnType<typeof setInterval> | undefined;
 let tickTimer: ReturnType<typeof setInterval> | undefined;
 let reconnecting = false;
+let thread: Thread | null = null;
+/** Closes the open consultation's viewer and chat (they live beside the view). */
+let closeSharing: () => void = () => undefined;
 
 exposeDiagnostics(() => {
   const media = consultation?.media;
   return media ? media.receiveStats() : null;
 });
+exposeThread(() => thread?.items ?? []);
+
+function stopSharing(): void {
+  closeSharing();
+  closeSharing = () => undefined;
+  thread = null;
+}
 
 const STATUS_TEXT: Record<ClinicianAppointmentSummary['status'], string> = {
   scheduled: 'Not started',
@@ -128,6 +145,7 @@ async function doSignOut(): Promise<void> {
   stopTimers();
   consultation?.close();
   consultation = null;
+  stopSharing();
   local.stop();
   try {
     await endSession();
@@ -154,6 +172,7 @@ interface Item {
 async function openAppointment(id: string, name?: string): Promise<void> {
   stopTimers();
   consultation?.close();
+  stopSharing();
   setStatus('Opening the consultation and starting your camera…');
   let patientName = name ?? appointments.find((a) => a.id === id)?.patientName ?? '';
   if (!patientName) {
@@ -170,14 +189,17 @@ async function openAppointment(id: string, name?: string): Promise<void> {
       state: (view, prev) => {
         if (!ui) {
           patientName ||= view.participants.find((p) => p.role === 'patient')?.name ?? '';
-          ui = buildConsultation(c, view, patientName);
+          ui = buildConsultation(c, t, view, patientName);
         }
         ui.update(view, prev);
       },
       ended: (reason) => showEnded(reason),
       failed: (code, message) => {
         c.close();
-        if (consultation === c) consultation = null;
+        if (consultation === c) {
+          consultation = null;
+          stopSharing();
+        }
         stopTimers();
         showProblem(code, message, [button("Back to today's appointments", () => void showList())]);
       },
@@ -195,10 +217,12 @@ async function openAppointment(id: string, name?: string): Promise<void> {
     },
     { appointmentId: id },
   );
+  const t = new Thread(c);
   consultation = c;
+  thread = t;
 }
 
-function buildConsultation(c: Consultation, first: ConsultationView, patientName: string) {
+function buildConsultation(c: Consultation, t: Thread, first: ConsultationView, patientName: string) {
   const waitingList = h('ul', { class: 'people', 'aria-labelledby': 'waiting-heading' });
   const admittedList = h('ul', { class: 'people', 'aria-labelledby': 'admitted-heading' });
   const waitingHeading = h('h2', { id: 'waiting-heading', tabindex: '-1' }, 'Waiting room');
@@ -221,9 +245,21 @@ function buildConsultation(c: Consultation, first: ConsultationView, patientName
   );
   const waitingItems = new Map<string, Item>();
   const admittedItems = new Map<string, Item>();
+  const notes = new Map<string, NoteForm>();
   let view = first;
   let busy = false;
   const title = patientName ? `Consultation with ${patientName}` : 'Consultation';
+  const viewer = new FileViewer(t, true);
+  const chat: ThreadView = new ThreadView({
+    thread: t,
+    nameOf: (pid) => view.participants.find((p) => p.id === pid)?.name ?? 'someone who has left',
+    openFile: (item) => viewer.open(item, () => chat.messageBox),
+    actions: [shareFileButton(t)],
+  });
+  closeSharing = () => {
+    chat.detach();
+    viewer.dispose();
+  };
 
   c.call.settings.append(local.controls);
   showView(
@@ -241,6 +277,7 @@ function buildConsultation(c: Consultation, first: ConsultationView, patientName
         h('section', { 'aria-labelledby': 'manage-heading' }, h('h2', { id: 'manage-heading' }, 'Manage the consultation'), lockState, lockBtn, endBtn, confirm),
       ),
       h('section', { class: 'video', 'aria-labelledby': 'video-heading' }, h('h2', { id: 'video-heading' }, 'Video'), c.call.element),
+      chat.element,
     ),
   );
   c.call.activate();
@@ -314,7 +351,60 @@ function buildConsultation(c: Consultation, first: ConsultationView, patientName
       'secondary',
     );
     deny.dataset.action = 'deny';
-    return h('li', { 'data-participant': p.id }, ...parts, h('p', {}, admit, deny));
+    const message = button(`Message ${p.name}`, () => toggleNote(p), 'secondary');
+    message.dataset.action = 'message';
+    message.setAttribute('aria-expanded', String(notes.has(p.id)));
+    if (notes.has(p.id)) message.setAttribute('aria-controls', `note-${p.id}`);
+    const li = h('li', { 'data-participant': p.id }, ...parts, h('p', {}, admit, deny, message));
+    const note = notes.get(p.id);
+    if (note) li.append(note.el);
+    return li;
+  }
+
+  /** The inline note form under a waiting person: opened and closed by their "Message" button. */
+  function toggleNote(p: ParticipantView): void {
+    if (notes.has(p.id)) return closeNote(p.id);
+    const form = noteForm(
+      p.name,
+      t.limits.maxTextLength,
+      async (text) => {
+        try {
+          await t.send(text, p.id);
+        } catch (e) {
+          throw new Error(`The message was not sent. ${e instanceof ClientError ? sharingProblem(e.code, e.message) : errorText(e)}`, { cause: e });
+        }
+        closeNote(p.id);
+        setStatus(`Message sent to ${p.name}.`, 'ok');
+      },
+      () => closeNote(p.id),
+    );
+    form.el.id = `note-${p.id}`;
+    notes.set(p.id, form);
+    const li = waitingItems.get(p.id)?.li;
+    li?.append(form.el);
+    const btn = li?.querySelector('[data-action="message"]');
+    btn?.setAttribute('aria-expanded', 'true');
+    btn?.setAttribute('aria-controls', form.el.id);
+    form.focus();
+  }
+
+  function closeNote(id: string): void {
+    const form = notes.get(id);
+    notes.delete(id);
+    form?.el.remove();
+    const btn = waitingItems.get(id)?.li.querySelector<HTMLElement>('[data-action="message"]');
+    btn?.setAttribute('aria-expanded', 'false');
+    btn?.removeAttribute('aria-controls');
+    if (form && btn && (form.el.contains(document.activeElement) || document.activeElement === document.body)) btn.focus();
+  }
+
+  async function requestPhoto(p: ParticipantView): Promise<void> {
+    try {
+      await t.requestPhoto(p.id);
+      setStatus(`A photo has been requested from ${p.name}. They see the request on their screen.`, 'ok');
+    } catch (e) {
+      setStatus(`We could not ask ${p.name} for a photo. ${e instanceof ClientError ? sharingProblem(e.code, e.message) : errorText(e)}`, 'error');
+    }
   }
 
   function admittedItem(p: ParticipantView): HTMLElement {
@@ -334,7 +424,9 @@ function buildConsultation(c: Consultation, first: ConsultationView, patientName
       'danger',
     );
     remove.dataset.action = 'remove';
-    return h('li', { 'data-participant': p.id }, ...parts, h('p', {}, back, remove));
+    const photo = button(`Request photo from ${p.name}`, () => void requestPhoto(p), 'secondary');
+    photo.dataset.action = 'requestPhoto';
+    return h('li', { 'data-participant': p.id }, ...parts, h('p', {}, photo, back, remove));
   }
 
   /** Keyed update: unchanged people keep their elements (and focus); focus never falls to the page. */
@@ -353,11 +445,10 @@ function buildConsultation(c: Consultation, first: ConsultationView, patientName
       const signature = JSON.stringify([p.name, p.role, p.device, p.linkReused, p.connected, p.waitingSince]);
       let item = items.get(p.id);
       if (!item || item.signature !== signature) {
+        // Before rendering: render() may move parts of the old entry (an open note form) into the new one.
+        if (item && active && item.li.contains(active)) refocus = { id: p.id, action: active.dataset.action ?? '' };
         const li = render(p);
-        if (item) {
-          if (active && item.li.contains(active)) refocus = { id: p.id, action: active.dataset.action ?? '' };
-          item.li.replaceWith(li);
-        }
+        if (item) item.li.replaceWith(li);
         item = { li, signature };
         items.set(p.id, item);
       }
@@ -376,6 +467,7 @@ function buildConsultation(c: Consultation, first: ConsultationView, patientName
     const others = v.participants.filter((p) => p.id !== v.self.id);
     const waiting = others.filter((p) => p.state === 'waiting' && (p.connected || p.waitingSince));
     const admitted = others.filter((p) => p.state === 'admitted');
+    for (const id of [...notes.keys()]) if (!waiting.some((p) => p.id === id)) notes.delete(id);
     sync(waitingList, waitingItems, waiting, waitingItem, waitingHeading);
     sync(admittedList, admittedItems, admitted, admittedItem, admittedHeading);
     noneWaiting.hidden = waiting.length > 0;
@@ -406,6 +498,7 @@ function buildConsultation(c: Consultation, first: ConsultationView, patientName
 async function leaveAppointment(): Promise<void> {
   const c = consultation;
   consultation = null;
+  stopSharing();
   stopTimers();
   setStatus('Leaving the consultation…');
   await c?.leave();
@@ -417,6 +510,7 @@ async function leaveAppointment(): Promise<void> {
 function showEnded(reason: EndedReason): void {
   consultation?.close();
   consultation = null;
+  stopSharing();
   stopTimers();
   local.stop();
   const e = describeEnding(reason, 'clinician');

@@ -1,15 +1,21 @@
 // /join: the patient's (or interpreter's, or family member's) page. The link's
 // token is in the URL fragment: it is exchanged once for a session cookie and
 // removed from the address bar. Then: a name check and consent with a camera
-// and microphone preview, the waiting room (nobody seen or heard), the call,
-// and a plain final message.
+// and microphone preview, the waiting room (nobody seen or heard; notes from
+// the clinician shown), the call with its chat and photo requests, and a plain
+// final message.
 import type { ConsultationView, SessionInfo } from '../../../server/signaling/protocol.ts';
 import { ApiError, createSession, currentSession, takeFragment } from '../lib/api.ts';
 import { Consultation, type EndedReason } from '../lib/consultation.ts';
 import { button, h, setStatus, showView } from '../lib/dom.ts';
+import { FileViewer } from '../lib/file-viewer.ts';
 import { LocalMedia } from '../lib/local-media.ts';
 import { describeEnding, describeProblem, roleLabel, when, type EndReason } from '../lib/messages.ts';
 import { codeOf, exposeDiagnostics, previewFigure, showProblem } from '../lib/page.ts';
+import { PhotoDialog } from '../lib/photo-dialog.ts';
+import { exposeThread, Thread } from '../lib/thread.ts';
+import { ThreadView } from '../lib/thread-view.ts';
+import { waitingNotes } from '../lib/waiting-notes.ts';
 
 type Guest = Extract<SessionInfo, { kind: 'guest' }>;
 type Screen = 'loading' | 'consent' | 'waiting' | 'call' | 'ended' | 'error';
@@ -22,11 +28,61 @@ let screen: Screen = 'loading';
 let wasAdmitted = false;
 let reconnecting = false;
 let localOpened: Promise<unknown> | null = null;
+let sharing: Sharing | null = null;
+let detachNotes: (() => void) | null = null;
 
 exposeDiagnostics(() => {
   const media = consultation?.media;
   return media ? media.receiveStats() : null;
 });
+exposeThread(() => sharing?.thread.items ?? []);
+
+/** The chat, the photo dialog and the file viewer of one consultation connection. */
+interface Sharing {
+  thread: Thread;
+  chat: ThreadView;
+  photo: PhotoDialog;
+  viewer: FileViewer;
+}
+
+function clinicianName(): string {
+  return consultation?.view?.clinicianName ?? session?.clinicianName ?? 'Your clinician';
+}
+
+function startSharing(c: Consultation): Sharing {
+  const thread = new Thread(c);
+  const viewer = new FileViewer(thread, false);
+  const photo = new PhotoDialog(thread, clinicianName, local);
+  const back = () => chat.messageBox;
+  const chat: ThreadView = new ThreadView({
+    thread,
+    nameOf: (id) => c.view?.participants.find((p) => p.id === id)?.name ?? 'another person',
+    openFile: (item) => viewer.open(item, back),
+    answerRequest: (item) => photo.open(item, back),
+    actions: [button('Send a photo or file', () => photo.open(null, back), 'secondary')],
+    collapsible: true,
+  });
+  // A photo request opens the dialog at once (on the page it is addressed to).
+  thread.subscribe((change) => {
+    if (!('item' in change) || !change.live || screen !== 'call') return;
+    const item = change.item;
+    if (item.kind === 'photo-request' && item.to === thread.selfId) {
+      viewer.close();
+      photo.open(item, back);
+    }
+  });
+  return { thread, chat, photo, viewer };
+}
+
+function stopSharing(): void {
+  detachNotes?.();
+  detachNotes = null;
+  if (!sharing) return;
+  sharing.chat.detach();
+  sharing.photo.dispose();
+  sharing.viewer.dispose();
+  sharing = null;
+}
 
 function openLocal(): Promise<unknown> {
   localOpened ??= local.open();
@@ -124,13 +180,15 @@ function showConsent(s: Guest): void {
 
 function connect(): void {
   consultation?.close();
+  stopSharing();
   wasAdmitted = false;
-  consultation = new Consultation(local, {
+  const c = new Consultation(local, {
     state: onState,
     ended: (reason: EndedReason) => end(reason),
     failed: (code, message) => {
       consultation?.close();
       consultation = null;
+      stopSharing();
       local.stop();
       screen = 'error';
       showProblem(code, message, [button('Try again', () => location.reload())]);
@@ -147,6 +205,8 @@ function connect(): void {
     mediaProblem: (m) => setStatus(m, 'error'),
     leave: () => void leave(),
   });
+  consultation = c;
+  sharing = startSharing(c);
 }
 
 function onState(view: ConsultationView): void {
@@ -160,6 +220,11 @@ function showWaiting(view: ConsultationView): void {
   const sentBack = wasAdmitted;
   if (screen === 'call') consultation?.call.deactivate();
   screen = 'waiting';
+  sharing?.photo.close();
+  sharing?.viewer.close();
+  detachNotes?.();
+  const notes = sharing ? waitingNotes(sharing.thread, view.clinicianName) : null;
+  detachNotes = notes?.detach ?? null;
   const reused = view.self.linkReused || (session?.linkReused ?? false);
   const main = sentBack
     ? 'You are back in the waiting room. Your clinician will let you in again when they are ready.'
@@ -172,6 +237,7 @@ function showWaiting(view: ConsultationView): void {
     h('p', { class: 'waiting' }, main),
     ...(reused ? [h('p', { class: 'flag' }, reusedText())] : []),
     h('p', {}, `Your appointment is with ${view.clinicianName} at ${when(view.startsAt)}. While you wait, nobody can see or hear you.`),
+    ...(notes ? [notes.element] : []),
     h('div', { class: 'check' }, figure, settings),
     button('Leave the waiting room', () => void leave(), 'secondary'),
   );
@@ -183,8 +249,17 @@ function showCall(view: ConsultationView): void {
   if (!c) return;
   screen = 'call';
   wasAdmitted = true;
+  detachNotes?.();
+  detachNotes = null;
   c.call.settings.append(local.controls);
-  showView('call', h('h1', {}, 'Your video consultation'), h('p', {}, `With ${view.clinicianName}.`), c.call.element);
+  const chat = sharing?.chat;
+  if (chat?.toggle) c.call.addControl(chat.toggle);
+  showView(
+    'call',
+    h('h1', {}, 'Your video consultation'),
+    h('p', {}, `With ${view.clinicianName}.`),
+    h('div', { class: 'call-layout' }, c.call.element, ...(chat ? [chat.element] : [])),
+  );
   c.call.activate();
   setStatus('The clinician has let you in. You are now in the consultation.', 'ok');
 }
@@ -200,6 +275,7 @@ async function leave(): Promise<void> {
 function end(reason: EndedReason | EndReason): void {
   consultation?.close();
   consultation = null;
+  stopSharing();
   local.stop();
   screen = 'ended';
   const e = describeEnding(reason, 'guest');

@@ -1,0 +1,56 @@
+// The clinician's short note to one person still in the waiting room ("running
+// ten minutes late"): an inline form under their name. They see it in the
+// waiting room but cannot answer until let in.
+import { button, h } from './dom.ts';
+
+let seq = 0;
+
+export interface NoteForm {
+  readonly el: HTMLFormElement;
+  focus(): void;
+}
+
+export function noteForm(name: string, maxLength: number, send: (text: string) => Promise<void>, cancel: () => void): NoteForm {
+  const id = `note-${++seq}`;
+  const text = h('textarea', { id, rows: '2', 'data-action': 'note-text' });
+  text.maxLength = maxLength;
+  const submit = h('button', { type: 'submit', 'data-action': 'note-send' }, `Send to ${name}`);
+  const error = h('p', { class: 'flag', role: 'alert', hidden: '' });
+  const el = h(
+    'form',
+    { class: 'note-form' },
+    h('label', { for: id }, `Message to ${name}`),
+    h('p', { class: 'hint' }, 'They see it in the waiting room; they can reply once you let them in.'),
+    text,
+    h('p', {}, submit, button('Cancel', cancel, 'secondary')),
+    error,
+  );
+  const go = async () => {
+    const value = text.value.trim();
+    if (!value || submit.disabled) return;
+    submit.disabled = true;
+    error.hidden = true;
+    try {
+      await send(value);
+      text.value = '';
+    } catch (e) {
+      error.textContent = e instanceof Error && e.message ? e.message : 'The message was not sent. Please try again.';
+      error.hidden = false;
+    } finally {
+      submit.disabled = false;
+    }
+  };
+  el.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void go();
+  });
+  text.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      void go();
+    } else if (e.key === 'Escape') {
+      cancel();
+    }
+  });
+  return { el, focus: () => text.focus() };
+}

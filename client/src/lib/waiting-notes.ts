@@ -1,0 +1,30 @@
+// "Messages from your clinician" in the waiting room: the notes addressed to
+// this person while they wait, read out as they arrive. No reply box: they
+// can answer once they are let in (the server refuses it before then too).
+import type { ThreadItemView } from '../../../server/signaling/protocol.ts';
+import { h } from './dom.ts';
+import { clockTime } from './messages.ts';
+import type { Thread } from './thread.ts';
+
+export function waitingNotes(thread: Thread, clinicianName: string): { element: HTMLElement; detach: () => void } {
+  const list = h('ul', { class: 'notes', 'aria-live': 'polite', 'aria-labelledby': 'notes-heading' });
+  const empty = h('p', { class: 'empty' }, 'Your clinician can send you a message here, for example if they are running late.');
+  const reply = h('p', { class: 'hint', hidden: '' }, `You can reply once ${clinicianName} lets you in.`);
+  const shown = new Set<string>();
+  const isNote = (i: ThreadItemView) => i.kind === 'text' && i.from.id !== thread.selfId;
+  const render = () => {
+    for (const item of thread.items.filter(isNote)) {
+      if (shown.has(item.id)) continue;
+      shown.add(item.id);
+      list.append(
+        h('li', { 'data-item-id': item.id, 'data-kind': item.kind }, h('p', { class: 'meta' }, `${item.from.name}, ${clockTime(item.at)}`), h('p', { class: 'text' }, item.text ?? '')),
+      );
+    }
+    empty.hidden = shown.size > 0;
+    reply.hidden = shown.size === 0;
+  };
+  const detach = thread.subscribe(render);
+  render();
+  const element = h('section', { class: 'waiting-notes', 'aria-labelledby': 'notes-heading' }, h('h2', { id: 'notes-heading' }, 'Messages from your clinician'), list, empty, reply);
+  return { element, detach };
+}

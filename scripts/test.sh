@@ -13,6 +13,8 @@ if [ -z "${CONSULTROOM_NETNS:-}" ]; then
   fi
   echo "[test] not root (or no unshare/ip): running on the host's loopback; tests still send only to 127.0.0.1" >&2
 fi
+# The e2e tests load the pages' bundles: build them from the sources as they are now.
+bash "$ROOT/scripts/with-node.sh" node "$ROOT/scripts/build-client.ts" >/dev/null
 # TEST_REPORT=FILE also writes vitest's JSON report there (CI prints a summary from it).
 if [ -n "${TEST_REPORT:-}" ]; then
   set -- --reporter=default --reporter=json --outputFile.json="$TEST_REPORT" "$@"

@@ -143,8 +143,15 @@ describe.runIf(chromiumAvailable())('chat and secure clinical photos in Chromium
     const ask = patient.getByRole('dialog', { name: 'Dr Asha Patel asks for a photo' });
     await ask.waitFor({ timeout: 10_000 });
     expect(await seriousA11yViolations(patient)).toEqual([]);
-    const chooser = patient.waitForEvent('filechooser');
+    // First a web page dressed as a photo: refused by its content, in plain words, and nothing sent.
+    const fake = patient.waitForEvent('filechooser');
     await ask.getByRole('button', { name: 'Choose a photo or file' }).click();
+    await (await fake).setFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('<!doctype html><script>alert(1)</script>') });
+    await ask.getByRole('button', { name: 'Send', exact: true }).click();
+    await ask.getByText(/It was not sent\. This kind of file cannot be sent/).waitFor({ timeout: 10_000 });
+    expect((await threadOf(gp)).filter((i) => i.kind === 'file')).toEqual([]);
+    const chooser = patient.waitForEvent('filechooser');
+    await ask.getByRole('button', { name: 'Choose another' }).click();
     await (await chooser).setFiles({ name: 'rash.jpg', mimeType: 'image/jpeg', buffer: photo });
     await ask.getByRole('img', { name: 'Preview of rash.jpg' }).waitFor();
     await patient.screenshot({ path: path.join(SHOTS, 'sharing-patient-photo-preview.png') });

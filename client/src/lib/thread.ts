@@ -108,9 +108,10 @@ export class Thread {
     } catch {
       throw new ClientError('NETWORK', '');
     }
-    const data = (await res.json().catch(() => null)) as { item?: ThreadItemView; error?: { code?: string; message?: string } } | null;
+    // Errors are the server's { code, message }.
+    const data = (await res.json().catch(() => null)) as { item?: ThreadItemView; code?: string; message?: string } | null;
     if (res.status !== 201 || !data?.item) {
-      throw new ClientError(data?.error?.code ?? (res.status === 413 ? 'FILE_TOO_LARGE' : `HTTP_${res.status}`), data?.error?.message ?? '');
+      throw new ClientError(data?.code ?? (res.status === 413 ? 'FILE_TOO_LARGE' : `HTTP_${res.status}`), data?.message ?? '');
     }
     this.#add(data.item, false);
     return data.item;
@@ -162,6 +163,19 @@ export class Thread {
       this.#urls.delete(fileId);
       if (attempt > 0 || ![403, 404, 410].includes(res.status)) throw new ClientError('FILE_GONE', '');
     }
+  }
+
+  /**
+   * The consultation is over for this page: nothing of it stays on the device
+   * beyond this point (bytes dropped, blob: URLs revoked, the thread cleared).
+   */
+  dispose(): void {
+    for (const p of this.#objectUrls.values()) void p.then((u) => URL.revokeObjectURL(u), () => undefined);
+    this.#objectUrls.clear();
+    this.#blobs.clear();
+    this.#urls.clear();
+    this.#items.clear();
+    this.#listeners.clear();
   }
 
   /** For the audit trail: once per file, only for files someone else sent. */

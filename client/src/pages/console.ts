@@ -259,6 +259,7 @@ function buildConsultation(c: Consultation, t: Thread, first: ConsultationView, 
   closeSharing = () => {
     chat.detach();
     viewer.dispose();
+    t.dispose();
   };
 
   c.call.settings.append(local.controls);

@@ -81,6 +81,7 @@ function stopSharing(): void {
   sharing.chat.detach();
   sharing.photo.dispose();
   sharing.viewer.dispose();
+  sharing.thread.dispose();
   sharing = null;
 }
 

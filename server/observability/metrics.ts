@@ -104,6 +104,12 @@ export function createMetrics(src: MetricSources): Metrics {
     buckets: [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600],
     registers: [registry],
   });
+  const sharing = new Counter({
+    name: 'consultroom_sharing_steps_total',
+    help: 'Chat messages and file steps (sent, received, saved, delivered, deleted...), by outcome',
+    labelNames: ['step', 'outcome'],
+    registers: [registry],
+  });
   const DECISIONS: Record<string, string> = {
     'participant.admitted': 'admitted',
     'participant.denied': 'denied',
@@ -114,6 +120,7 @@ export function createMetrics(src: MetricSources): Metrics {
     const d = DECISIONS[e.type];
     if (d) decisions.inc({ decision: d });
     if (e.type === 'token.rejected') joinFailures.inc({ reason: e.reason ?? 'unknown' });
+    if (e.type.startsWith('file.') || e.type.startsWith('chat.')) sharing.inc({ step: e.type, outcome: e.outcome });
   });
   return { registry, observeWait: (s) => wait.observe(s) };
 }

@@ -274,6 +274,10 @@ describe.each(['memory', 'redis'] as const)('clinical photos and shared files (%
     webhookStatus = 500;
     expect(await r.gp.request('files:deliver', { fileId: atGp.file!.id })).toMatchObject({ ok: false, error: { code: 'DELIVERY_FAILED' } });
     webhookStatus = 200;
+    // Trust IT sees failed deliveries in /metrics.
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toContain('consultroom_sharing_steps_total{step="file.delivered",outcome="refused"} 1');
+    expect(metrics).toMatch(/consultroom_sharing_steps_total\{step="file.sent",outcome="ok"\} \d/);
     // Only the clinician saves or delivers.
     expect(await r.patient.request('files:save', { fileId: atGp.file!.id })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     expect(await r.patient.request('files:deliver', { fileId: atGp.file!.id })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });

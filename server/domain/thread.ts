@@ -218,6 +218,20 @@ export class ThreadService {
     const ttl = await this.ttlFor(item.appointmentId, this.#policy.retentionSeconds);
     await this.#stores.thread.append(item, ttl);
     await this.#stores.thread.schedulePurge(item.appointmentId, 'messages', this.#now().getTime() + ttl * 1000, true);
+    if (await this.endedMeanwhile(item.appointmentId, 'messages', this.#policy.retentionSeconds)) throw new AppError('CONSULTATION_ENDED', 'This consultation has ended.');
+  }
+
+  /**
+   * Whether the consultation ended while a step was under way (after its
+   * admission check, before its write): then its purge may already have run,
+   * so what was just written is scheduled again, for the end plus retention.
+   */
+  async endedMeanwhile(appointmentId: AppointmentId, kind: 'messages' | 'files', retentionSeconds: number): Promise<boolean> {
+    const a = await this.#stores.appointments.get(appointmentId);
+    if (a?.status !== 'ended') return false;
+    const endedAt = a.endedAt ? Date.parse(a.endedAt) : this.#now().getTime();
+    await this.#stores.thread.schedulePurge(appointmentId, kind, endedAt + retentionSeconds * 1000);
+    return true;
   }
 
   #throttle(id: ParticipantId): void {

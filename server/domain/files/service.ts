@@ -168,6 +168,10 @@ export class FileService {
       await this.#blobs.delete(appointmentId, file.id);
       throw e;
     }
+    if (await this.#thread.endedMeanwhile(appointmentId, 'files', this.#policy.retentionSeconds)) {
+      await this.#blobs.delete(appointmentId, file.id);
+      throw new AppError('CONSULTATION_ENDED', 'This consultation has ended; the file was not shared.');
+    }
     await this.#events.record('file.sent', appointmentId, by(sender, address), { subject: file.id, sha256: file.sha256 });
     return this.#thread.addFile(sender, file);
   }

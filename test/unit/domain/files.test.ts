@@ -73,7 +73,7 @@ describe('content purger', () => {
   let purger: ContentPurger;
   let thread: ThreadService;
 
-  function wire(retention: { chat: number; files: number }): void {
+  function wire(retention: { chat: number; files: number }, check: typeof sanitize = sanitize): void {
     const blobs = createDiskBlobStore(dir);
     thread = new ThreadService({
       ...w,
@@ -84,7 +84,7 @@ describe('content purger', () => {
       ...w,
       thread,
       blobs,
-      sanitize,
+      sanitize: check,
       recordSink: null,
       now: w.clock.now,
       policy: { maxBytes: 1024 * 1024, retentionSeconds: retention.files, urlTtlSeconds: 60 },
@@ -173,6 +173,22 @@ describe('content purger', () => {
     purger.start();
     await purger.sweep();
     expect(readdirSync(dir)).toEqual([c.id]); // its key is live: kept
+  });
+
+  it('a file still being checked when the consultation ends is not kept', async () => {
+    let endNow: (() => Promise<void>) | null = null;
+    wire({ chat: 0, files: 0 }, async (b) => {
+      await endNow?.(); // the clinician presses End while the file is being checked
+      await purger.sweep();
+      return sanitize(b);
+    });
+    const c = await shared(); // one file stored before
+    endNow = c.end;
+    await expectCode(files.upload(c.patient, c.id, PDF, { name: 'late.pdf' }), 'CONSULTATION_ENDED');
+    await purger.sweep();
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await w.stores.thread.files(c.id)).toEqual([]);
+    expect(await w.stores.thread.getKey(c.id)).toBeNull();
   });
 
   it('a file from someone not admitted is refused before anything is stored', async () => {

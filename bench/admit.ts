@@ -21,7 +21,7 @@ import {
   phase,
   startBareMediaServer,
 } from './lib/flows.ts';
-import { clickTime, firstRemoteFrame } from './lib/page-probe.ts';
+import { clickTime, firstRemoteFrame, type ProbeFrame } from './lib/page-probe.ts';
 import { startOurServer } from './lib/procs.ts';
 import { saveResult } from './lib/results.ts';
 import { fmt, fmtRatio, ratio, summarize, table, type Summary } from './lib/stats.ts';
@@ -66,15 +66,20 @@ async function oursOnce(browser: Browser, base: string, i: number): Promise<Admi
     const at = await clickTime(gp.page, 'Admit ');
     const [p, c] = await Promise.all([firstRemoteFrame(pt.page, at, FRAME_TIMEOUT), firstRemoteFrame(gp.page, at, FRAME_TIMEOUT)]);
     await endConsultation(gp.page);
-    return {
-      patientMs: p.at - at,
-      clinicianMs: c.at - at,
-      patientReceivedMs: p.receivedAt === null ? null : p.receivedAt - at,
-      clinicianReceivedMs: c.receivedAt === null ? null : c.receivedAt - at,
-    };
+    return sampleOf(p, c, at);
   } finally {
     await closeAll(ctxs);
   }
+}
+
+/** Both pages' first remote frames, as times since the Admit click. */
+function sampleOf(p: ProbeFrame, c: ProbeFrame, at: number): AdmitSample {
+  return {
+    patientMs: p.at - at,
+    clinicianMs: c.at - at,
+    patientReceivedMs: p.receivedAt === null ? null : p.receivedAt - at,
+    clinicianReceivedMs: c.receivedAt === null ? null : c.receivedAt - at,
+  };
 }
 
 async function bareOnce(browser: Browser, base: string, i: number): Promise<AdmitSample> {
@@ -88,12 +93,7 @@ async function bareOnce(browser: Browser, base: string, i: number): Promise<Admi
     await gp.page.getByRole('button', { name: 'Admit patient' }).click();
     const at = await clickTime(gp.page, 'Admit');
     const [p, c] = await Promise.all([firstRemoteFrame(pt.page, at, FRAME_TIMEOUT), firstRemoteFrame(gp.page, at, FRAME_TIMEOUT)]);
-    return {
-      patientMs: p.at - at,
-      clinicianMs: c.at - at,
-      patientReceivedMs: p.receivedAt === null ? null : p.receivedAt - at,
-      clinicianReceivedMs: c.receivedAt === null ? null : c.receivedAt - at,
-    };
+    return sampleOf(p, c, at);
   } finally {
     await closeAll(ctxs);
   }

@@ -28,10 +28,10 @@ export interface ConsultationView {
 
 
 /** One participant as shown to the clinician, the API and the others in the call. */
-export function participantView(
-  p: { id: string; role: string; name: string; state: ParticipantStateWire; device: string; linkReused: boolean; waitingSince?: string },
+export function participantView<R extends string>(
+  p: { id: string; role: R; name: string; state: ParticipantStateWire; device: string; linkReused: boolean; waitingSince?: string },
   connected: boolean,
-): ParticipantView {
+): ParticipantView & { role: R } {
   return {
     id: p.id,
     role: p.role,

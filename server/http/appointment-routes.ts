@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import { ID_PATTERN, type AppointmentId, type LinkId } from '../core/ids.ts';
 import type { AppointmentService } from '../domain/appointments.ts';
 import { INVITE_ROLES } from '../domain/model.ts';
+import { participantView } from '../domain/views.ts';
 import { apiKeyGuard } from './api-key.ts';
 import { ERRORS, SECURITY } from './openapi.ts';
 
@@ -176,16 +177,7 @@ export const appointmentRoutes: FastifyPluginAsync<AppointmentRouteDeps> = async
         clinician: a.clinician,
         patient: { name: a.patientName },
         links: links.map((l) => ({ id: l.id, role: l.role, name: l.name, revoked: l.revoked, bound: l.bound, expiresAt: l.expiresAt })),
-        participants: participants.map((p) => ({
-          id: p.id,
-          role: p.role,
-          name: p.name,
-          state: p.state,
-          device: p.device,
-          linkReused: p.linkReused,
-          connected: deps.isConnected(p.id),
-          ...(p.waitingSince ? { waitingSince: p.waitingSince } : {}),
-        })),
+        participants: participants.map((p) => participantView(p, deps.isConnected(p.id))),
       };
     },
   );

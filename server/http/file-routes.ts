@@ -76,7 +76,7 @@ export const fileRoutes: FastifyPluginAsync<FileRouteDeps> = async (base, deps) 
   // Fastify refuses an over-long body before reading it (Content-Length) or as soon as it passes the limit.
   app.setErrorHandler((error: FastifyError, _req, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const e = new AppError('FILE_TOO_LARGE', `Files can be at most ${Math.floor(deps.files.maxBytes / (1024 * 1024)) || 1} MB.`);
+      const e = deps.files.tooLarge();
       return reply.status(e.status).send(e.toJSON());
     }
     if (error.code === 'FST_ERR_CTP_EMPTY_TYPE' || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
@@ -132,26 +132,17 @@ export const fileRoutes: FastifyPluginAsync<FileRouteDeps> = async (base, deps) 
       },
     },
     async (req, reply) => {
-      const who = await requesters(req, deps.sessions);
-      let lastError: unknown = new AppError('NOT_FOUND', 'That file is not available (it may have expired or been deleted).');
-      for (const w of who) {
-        try {
-          const { file, bytes, download } = await deps.files.fetch(req.params.token, w, req.ip);
-          return await reply
-            .header('Content-Type', file.mime)
-            .header('Content-Length', String(bytes.length))
-            .header('Content-Disposition', disposition(download || file.kind === 'pdf' ? 'attachment' : 'inline', file.name))
-            // Never cached anywhere, never run as a page, never sniffed into something else.
-            .header('Cache-Control', 'no-store, private')
-            .header('Content-Security-Policy', "default-src 'none'; sandbox")
-            .header('Cross-Origin-Resource-Policy', 'same-origin')
-            .header('X-Content-SHA256', file.sha256)
-            .send(bytes);
-        } catch (e) {
-          lastError = e;
-        }
-      }
-      throw lastError;
+      const { file, bytes, download } = await deps.files.fetch(req.params.token, await requesters(req, deps.sessions), req.ip);
+      return reply
+        .header('Content-Type', file.mime)
+        .header('Content-Length', String(bytes.length))
+        .header('Content-Disposition', disposition(download || file.kind === 'pdf' ? 'attachment' : 'inline', file.name))
+        // Never cached anywhere, never run as a page, never sniffed into something else.
+        .header('Cache-Control', 'no-store, private')
+        .header('Content-Security-Policy', "default-src 'none'; sandbox")
+        .header('Cross-Origin-Resource-Policy', 'same-origin')
+        .header('X-Content-SHA256', file.sha256)
+        .send(bytes);
     },
   );
 };

@@ -12,9 +12,15 @@ export function $<T extends Element = HTMLElement>(selector: string, root: Paren
  */
 export function setStatus(text: string, tone: 'info' | 'ok' | 'error' = 'info', show = true): void {
   const el = $('#status');
-  el.textContent = text;
-  el.dataset.tone = tone;
+  say(el, text, tone);
   el.classList.toggle('sr-only', !show);
+}
+
+/** Puts a message in a status element; the tone (styles.css) colours it, none is plain. */
+export function say(el: HTMLElement, text: string, tone?: 'info' | 'ok' | 'error'): void {
+  el.textContent = text;
+  if (tone) el.dataset.tone = tone;
+  else el.removeAttribute('data-tone');
 }
 
 export function h<K extends keyof HTMLElementTagNameMap>(

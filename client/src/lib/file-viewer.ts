@@ -5,7 +5,7 @@
 // trust has set it up, send it to the record system; others can download it.
 import type { ThreadItemView } from '../../../server/signaling/protocol.ts';
 import { modal, type Modal } from './dialog.ts';
-import { button, h } from './dom.ts';
+import { button, h, say } from './dom.ts';
 import { downloadBlob, downloadUrl } from './download.ts';
 import { clockTime, fileSize, sharingProblem, shortHash } from './messages.ts';
 import { ClientError } from './rpc.ts';
@@ -219,8 +219,6 @@ export class FileViewer {
   }
 
   #say(text: string, tone?: 'ok' | 'error'): void {
-    this.#result.textContent = text;
-    if (tone) this.#result.dataset.tone = tone;
-    else this.#result.removeAttribute('data-tone');
+    say(this.#result, text, tone);
   }
 }

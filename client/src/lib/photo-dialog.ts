@@ -5,7 +5,7 @@
 // whenever the dialog closes.
 import type { ThreadItemView } from '../../../server/signaling/protocol.ts';
 import { modal, type Modal } from './dialog.ts';
-import { button, h, setStatus } from './dom.ts';
+import { button, h, say, setStatus } from './dom.ts';
 import { fileSize, sharingProblem } from './messages.ts';
 import { ClientError } from './rpc.ts';
 import { openStillCamera, stillCameraProblem, takeStill, withinLimit } from './still-camera.ts';
@@ -139,9 +139,7 @@ export class PhotoDialog {
   }
 
   #say(text: string, tone?: 'error'): void {
-    this.#status.textContent = text;
-    if (tone) this.#status.dataset.tone = tone;
-    else this.#status.removeAttribute('data-tone');
+    say(this.#status, text, tone);
   }
 
   async #startCamera(): Promise<void> {

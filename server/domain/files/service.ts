@@ -113,6 +113,11 @@ export class FileService {
     return this.#sink !== null;
   }
 
+  /** The refusal of a file over maxBytes (also given by the HTTP layer, which stops reading it early). */
+  tooLarge(): AppError {
+    return new AppError('FILE_TOO_LARGE', `Files can be at most ${Math.floor(this.#policy.maxBytes / (1024 * 1024)) || 1} MB.`);
+  }
+
   /** The participant a session cookie stands for in this appointment; null when it stands for none. */
   async participantFor(who: Requester, appointmentId: AppointmentId): Promise<Participant | null> {
     if (who.kind === 'guest') {
@@ -136,7 +141,7 @@ export class FileService {
   ): Promise<ThreadItemView> {
     const sender = await this.#consultations.requireAdmitted(participantId, appointmentId);
     if (bytes.length === 0) throw new AppError('UNSUPPORTED_TYPE', 'The file is empty.');
-    if (bytes.length > this.#policy.maxBytes) throw this.#tooLarge();
+    if (bytes.length > this.#policy.maxBytes) throw this.tooLarge();
     if (meta.requestId) await this.#thread.requestFor(sender.id, appointmentId, meta.requestId);
     const clean = await this.#sanitize(bytes).catch((e: unknown) => {
       throw contentRefusal(e);
@@ -187,18 +192,18 @@ export class FileService {
   }
 
   /**
-   * The bytes behind a URL, for the session that asks. The grant must be
-   * live and this session's; the participant must be admitted now and still
+   * The bytes behind a URL, for the sessions the request holds. The grant
+   * must be live and made for one of them; the participant must be admitted now and still
    * allowed to see the file. Anything else answers NOT_FOUND (no oracle).
    */
-  async fetch(token: string, who: Requester | null, address?: string): Promise<FetchedFile> {
-    if (!who) throw gone();
+  async fetch(token: string, sessions: readonly Requester[], address?: string): Promise<FetchedFile> {
     const grant = await this.#stores.thread.redeem(token);
     if (!grant) throw gone();
     const viewer = await this.#stores.participants.get(grant.participantId);
     if (!viewer) throw gone();
-    const mine = who.kind === 'guest' ? who.participantId === viewer.id : viewer.role === 'clinician' && viewer.clinicianId === who.clinicianId;
-    if (!mine) throw gone();
+    const mine = (who: Requester) =>
+      who.kind === 'guest' ? who.participantId === viewer.id : viewer.role === 'clinician' && viewer.clinicianId === who.clinicianId;
+    if (!sessions.some(mine)) throw gone();
     const file = await this.#stores.thread.getFile(grant.fileId);
     if (!file || file.appointmentId !== viewer.appointmentId) throw gone();
     await this.#consultations.requireAdmitted(viewer.id, viewer.appointmentId).catch((e: unknown) => {
@@ -246,9 +251,6 @@ export class FileService {
     return { deliveredAt: sidecar.savedAt };
   }
 
-  #tooLarge(): AppError {
-    return new AppError('FILE_TOO_LARGE', `Files can be at most ${Math.floor(this.#policy.maxBytes / (1024 * 1024)) || 1} MB.`);
-  }
 
   async #visibleFile(viewer: Participant, fileId: FileId): Promise<FileRecord> {
     const file = await this.#stores.thread.getFile(fileId);

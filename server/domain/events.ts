@@ -2,7 +2,7 @@
 // tamper-evident hash chain, see audit/) and published on a typed in-process
 // bus, which the transports listen to; the domain never knows who is listening.
 import { EventEmitter } from 'node:events';
-import type { AppointmentId, ParticipantId } from '../core/ids.ts';
+import type { AppointmentId, ParticipantId, SessionId } from '../core/ids.ts';
 import { AuditChain } from './audit/chain.ts';
 import type { AuditEntry } from './audit/record.ts';
 import type { Actor, DomainEvent, DomainEventType, ThreadItem } from './model.ts';
@@ -14,6 +14,8 @@ export type DomainBusEvents = {
   /** A participant must lose media and/or be disconnected now. */
   participantExpelled: [appointmentId: AppointmentId, participantId: ParticipantId, reason: 'denied' | 'removed' | 'sent-back' | 'left'];
   consultationEnded: [appointmentId: AppointmentId];
+  /** A device session ended (logout or revocation): its sockets must be disconnected now. */
+  sessionEnded: [sessionId: SessionId];
   /** A new thread entry; transports deliver it to whoever may see it (ThreadService.visibleTo). */
   threadItem: [item: ThreadItem];
   recorded: [event: DomainEvent];

@@ -29,7 +29,17 @@ export interface Link {
   createdAt: string;
   expiresAt: string;
   revoked: boolean;
+  /**
+   * Set when the clinician denied or removed someone who came in through this
+   * link: no new device may redeem it after that (devices already on it still
+   * resume their own participant). Recorded in the same atomic step as the decision.
+   */
+  closedBy?: LinkDecision;
+  closedAt?: string;
 }
+
+/** The clinician's decisions that close a link to new devices. */
+export type LinkDecision = 'denied' | 'removed';
 
 /**
  * waiting -> admitted | denied | removed | left; admitted -> waiting (sent back) | removed | left.

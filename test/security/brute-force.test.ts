@@ -109,17 +109,17 @@ describe('guessing', () => {
   it(`${GUESSES} guessed session cookies: 401, over HTTP and over socket.io`, async () => {
     const before = await snapshot(s, apt.id);
     await inBatches(GUESSES, async (i) => {
-      const guess = i % 5 === 0 ? `${id22()}; cr_clinician=${id22()}` : id22();
-      const r = await http(s.url, '/api/v1/session', { headers: { cookie: `cr_guest=${guess}` } });
+      const guess = i % 5 === 0 ? `${id22()}; __Host-cr_clinician=${id22()}` : id22();
+      const r = await http(s.url, '/api/v1/session', { headers: { cookie: `__Host-cr_guest=${guess}` } });
       expectHttpError(r, 401, 'UNAUTHENTICATED');
-      const c = await http(s.url, '/api/v1/clinician/appointments', { headers: { cookie: `cr_clinician=${id22()}` } });
+      const c = await http(s.url, '/api/v1/clinician/appointments', { headers: { cookie: `__Host-cr_clinician=${id22()}` } });
       expectHttpError(c, 401, 'UNAUTHENTICATED');
     });
     // The socket handshake: a guessed guest cookie, a guessed clinician cookie naming a real appointment.
     await inBatches(GUESSES / 4, async (i) => {
       const r = await rawConnect(s.url, {
         origin: s.url,
-        cookie: i % 2 ? `cr_guest=${id22()}` : `cr_clinician=${id22()}`,
+        cookie: i % 2 ? `__Host-cr_guest=${id22()}` : `__Host-cr_clinician=${id22()}`,
         ...(i % 2 ? {} : { auth: { appointmentId: apt.id } }),
       });
       if ('client' in r) {
@@ -181,6 +181,7 @@ describe('identifiers carry at least 128 random bits', () => {
 
   it('every id the server hands out (appointments, links, participants, sessions, devices) is 128-bit and unique', async () => {
     const seen: string[] = [];
+    const secrets: string[] = [];
     await inBatches(50, async () => {
       const a = await createAppointment(s.url, { patientName: PATIENT });
       const inv = (await apiCall(s.url, 'POST', `/api/v1/appointments/${a.id}/invites`, { name: 'Sam Okafor', role: 'carer' })).json() as { linkId: string };
@@ -190,10 +191,17 @@ describe('identifiers carry at least 128 random bits', () => {
       await gp.redeem(a.clinicianUrl);
       const claims = decodePart(tokenOf(a.patientUrl), 1);
       expect(claims.jti).toBe(a.patientLinkId);
-      seen.push(a.id, a.patientLinkId, inv.linkId, info.participantId, guest.cookies.get('cr_guest')!, guest.cookies.get('cr_device')!);
-      seen.push(gp.cookies.get('cr_clinician')!, gp.cookies.get('cr_device')!, String(decodePart(tokenOf(a.clinicianUrl), 1).jti));
+      // A device cookie is `<device id>.<secret>`: a 128-bit id and a 256-bit secret, both the server's.
+      const devices = [guest.cookies.get('__Host-cr_device')!, gp.cookies.get('__Host-cr_device')!].map((c) => c.split('.'));
+      for (const [, secret] of devices) {
+        expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        secrets.push(secret!);
+      }
+      seen.push(a.id, a.patientLinkId, inv.linkId, info.participantId, guest.cookies.get('__Host-cr_guest')!, devices[0]![0]!);
+      seen.push(gp.cookies.get('__Host-cr_clinician')!, devices[1]![0]!, String(decodePart(tokenOf(a.clinicianUrl), 1).jti));
     });
     for (const id of seen) bytesOf(id);
+    expect(new Set(secrets).size).toBe(secrets.length);
     expect(new Set(seen).size).toBe(seen.length);
     count('server-issued ids', seen.length);
   });
@@ -245,7 +253,7 @@ describe('repeated failures are rate limited per address', () => {
     const failures = [
       () => apiCall(s.url, 'GET', `/api/v1/appointments/${apt.id}`, undefined, { key: 'k'.repeat(40), from: attacker }),
       () => apiCall(s.url, 'GET', `/api/v1/appointments/${id22()}`, undefined, { from: attacker }),
-      () => http(s.url, '/api/v1/session', { from: attacker, headers: { cookie: `cr_guest=${id22()}` } }),
+      () => http(s.url, '/api/v1/session', { from: attacker, headers: { cookie: `__Host-cr_guest=${id22()}` } }),
       () => postSession(s.url, randomBytes(30).toString('base64url'), attacker),
       () => apiCall(s.url, 'POST', '/api/v1/appointments', { nonsense: true }, { from: attacker }),
     ];
@@ -263,7 +271,7 @@ describe('repeated failures are rate limited per address', () => {
 
   it('a concurrent burst cannot squeeze more than the limit through', async () => {
     for (const [attacker, send] of [
-      ['127.9.2.1', () => http(s.url, '/api/v1/session', { from: '127.9.2.1', headers: { cookie: `cr_guest=${id22()}` } })],
+      ['127.9.2.1', () => http(s.url, '/api/v1/session', { from: '127.9.2.1', headers: { cookie: `__Host-cr_guest=${id22()}` } })],
       ['127.9.2.2', () => postSession(s.url, randomBytes(40).toString('base64url'), '127.9.2.2')],
       ['127.9.2.3', () => apiCall(s.url, 'GET', `/api/v1/appointments/${id22()}`, undefined, { from: '127.9.2.3' })],
     ] as const) {
@@ -279,7 +287,7 @@ describe('repeated failures are rate limited per address', () => {
     const attacker = '127.9.4.1';
     const before = await snapshot(s, apt.id);
     for (let i = 0; i < MAX_FAILURES; i++) {
-      const r = await rawConnect(s.url, { origin: s.url, from: attacker, cookie: `cr_guest=${id22()}` });
+      const r = await rawConnect(s.url, { origin: s.url, from: attacker, cookie: `__Host-cr_guest=${id22()}` });
       expect('refused' in r && r.refused.code).toBe('UNAUTHENTICATED');
     }
     await new Promise((r) => setTimeout(r, 50));

@@ -69,7 +69,7 @@ beforeAll(async () => {
 afterAll(async () => {
   t.closeAll();
   if (s) {
-    expectLogsClean(s, [TEST_API_KEY, tokenOf(B.apt.patientUrl), tokenOf(B.apt.clinicianUrl), B.patientDevice.cookies.get('cr_guest')!]);
+    expectLogsClean(s, [TEST_API_KEY, tokenOf(B.apt.patientUrl), tokenOf(B.apt.clinicianUrl), B.patientDevice.cookies.get('__Host-cr_guest')!]);
     await s.stop();
   }
   console.log(`[security] cross-consultation: ${cases} attempts on another consultation`);
@@ -149,7 +149,7 @@ describe('opening B with the wrong credentials', () => {
     await expectConnectRefused(A.patientDevice, { appointmentId: B.apt.id }, 'UNAUTHENTICATED');
     // ... nor with its guest session presented as a clinician's.
     const forged = new Browser(s.url);
-    forged.cookies.set('cr_clinician', A.patientDevice.cookies.get('cr_guest')!);
+    forged.cookies.set('__Host-cr_clinician', A.patientDevice.cookies.get('__Host-cr_guest')!);
     await expectConnectRefused(forged, { appointmentId: B.apt.id }, 'UNAUTHENTICATED');
     expect(await snapshot(s, A.apt.id, B.apt.id)).toEqual(before);
   });

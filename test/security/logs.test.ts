@@ -86,10 +86,10 @@ describe('a full consultation, with failures, at log level trace', () => {
     for (const path of [`/join?t=${tokenOf(c.apt.patientUrl)}`, `/api/v1/session?token=${tokenOf(c.apt.patientUrl)}`, `/console?t=${tokenOf(c.apt.clinicianUrl)}&a=${c.apt.id}`]) {
       expect((await http(s.url, path)).status).toBeLessThan(500);
     }
-    await http(s.url, '/api/v1/session', { headers: { cookie: `cr_guest=${c.patientDevice.cookies.get('cr_guest')!}`, authorization: `Bearer ${tokenOf(c.apt.patientUrl)}` } });
+    await http(s.url, '/api/v1/session', { headers: { cookie: `__Host-cr_guest=${c.patientDevice.cookies.get('__Host-cr_guest')!}`, authorization: `Bearer ${tokenOf(c.apt.patientUrl)}` } });
     // The device cookie sent by a second browser that copied it.
     const copy = new Browser(s.url);
-    copy.cookies.set('cr_device', c.patientDevice.cookies.get('cr_device')!);
+    copy.cookies.set('__Host-cr_device', c.patientDevice.cookies.get('__Host-cr_device')!);
     await copy.redeem(c.apt.patientUrl);
     keep(...copy.cookies.values());
 

@@ -63,7 +63,7 @@ describe.each(['memory', 'redis'] as const)('replaying one link (%s store)', (st
     const responses = await Promise.all(devices.map((d) => d.redeem(apt.patientUrl)));
     expect(responses.map((r) => r.status)).toEqual(Array(DEVICES).fill(200));
     const bodies = (await Promise.all(responses.map((r) => r.json()))) as Redeemed[];
-    for (const d of devices) secrets.push(d.cookies.get('cr_guest')!);
+    for (const d of devices) secrets.push(d.cookies.get('__Host-cr_guest')!);
 
     expect(bodies.filter((b) => !b.linkReused)).toHaveLength(1);
     expect(bodies.filter((b) => b.linkReused)).toHaveLength(DEVICES - 1);
@@ -109,12 +109,14 @@ describe.each(['memory', 'redis'] as const)('replaying one link (%s store)', (st
   it(`${DEVICES} simultaneous redemptions from one device make one participant, not ${DEVICES} unflagged ones`, async () => {
     const apt = await createAppointment(s.url, { patientName: PATIENT });
     secrets.push(tokenOf(apt.patientUrl));
-    // One browser firing the request 25 times in parallel (its device cookie
-    // chosen by the attacker: it is only an identifier, never a credential).
-    const deviceId = 'AttackerChosenDevice01';
+    // One browser firing the request 25 times in parallel, with the device
+    // cookie the server issued it on an earlier visit (another appointment's link).
+    const earlier = new Browser(s.url);
+    await earlier.redeem((await createAppointment(s.url)).patientUrl);
+    const credential = earlier.cookies.get('__Host-cr_device')!;
     const tabs = Array.from({ length: DEVICES }, () => {
       const b = new Browser(s.url);
-      b.cookies.set('cr_device', deviceId);
+      b.cookies.set('__Host-cr_device', credential);
       return b;
     });
     const bodies = await Promise.all(tabs.map(async (b) => (await (await b.redeem(apt.patientUrl)).json()) as Redeemed));

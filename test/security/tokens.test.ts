@@ -93,8 +93,8 @@ async function refused(token: string, status: number, code: string): Promise<voi
   expect(sessionCookiesSet(r)).toEqual([]);
 
   const planted = new Browser(s.url);
-  planted.cookies.set('cr_guest', token);
-  planted.cookies.set('cr_clinician', token);
+  planted.cookies.set('__Host-cr_guest', token);
+  planted.cookies.set('__Host-cr_clinician', token);
   await expectConnectRefused(planted, { token }, 'UNAUTHENTICATED');
   await expectConnectRefused(planted, { token, appointmentId: A.id }, 'UNAUTHENTICATED');
   const bare = await rawConnect(s.url, { origin: s.url, auth: { token } });
@@ -283,7 +283,7 @@ describe('real tokens used where they do not belong', () => {
     await expectConnectRefused(bPatient, { appointmentId: A.id }, 'UNAUTHENTICATED');
     // Its guest session id presented as a clinician session.
     const asClinician = new Browser(s.url);
-    asClinician.cookies.set('cr_clinician', bPatient.cookies.get('cr_guest')!);
+    asClinician.cookies.set('__Host-cr_clinician', bPatient.cookies.get('__Host-cr_guest')!);
     await expectConnectRefused(asClinician, { appointmentId: A.id }, 'UNAUTHENTICATED');
     const c = t.track(await bPatient.connect());
     const state = await c.request('consultation:state', {});

@@ -304,7 +304,8 @@ describe('session cookies', () => {
         expect(c).toMatch(/;\s*Path=\//);
         expect(c).not.toMatch(/;\s*Domain=/i);
         expect(c).not.toContain(tokenOf(url).slice(0, 40));
-        expect(c.split(';')[0]).toMatch(/^cr_(guest|clinician|device)=[A-Za-z0-9_-]{22}$/);
+        // __Host-: Secure, Path=/ and no Domain, so no sibling host can plant or read them.
+        expect(c.split(';')[0]).toMatch(/^__Host-cr_(guest=[A-Za-z0-9_-]{22}|clinician=[A-Za-z0-9_-]{22}|device=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})$/);
       }
     }
   });

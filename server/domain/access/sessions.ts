@@ -2,17 +2,21 @@
 // device that redeems it, atomically in the store; that device coming back
 // goes straight to where it was; any other device is never admitted by the
 // link and never displaces the first: it waits, flagged, for the clinician.
+// Devices are the server's own (DeviceRegistry): a device cookie the client
+// made up is a new device. Once the clinician denies or removes someone who
+// came through a link, the link takes no new device (LINK_CLOSED).
 import { AppError } from '../../core/errors.ts';
 import { randomId, type DeviceId, type ParticipantId, type SessionId } from '../../core/ids.ts';
 import type { AppointmentService } from '../appointments.ts';
-import type { EventRecorder } from '../events.ts';
+import type { DomainBus, EventRecorder } from '../events.ts';
 import type { Appointment, Link, Participant, Session } from '../model.ts';
 import type { Stores } from '../stores.ts';
+import { DeviceRegistry, type DeviceCredential } from './devices.ts';
 import type { TokenService } from './tokens.ts';
 
 export interface DeviceContext {
-  /** From the device cookie, when this browser has been here before. */
-  deviceId?: DeviceId | undefined;
+  /** The device cookie this browser presented, as it came: verified here, never trusted as given. */
+  credential?: string | undefined;
   /** A short description for the clinician ("Chrome on Android"). */
   device: string;
   /** The client's IP address, for the audit trail. */
@@ -26,11 +30,14 @@ export interface GuestSession {
   appointment: Appointment;
   link: Link;
   resumed: boolean;
+  /** The device, as the server issued it: its credential goes back in the device cookie. */
+  device: DeviceCredential;
 }
 
 export interface ClinicianSession {
   session: Extract<Session, { kind: 'clinician' }>;
   ttlSeconds: number;
+  device: DeviceCredential;
 }
 
 export class SessionService {
@@ -38,6 +45,8 @@ export class SessionService {
   readonly #tokens: TokenService;
   readonly #appointments: AppointmentService;
   readonly #events: EventRecorder;
+  readonly #bus: DomainBus;
+  readonly #devices: DeviceRegistry;
   readonly #sessionTtlSeconds: number;
   readonly #now: () => Date;
 
@@ -46,6 +55,7 @@ export class SessionService {
     tokens: TokenService;
     appointments: AppointmentService;
     events: EventRecorder;
+    bus: DomainBus;
     sessionTtlHours: number;
     now: () => Date;
   }) {
@@ -53,6 +63,8 @@ export class SessionService {
     this.#tokens = deps.tokens;
     this.#appointments = deps.appointments;
     this.#events = deps.events;
+    this.#bus = deps.bus;
+    this.#devices = new DeviceRegistry(deps.stores.sessions);
     this.#sessionTtlSeconds = deps.sessionTtlHours * 3600;
     this.#now = deps.now;
   }
@@ -78,62 +90,69 @@ export class SessionService {
     if (appointment.status === 'ended') return this.#refuse(new AppError('CONSULTATION_ENDED', 'This consultation has ended.'), ctx, appointment.id, link.id);
 
     const ttl = Math.min(this.#sessionTtlSeconds, this.#appointments.ttlFor(appointment));
-    const deviceId = ctx.deviceId ?? randomId<DeviceId>();
-    const participant = await this.#participantFor(link, appointment, deviceId, ctx);
-    if (participant.state === 'denied' || participant.state === 'removed') {
+    const device = await this.#devices.identify(ctx.credential);
+    const participant = await this.#participantFor(link, appointment, device.deviceId, ctx);
+    if (participant.p.state === 'denied' || participant.p.state === 'removed') {
       return this.#refuse(new AppError('FORBIDDEN', 'The clinician has not let this device into the consultation.'), ctx, appointment.id, link.id);
     }
+    await this.#devices.remember(device);
     const session: GuestSession['session'] = {
       id: randomId<SessionId>(),
       kind: 'guest',
       participantId: participant.p.id,
       appointmentId: appointment.id,
-      deviceId,
+      deviceId: device.deviceId,
       expiresAt: new Date(this.#now().getTime() + ttl * 1000).toISOString(),
     };
     await this.#stores.sessions.create(session, ttl);
-    return { session, ttlSeconds: ttl, participant: participant.p, appointment, link, resumed: participant.resumed };
+    return { session, ttlSeconds: ttl, participant: participant.p, appointment, link, resumed: participant.resumed, device };
   }
 
-  async #participantFor(
-    link: Link,
-    appointment: Appointment,
-    deviceId: DeviceId,
-    ctx: DeviceContext,
-  ): Promise<{ p: Participant; resumed: boolean; state: Participant['state'] }> {
-    // Locked: only devices already known on this link may come back, and the
-    // link is not bound to a device that is turned away.
-    if (appointment.locked) {
-      const known = (await this.#stores.participants.listForAppointment(appointment.id)).find((p) => p.linkId === link.id && p.deviceId === deviceId);
-      if (known) return { p: known, resumed: true, state: known.state };
-      return this.#refuse(new AppError('CONSULTATION_LOCKED', 'The clinician has locked this consultation. Contact the clinic.'), ctx, appointment.id, link.id);
+  /**
+   * This device's participant on the link. The store claims (link, device)
+   * atomically and the record is created under the claimed id only if absent,
+   * so any number of concurrent redemptions from one device make one
+   * participant. A device new to the link always starts waiting; a locked
+   * consultation or a closed link takes no new device.
+   */
+  async #participantFor(link: Link, appointment: Appointment, deviceId: DeviceId, ctx: DeviceContext): Promise<{ p: Participant; resumed: boolean }> {
+    const keep = this.#appointments.ttlFor(appointment);
+    const claim = await this.#stores.links.claim(link.id, deviceId, randomId<ParticipantId>(), keep, { acceptNew: !appointment.locked });
+    if (claim.outcome === 'refused') {
+      const e =
+        claim.reason === 'closed'
+          ? new AppError('LINK_CLOSED', 'The clinician has closed this link. Please ask the clinic for a new one.')
+          : claim.reason === 'not-accepting'
+            ? new AppError('CONSULTATION_LOCKED', 'The clinician has locked this consultation. Contact the clinic.')
+            : new AppError('TOKEN_INVALID', 'This link is not valid.');
+      return this.#refuse(e, ctx, appointment.id, link.id);
     }
-    const candidate = randomId<ParticipantId>();
-    const bind = await this.#stores.links.bind(link.id, deviceId, candidate, this.#appointments.ttlFor(appointment));
-    let existing: Participant | null = null;
-    if (bind.outcome === 'same-device') existing = await this.#stores.participants.get(bind.participantId);
-    if (bind.outcome === 'other-device') {
-      const all = await this.#stores.participants.listForAppointment(appointment.id);
-      existing = all.find((p) => p.linkId === link.id && p.deviceId === deviceId) ?? null;
+    if (!claim.created) {
+      const existing = await this.#stores.participants.get(claim.participantId);
+      if (existing) return { p: existing, resumed: true };
     }
-    if (existing) return { p: existing, resumed: true, state: existing.state };
-    const reused = bind.outcome === 'other-device';
-    const p: Participant = {
-      id: bind.outcome === 'bound' ? candidate : randomId<ParticipantId>(),
-      appointmentId: appointment.id,
-      role: link.role,
-      name: link.name,
-      linkId: link.id,
-      deviceId,
-      device: ctx.device,
-      state: 'waiting',
-      linkReused: reused,
-      updatedAt: this.#now().toISOString(),
-    };
-    await this.#stores.participants.put(p, this.#appointments.ttlFor(appointment));
+    // Created by this claim, or claimed by a concurrent redemption (or one
+    // that failed) that has not stored its record: whichever put lands first holds.
+    const reused = !claim.holder;
+    const { participant: p, created } = await this.#stores.participants.putIfAbsent(
+      {
+        id: claim.participantId,
+        appointmentId: appointment.id,
+        role: link.role,
+        name: link.name,
+        linkId: link.id,
+        deviceId,
+        device: ctx.device,
+        state: 'waiting',
+        linkReused: reused,
+        updatedAt: this.#now().toISOString(),
+      },
+      keep,
+    );
+    if (!created) return { p, resumed: true };
     const actor = { role: link.role, id: p.id, ...(ctx.address ? { address: ctx.address } : {}) };
     await this.#events.record(reused ? 'link.reused' : 'link.redeemed', appointment.id, actor, { subject: link.id });
-    return { p, resumed: false, state: p.state };
+    return { p, resumed: false };
   }
 
   /** Which kind of token this claims to be (unverified: only to pick the verifier). */
@@ -149,16 +168,18 @@ export class SessionService {
       return this.#refuse(e as AppError, ctx, null);
     }
     const ttl = Math.max(60, Math.min(this.#sessionTtlSeconds, grant.expiresAt - Math.floor(this.#now().getTime() / 1000)));
+    const device = await this.#devices.identify(ctx.credential);
+    await this.#devices.remember(device);
     const session: ClinicianSession['session'] = {
       id: randomId<SessionId>(),
       kind: 'clinician',
       clinicianId: grant.clinicianId,
       clinicianName: grant.name,
-      deviceId: ctx.deviceId ?? randomId<DeviceId>(),
+      deviceId: device.deviceId,
       expiresAt: new Date(this.#now().getTime() + ttl * 1000).toISOString(),
     };
     await this.#stores.sessions.create(session, ttl);
-    return { session, ttlSeconds: ttl };
+    return { session, ttlSeconds: ttl, device };
   }
 
   /**
@@ -178,7 +199,10 @@ export class SessionService {
     return s;
   }
 
+  /** Ends a session (logout); `sessionEnded` tells the transports to drop its sockets at once. */
   async end(id: string | undefined): Promise<void> {
-    if (id && /^[A-Za-z0-9_-]{22}$/.test(id)) await this.#stores.sessions.delete(id as SessionId);
+    if (!id || !/^[A-Za-z0-9_-]{22}$/.test(id)) return;
+    await this.#stores.sessions.delete(id as SessionId);
+    this.#bus.emit('sessionEnded', id as SessionId);
   }
 }

@@ -20,11 +20,12 @@ export interface MemoryStoresOptions {
 
 export function createMemoryStores(opts: MemoryStoresOptions = {}): Stores {
   const now = opts.now ?? Date.now;
+  const links = createMemoryLinkStore(now);
   return {
     kind: 'memory',
     appointments: createMemoryAppointmentStore(now),
-    links: createMemoryLinkStore(now),
-    participants: createMemoryParticipantStore(now),
+    links,
+    participants: createMemoryParticipantStore(now, links),
     sessions: createMemorySessionStore(now),
     events: createMemoryEventStore(opts.trustId ?? DEFAULT_TRUST_ID),
     thread: createMemoryThreadStore(now),

@@ -1,4 +1,4 @@
-import type { SessionId } from '../../core/ids.ts';
+import type { DeviceId, SessionId } from '../../core/ids.ts';
 import type { Session } from '../../domain/model.ts';
 import type { SessionStore } from '../../domain/stores.ts';
 import { ttlToMs } from '../common.ts';
@@ -7,6 +7,7 @@ import { settle } from './settle.ts';
 
 export function createMemorySessionStore(now: () => number): SessionStore {
   const sessions = new ExpiringMap<SessionId, Session>(now);
+  const devices = new ExpiringMap<DeviceId, string>(now);
 
   return {
     create: (session: Session, ttlSeconds: number) =>
@@ -24,5 +25,12 @@ export function createMemorySessionStore(now: () => number): SessionStore {
       settle(() => {
         sessions.delete(id);
       }),
+
+    putDevice: (id: DeviceId, secretHash: string, ttlSeconds: number) =>
+      settle(() => {
+        devices.set(id, secretHash, ttlToMs(ttlSeconds));
+      }),
+
+    getDevice: (id: DeviceId) => settle(() => devices.get(id) ?? null),
   };
 }

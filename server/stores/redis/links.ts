@@ -1,16 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { AppointmentId, DeviceId, LinkId, ParticipantId } from '../../core/ids.ts';
 import type { Link } from '../../domain/model.ts';
-import type { BindResult, LinkStore } from '../../domain/stores.ts';
+import type { ClaimResult, LinkStore } from '../../domain/stores.ts';
 import { ttlToMs } from '../common.ts';
 import { parseRecord, parseRecords } from './json.ts';
 import type { Keys } from './keys.ts';
-import { BIND_LINK, PUT_APPENDING, REVOKE_LINK, runScript } from './scripts.ts';
-
-interface Binding {
-  deviceId: DeviceId;
-  participantId: ParticipantId;
-}
+import { CLAIM_LINK, PUT_APPENDING, REVOKE_LINK, runScript } from './scripts.ts';
 
 export function createRedisLinkStore(redis: Redis, keys: Keys): LinkStore {
   return {
@@ -39,16 +34,13 @@ export function createRedisLinkStore(redis: Redis, keys: Keys): LinkStore {
       return (await runScript(redis, REVOKE_LINK, [keys.link(id)], [])) === 1;
     },
 
-    async bind(id: LinkId, deviceId: DeviceId, participantId: ParticipantId, ttlSeconds: number): Promise<BindResult> {
+    async claim(id: LinkId, deviceId: DeviceId, candidate: ParticipantId, ttlSeconds: number, opts: { acceptNew: boolean }): Promise<ClaimResult> {
       const ms = ttlToMs(ttlSeconds);
-      const binding: Binding = { deviceId, participantId };
-      const reply = (await runScript(redis, BIND_LINK, [keys.linkBinding(id)], [JSON.stringify(binding), ms])) as [number, string?];
-      if (reply[0] === 1) return { outcome: 'bound' };
-      const held = parseRecord<Binding>(reply[1]);
-      if (held === null) throw new Error('link binding vanished during bind');
-      return held.deviceId === deviceId
-        ? { outcome: 'same-device', participantId: held.participantId }
-        : { outcome: 'other-device', participantId: held.participantId };
+      const reply = (await runScript(redis, CLAIM_LINK, [keys.link(id), keys.linkClaims(id)], [deviceId, candidate, ms, opts.acceptNew ? '1' : '0'])) as [string, string, number?, number?];
+      if (reply[0] === 'claimed') return { outcome: 'claimed', participantId: reply[1] as ParticipantId, created: reply[2] === 1, holder: reply[3] === 1 };
+      const reason = reply[1];
+      if (reason !== 'closed' && reason !== 'not-accepting' && reason !== 'no-link') throw new Error(`unexpected claim reply: ${String(reason)}`);
+      return { outcome: 'refused', reason };
     },
   };
 }

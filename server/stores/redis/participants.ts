@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { AppointmentId, ParticipantId } from '../../core/ids.ts';
 import type { Participant, ParticipantState } from '../../domain/model.ts';
-import type { ParticipantStore } from '../../domain/stores.ts';
+import type { ParticipantStore, TransitionOptions } from '../../domain/stores.ts';
 import { ttlToMs } from '../common.ts';
 import { parseRecord, parseRecords } from './json.ts';
 import type { Keys } from './keys.ts';
-import { PUT_APPENDING, TRANSITION_PARTICIPANT, runScript } from './scripts.ts';
+import { PUT_APPENDING, PUT_IF_ABSENT, TRANSITION_PARTICIPANT, runScript } from './scripts.ts';
 
 export function createRedisParticipantStore(redis: Redis, keys: Keys): ParticipantStore {
   return {
@@ -17,6 +17,19 @@ export function createRedisParticipantStore(redis: Redis, keys: Keys): Participa
         [keys.participant(participant.id), keys.appointmentParticipants(participant.appointmentId)],
         [JSON.stringify(participant), ms, participant.id],
       );
+    },
+
+    async putIfAbsent(participant: Participant, ttlSeconds: number): Promise<{ participant: Participant; created: boolean }> {
+      const ms = ttlToMs(ttlSeconds);
+      const reply = (await runScript(
+        redis,
+        PUT_IF_ABSENT,
+        [keys.participant(participant.id), keys.appointmentParticipants(participant.appointmentId)],
+        [JSON.stringify(participant), ms, participant.id],
+      )) as [number, string];
+      const inForce = parseRecord<Participant>(reply[1]);
+      if (inForce === null) throw new Error('participant vanished during putIfAbsent');
+      return { participant: inForce, created: reply[0] === 1 };
     },
 
     async get(id: ParticipantId): Promise<Participant | null> {
@@ -35,9 +48,12 @@ export function createRedisParticipantStore(redis: Redis, keys: Keys): Participa
       from: readonly ParticipantState[],
       to: ParticipantState,
       atIso: string,
+      opts: TransitionOptions = {},
     ): Promise<Participant | null> {
       if (from.length === 0) return null;
-      const out = await runScript(redis, TRANSITION_PARTICIPANT, [keys.participant(id)], [to, atIso, ...from]);
+      const close = opts.closeLink;
+      const keyList = close ? [keys.participant(id), keys.link(close.id)] : [keys.participant(id)];
+      const out = await runScript(redis, TRANSITION_PARTICIPANT, keyList, [to, atIso, close?.decision ?? '', ...from]);
       return parseRecord<Participant>(out as string | null);
     },
   };

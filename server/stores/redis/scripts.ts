@@ -87,19 +87,50 @@ redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
 return 1
 `);
 
-/** KEYS: binding. ARGV: binding json, ttl ms. Returns {1} when bound, else {0, held json}. */
-export const BIND_LINK = script(`
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', tonumber(ARGV[2])) then return {1} end
-return {0, redis.call('GET', KEYS[1])}
+/**
+ * KEYS: link, link claims hash. ARGV: device id, candidate participant id, ttl ms, accept new ('1' or '0').
+ * Returns {'claimed', participant id, created 0|1, holder 0|1} or {'refused', reason}.
+ * Device ids are 22 base64url characters, so no device is the field 'holder'.
+ */
+export const CLAIM_LINK = script(`
+local known = redis.call('HGET', KEYS[2], ARGV[1])
+local holder = redis.call('HGET', KEYS[2], 'holder')
+if known then
+  local isHolder = 0
+  if holder == ARGV[1] then isHolder = 1 end
+  return {'claimed', known, 0, isHolder}
+end
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {'refused', 'no-link'} end
+if cjson.decode(raw).closedBy then return {'refused', 'closed'} end
+if ARGV[4] ~= '1' then return {'refused', 'not-accepting'} end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if holder then return {'claimed', ARGV[2], 1, 0} end
+redis.call('HSET', KEYS[2], 'holder', ARGV[1])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
+return {'claimed', ARGV[2], 1, 1}
 `);
 
-/** KEYS: participant. ARGV: to, at, ...from. Returns the updated json, or nil. */
+/** KEYS: record, ordered index. ARGV: json, ttl ms, member. Returns {1, json} when stored, {0, json in force} when one existed. */
+export const PUT_IF_ABSENT = script(`${EXTEND}${APPEND_MEMBER}
+local ms = tonumber(ARGV[2])
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ms) then return {0, redis.call('GET', KEYS[1])} end
+append_member(KEYS[2], ARGV[3])
+extend(KEYS[2], ms)
+return {1, ARGV[1]}
+`);
+
+/**
+ * KEYS: participant[, link to close]. ARGV: to, at, decision ('' without a link), ...from.
+ * Returns the updated json, or nil. With a link key, closes that link to new
+ * devices (closedBy = decision, closedAt = at) in the same step, once.
+ */
 export const TRANSITION_PARTICIPANT = script(`
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
 local record = cjson.decode(raw)
 local allowed = false
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   if record.state == ARGV[i] then allowed = true break end
 end
 if not allowed then return false end
@@ -108,6 +139,17 @@ record.updatedAt = ARGV[2]
 if ARGV[1] == 'waiting' then record.waitingSince = ARGV[2] end
 local out = cjson.encode(record)
 redis.call('SET', KEYS[1], out, 'KEEPTTL')
+if KEYS[2] then
+  local linkRaw = redis.call('GET', KEYS[2])
+  if linkRaw then
+    local link = cjson.decode(linkRaw)
+    if not link.closedBy then
+      link.closedBy = ARGV[3]
+      link.closedAt = ARGV[2]
+      redis.call('SET', KEYS[2], cjson.encode(link), 'KEEPTTL')
+    end
+  end
+end
 return out
 `);
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { SessionId } from '../../core/ids.ts';
+import type { DeviceId, SessionId } from '../../core/ids.ts';
 import type { Session } from '../../domain/model.ts';
 import type { SessionStore } from '../../domain/stores.ts';
 import { ttlToMs } from '../common.ts';
@@ -18,6 +18,14 @@ export function createRedisSessionStore(redis: Redis, keys: Keys): SessionStore 
 
     async delete(id: SessionId): Promise<void> {
       await redis.del(keys.session(id));
+    },
+
+    async putDevice(id: DeviceId, secretHash: string, ttlSeconds: number): Promise<void> {
+      await redis.set(keys.device(id), secretHash, 'PX', ttlToMs(ttlSeconds));
+    },
+
+    async getDevice(id: DeviceId): Promise<string | null> {
+      return redis.get(keys.device(id));
     },
   };
 }

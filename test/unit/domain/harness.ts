@@ -3,8 +3,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { expect } from 'vitest';
 import { AppError, type ErrorCode } from '../../../server/core/errors.ts';
-import type { DeviceId } from '../../../server/core/ids.ts';
-import { randomId } from '../../../server/core/ids.ts';
 import { SessionService } from '../../../server/domain/access/sessions.ts';
 import { keyRing, TokenService, type KeyRing } from '../../../server/domain/access/tokens.ts';
 import { AppointmentService, type AppointmentPolicy, type CreatedAppointment } from '../../../server/domain/appointments.ts';
@@ -71,7 +69,7 @@ export function makeWorld(opts: { clock?: Clock; keys?: KeyRing; maxParticipants
   const events = new EventRecorder(stores.events, bus, clock.now);
   const tokens = new TokenService(keys, ISSUER, () => clock.now().getTime());
   const appointments = new AppointmentService({ stores, tokens, events, bus, now: clock.now, policy: { ...POLICY, ...opts.policy } });
-  const sessions = new SessionService({ stores, tokens, appointments, events, sessionTtlHours: 12, now: clock.now });
+  const sessions = new SessionService({ stores, tokens, appointments, events, bus, sessionTtlHours: 12, now: clock.now });
   const consultations = new ConsultationService({ stores, appointments, events, bus, maxParticipants: opts.maxParticipants ?? 4, now: clock.now });
   return { clock, keys, stores, bus, events, tokens, appointments, sessions, consultations };
 }
@@ -92,7 +90,8 @@ export function book(w: World, over: { startsAt?: string; clinician?: { id: stri
   );
 }
 
-export const device = (label = 'Mobile Safari on iOS'): { deviceId: DeviceId; device: string } => ({ deviceId: randomId<DeviceId>(), device: label });
+/** A browser that has not been here before (no device cookie); pass `credential` from a redemption's `device` to come back as the same device. */
+export const device = (label = 'Mobile Safari on iOS'): { device: string; credential?: string } => ({ device: label });
 
 /** The clinician's session, through the real console token of the appointment. */
 export async function clinicianSession(w: World, created: CreatedAppointment): Promise<ClinicianSession> {

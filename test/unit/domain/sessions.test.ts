@@ -1,10 +1,12 @@
 // SessionService: a one-time link binds to the first device; that device
 // comes back to where it was; any other device waits, flagged, and never
-// displaces the first. Every refusal leaves an audit event without names or
-// tokens.
+// displaces the first. Devices are issued by the server: a credential it did
+// not issue is a new device. Denying or removing someone closes their link to
+// new devices. Every refusal leaves an audit event without names or tokens.
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../../server/core/errors.ts';
-import { randomId, type SessionId } from '../../../server/core/ids.ts';
+import { randomId, type DeviceId, type SessionId } from '../../../server/core/ids.ts';
+import type { DeviceContext, GuestSession } from '../../../server/domain/access/sessions.ts';
 import type { DomainEvent } from '../../../server/domain/model.ts';
 import { API_ACTOR, book, clinicianSession, device, expectCode, makeWorld, MINUTE, PATIENT_NAME, tokenOf, type World } from './harness.ts';
 
@@ -13,31 +15,46 @@ async function booked(w: World = makeWorld()) {
   return { w, created, token: tokenOf(created.patientUrl), a: created.appointment.id };
 }
 
+/** Redeems as a browser does: the device cookie the server sets is sent on the device's next visit. */
+async function redeem(w: World, token: string, dev: DeviceContext): Promise<GuestSession> {
+  const g = await w.sessions.redeemLink(token, dev);
+  dev.credential = g.device.credential;
+  return g;
+}
+
+const CREDENTIAL = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
+
 const rejections = async (w: World): Promise<DomainEvent[]> => (await w.stores.events.list()).filter((e) => e.type === 'token.rejected');
 
 describe('redeemLink: binding a link to a device', () => {
   it('the first device binds, waits, and gets a stored guest session', async () => {
     const { w, token, a, created } = await booked();
     const dev = device();
-    const g = await w.sessions.redeemLink(token, dev);
+    const g = await redeem(w, token, dev);
     expect(g.resumed).toBe(false);
-    expect(g.participant).toMatchObject({ appointmentId: a, role: 'patient', name: PATIENT_NAME, state: 'waiting', linkReused: false, deviceId: dev.deviceId, device: dev.device, linkId: created.patientLinkId });
-    expect(g.session).toMatchObject({ kind: 'guest', participantId: g.participant.id, appointmentId: a, deviceId: dev.deviceId });
+    expect(g.participant).toMatchObject({ appointmentId: a, role: 'patient', name: PATIENT_NAME, state: 'waiting', linkReused: false, deviceId: g.device.deviceId, device: dev.device, linkId: created.patientLinkId });
+    expect(g.session).toMatchObject({ kind: 'guest', participantId: g.participant.id, appointmentId: a, deviceId: g.device.deviceId });
     expect(g.link.id).toBe(created.patientLinkId);
     expect(await w.sessions.get(g.session.id)).toEqual(g.session);
     expect(await w.stores.participants.get(g.participant.id)).toEqual(g.participant);
   });
 
-  it('a browser without a device cookie is given a device id', async () => {
+  it('a browser without a device cookie is issued a device: an id and a secret, of which the store keeps only a hash', async () => {
     const { w, token } = await booked();
-    const g = await w.sessions.redeemLink(token, { device: 'Chrome on Android' });
-    expect(g.session.deviceId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const g = await redeem(w, token, { device: 'Chrome on Android' });
+    expect(g.device).toMatchObject({ issued: true, ttlSeconds: 30 * 86_400 });
+    expect(g.device.credential).toMatch(CREDENTIAL);
+    expect(g.device.credential.startsWith(`${g.device.deviceId}.`)).toBe(true);
+    expect(g.session.deviceId).toBe(g.device.deviceId);
     expect(g.participant.deviceId).toBe(g.session.deviceId);
+    const stored = await w.stores.sessions.getDevice(g.device.deviceId);
+    expect(stored).not.toBeNull();
+    expect(g.device.credential).not.toContain(stored!);
   });
 
   it('the guest session lasts no longer than the session TTL nor than the appointment is kept', async () => {
     const { w, token } = await booked();
-    const g = await w.sessions.redeemLink(token, device());
+    const g = await redeem(w, token, device());
     expect(g.ttlSeconds).toBe(12 * 3600);
     expect(Date.parse(g.session.expiresAt)).toBe(w.clock.ms + 12 * 3600_000);
     w.clock.advance(12 * 3600_000);
@@ -47,8 +64,8 @@ describe('redeemLink: binding a link to a device', () => {
   it('the same device coming back resumes the same participant, wherever the clinician put it', async () => {
     const { w, token, a, created } = await booked();
     const dev = device();
-    const first = await w.sessions.redeemLink(token, dev);
-    const again = await w.sessions.redeemLink(token, dev);
+    const first = await redeem(w, token, dev);
+    const again = await redeem(w, token, dev);
     expect(again.resumed).toBe(true);
     expect(again.participant.id).toBe(first.participant.id);
     expect(again.session.participantId).toBe(first.participant.id);
@@ -57,21 +74,21 @@ describe('redeemLink: binding a link to a device', () => {
     const clin = await clinicianSession(w, created);
     await w.consultations.enterWaitingRoom(first.participant.id, a);
     await w.consultations.admit(clin, a, first.participant.id);
-    const third = await w.sessions.redeemLink(token, dev);
+    const third = await redeem(w, token, dev);
     expect(third).toMatchObject({ resumed: true, participant: { id: first.participant.id, state: 'admitted' } });
     expect((await w.stores.participants.listForAppointment(a)).filter((p) => p.role === 'patient')).toHaveLength(1);
   });
 
   it('a second device gets a new participant flagged linkReused and waiting; the first is untouched', async () => {
     const { w, token, a, created } = await booked();
-    const first = await w.sessions.redeemLink(token, device('Mobile Safari on iOS'));
+    const first = await redeem(w, token, device('Mobile Safari on iOS'));
     const clin = await clinicianSession(w, created);
     await w.consultations.enterWaitingRoom(first.participant.id, a);
     await w.consultations.admit(clin, a, first.participant.id);
     const firstBefore = await w.stores.participants.get(first.participant.id);
 
     w.clock.advance(MINUTE);
-    const second = await w.sessions.redeemLink(token, device('Chrome on Windows'));
+    const second = await redeem(w, token, device('Chrome on Windows'));
     expect(second.resumed).toBe(false);
     expect(second.participant.id).not.toBe(first.participant.id);
     expect(second.participant).toMatchObject({ state: 'waiting', linkReused: true, role: 'patient', linkId: created.patientLinkId, device: 'Chrome on Windows' });
@@ -85,10 +102,10 @@ describe('redeemLink: binding a link to a device', () => {
 
   it('the second device coming back resumes its own flagged participant', async () => {
     const { w, token, a } = await booked();
-    await w.sessions.redeemLink(token, device());
+    await redeem(w, token, device());
     const other = device('Chrome on Windows');
-    const second = await w.sessions.redeemLink(token, other);
-    const back = await w.sessions.redeemLink(token, other);
+    const second = await redeem(w, token, other);
+    const back = await redeem(w, token, other);
     expect(back.resumed).toBe(true);
     expect(back.participant.id).toBe(second.participant.id);
     expect(back.participant.linkReused).toBe(true);
@@ -98,29 +115,48 @@ describe('redeemLink: binding a link to a device', () => {
   it('of 30 concurrent redemptions from different devices exactly one is the unflagged holder', async () => {
     const { w, token, a } = await booked();
     const devices = Array.from({ length: 30 }, (_, i) => device(`device ${i}`));
-    const results = await Promise.all(devices.map((d) => w.sessions.redeemLink(token, d)));
+    const results = await Promise.all(devices.map((d) => redeem(w, token, d)));
     expect(results.filter((g) => !g.participant.linkReused)).toHaveLength(1);
     expect(results.every((g) => g.participant.state === 'waiting' && !g.resumed)).toBe(true);
     const stored = await w.stores.participants.listForAppointment(a);
     expect(stored).toHaveLength(30);
     expect(new Set(stored.map((p) => p.id)).size).toBe(30);
     expect(stored.filter((p) => !p.linkReused)).toHaveLength(1);
-    expect(new Set(stored.map((p) => p.deviceId))).toEqual(new Set(devices.map((d) => d.deviceId)));
+    expect(new Set(stored.map((p) => p.deviceId))).toEqual(new Set(results.map((g) => g.device.deviceId)));
   });
 
   it('the same device redeeming twice at once (a double tap, two tabs) ends up as one participant', async () => {
     const { w, token, a } = await booked();
     const dev = device();
+    const { url } = await w.appointments.invite(a, { name: 'Fam', role: 'family' }, API_ACTOR);
+    await redeem(w, tokenOf(url), dev); // the device has its cookie from an earlier visit
     const [x, y] = await Promise.all([w.sessions.redeemLink(token, dev), w.sessions.redeemLink(token, dev)]);
     expect(x.participant.id).toBe(y.participant.id);
-    expect(await w.stores.participants.listForAppointment(a)).toHaveLength(1);
+    expect((await w.stores.participants.listForAppointment(a)).filter((p) => p.role === 'patient')).toHaveLength(1);
+  });
+
+  it('ten concurrent redemptions from one device new to a bound link make exactly one flagged participant', async () => {
+    const { w, token, a } = await booked();
+    const holder = await redeem(w, token, device());
+    const intruder = device('Chrome on Windows');
+    const { url } = await w.appointments.invite(a, { name: 'Fam', role: 'family' }, API_ACTOR);
+    await redeem(w, tokenOf(url), intruder);
+    const results = await Promise.all(Array.from({ length: 10 }, () => w.sessions.redeemLink(token, intruder)));
+    expect(new Set(results.map((g) => g.participant.id)).size).toBe(1);
+    expect(results.filter((g) => !g.resumed)).toHaveLength(1);
+    const onLink = (await w.stores.participants.listForAppointment(a)).filter((p) => p.role === 'patient');
+    expect(onLink.map((p) => [p.id, p.linkReused, p.state])).toEqual([
+      [holder.participant.id, false, 'waiting'],
+      [results[0]!.participant.id, true, 'waiting'],
+    ]);
+    expect((await w.stores.events.list(a)).filter((e) => e.type === 'link.reused')).toHaveLength(1);
   });
 
   it('two links of one appointment bind independently', async () => {
     const { w, token, a } = await booked();
     const { url } = await w.appointments.invite(a, { name: 'Interpreter Ines', role: 'interpreter' }, API_ACTOR);
-    const patient = await w.sessions.redeemLink(token, device());
-    const interp = await w.sessions.redeemLink(tokenOf(url), device());
+    const patient = await redeem(w, token, device());
+    const interp = await redeem(w, tokenOf(url), device());
     expect(patient.participant.linkReused).toBe(false);
     expect(interp.participant).toMatchObject({ role: 'interpreter', linkReused: false, state: 'waiting' });
   });
@@ -130,28 +166,28 @@ describe('redeemLink: refusals', () => {
   it('a revoked link is refused with LINK_REVOKED, for a new device and for the one it was bound to', async () => {
     const { w, token, a, created } = await booked();
     const dev = device();
-    await w.sessions.redeemLink(token, dev);
+    await redeem(w, token, dev);
     await w.appointments.revokeLink(a, created.patientLinkId, API_ACTOR);
-    await expectCode(w.sessions.redeemLink(token, dev), 'LINK_REVOKED');
-    await expectCode(w.sessions.redeemLink(token, device()), 'LINK_REVOKED');
+    await expectCode(redeem(w, token, dev), 'LINK_REVOKED');
+    await expectCode(redeem(w, token, device()), 'LINK_REVOKED');
   });
 
   it('an ended consultation refuses its links with CONSULTATION_ENDED', async () => {
     const { w, token, a, created } = await booked();
     const dev = device();
-    await w.sessions.redeemLink(token, dev);
+    await redeem(w, token, dev);
     await w.consultations.end(await clinicianSession(w, created), a);
-    await expectCode(w.sessions.redeemLink(token, dev), 'CONSULTATION_ENDED');
-    await expectCode(w.sessions.redeemLink(token, device()), 'CONSULTATION_ENDED');
+    await expectCode(redeem(w, token, dev), 'CONSULTATION_ENDED');
+    await expectCode(redeem(w, token, device()), 'CONSULTATION_ENDED');
   });
 
   it('a locked consultation refuses a new device but resumes one already there', async () => {
     const { w, token, a, created } = await booked();
     const dev = device();
-    const first = await w.sessions.redeemLink(token, dev);
+    const first = await redeem(w, token, dev);
     await w.consultations.lock(await clinicianSession(w, created), a, true);
-    await expectCode(w.sessions.redeemLink(token, device()), 'CONSULTATION_LOCKED');
-    const back = await w.sessions.redeemLink(token, dev);
+    await expectCode(redeem(w, token, device()), 'CONSULTATION_LOCKED');
+    const back = await redeem(w, token, dev);
     expect(back).toMatchObject({ resumed: true, participant: { id: first.participant.id } });
     expect(await w.stores.participants.listForAppointment(a)).toHaveLength(1);
   });
@@ -161,10 +197,10 @@ describe('redeemLink: refusals', () => {
     const clin = await clinicianSession(w, created);
     await w.consultations.lock(clin, a, true);
     const dev = device();
-    await expectCode(w.sessions.redeemLink(token, dev), 'CONSULTATION_LOCKED');
+    await expectCode(redeem(w, token, dev), 'CONSULTATION_LOCKED');
     expect(await w.stores.participants.listForAppointment(a)).toHaveLength(0);
     await w.consultations.lock(clin, a, false);
-    const g = await w.sessions.redeemLink(token, dev);
+    const g = await redeem(w, token, dev);
     expect(g.participant).toMatchObject({ state: 'waiting', linkReused: false });
   });
 
@@ -180,10 +216,10 @@ describe('redeemLink: refusals', () => {
     const clin = await clinicianSession(w, created);
     await w.consultations.lock(clin, a, true);
     const dev = device();
-    await expectCode(w.sessions.redeemLink(token, dev), 'CONSULTATION_LOCKED');
+    await expectCode(redeem(w, token, dev), 'CONSULTATION_LOCKED');
     await w.consultations.lock(clin, a, false);
-    const first = await w.sessions.redeemLink(token, dev);
-    const again = await w.sessions.redeemLink(token, dev);
+    const first = await redeem(w, token, dev);
+    const again = await redeem(w, token, dev);
     expect(again.resumed).toBe(true);
     expect(again.participant.id).toBe(first.participant.id);
     expect((await w.stores.participants.listForAppointment(a)).filter((p) => p.role === 'patient')).toHaveLength(1);
@@ -193,55 +229,55 @@ describe('redeemLink: refusals', () => {
     const { w, token, a, created } = await booked();
     const clin = await clinicianSession(w, created);
     const denied = device();
-    const g1 = await w.sessions.redeemLink(token, denied);
+    const g1 = await redeem(w, token, denied);
+    const removed = device('Chrome on Windows');
+    const g2 = await redeem(w, token, removed); // on the link before the decision closes it
     await w.consultations.enterWaitingRoom(g1.participant.id, a);
     await w.consultations.deny(clin, a, g1.participant.id);
-    await expectCode(w.sessions.redeemLink(token, denied), 'FORBIDDEN');
+    await expectCode(redeem(w, token, denied), 'FORBIDDEN');
 
-    const removed = device('Chrome on Windows');
-    const g2 = await w.sessions.redeemLink(token, removed);
     await w.consultations.enterWaitingRoom(g2.participant.id, a);
     await w.consultations.admit(clin, a, g2.participant.id);
     await w.consultations.remove(clin, a, g2.participant.id);
-    await expectCode(w.sessions.redeemLink(token, removed), 'FORBIDDEN');
+    await expectCode(redeem(w, token, removed), 'FORBIDDEN');
   });
 
   it('a token for a link that does not exist here, or whose appointment it does not name, is TOKEN_INVALID', async () => {
     const { w, created } = await booked();
     const foreign = w.tokens.signLink({ linkId: randomId(), appointmentId: created.appointment.id, role: 'patient', notBefore: 0, expiresAt: Math.floor(w.clock.ms / 1000) + 3600 });
-    await expectCode(w.sessions.redeemLink(foreign, device()), 'TOKEN_INVALID');
+    await expectCode(redeem(w, foreign, device()), 'TOKEN_INVALID');
     const mismatched = w.tokens.signLink({ linkId: created.patientLinkId, appointmentId: randomId(), role: 'patient', notBefore: 0, expiresAt: Math.floor(w.clock.ms / 1000) + 3600 });
-    await expectCode(w.sessions.redeemLink(mismatched, device()), 'TOKEN_INVALID');
+    await expectCode(redeem(w, mismatched, device()), 'TOKEN_INVALID');
   });
 
   it('a link is refused before it opens (APPOINTMENT_NOT_OPEN) and after it expires (TOKEN_EXPIRED)', async () => {
     const w = makeWorld();
     const later = await book(w, { startsAt: new Date(w.clock.ms + 3 * 60 * MINUTE).toISOString(), durationMinutes: 30 });
     const token = tokenOf(later.patientUrl);
-    await expectCode(w.sessions.redeemLink(token, device()), 'APPOINTMENT_NOT_OPEN');
+    await expectCode(redeem(w, token, device()), 'APPOINTMENT_NOT_OPEN');
     w.clock.advance(2 * 60 * MINUTE + MINUTE); // inside the 60-minute join-early window
-    expect((await w.sessions.redeemLink(token, device())).participant.state).toBe('waiting');
+    expect((await redeem(w, token, device())).participant.state).toBe('waiting');
     w.clock.advance(60 * MINUTE + 30 * MINUTE + 60 * MINUTE); // past start + duration + grace
-    await expectCode(w.sessions.redeemLink(token, device()), 'TOKEN_EXPIRED');
+    await expectCode(redeem(w, token, device()), 'TOKEN_EXPIRED');
   });
 
   it('a clinician console token is not a link', async () => {
     const { w, created } = await booked();
-    await expectCode(w.sessions.redeemLink(tokenOf(created.clinicianUrl), device()), 'TOKEN_INVALID');
+    await expectCode(redeem(w, tokenOf(created.clinicianUrl), device()), 'TOKEN_INVALID');
   });
 
   it('each refusal records token.rejected with outcome refused and the reason code', async () => {
     const { w, token, a, created } = await booked();
     const clin = await clinicianSession(w, created);
     const cases: [ErrorCode, () => Promise<unknown>][] = [];
-    cases.push(['TOKEN_INVALID', () => w.sessions.redeemLink('garbage', device())]);
+    cases.push(['TOKEN_INVALID', () => redeem(w, 'garbage', device())]);
     cases.push(['TOKEN_INVALID', () => w.sessions.startClinician(token, device())]);
     const first = device();
-    await w.sessions.redeemLink(token, first);
+    await redeem(w, token, first);
     cases.push(['CONSULTATION_LOCKED', async () => {
       await w.consultations.lock(clin, a, true);
       try {
-        return await w.sessions.redeemLink(token, device());
+        return await redeem(w, token, device());
       } finally {
         await w.consultations.lock(clin, a, false);
       }
@@ -249,11 +285,11 @@ describe('redeemLink: refusals', () => {
     cases.push(['LINK_REVOKED', async () => {
       const { link, url } = await w.appointments.invite(a, { name: 'Fam', role: 'family' }, API_ACTOR);
       await w.appointments.revokeLink(a, link.id, API_ACTOR);
-      return w.sessions.redeemLink(tokenOf(url), device());
+      return redeem(w, tokenOf(url), device());
     }]);
     cases.push(['CONSULTATION_ENDED', async () => {
       await w.consultations.end(clin, a);
-      return w.sessions.redeemLink(token, first);
+      return redeem(w, token, first);
     }]);
     for (const [code, run] of cases) {
       const before = (await rejections(w)).length;
@@ -269,9 +305,9 @@ describe('redeemLink: refusals', () => {
   it('expired and not-yet-open tokens are recorded with their reason', async () => {
     const w = makeWorld();
     const later = await book(w, { startsAt: new Date(w.clock.ms + 3 * 60 * MINUTE).toISOString() });
-    await expectCode(w.sessions.redeemLink(tokenOf(later.patientUrl), device()), 'APPOINTMENT_NOT_OPEN');
+    await expectCode(redeem(w, tokenOf(later.patientUrl), device()), 'APPOINTMENT_NOT_OPEN');
     w.clock.advance(24 * 60 * MINUTE);
-    await expectCode(w.sessions.redeemLink(tokenOf(later.patientUrl), device()), 'TOKEN_EXPIRED');
+    await expectCode(redeem(w, tokenOf(later.patientUrl), device()), 'TOKEN_EXPIRED');
     expect((await rejections(w)).map((e) => [e.outcome, e.reason])).toEqual([
       ['refused', 'APPOINTMENT_NOT_OPEN'],
       ['refused', 'TOKEN_EXPIRED'],
@@ -285,10 +321,10 @@ describe('redeemLink: refusals', () => {
   it('a denied device redeeming again is recorded as token.rejected with reason FORBIDDEN', async () => {
     const { w, token, a, created } = await booked();
     const dev = device();
-    const g = await w.sessions.redeemLink(token, dev);
+    const g = await redeem(w, token, dev);
     await w.consultations.enterWaitingRoom(g.participant.id, a);
     await w.consultations.deny(await clinicianSession(w, created), a, g.participant.id);
-    await expectCode(w.sessions.redeemLink(token, dev), 'FORBIDDEN');
+    await expectCode(redeem(w, token, dev), 'FORBIDDEN');
     expect((await rejections(w)).at(-1)).toMatchObject({ type: 'token.rejected', outcome: 'refused', reason: 'FORBIDDEN', appointmentId: a });
   });
 
@@ -297,16 +333,16 @@ describe('redeemLink: refusals', () => {
     const clin = await clinicianSession(w, created);
     const { url } = await w.appointments.invite(a, { name: 'Ingrid Interpreter-Vasquez', role: 'interpreter' }, API_ACTOR);
     const first = device();
-    const g = await w.sessions.redeemLink(token, first);
-    await w.sessions.redeemLink(token, device());
-    await w.sessions.redeemLink(tokenOf(url), device());
+    const g = await redeem(w, token, first);
+    await redeem(w, token, device());
+    await redeem(w, tokenOf(url), device());
     await w.consultations.enterWaitingRoom(g.participant.id, a);
     await w.consultations.admit(clin, a, g.participant.id);
     await w.consultations.lock(clin, a, true);
-    await expectCode(w.sessions.redeemLink(token, device()), 'CONSULTATION_LOCKED');
-    await expectCode(w.sessions.redeemLink(`${token}x`, device()), 'TOKEN_INVALID');
+    await expectCode(redeem(w, token, device()), 'CONSULTATION_LOCKED');
+    await expectCode(redeem(w, `${token}x`, device()), 'TOKEN_INVALID');
     await w.consultations.end(clin, a);
-    await expectCode(w.sessions.redeemLink(token, first), 'CONSULTATION_ENDED');
+    await expectCode(redeem(w, token, first), 'CONSULTATION_ENDED');
 
     const trail = JSON.stringify(await w.stores.events.list());
     expect(trail).not.toContain(PATIENT_NAME);
@@ -325,7 +361,10 @@ describe('startClinician and sessions', () => {
     const { w, created } = await booked();
     const dev = device('Firefox on Linux');
     const c = await w.sessions.startClinician(tokenOf(created.clinicianUrl), dev);
-    expect(c.session).toMatchObject({ kind: 'clinician', clinicianId: 'gp-1', clinicianName: 'Dr Asha Patel', deviceId: dev.deviceId });
+    expect(c.session).toMatchObject({ kind: 'clinician', clinicianId: 'gp-1', clinicianName: 'Dr Asha Patel', deviceId: c.device.deviceId });
+    expect(c.device).toMatchObject({ issued: true });
+    const again = await w.sessions.startClinician(tokenOf(created.clinicianUrl), { ...dev, credential: c.device.credential });
+    expect(again.device).toMatchObject({ issued: false, deviceId: c.device.deviceId, credential: c.device.credential });
     expect(c.ttlSeconds).toBe(12 * 3600);
     expect(await w.sessions.get(c.session.id)).toEqual(c.session);
   });
@@ -356,7 +395,7 @@ describe('startClinician and sessions', () => {
 
   it('get() is null for unknown, malformed, ended and expired sessions', async () => {
     const { w, token } = await booked();
-    const g = await w.sessions.redeemLink(token, device());
+    const g = await redeem(w, token, device());
     expect(await w.sessions.get(undefined)).toBeNull();
     expect(await w.sessions.get('')).toBeNull();
     expect(await w.sessions.get('../../etc/passwd')).toBeNull();
@@ -364,9 +403,132 @@ describe('startClinician and sessions', () => {
     expect(await w.sessions.get(g.session.id)).not.toBeNull();
     await w.sessions.end(g.session.id);
     expect(await w.sessions.get(g.session.id)).toBeNull();
-    const g2 = await w.sessions.redeemLink(token, { deviceId: g.session.deviceId, device: 'x' });
+    const g2 = await redeem(w, token, { credential: g.device.credential, device: 'x' });
     w.clock.advance(g2.ttlSeconds * 1000);
     expect(await w.sessions.get(g2.session.id)).toBeNull();
     await w.sessions.end('not valid');
+  });
+});
+
+describe('device identity: issued by the server, never taken from the client', () => {
+  it('a device presenting its credential is the same device; the credential is not reissued', async () => {
+    const { w, token } = await booked();
+    const dev = device();
+    const first = await redeem(w, token, dev);
+    const again = await redeem(w, token, dev);
+    expect(again.device).toEqual({ ...first.device, issued: false });
+    expect(again).toMatchObject({ resumed: true, participant: { id: first.participant.id } });
+  });
+
+  it('a missing, malformed, made-up or forged credential gets a new device, never the one it names', async () => {
+    const { w, token, a, created } = await booked();
+    const patient = device();
+    const g = await redeem(w, token, patient);
+    await w.consultations.enterWaitingRoom(g.participant.id, a);
+    await w.consultations.admit(await clinicianSession(w, created), a, g.participant.id);
+
+    const secretOf = (c: string) => c.split('.')[1]!;
+    const planted = [
+      g.device.deviceId, // the bare id, as the old cookie carried it
+      `${g.device.deviceId}.${'A'.repeat(43)}`, // the id with a guessed secret
+      `${g.device.deviceId}.${secretOf(g.device.credential).slice(0, 42)}B`,
+      `${randomId<DeviceId>()}.${secretOf(g.device.credential)}`, // the secret under another id
+      `${g.device.credential}x`,
+      'garbage',
+      '',
+    ];
+    for (const credential of planted) {
+      const intruder = await w.sessions.redeemLink(token, { device: 'Chrome on Windows', credential });
+      expect(intruder.device.issued).toBe(true);
+      expect(intruder.device.deviceId).not.toBe(g.device.deviceId);
+      expect(intruder.device.credential).not.toBe(credential);
+      expect(intruder).toMatchObject({ resumed: false, participant: { state: 'waiting', linkReused: true } });
+      expect(intruder.participant.id).not.toBe(g.participant.id);
+    }
+    expect((await w.stores.participants.get(g.participant.id))?.state).toBe('admitted');
+  });
+
+  it('a refused redemption stores no device (only a session does)', async () => {
+    const { w, token, a, created } = await booked();
+    const puts: string[] = [];
+    const putDevice = w.stores.sessions.putDevice.bind(w.stores.sessions);
+    w.stores.sessions.putDevice = (id, hash, ttl) => (puts.push(id), putDevice(id, hash, ttl));
+    await expectCode(w.sessions.redeemLink('garbage', device()), 'TOKEN_INVALID');
+    await w.consultations.lock(await clinicianSession(w, created), a, true);
+    expect(puts).toHaveLength(1); // the clinician's console session
+    await expectCode(w.sessions.redeemLink(token, device()), 'CONSULTATION_LOCKED');
+    expect(puts).toHaveLength(1);
+  });
+});
+
+describe('decisions last: denying or removing closes the link to new devices', () => {
+  async function denied(decision: 'deny' | 'remove') {
+    const b = await booked();
+    const clin = await clinicianSession(b.w, b.created);
+    const holder = device();
+    const g = await redeem(b.w, b.token, holder);
+    await b.w.consultations.enterWaitingRoom(g.participant.id, b.a);
+    if (decision === 'remove') await b.w.consultations.admit(clin, b.a, g.participant.id);
+    await b.w.consultations[decision](clin, b.a, g.participant.id);
+    return { ...b, clin, holder, g };
+  }
+
+  for (const decision of ['deny', 'remove'] as const) {
+    it(`after ${decision}, every new device is refused with LINK_CLOSED and recorded; the decided device stays FORBIDDEN`, async () => {
+      const { w, token, a, holder, created } = await denied(decision);
+      const link = await w.stores.links.get(created.patientLinkId);
+      expect(link).toMatchObject({ closedBy: decision === 'deny' ? 'denied' : 'removed' });
+      const before = (await w.stores.participants.listForAppointment(a)).length;
+      for (let i = 0; i < 5; i++) {
+        const e = await expectCode(w.sessions.redeemLink(token, device(`new device ${i}`)), 'LINK_CLOSED');
+        expect(e.status).toBe(410);
+        expect(e.message).toBe('The clinician has closed this link. Please ask the clinic for a new one.');
+      }
+      await expectCode(w.sessions.redeemLink(token, holder), 'FORBIDDEN');
+      expect(await w.stores.participants.listForAppointment(a)).toHaveLength(before);
+      expect((await rejections(w)).filter((e) => e.reason === 'LINK_CLOSED' && e.subject === created.patientLinkId)).toHaveLength(5);
+    });
+  }
+
+  it('a device already on the link still comes back to its own place; other links of the appointment are untouched', async () => {
+    const { w, token, a, created, clin } = await booked().then(async (b) => ({ ...b, clin: await clinicianSession(b.w, b.created) }));
+    const patient = device();
+    const p = await redeem(w, token, patient);
+    const intruder = device('Chrome on Windows');
+    const i = await redeem(w, token, intruder);
+    await w.consultations.enterWaitingRoom(i.participant.id, a);
+    await w.consultations.deny(clin, a, i.participant.id); // the flagged intruder is turned away
+    expect((await w.stores.links.get(created.patientLinkId))?.closedBy).toBe('denied');
+    expect(await redeem(w, token, patient)).toMatchObject({ resumed: true, participant: { id: p.participant.id, state: 'waiting' } });
+    await expectCode(w.sessions.redeemLink(token, intruder), 'FORBIDDEN');
+    await expectCode(w.sessions.redeemLink(token, device()), 'LINK_CLOSED');
+    const { url } = await w.appointments.invite(a, { name: 'Fam', role: 'family' }, API_ACTOR);
+    expect((await redeem(w, tokenOf(url), device())).participant.state).toBe('waiting');
+  });
+
+  it('admitting and sending back do not close the link', async () => {
+    const { w, token, a, created } = await booked();
+    const clin = await clinicianSession(w, created);
+    const g = await redeem(w, token, device());
+    await w.consultations.enterWaitingRoom(g.participant.id, a);
+    await w.consultations.admit(clin, a, g.participant.id);
+    await w.consultations.sendBack(clin, a, g.participant.id);
+    expect((await w.stores.links.get(created.patientLinkId))?.closedBy).toBeUndefined();
+    expect((await redeem(w, token, device())).participant).toMatchObject({ state: 'waiting', linkReused: true });
+  });
+});
+
+describe('ending a session', () => {
+  it('end() deletes the session and emits sessionEnded with its id, so transports drop its sockets', async () => {
+    const { w, token } = await booked();
+    const g = await redeem(w, token, device());
+    const ended: string[] = [];
+    w.bus.on('sessionEnded', (id) => ended.push(id));
+    await w.sessions.end(g.session.id);
+    expect(ended).toEqual([g.session.id]);
+    expect(await w.sessions.get(g.session.id)).toBeNull();
+    await w.sessions.end(undefined);
+    await w.sessions.end('not a session id');
+    expect(ended).toEqual([g.session.id]);
   });
 });

@@ -3,7 +3,7 @@
 // suite (test/contract/) holds both to the behaviour written here.
 import type { AppointmentId, DeviceId, FileId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
 import type { AuditRecord, ChainHead } from './audit/record.ts';
-import type { Appointment, DomainEvent, FileRecord, Link, Participant, ParticipantState, Session, ThreadItem } from './model.ts';
+import type { Appointment, DomainEvent, FileRecord, Link, LinkDecision, Participant, ParticipantState, Session, ThreadItem } from './model.ts';
 
 /** Every `ttlSeconds` is how long the record may be kept; stores expire it after that. */
 export interface AppointmentStore {
@@ -15,10 +15,22 @@ export interface AppointmentStore {
   listForClinician(clinicianId: string, fromIso: string, toIso: string): Promise<Appointment[]>;
 }
 
-export type BindResult =
-  | { outcome: 'bound' }
-  | { outcome: 'same-device'; participantId: ParticipantId }
-  | { outcome: 'other-device'; participantId: ParticipantId };
+/** What a device learns when it claims its place on a link (LinkStore.claim). */
+export type ClaimResult =
+  | {
+      outcome: 'claimed';
+      /** This device's participant on the link: the candidate when `created`, else the one recorded before. */
+      participantId: ParticipantId;
+      /** This call recorded the candidate (the device is new on the link). */
+      created: boolean;
+      /** This device was the first on the link (the one it is bound to). */
+      holder: boolean;
+    }
+  | {
+      outcome: 'refused';
+      /** closed: a decision closed the link (Link.closedBy); not-accepting: the caller accepts no new device; no-link: no such link. */
+      reason: 'closed' | 'not-accepting' | 'no-link';
+    };
 
 export interface LinkStore {
   create(link: Link, ttlSeconds: number): Promise<void>;
@@ -27,16 +39,33 @@ export interface LinkStore {
   /** Marks the link revoked; false when there is no such link. */
   revoke(id: LinkId): Promise<boolean>;
   /**
-   * Binds the link to the first device that redeems it, atomically: of any
-   * number of concurrent calls exactly one gets 'bound' (and its participantId
-   * is recorded); the others learn which participant holds it and whether
-   * they are that same device.
+   * The participant of (link, device), atomically: a device already on the
+   * link gets the participant recorded for it; a new device has `candidate`
+   * recorded as its participant, unless the link was closed by a decision
+   * (or `acceptNew` is false, or there is no such link), which records
+   * nothing. Of any number of concurrent calls for one (link, device) exactly
+   * one is `created`; of any number of new devices exactly one is the
+   * `holder` (the first). The caller creates the participant record with
+   * ParticipantStore.putIfAbsent under the id it is given.
    */
-  bind(id: LinkId, deviceId: DeviceId, participantId: ParticipantId, ttlSeconds: number): Promise<BindResult>;
+  claim(id: LinkId, deviceId: DeviceId, candidate: ParticipantId, ttlSeconds: number, opts: { acceptNew: boolean }): Promise<ClaimResult>;
+}
+
+export interface TransitionOptions {
+  /**
+   * In the same atomic step as the transition (and only if it happens), close
+   * this link to new devices, recording the decision (Link.closedBy, closedAt = atIso).
+   */
+  closeLink?: { id: LinkId; decision: LinkDecision };
 }
 
 export interface ParticipantStore {
   put(participant: Participant, ttlSeconds: number): Promise<void>;
+  /**
+   * Stores the participant unless one with its id exists, atomically; returns
+   * the record in force and whether this call created it.
+   */
+  putIfAbsent(participant: Participant, ttlSeconds: number): Promise<{ participant: Participant; created: boolean }>;
   get(id: ParticipantId): Promise<Participant | null>;
   /** Every participant of the appointment, in the order they were first put. */
   listForAppointment(appointmentId: AppointmentId): Promise<Participant[]>;
@@ -45,13 +74,17 @@ export interface ParticipantStore {
    * (setting waitingSince when `to` is 'waiting', and updatedAt); returns the
    * updated record, or null when it does not exist or is in another state.
    */
-  transition(id: ParticipantId, from: readonly ParticipantState[], to: ParticipantState, atIso: string): Promise<Participant | null>;
+  transition(id: ParticipantId, from: readonly ParticipantState[], to: ParticipantState, atIso: string, opts?: TransitionOptions): Promise<Participant | null>;
 }
 
 export interface SessionStore {
   create(session: Session, ttlSeconds: number): Promise<void>;
   get(id: SessionId): Promise<Session | null>;
   delete(id: SessionId): Promise<void>;
+  /** Records (or refreshes) a device the server issued: the hash of its secret, kept for ttlSeconds. */
+  putDevice(id: DeviceId, secretHash: string, ttlSeconds: number): Promise<void>;
+  /** The secret hash of an issued device, or null when the server never issued it (or it expired). */
+  getDevice(id: DeviceId): Promise<string | null>;
 }
 
 export type AppendOutcome = { appended: true } | { appended: false; head: ChainHead };
@@ -88,6 +121,9 @@ export interface EventStore {
 /** What a consultation's shared content is: its chat thread, or its files (with their key). */
 export type ContentKind = 'messages' | 'files';
 
+/** How a participant saw a file: displayed by their page, or its bytes fetched. */
+export type SeenWay = 'viewed' | 'received';
+
 /** A short-lived grant to fetch one file: the fetch still checks the participant is admitted now. */
 export interface FileGrant {
   fileId: FileId;
@@ -121,6 +157,25 @@ export interface ThreadStore {
   grant(token: string, grant: FileGrant, ttlSeconds: number): Promise<void>;
   redeem(token: string): Promise<FileGrant | null>;
   /**
+   * Adds `bytes` to the appointment's stored total if the total stays within
+   * `limit`, atomically (concurrent uploads on any node cannot overshoot);
+   * false, adding nothing, when it would not. The total lives ttlSeconds and
+   * goes with purge(appointmentId, 'files').
+   */
+  reserveBytes(appointmentId: AppointmentId, bytes: number, limit: number, ttlSeconds: number): Promise<boolean>;
+  /** Gives back bytes reserved for a file that was not kept (never below zero). */
+  releaseBytes(appointmentId: AppointmentId, bytes: number): Promise<void>;
+  /** The appointment's stored total; 0 when there is none. */
+  storedBytes(appointmentId: AppointmentId): Promise<number>;
+  /**
+   * Notes that a participant saw a file in this way ('viewed', 'received'),
+   * atomically: true only for the first call per (file, participant, way).
+   * Kept ttlSeconds; goes with purge(appointmentId, 'files').
+   */
+  markSeen(appointmentId: AppointmentId, fileId: FileId, participantId: ParticipantId, way: SeenWay, ttlSeconds: number): Promise<boolean>;
+  /** Forgets a markSeen (its audit record could not be written, so the next sight records it). */
+  unmarkSeen(appointmentId: AppointmentId, fileId: FileId, participantId: ParticipantId, way: SeenWay): Promise<void>;
+  /**
    * When this content must be deleted (epoch ms). `onlyIfUnset` keeps an
    * earlier schedule (the first file schedules the appointment's expiry; the
    * end brings it forward).
@@ -131,7 +186,7 @@ export interface ThreadStore {
   /**
    * Deletes the content and its schedule: for 'messages' the thread; for
    * 'files' every file record and the key (so bytes left anywhere are
-   * unreadable).
+   * unreadable), the stored total and the sightings.
    */
   purge(appointmentId: AppointmentId, kind: ContentKind): Promise<void>;
 }

@@ -234,53 +234,110 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
         expect(await stores.links.get(unknown)).toBeNull();
       });
 
-      it('bind: the first device binds, the same device learns its own participant, another device the holder', async () => {
+      const OPEN = { acceptNew: true };
+
+      it('claim: the first device is the holder; each device keeps its own participant; a device already on the link is told its own', async () => {
         const link = aLink(appointmentId());
         await stores.links.create(link, HOUR);
         const phone = deviceId();
         const laptop = deviceId();
         const first = participantId();
+        const second = participantId();
 
-        expect(await stores.links.bind(link.id, phone, first, HOUR)).toEqual({ outcome: 'bound' });
-        expect(await stores.links.bind(link.id, phone, participantId(), HOUR)).toEqual({ outcome: 'same-device', participantId: first });
-        expect(await stores.links.bind(link.id, laptop, participantId(), HOUR)).toEqual({ outcome: 'other-device', participantId: first });
-        // A refused bind does not take the link over.
-        expect(await stores.links.bind(link.id, phone, participantId(), HOUR)).toEqual({ outcome: 'same-device', participantId: first });
-        // Bindings are per link.
+        expect(await stores.links.claim(link.id, phone, first, HOUR, OPEN)).toEqual({ outcome: 'claimed', participantId: first, created: true, holder: true });
+        expect(await stores.links.claim(link.id, phone, participantId(), HOUR, OPEN)).toEqual({ outcome: 'claimed', participantId: first, created: false, holder: true });
+        expect(await stores.links.claim(link.id, laptop, second, HOUR, OPEN)).toEqual({ outcome: 'claimed', participantId: second, created: true, holder: false });
+        expect(await stores.links.claim(link.id, laptop, participantId(), HOUR, OPEN)).toEqual({ outcome: 'claimed', participantId: second, created: false, holder: false });
+        // A later device does not take the link over.
+        expect(await stores.links.claim(link.id, phone, participantId(), HOUR, OPEN)).toEqual({ outcome: 'claimed', participantId: first, created: false, holder: true });
+        // Claims are per link.
         const other = aLink(link.appointmentId);
         await stores.links.create(other, HOUR);
-        expect(await stores.links.bind(other.id, laptop, participantId(), HOUR)).toEqual({ outcome: 'bound' });
+        expect(await stores.links.claim(other.id, laptop, participantId(), HOUR, OPEN)).toMatchObject({ outcome: 'claimed', created: true, holder: true });
       });
 
-      it('bind is atomic: of 50 concurrent devices exactly one binds and the rest see the winner', async () => {
+      it('claim without acceptNew refuses a new device and records nothing, but gives a known device its participant', async () => {
+        const link = aLink(appointmentId());
+        await stores.links.create(link, HOUR);
+        const known = deviceId();
+        const p = participantId();
+        await stores.links.claim(link.id, known, p, HOUR, OPEN);
+        const stranger = deviceId();
+        expect(await stores.links.claim(link.id, stranger, participantId(), HOUR, { acceptNew: false })).toEqual({ outcome: 'refused', reason: 'not-accepting' });
+        expect(await stores.links.claim(link.id, known, participantId(), HOUR, { acceptNew: false })).toEqual({ outcome: 'claimed', participantId: p, created: false, holder: true });
+        // Nothing was recorded for the refused device: when new devices are accepted again it is new.
+        expect(await stores.links.claim(link.id, stranger, p, HOUR, OPEN)).toMatchObject({ outcome: 'claimed', created: true, holder: false });
+        // And a link that does not exist takes no one.
+        expect(await stores.links.claim(linkId(), stranger, participantId(), HOUR, OPEN)).toEqual({ outcome: 'refused', reason: 'no-link' });
+      });
+
+      it('claim is atomic: of 50 concurrent devices exactly one is the holder, and each gets the participant it offered', async () => {
         const link = aLink(appointmentId());
         await stores.links.create(link, HOUR);
         const attempts = Array.from({ length: 50 }, () => ({ device: deviceId(), participant: participantId() }));
-        const results = await Promise.all(attempts.map((a) => stores.links.bind(link.id, a.device, a.participant, HOUR)));
-
-        const winners = results.flatMap((r, i) => (r.outcome === 'bound' ? [attempts[i]!] : []));
-        expect(winners).toHaveLength(1);
-        const winner = winners[0]!;
-        const others = results.filter((r) => r.outcome !== 'bound');
-        expect(others).toHaveLength(49);
-        for (const r of others) expect(r).toEqual({ outcome: 'other-device', participantId: winner.participant });
-        expect(await stores.links.bind(link.id, winner.device, participantId(), HOUR)).toEqual({
-          outcome: 'same-device',
-          participantId: winner.participant,
-        });
+        const nodes = [stores, await harness.peer(), await harness.peer()];
+        const results = await Promise.all(attempts.map((a, i) => nodes[i % 3]!.links.claim(link.id, a.device, a.participant, HOUR, OPEN)));
+        expect(results.filter((r) => r.outcome === 'claimed' && r.holder)).toHaveLength(1);
+        results.forEach((r, i) => expect(r).toMatchObject({ outcome: 'claimed', participantId: attempts[i]!.participant, created: true }));
       });
 
-      it('bind is atomic for one device too: concurrent redemptions from the same device bind once', async () => {
+      it('claim is atomic for one device: of 20 concurrent claims on several nodes exactly one creates, all get its participant', async () => {
         const link = aLink(appointmentId());
         await stores.links.create(link, HOUR);
+        await stores.links.claim(link.id, deviceId(), participantId(), HOUR, OPEN); // someone holds it already
         const device = deviceId();
-        const participants = Array.from({ length: 20 }, () => participantId());
-        const results = await Promise.all(participants.map((p) => stores.links.bind(link.id, device, p, HOUR)));
-        const bound = results.flatMap((r, i) => (r.outcome === 'bound' ? [participants[i]!] : []));
-        expect(bound).toHaveLength(1);
-        for (const r of results.filter((r) => r.outcome !== 'bound')) {
-          expect(r).toEqual({ outcome: 'same-device', participantId: bound[0] });
-        }
+        const offered = Array.from({ length: 20 }, () => participantId());
+        const nodes = [stores, await harness.peer(), await harness.peer()];
+        const results = await Promise.all(offered.map((p, i) => nodes[i % 3]!.links.claim(link.id, device, p, HOUR, OPEN)));
+        const created = results.flatMap((r, i) => (r.outcome === 'claimed' && r.created ? [offered[i]!] : []));
+        expect(created).toHaveLength(1);
+        for (const r of results) expect(r).toMatchObject({ outcome: 'claimed', participantId: created[0], holder: false });
+      });
+
+      it('a transition with closeLink closes the link in the same step: new devices are refused, devices on it still claim', async () => {
+        const link = aLink(appointmentId());
+        await stores.links.create(link, HOUR);
+        const holder = aParticipant(link.appointmentId, { linkId: link.id, state: 'waiting' });
+        await stores.links.claim(link.id, holder.deviceId, holder.id, HOUR, OPEN);
+        await stores.participants.put(holder, HOUR);
+        const other = deviceId();
+        const otherP = participantId();
+        await stores.links.claim(link.id, other, otherP, HOUR, OPEN);
+
+        // A transition that does not happen closes nothing.
+        expect(await stores.participants.transition(holder.id, ['admitted'], 'removed', at(1), { closeLink: { id: link.id, decision: 'removed' } })).toBeNull();
+        expect((await stores.links.get(link.id))?.closedBy).toBeUndefined();
+
+        const moved = await stores.participants.transition(holder.id, ['waiting'], 'denied', at(2), { closeLink: { id: link.id, decision: 'denied' } });
+        expect(moved).toMatchObject({ state: 'denied' });
+        expect(await stores.links.get(link.id)).toEqual({ ...link, closedBy: 'denied', closedAt: at(2) });
+        expect((await stores.links.listForAppointment(link.appointmentId))[0]).toMatchObject({ closedBy: 'denied' });
+        expect(await stores.links.claim(link.id, deviceId(), participantId(), HOUR, OPEN)).toEqual({ outcome: 'refused', reason: 'closed' });
+        expect(await stores.links.claim(link.id, other, participantId(), HOUR, OPEN)).toEqual({ outcome: 'claimed', participantId: otherP, created: false, holder: false });
+        expect(await stores.links.claim(link.id, holder.deviceId, participantId(), HOUR, OPEN)).toMatchObject({ outcome: 'claimed', participantId: holder.id });
+
+        // The first decision is the one recorded; revoking keeps it.
+        const otherRecord = aParticipant(link.appointmentId, { id: otherP, linkId: link.id, deviceId: other, state: 'admitted' });
+        await stores.participants.put(otherRecord, HOUR);
+        await stores.participants.transition(otherP, ['admitted'], 'removed', at(3), { closeLink: { id: link.id, decision: 'removed' } });
+        expect(await stores.links.get(link.id)).toMatchObject({ closedBy: 'denied', closedAt: at(2) });
+        await stores.links.revoke(link.id);
+        expect(await stores.links.get(link.id)).toMatchObject({ revoked: true, closedBy: 'denied' });
+      });
+
+      it('a link closed while 30 new devices claim it: every claim after the close is refused, none before it is', async () => {
+        const link = aLink(appointmentId());
+        await stores.links.create(link, HOUR);
+        const holder = aParticipant(link.appointmentId, { linkId: link.id });
+        await stores.links.claim(link.id, holder.deviceId, holder.id, HOUR, OPEN);
+        await stores.participants.put(holder, HOUR);
+        const peer = await harness.peer();
+        const claims = Array.from({ length: 30 }, (_, i) => (i % 2 ? peer : stores).links.claim(link.id, deviceId(), participantId(), HOUR, OPEN));
+        const close = stores.participants.transition(holder.id, ['waiting'], 'denied', at(1), { closeLink: { id: link.id, decision: 'denied' } });
+        const results = await Promise.all(claims);
+        await close;
+        for (const r of results) expect(['claimed', 'refused']).toContain(r.outcome);
+        expect(await stores.links.claim(link.id, deviceId(), participantId(), HOUR, OPEN)).toEqual({ outcome: 'refused', reason: 'closed' });
       });
 
       it('returns copies: mutating a returned or passed-in link changes nothing stored', async () => {
@@ -311,6 +368,22 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
         expect(gotClinician).toEqual(clinician);
         expect(gotClinician!.linkId).toBeNull();
         expect(await stores.participants.get(participantId())).toBeNull();
+      });
+
+      it('putIfAbsent stores once: of 20 concurrent puts of one id on several nodes exactly one creates, all see the record in force', async () => {
+        const base = aParticipant(appointmentId());
+        const nodes = [stores, await harness.peer(), await harness.peer()];
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => nodes[i % 3]!.participants.putIfAbsent({ ...base, device: `device ${String(i)}` }, HOUR)),
+        );
+        const winners = results.filter((r) => r.created);
+        expect(winners).toHaveLength(1);
+        for (const r of results) expect(r.participant).toEqual(winners[0]!.participant);
+        expect(await stores.participants.get(base.id)).toEqual(winners[0]!.participant);
+        expect(await stores.participants.listForAppointment(base.appointmentId)).toEqual([winners[0]!.participant]);
+        // An existing record is never replaced, whatever its state.
+        await stores.participants.transition(base.id, ['waiting'], 'admitted', at(1));
+        expect(await stores.participants.putIfAbsent(base, HOUR)).toMatchObject({ created: false, participant: { state: 'admitted' } });
       });
 
       it('put replaces the record; listForAppointment keeps the order of the first put', async () => {
@@ -436,6 +509,18 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
         expect(await stores.sessions.get(drop.id)).toBeNull();
         expect(await stores.sessions.get(keep.id)).toEqual(keep);
         await expect(stores.sessions.delete(sessionId())).resolves.toBeUndefined();
+      });
+
+      it('keeps the secret hash of an issued device until its TTL; an unknown device is null', async () => {
+        const d = deviceId();
+        expect(await stores.sessions.getDevice(d)).toBeNull();
+        await stores.sessions.putDevice(d, 'hash-1', HOUR);
+        expect(await stores.sessions.getDevice(d)).toBe('hash-1');
+        await stores.sessions.putDevice(d, 'hash-2', 1);
+        expect(await stores.sessions.getDevice(d)).toBe('hash-2');
+        expect(await stores.sessions.getDevice(deviceId())).toBeNull();
+        await harness.elapse(1.2);
+        expect(await stores.sessions.getDevice(d)).toBeNull();
       });
 
       it('returns copies', async () => {
@@ -564,6 +649,55 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
         expect(await stores.thread.items(a)).toEqual([]);
         expect(await stores.thread.getFile(f.id)).toBeNull();
         expect(await stores.thread.getKey(a)).toBeNull();
+      });
+    });
+
+    describe('thread: storage quota and sightings', () => {
+      it('reserves bytes only within the limit, atomically across nodes; releases never go below zero; purge clears the total', async () => {
+        const a = appointmentId();
+        const peer = await harness.peer();
+        expect(await stores.thread.storedBytes(a)).toBe(0);
+        // 10 concurrent reservations of 300 against a limit of 1000, half through another node: exactly 3 fit.
+        const fits = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? peer : stores).thread.reserveBytes(a, 300, 1000, HOUR)));
+        expect(fits.filter(Boolean)).toHaveLength(3);
+        expect(await stores.thread.storedBytes(a)).toBe(900);
+        expect(await stores.thread.reserveBytes(a, 101, 1000, HOUR)).toBe(false);
+        expect(await stores.thread.reserveBytes(a, 100, 1000, HOUR)).toBe(true);
+        await stores.thread.releaseBytes(a, 400);
+        expect(await stores.thread.storedBytes(a)).toBe(600);
+        await stores.thread.releaseBytes(a, 5000);
+        expect(await stores.thread.storedBytes(a)).toBe(0);
+        await stores.thread.reserveBytes(a, 700, 1000, HOUR);
+        await stores.thread.purge(a, 'files');
+        expect(await stores.thread.storedBytes(a)).toBe(0);
+        expect(await stores.thread.storedBytes(appointmentId())).toBe(0);
+      });
+
+      it('markSeen is true once per (file, participant, way), under concurrency; unmarkSeen and purge forget', async () => {
+        const a = appointmentId();
+        const f = randomId<FileId>();
+        const p = participantId();
+        const peer = await harness.peer();
+        const firsts = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? peer : stores).thread.markSeen(a, f, p, 'viewed', HOUR)));
+        expect(firsts.filter(Boolean)).toHaveLength(1);
+        expect(await stores.thread.markSeen(a, f, p, 'received', HOUR)).toBe(true);
+        expect(await stores.thread.markSeen(a, f, participantId(), 'viewed', HOUR)).toBe(true);
+        expect(await stores.thread.markSeen(a, randomId<FileId>(), p, 'viewed', HOUR)).toBe(true);
+        await stores.thread.unmarkSeen(a, f, p, 'viewed');
+        expect(await stores.thread.markSeen(a, f, p, 'viewed', HOUR)).toBe(true);
+        await stores.thread.purge(a, 'files');
+        expect(await stores.thread.markSeen(a, f, p, 'viewed', HOUR)).toBe(true);
+      });
+
+      it('the total and the sightings expire with their TTL', async () => {
+        const a = appointmentId();
+        const f = randomId<FileId>();
+        const p = participantId();
+        await stores.thread.reserveBytes(a, 10, 1000, 1);
+        await stores.thread.markSeen(a, f, p, 'viewed', 1);
+        await harness.elapse(1.2);
+        expect(await stores.thread.storedBytes(a)).toBe(0);
+        expect(await stores.thread.markSeen(a, f, p, 'viewed', HOUR)).toBe(true);
       });
     });
 
@@ -745,7 +879,7 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
         const longParticipant = aParticipant(appt.id);
         await stores.appointments.create(appt, 1);
         await stores.links.create(link, 1);
-        await stores.links.bind(link.id, participant.deviceId, participant.id, 1);
+        await stores.links.claim(link.id, participant.deviceId, participant.id, 1, { acceptNew: true });
         await stores.participants.put(participant, 1);
         await stores.sessions.create(session, 1);
         await stores.appointments.create(longAppt, HOUR);
@@ -757,10 +891,8 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
         expect(await stores.links.get(link.id)).toEqual(link);
         expect(await stores.participants.get(participant.id)).toEqual(participant);
         expect(await stores.sessions.get(session.id)).toEqual(session);
-        expect(await stores.links.bind(link.id, deviceId(), participantId(), 1)).toEqual({
-          outcome: 'other-device',
-          participantId: participant.id,
-        });
+        const late = participantId();
+        expect(await stores.links.claim(link.id, deviceId(), late, 1, { acceptNew: true })).toEqual({ outcome: 'claimed', participantId: late, created: true, holder: false });
 
         await harness.elapse(0.7);
         expect(await stores.appointments.get(appt.id)).toBeNull();
@@ -773,8 +905,8 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
         expect(await stores.participants.transition(participant.id, ['waiting'], 'admitted', at(1))).toBeNull();
         expect(await stores.participants.listForAppointment(appt.id)).toEqual([longParticipant]);
         expect(await stores.sessions.get(session.id)).toBeNull();
-        // The binding expired with its TTL, so the link can be bound afresh.
-        expect(await stores.links.bind(link.id, deviceId(), participantId(), HOUR)).toEqual({ outcome: 'bound' });
+        // The claims expired with the link: nobody is on it any more, and a link that is gone takes no one.
+        expect(await stores.links.claim(link.id, participant.deviceId, participantId(), HOUR, { acceptNew: true })).toEqual({ outcome: 'refused', reason: 'no-link' });
       });
 
       it('update, revoke and transition keep the original TTL rather than extending it', async () => {
@@ -812,7 +944,9 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
       it('refuses a TTL that is not a positive number', async () => {
         await expect(stores.sessions.create({ ...aSession(), id: sessionId() }, 0)).rejects.toThrow(RangeError);
         await expect(stores.appointments.create(anAppointment(), -1)).rejects.toThrow(RangeError);
-        await expect(stores.links.bind(linkId(), deviceId(), participantId(), Number.NaN)).rejects.toThrow(RangeError);
+        await expect(stores.links.claim(linkId(), deviceId(), participantId(), Number.NaN, { acceptNew: true })).rejects.toThrow(RangeError);
+        await expect(stores.participants.putIfAbsent(aParticipant(appointmentId()), 0)).rejects.toThrow(RangeError);
+        await expect(stores.sessions.putDevice(deviceId(), 'hash', -1)).rejects.toThrow(RangeError);
       });
     });
 
@@ -901,13 +1035,14 @@ describe('redis', () => {
       const participant = aParticipant(appt.id);
       await stores.appointments.create(appt, 100);
       await stores.links.create(link, 100);
-      await stores.links.bind(link.id, participant.deviceId, participant.id, 100);
+      await stores.links.claim(link.id, participant.deviceId, participant.id, 100, { acceptNew: true });
       await stores.participants.put(participant, 100);
       await stores.sessions.create(aSession(), 100);
+      await stores.sessions.putDevice(participant.deviceId, 'hash', 100);
       await appendAll(stores.events, chainOf([anEntry('appointment.created', appt.id)]));
 
       const all = (await redis.keys('*')).sort();
-      expect(all).toHaveLength(11);
+      expect(all).toHaveLength(12);
       for (const key of all) {
         expect(key.startsWith('cr:')).toBe(true);
         const pttl = await redis.pttl(key);
@@ -997,7 +1132,13 @@ describe('redis', () => {
       await redis.script('FLUSH');
       expect(await stores.links.revoke(link.id)).toBe(true);
       await appendAll(stores.events, chainOf([anEntry('link.revoked', link.appointmentId, link.id)]));
-      expect(await stores.links.bind(link.id, deviceId(), participantId(), HOUR)).toEqual({ outcome: 'bound' });
+      const p = aParticipant(link.appointmentId, { linkId: link.id });
+      expect(await stores.links.claim(link.id, p.deviceId, p.id, HOUR, { acceptNew: true })).toEqual({ outcome: 'claimed', participantId: p.id, created: true, holder: true });
+      await redis.script('FLUSH');
+      expect(await stores.participants.putIfAbsent(p, HOUR)).toEqual({ participant: p, created: true });
+      await redis.script('FLUSH');
+      expect(await stores.participants.transition(p.id, ['waiting'], 'removed', at(1), { closeLink: { id: link.id, decision: 'removed' } })).toMatchObject({ state: 'removed' });
+      expect((await stores.links.get(link.id))?.closedBy).toBe('removed');
     });
   });
 

@@ -11,7 +11,8 @@ import { ClientError } from './rpc.ts';
 import { openStillCamera, stillCameraProblem, takeStill, withinLimit } from './still-camera.ts';
 import type { Thread } from './thread.ts';
 
-const ACCEPT = 'image/jpeg,image/png,image/heic,image/heif,application/pdf';
+// Until the server's limits arrive; open() then offers what this person may send.
+const ACCEPT = 'image/jpeg,image/png,image/heic,image/heif';
 const PREVIEWABLE = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif']);
 
 type Step = 'choose' | 'camera' | 'review';
@@ -117,6 +118,7 @@ export class PhotoDialog {
     this.#request = request;
     this.#m.title.textContent = request ? `${name} asks for a photo` : `Send a photo or file to ${name}`;
     this.#intro.textContent = `Only ${name} will see it. Location and camera details are removed before it is sent.`;
+    this.#pick.accept = this.#thread.limits.accept.join(',');
     const wasOpen = this.#m.isOpen;
     this.#m.open(wasOpen ? undefined : this.#useCamera, fallback);
     if (!wasOpen) this.#show('choose');

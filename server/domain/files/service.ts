@@ -8,18 +8,25 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../../core/errors.ts';
 import { randomId, type AppointmentId, type FileId, type ItemId, type ParticipantId } from '../../core/ids.ts';
+import { cleanText } from '../../core/text.ts';
 import type { ConsultationService } from '../consultation.ts';
 import type { EventRecorder } from '../events.ts';
 import type { Actor, FileKind, FileRecord, Participant } from '../model.ts';
-import type { Stores } from '../stores.ts';
+import type { SeenWay, Stores } from '../stores.ts';
 import type { ThreadService } from '../thread.ts';
 import type { RecordSidecar, ThreadItemView } from '../views.ts';
 import type { BlobStore } from './blob-store.ts';
 import type { CleanFile } from './content.ts';
 import { newKey, open, seal } from './sealed.ts';
 
-/** The content checker (content.ts): passed in, so the composition root decides. */
-export type Sanitize = (bytes: Buffer) => Promise<CleanFile>;
+/** An upload as received: a file on local disk that the HTTP layer wrote and deletes afterwards. */
+export interface StagedFile {
+  path: string;
+  size: number;
+}
+
+/** The content checker (content.ts, run off the event loop): reads the staged file itself. */
+export type Sanitize = (input: StagedFile) => Promise<CleanFile>;
 
 /** The trust's record system (a signed webhook, server/integrations/record-webhook.ts). */
 export interface RecordSink {
@@ -28,6 +35,10 @@ export interface RecordSink {
 
 export interface FilePolicy {
   maxBytes: number;
+  /** Total bytes stored for one consultation. */
+  maxBytesPerConsultation: number;
+  /** Whether guests (anyone but the clinician) may share PDFs. */
+  guestPdf: boolean;
   retentionSeconds: number;
   urlTtlSeconds: number;
 }
@@ -43,19 +54,18 @@ export interface FetchedFile {
 
 /** What may be shared, by content (the page's file picker offers these). */
 export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/heic', 'image/heif', 'application/pdf'] as const;
+export type AcceptedType = (typeof ACCEPTED_TYPES)[number];
 
 const EXTENSION: Record<FileKind, string> = { jpeg: '.jpg', png: '.png', heif: '.heic', pdf: '.pdf' };
 
 /** A display name safe to show and to download under: no path, no control characters, the extension of the real type. */
 export function safeName(raw: string | undefined, kind: FileKind, mime: string): string {
-  const base = (raw ?? '')
+  const withoutExtension = (raw ?? '')
     .split(/[\\/]/)
     .at(-1)!
-    // eslint-disable-next-line no-control-regex -- control characters never belong in a file name
-    .replace(/[\u0000-\u001F\u007F"<>|:*?\u200B-\u200F\u202A-\u202E\u2066-\u2069]/g, '')
-    .replace(/\.[^.]*$/, '')
-    .trim()
-    .slice(0, 100);
+    .replace(/["<>|:*?]/g, '')
+    .replace(/\.[^.]*$/, '');
+  const base = cleanText(withoutExtension, { maxLength: 100 });
   const ext = mime === 'image/avif' ? '.avif' : EXTENSION[kind];
   return `${base || (kind === 'pdf' ? 'document' : 'photo')}${ext}`;
 }
@@ -65,6 +75,7 @@ function contentRefusal(e: unknown): unknown {
   const code = (e as { code?: unknown }).code;
   if (code === 'UNSUPPORTED_TYPE') return new AppError('UNSUPPORTED_TYPE', 'Only photos (JPEG, PNG, HEIC) and PDF documents can be shared.', { cause: e });
   if (code === 'CORRUPT_FILE') return new AppError('CORRUPT_FILE', 'That file is damaged or incomplete; please try another.', { cause: e });
+  if (code === 'FILE_TOO_COMPLEX') return new AppError('FILE_TOO_COMPLEX', 'That photo is too large or too complex to check; please send a smaller one.', { cause: e });
   return e;
 }
 
@@ -113,9 +124,45 @@ export class FileService {
     return this.#sink !== null;
   }
 
+  /**
+   * What this role may share, by type (the page's file picker offers these).
+   * A guest's PDF is refused unless the trust allows it: a PDF can carry
+   * scripts, launch actions and attachments that no stripping here removes.
+   */
+  acceptedFor(role: Participant['role']): AcceptedType[] {
+    return ACCEPTED_TYPES.filter((t) => t !== 'application/pdf' || role === 'clinician' || this.#policy.guestPdf);
+  }
+
   /** The refusal of a file over maxBytes (also given by the HTTP layer, which stops reading it early). */
   tooLarge(): AppError {
     return new AppError('FILE_TOO_LARGE', `Files can be at most ${Math.floor(this.#policy.maxBytes / (1024 * 1024)) || 1} MB.`);
+  }
+
+  /** The refusal of a file that would take the consultation past its storage quota. */
+  quotaExceeded(): AppError {
+    return new AppError('QUOTA_EXCEEDED', 'This consultation has no room for more files; ask the clinician to share them another way.');
+  }
+
+  /**
+   * The admitted participant the request's sessions stand for in this
+   * appointment, checked before an upload is read: UNAUTHENTICATED when they
+   * stand for none, else the admission check's own refusal.
+   */
+  async admittedSender(sessions: readonly Requester[], appointmentId: AppointmentId): Promise<Participant> {
+    let found: Participant | null = null;
+    for (const who of sessions) {
+      const p = await this.participantFor(who, appointmentId);
+      if (p) found = p;
+      if (p?.state === 'admitted') break;
+    }
+    if (!found) throw new AppError('UNAUTHENTICATED', 'No session for this consultation; open your link again.');
+    return this.#consultations.requireAdmitted(found.id, appointmentId);
+  }
+
+  /** Refuses, before it is read, an upload of this many bytes that cannot fit in the consultation's quota. */
+  async checkRoom(appointmentId: AppointmentId, bytes: number): Promise<void> {
+    if (bytes > this.#policy.maxBytes) throw this.tooLarge();
+    if ((await this.#stores.thread.storedBytes(appointmentId)) + bytes > this.#policy.maxBytesPerConsultation) throw this.quotaExceeded();
   }
 
   /** The participant a session cookie stands for in this appointment; null when it stands for none. */
@@ -135,17 +182,21 @@ export class FileService {
   async upload(
     participantId: ParticipantId,
     appointmentId: AppointmentId,
-    bytes: Buffer,
+    staged: StagedFile,
     meta: { name?: string; requestId?: ItemId },
     address?: string,
   ): Promise<ThreadItemView> {
+    // Again after the upload arrived: admission may have changed while it did.
     const sender = await this.#consultations.requireAdmitted(participantId, appointmentId);
-    if (bytes.length === 0) throw new AppError('UNSUPPORTED_TYPE', 'The file is empty.');
-    if (bytes.length > this.#policy.maxBytes) throw this.tooLarge();
+    if (staged.size === 0) throw new AppError('UNSUPPORTED_TYPE', 'The file is empty.');
+    if (staged.size > this.#policy.maxBytes) throw this.tooLarge();
     if (meta.requestId) await this.#thread.requestFor(sender.id, appointmentId, meta.requestId);
-    const clean = await this.#sanitize(bytes).catch((e: unknown) => {
+    const clean = await this.#sanitize(staged).catch((e: unknown) => {
       throw contentRefusal(e);
     });
+    if (clean.kind === 'pdf' && !this.acceptedFor(sender.role).includes('application/pdf')) {
+      throw new AppError('UNSUPPORTED_TYPE', 'Only photos can be sent. Ask the clinician how to share documents.');
+    }
     const file: FileRecord = {
       id: randomId<FileId>(),
       appointmentId,
@@ -163,18 +214,22 @@ export class FileService {
       ...(meta.requestId ? { requestId: meta.requestId } : {}),
     };
     const ttl = await this.#thread.ttlFor(appointmentId, this.#policy.retentionSeconds);
+    if (!(await this.#stores.thread.reserveBytes(appointmentId, file.size, this.#policy.maxBytesPerConsultation, ttl))) throw this.quotaExceeded();
+    const release = () => this.#stores.thread.releaseBytes(appointmentId, file.size);
     const key = await this.#stores.thread.ensureKey(appointmentId, newKey(), ttl);
     // The backstop: files go when the appointment's records do, even if nobody presses End.
     await this.#stores.thread.schedulePurge(appointmentId, 'files', this.#now().getTime() + ttl * 1000, true);
-    await this.#blobs.put(appointmentId, file.id, seal(key, clean.bytes, aad(file)));
     try {
+      await this.#blobs.put(appointmentId, file.id, seal(key, clean.bytes, aad(file)));
       await this.#stores.thread.putFile(file, ttl);
     } catch (e) {
       await this.#blobs.delete(appointmentId, file.id);
+      await release();
       throw e;
     }
     if (await this.#thread.endedMeanwhile(appointmentId, 'files', this.#policy.retentionSeconds)) {
       await this.#blobs.delete(appointmentId, file.id);
+      await release();
       throw new AppError('CONSULTATION_ENDED', 'This consultation has ended; the file was not shared.');
     }
     await this.#events.record('file.sent', appointmentId, by(sender, address), { subject: file.id, sha256: file.sha256 });
@@ -211,15 +266,30 @@ export class FileService {
     });
     await this.#thread.itemForFile(viewer, file.id);
     const bytes = await this.#read(file);
-    await this.#events.record('file.received', file.appointmentId, by(viewer, address), { subject: file.id, sha256: file.sha256 });
+    await this.#recordOnce('received', file, viewer, address);
     return { file, bytes, download: grant.download === true };
   }
 
-  /** The page displayed the file (or opened it): on the audit trail. */
+  /** The page displayed the file (or opened it): on the audit trail, the first time for each participant. */
   async viewed(participantId: ParticipantId, appointmentId: AppointmentId, fileId: FileId, address?: string): Promise<void> {
     const viewer = await this.#consultations.requireAdmitted(participantId, appointmentId);
     const file = await this.#visibleFile(viewer, fileId);
-    await this.#events.record('file.viewed', appointmentId, by(viewer, address), { subject: file.id, sha256: file.sha256 });
+    await this.#recordOnce('viewed', file, viewer, address);
+  }
+
+  /**
+   * One audit record per (file, participant, way): a page reports a view on
+   * every render and fetches on every display, so repeats add nothing.
+   */
+  async #recordOnce(way: SeenWay, file: FileRecord, viewer: Participant, address?: string): Promise<void> {
+    const ttl = await this.#thread.ttlFor(file.appointmentId, this.#policy.retentionSeconds);
+    if (!(await this.#stores.thread.markSeen(file.appointmentId, file.id, viewer.id, way, ttl))) return;
+    try {
+      await this.#events.record(`file.${way}`, file.appointmentId, by(viewer, address), { subject: file.id, sha256: file.sha256 });
+    } catch (e) {
+      await this.#stores.thread.unmarkSeen(file.appointmentId, file.id, viewer.id, way);
+      throw e;
+    }
   }
 
   /** The clinician saves the file to the clinical record: the sidecar to store beside it. */

@@ -1,6 +1,6 @@
-import type { AppointmentId, FileId } from '../../core/ids.ts';
+import type { AppointmentId, FileId, ParticipantId } from '../../core/ids.ts';
 import type { FileRecord, ThreadItem } from '../../domain/model.ts';
-import type { ContentKind, FileGrant, ThreadStore } from '../../domain/stores.ts';
+import type { ContentKind, FileGrant, SeenWay, ThreadStore } from '../../domain/stores.ts';
 import { ttlToMs } from '../common.ts';
 import { ExpiringMap } from './expiring-map.ts';
 import { settle } from './settle.ts';
@@ -10,6 +10,10 @@ export function createMemoryThreadStore(now: () => number): ThreadStore {
   const files = new ExpiringMap<FileId, FileRecord>(now);
   const keys = new ExpiringMap<AppointmentId, Buffer>(now);
   const grants = new ExpiringMap<string, FileGrant>(now);
+  // Per appointment: the stored total, and the (way, file, participant) sightings.
+  const stored = new ExpiringMap<AppointmentId, number>(now);
+  const sightings = new ExpiringMap<AppointmentId, Set<string>>(now);
+  const sighting = (f: FileId, p: ParticipantId, way: SeenWay) => `${way}:${f}:${p}`;
   // `${kind}:${appointmentId}` -> due (epoch ms). Schedules have no TTL: they are what ends the content.
   const purges = new Map<string, number>();
   const purgeKey = (a: AppointmentId, k: ContentKind) => `${k}:${a}`;
@@ -51,6 +55,32 @@ export function createMemoryThreadStore(now: () => number): ThreadStore {
         const g = grants.get(token);
         return g === undefined ? null : { ...g };
       }),
+    reserveBytes: (appointmentId, bytes, limit, ttlSeconds) =>
+      settle(() => {
+        const total = (stored.get(appointmentId) ?? 0) + bytes;
+        if (total > limit) return false;
+        stored.set(appointmentId, total, ttlToMs(ttlSeconds));
+        return true;
+      }),
+    releaseBytes: (appointmentId, bytes) =>
+      settle(() => {
+        const total = stored.get(appointmentId);
+        if (total !== undefined) stored.replace(appointmentId, Math.max(0, total - bytes));
+      }),
+    storedBytes: (appointmentId) => settle(() => stored.get(appointmentId) ?? 0),
+    markSeen: (appointmentId, fileId, participantId, way, ttlSeconds) =>
+      settle(() => {
+        const seen = sightings.get(appointmentId) ?? new Set<string>();
+        const key = sighting(fileId, participantId, way);
+        if (seen.has(key)) return false;
+        seen.add(key);
+        sightings.set(appointmentId, seen, ttlToMs(ttlSeconds));
+        return true;
+      }),
+    unmarkSeen: (appointmentId, fileId, participantId, way) =>
+      settle(() => {
+        sightings.get(appointmentId)?.delete(sighting(fileId, participantId, way));
+      }),
     schedulePurge: (appointmentId, kind, dueAtMs, onlyIfUnset = false) =>
       settle(() => {
         const k = purgeKey(appointmentId, kind);
@@ -79,6 +109,8 @@ export function createMemoryThreadStore(now: () => number): ThreadStore {
         const k = keys.get(appointmentId);
         if (k) k.fill(0); // the Buffer handed out by ensureKey is a copy; this one is the store's
         keys.delete(appointmentId);
+        stored.delete(appointmentId);
+        sightings.delete(appointmentId);
         // Grants are left to expire: each names a file record that is now gone.
       }),
   };

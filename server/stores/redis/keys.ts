@@ -1,20 +1,22 @@
 // Every key the Redis stores use, under one prefix. Ids are base64url, so a
 // ':' after the kind can never be confused with part of an id.
-import type { AppointmentId, FileId, LinkId, ParticipantId, SessionId } from '../../core/ids.ts';
+import type { AppointmentId, DeviceId, FileId, LinkId, ParticipantId, SessionId } from '../../core/ids.ts';
 
 export interface Keys {
   appointment(id: AppointmentId): string;
   /** Sorted set: appointment ids scored by startsAt (epoch ms). */
   clinicianAppointments(clinicianId: string): string;
   link(id: LinkId): string;
-  /** JSON { deviceId, participantId } of the device that redeemed the link. */
-  linkBinding(id: LinkId): string;
+  /** Hash: each device's participant on the link (field: device id), and `holder`, the first device. */
+  linkClaims(id: LinkId): string;
   /** Sorted set: link ids scored by an insertion counter. */
   appointmentLinks(id: AppointmentId): string;
   participant(id: ParticipantId): string;
   /** Sorted set: participant ids scored by an insertion counter. */
   appointmentParticipants(id: AppointmentId): string;
   session(id: SessionId): string;
+  /** The SHA-256 (base64url) of an issued device's secret. */
+  device(id: DeviceId): string;
   /** Stream of a trust's audit records, entry id `<seq>-0`. Trust ids hold no ':'. */
   auditLog(trustId: string): string;
   /** Hash { seq, hash } of the last record in auditLog. */
@@ -32,6 +34,10 @@ export interface Keys {
   fileKey(id: AppointmentId): string;
   /** A fetch grant, keyed by the SHA-256 of its token (the token itself is never a key name). */
   fileGrant(tokenHash: string): string;
+  /** Integer: the bytes of files stored for the appointment (its quota). */
+  fileBytes(id: AppointmentId): string;
+  /** Set of `<way>:<file id>:<participant id>`: who has seen which file, and how. */
+  fileSightings(id: AppointmentId): string;
   /** Sorted set: `<kind>:<appointment id>` scored by when that content must be deleted (epoch ms). */
   contentPurges: string;
 }
@@ -41,11 +47,12 @@ export function keysFor(prefix: string): Keys {
     appointment: (id) => `${prefix}appointment:${id}`,
     clinicianAppointments: (clinicianId) => `${prefix}clinician-appointments:${clinicianId}`,
     link: (id) => `${prefix}link:${id}`,
-    linkBinding: (id) => `${prefix}link-binding:${id}`,
+    linkClaims: (id) => `${prefix}link-claims:${id}`,
     appointmentLinks: (id) => `${prefix}appointment-links:${id}`,
     participant: (id) => `${prefix}participant:${id}`,
     appointmentParticipants: (id) => `${prefix}appointment-participants:${id}`,
     session: (id) => `${prefix}session:${id}`,
+    device: (id) => `${prefix}device:${id}`,
     auditLog: (trustId) => `${prefix}audit:${trustId}:log`,
     auditHead: (trustId) => `${prefix}audit:${trustId}:head`,
     auditAppointment: (trustId, id) => `${prefix}audit:${trustId}:appointment:${id}`,
@@ -55,6 +62,8 @@ export function keysFor(prefix: string): Keys {
     appointmentFiles: (id) => `${prefix}appointment-files:${id}`,
     fileKey: (id) => `${prefix}file-key:${id}`,
     fileGrant: (tokenHash) => `${prefix}file-grant:${tokenHash}`,
+    fileBytes: (id) => `${prefix}file-bytes:${id}`,
+    fileSightings: (id) => `${prefix}file-sightings:${id}`,
     contentPurges: `${prefix}content-purges`,
   };
 }

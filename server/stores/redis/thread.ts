@@ -1,14 +1,40 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { AppointmentId, FileId } from '../../core/ids.ts';
+import type { AppointmentId, FileId, ParticipantId } from '../../core/ids.ts';
 import type { FileRecord, ThreadItem } from '../../domain/model.ts';
-import type { ContentKind, FileGrant, ThreadStore } from '../../domain/stores.ts';
+import type { ContentKind, FileGrant, SeenWay, ThreadStore } from '../../domain/stores.ts';
 import { ttlToMs } from '../common.ts';
 import { parseRecord, parseRecords } from './json.ts';
 import type { Keys } from './keys.ts';
-import { APPEND_LIST, ENSURE_KEY, PURGE_CONTENT, PUT_APPENDING, runScript } from './scripts.ts';
+import { APPEND_LIST, ENSURE_KEY, PURGE_CONTENT, PUT_APPENDING, runScript, type LuaScript } from './scripts.ts';
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
+const lua = (source: string): LuaScript => ({ source, sha: createHash('sha1').update(source).digest('hex') });
+
+/** KEYS: total. ARGV: bytes, limit, ttl ms. Adds bytes unless the total would pass the limit; 1 when added. */
+const RESERVE_BYTES = lua(`
+local total = tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[1])
+if total > tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], total, 'PX', tonumber(ARGV[3]))
+return 1
+`);
+
+/** KEYS: total. ARGV: bytes. Subtracts, never below zero, keeping the TTL. */
+const RELEASE_BYTES = lua(`
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local total = math.max(0, tonumber(current) - tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], total, 'KEEPTTL')
+return 1
+`);
+
+/** KEYS: sightings. ARGV: member, ttl ms. 1 when the member is new. */
+const MARK_SEEN = lua(`
+local added = redis.call('SADD', KEYS[1], ARGV[1])
+if added == 1 then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end
+return added
+`);
+const sighting = (f: FileId, p: ParticipantId, way: SeenWay) => `${way}:${f}:${p}`;
 
 export function createRedisThreadStore(redis: Redis, keys: Keys): ThreadStore {
   return {
@@ -43,6 +69,22 @@ export function createRedisThreadStore(redis: Redis, keys: Keys): ThreadStore {
     async redeem(token: string): Promise<FileGrant | null> {
       return parseRecord<FileGrant>(await redis.get(keys.fileGrant(tokenHash(token))));
     },
+    async reserveBytes(appointmentId: AppointmentId, bytes: number, limit: number, ttlSeconds: number): Promise<boolean> {
+      return (await runScript(redis, RESERVE_BYTES, [keys.fileBytes(appointmentId)], [bytes, limit, ttlToMs(ttlSeconds)])) === 1;
+    },
+    async releaseBytes(appointmentId: AppointmentId, bytes: number): Promise<void> {
+      await runScript(redis, RELEASE_BYTES, [keys.fileBytes(appointmentId)], [bytes]);
+    },
+    async storedBytes(appointmentId: AppointmentId): Promise<number> {
+      return Number((await redis.get(keys.fileBytes(appointmentId))) ?? 0);
+    },
+    async markSeen(appointmentId: AppointmentId, fileId: FileId, participantId: ParticipantId, way: SeenWay, ttlSeconds: number): Promise<boolean> {
+      const added = await runScript(redis, MARK_SEEN, [keys.fileSightings(appointmentId)], [sighting(fileId, participantId, way), ttlToMs(ttlSeconds)]);
+      return added === 1;
+    },
+    async unmarkSeen(appointmentId: AppointmentId, fileId: FileId, participantId: ParticipantId, way: SeenWay): Promise<void> {
+      await redis.srem(keys.fileSightings(appointmentId), sighting(fileId, participantId, way));
+    },
     async schedulePurge(appointmentId: AppointmentId, kind: ContentKind, dueAtMs: number, onlyIfUnset = false): Promise<void> {
       const member = `${kind}:${appointmentId}`;
       if (onlyIfUnset) await redis.zadd(keys.contentPurges, 'NX', dueAtMs, member);
@@ -62,6 +104,8 @@ export function createRedisThreadStore(redis: Redis, keys: Keys): ThreadStore {
         [keys.contentPurges, keys.thread(appointmentId), keys.appointmentFiles(appointmentId), keys.fileKey(appointmentId)],
         [`${kind}:${appointmentId}`, kind, keys.fileRecordPrefix],
       );
+      // After the key is gone: what these describe is unreadable already, so a crash in between loses nothing.
+      if (kind === 'files') await redis.del(keys.fileBytes(appointmentId), keys.fileSightings(appointmentId));
     },
   };
 }

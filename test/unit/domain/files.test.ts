@@ -3,6 +3,7 @@
 // purger's deletions (at the end, after retention, for a consultation nobody
 // ended, and leftovers of a crash).
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -84,10 +85,10 @@ describe('content purger', () => {
       ...w,
       thread,
       blobs,
-      sanitize: check,
+      sanitize: ({ path: p }) => readFile(p).then(check),
       recordSink: null,
       now: w.clock.now,
-      policy: { maxBytes: 1024 * 1024, retentionSeconds: retention.files, urlTtlSeconds: 60 },
+      policy: { maxBytes: 1024 * 1024, maxBytesPerConsultation: 10 * 1024 * 1024, guestPdf: true, retentionSeconds: retention.files, urlTtlSeconds: 60 },
     });
     purger = new ContentPurger({
       ...w,
@@ -98,13 +99,22 @@ describe('content purger', () => {
     });
   }
 
+  let staging: string;
+  /** An upload as the HTTP layer hands it over: a staged file (outside the blob directory). */
+  const stage = (bytes: Buffer) => {
+    const p = path.join(staging, `${randomId()}.upload`);
+    writeFileSync(p, bytes);
+    return { path: p, size: bytes.length };
+  };
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'purge-'));
+    staging = mkdtempSync(path.join(tmpdir(), 'staging-'));
     w = makeWorld();
   });
   afterEach(async () => {
     await purger.stop();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true });
   });
 
   /** A consultation with the patient admitted and one PDF and one message shared. */
@@ -116,7 +126,7 @@ describe('content purger', () => {
     const id = created.appointment.id;
     await w.consultations.enterWaitingRoom(g.session.participantId, id);
     await w.consultations.admit(s, id, g.session.participantId);
-    await files.upload(g.session.participantId, id, PDF, { name: 'letter.pdf' });
+    await files.upload(g.session.participantId, id, stage(PDF), { name: 'letter.pdf' });
     await thread.send(g.session.participantId, id, 'hello', undefined);
     return { id, patient: g.session.participantId, end: () => w.consultations.end(s, id) };
   }
@@ -184,7 +194,7 @@ describe('content purger', () => {
     });
     const c = await shared(); // one file stored before
     endNow = c.end;
-    await expectCode(files.upload(c.patient, c.id, PDF, { name: 'late.pdf' }), 'CONSULTATION_ENDED');
+    await expectCode(files.upload(c.patient, c.id, stage(PDF), { name: 'late.pdf' }), 'CONSULTATION_ENDED');
     await purger.sweep();
     expect(readdirSync(dir)).toEqual([]);
     expect(await w.stores.thread.files(c.id)).toEqual([]);
@@ -196,7 +206,7 @@ describe('content purger', () => {
     const created = await book(w);
     const g = await w.sessions.redeemLink(tokenOf(created.patientUrl), device());
     await w.consultations.enterWaitingRoom(g.session.participantId, created.appointment.id);
-    await expectCode(files.upload(g.session.participantId, created.appointment.id, PDF, {}), 'NOT_ADMITTED');
+    await expectCode(files.upload(g.session.participantId, created.appointment.id, stage(PDF), {}), 'NOT_ADMITTED');
     expect(readdirSync(dir)).toEqual([]);
     expect(await w.stores.thread.getKey(created.appointment.id)).toBeNull();
   });

@@ -1,12 +1,15 @@
 // What an uploaded file really is, judged by its bytes alone (never its name
-// or declared type), and a copy of it with location, device and other
-// metadata removed before anyone sees it. JPEG and PNG are stripped
-// losslessly at the segment/chunk level and then decoded once to prove they
-// still render; HEIF-family files have their Exif/XMP items neutralised in
-// place (the bundled libvips cannot decode HEVC); PDFs pass unchanged after a
-// framing check. Every failure is a ContentError with a stable code and a
+// or declared type), and a copy of it holding only what is needed to show
+// the picture. JPEG and PNG are rebuilt losslessly from an allow-list of
+// segments/chunks and then decoded once to prove they still render; HEIF-family
+// files have everything but the image items neutralised in place (the bundled
+// libvips cannot decode HEVC); PDFs pass unchanged after a framing check.
+// Pixel counts come from the headers and are checked before any decoding.
+// This module runs in a worker thread (server/files-worker/), never on the
+// event loop. Every failure is a ContentError with a stable code and a
 // message safe to show; the parser's own reason is kept as `cause` for logs.
 import sharp from 'sharp';
+import { TooComplexError } from './bounds.ts';
 import { heifMime, stripHeif } from './heif.ts';
 import { stripJpeg } from './jpeg.ts';
 import { PNG_SIGNATURE, stripPng } from './png.ts';
@@ -39,12 +42,23 @@ export interface CleanFile {
   removed: string[];
 }
 
-export type ContentErrorCode = 'UNSUPPORTED_TYPE' | 'CORRUPT_FILE';
+export type ContentErrorCode = 'UNSUPPORTED_TYPE' | 'CORRUPT_FILE' | 'FILE_TOO_COMPLEX';
 
 const MESSAGES: Record<ContentErrorCode, string> = {
   UNSUPPORTED_TYPE: 'Only JPEG, PNG, HEIC/HEIF/AVIF photos and PDF documents are accepted.',
   CORRUPT_FILE: 'The file is damaged or incomplete.',
+  FILE_TOO_COMPLEX: 'The photo is too large or too complex to check; please send a smaller one.',
 };
+
+/** What a file may cost to check (config files.maxPixels, files.maxProgressivePixels). */
+export interface ContentLimits {
+  /** Width x height from the header, checked before decoding and again by libvips. */
+  maxPixels: number;
+  /** For progressive JPEG and interlaced PNG, which are decoded whole in memory. */
+  maxProgressivePixels: number;
+}
+
+export const DEFAULT_LIMITS: ContentLimits = { maxPixels: 50_000_000, maxProgressivePixels: 16_000_000 };
 
 export class ContentError extends Error {
   readonly code: ContentErrorCode;
@@ -77,6 +91,7 @@ interface Stripped {
   removed: string[];
   width?: number;
   height?: number;
+  progressive?: boolean;
 }
 
 /** A PDF is passed through; it only has to be framed like one (a truncated upload lacks the %%EOF). */
@@ -93,8 +108,16 @@ function strip(kind: FileKind, src: Buffer): Stripped {
     if (kind === 'heif') return stripHeif(src);
     return checkPdf(src);
   } catch (cause) {
-    throw new ContentError('CORRUPT_FILE', { cause });
+    throw new ContentError(cause instanceof TooComplexError ? 'FILE_TOO_COMPLEX' : 'CORRUPT_FILE', { cause });
   }
+}
+
+/** Refuses, before any decoding, a picture whose header declares more pixels than the limits allow. */
+function checkPixels(out: Stripped, limits: ContentLimits): void {
+  if (out.width === undefined || out.height === undefined) return;
+  const pixels = out.width * out.height;
+  const limit = out.progressive ? Math.min(limits.maxProgressivePixels, limits.maxPixels) : limits.maxPixels;
+  if (pixels > limit) throw new ContentError('FILE_TOO_COMPLEX', { cause: new Error(`${out.width} x ${out.height}${out.progressive ? ' progressive' : ''} is over ${limit} pixels`) });
 }
 
 /**
@@ -103,13 +126,15 @@ function strip(kind: FileKind, src: Buffer): Stripped {
  * Huffman data still fail) but skips most of the inverse DCT, about 5x faster
  * on a 12 MP photo than a full-size decode (npm run bench -- sharing).
  */
-async function decodedSize(bytes: Buffer): Promise<{ width: number; height: number }> {
+async function decodedSize(bytes: Buffer, limits: ContentLimits): Promise<{ width: number; height: number }> {
+  const options = { failOn: 'error', limitInputPixels: limits.maxPixels, sequentialRead: true } as const;
   try {
-    const { width, height } = await sharp(bytes, { failOn: 'error' }).metadata();
-    await sharp(bytes, { failOn: 'error' }).resize({ width: Math.min(width, 512), fastShrinkOnLoad: true, withoutEnlargement: true }).raw().toBuffer();
+    const { width, height } = await sharp(bytes, options).metadata();
+    await sharp(bytes, options).resize({ width: Math.min(width, 512), fastShrinkOnLoad: true, withoutEnlargement: true }).raw().toBuffer();
     return { width, height };
   } catch (cause) {
-    throw new ContentError('CORRUPT_FILE', { cause });
+    // libvips' own pixel limit (e.g. an AVIF whose ispe understated its size).
+    throw new ContentError(/pixel limit/i.test((cause as Error).message) ? 'FILE_TOO_COMPLEX' : 'CORRUPT_FILE', { cause });
   }
 }
 
@@ -117,12 +142,15 @@ async function decodedSize(bytes: Buffer): Promise<{ width: number; height: numb
 const decodable = (found: Sniffed): boolean => found.kind === 'jpeg' || found.kind === 'png' || found.mime === 'image/avif';
 
 /** The file with its metadata removed, or a ContentError saying why it is refused. */
-export async function sanitize(bytes: Uint8Array): Promise<CleanFile> {
+export async function sanitize(bytes: Uint8Array, limits: ContentLimits = DEFAULT_LIMITS): Promise<CleanFile> {
   const found = sniff(bytes);
   if (found === null) throw new ContentError('UNSUPPORTED_TYPE');
   const src = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = strip(found.kind, src);
-  const size = decodable(found) ? await decodedSize(out.bytes) : out;
+  checkPixels(out, limits);
+  // AVIF is decoded below; without an ispe its size would be known only by decoding.
+  if (found.mime === 'image/avif' && out.width === undefined) throw new ContentError('CORRUPT_FILE', { cause: new Error('AVIF without ispe') });
+  const size = decodable(found) ? await decodedSize(out.bytes, limits) : out;
   const dims = size.width !== undefined && size.height !== undefined ? { width: size.width, height: size.height } : {};
   return { kind: found.kind, mime: found.mime, bytes: out.bytes, ...dims, removed: out.removed };
 }

@@ -1,10 +1,19 @@
-// HEIF/HEIC/AVIF metadata stripping at the ISOBMFF container level. The
-// bundled libvips cannot decode HEVC, so instead of re-encoding we find the
-// Exif and XMP items through meta/iinf/iloc and overwrite their payloads in
-// place with neutral bytes of the same length: no box size or offset moves,
-// and the image items are untouched. Every read is bounds-checked; a plain
-// Error means malformed, and content.ts turns it into
-// ContentError('CORRUPT_FILE').
+// HEIF/HEIC/AVIF metadata removal at the ISOBMFF container level, by
+// allow-list and in place. The bundled libvips cannot decode HEVC, so nothing
+// is re-encoded, and since item offsets are absolute no byte may move: what
+// is not needed to decode the image is overwritten with neutral bytes of the
+// same length instead. Kept: ftyp (known brands only), meta with hdlr, pitm,
+// iloc, iinf, iref, iprp and idat, and the bytes of image items that are not
+// thumbnails. Zeroed: Exif (left as a valid empty Exif block), XMP and every
+// other non-image item, thumbnails, item and handler names, the parts of mdat
+// and idat no kept item uses, unknown item properties, the device and text
+// fields of ICC profiles (icc.ts), and every other box, which becomes a
+// zero-filled `free` box; boxes after the last needed one are cut off.
+// Counts, extents and overlaps are bounded (heif-items.ts). A plain Error
+// means malformed; content.ts turns it into CORRUPT_FILE.
+import { fail, fullBox, readBoxes, single, type Box } from './heif-boxes.ts';
+import { checkDisjoint, readIloc, readItems, resolve, thumbnails, type Item, type ItemLocation, type Range } from './heif-items.ts';
+import { scrubIcc } from './icc.ts';
 
 export interface StrippedHeif {
   bytes: Buffer;
@@ -17,10 +26,14 @@ export interface StrippedHeif {
 const HEIC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx']);
 const AVIF_BRANDS = new Set(['avif', 'avis']);
 const GENERIC_BRANDS = new Set(['mif1', 'msf1']);
-
-const fail = (why: string): never => {
-  throw new Error(`HEIF: ${why}`);
-};
+/** Brands a reader may look for; any other compatible brand is replaced by the major brand. */
+const KNOWN_BRANDS = new Set([...HEIC_BRANDS, ...AVIF_BRANDS, ...GENERIC_BRANDS, 'mif2', 'miaf', 'MA1A', 'MA1B', 'jpeg', 'isom', 'iso8', 'unif', 'MiHA', 'MiHB', 'MiHE', 'MiPr', 'heif', 'avio', 'tmap']);
+/** Item types whose bytes are (part of) a picture. */
+const IMAGE_ITEMS = new Set(['hvc1', 'hev1', 'av01', 'grid', 'iden', 'iovl', 'jpeg', 'j2k1', 'unci', 'vvc1', 'avc1', 'tmap', 'hvt1', 'lhv1']);
+/** Item properties a decoder reads (ISO/IEC 23008-12, 23000-22, AV1-ISOBMFF); others keep their header and lose their content. */
+const PROPERTIES = new Set(['ispe', 'pixi', 'hvcC', 'av1C', 'vvcC', 'avcC', 'jpgC', 'uncC', 'cmpd', 'irot', 'imir', 'clap', 'pasp', 'auxC', 'lsel', 'a1op', 'a1lx', 'clli', 'mdcv', 'cclv', 'amve', 'colr', 'rloc']);
+const META_BOXES = new Set(['hdlr', 'pitm', 'iloc', 'iinf', 'iref', 'iprp', 'idat']);
+const TOP_BOXES = new Set(['ftyp', 'meta', 'mdat']);
 
 const view = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
@@ -41,192 +54,6 @@ export function heifMime(bytes: Uint8Array): string | null {
   return brands.some((b) => GENERIC_BRANDS.has(b)) ? 'image/heif' : null;
 }
 
-/** A read position that refuses to leave [pos, end). */
-class Cursor {
-  readonly buf: Buffer;
-  readonly end: number;
-  pos: number;
-
-  constructor(buf: Buffer, pos: number, end: number) {
-    this.buf = buf;
-    this.pos = pos;
-    this.end = end;
-  }
-
-  take(n: number): number {
-    const at = this.pos;
-    if (at + n > this.end) fail('field runs past its box');
-    this.pos += n;
-    return at;
-  }
-
-  u8(): number {
-    return this.buf.readUInt8(this.take(1));
-  }
-
-  u16(): number {
-    return this.buf.readUInt16BE(this.take(2));
-  }
-
-  u32(): number {
-    return this.buf.readUInt32BE(this.take(4));
-  }
-
-  /** An unsigned field of 0, 4 or 8 bytes, as iloc sizes allow. */
-  uint(size: number): number {
-    if (size === 0) return 0;
-    if (size === 4) return this.u32();
-    if (size === 8) return safe(this.buf.readBigUInt64BE(this.take(8)));
-    return fail(`field size ${size} is not 0, 4 or 8`);
-  }
-
-  fourcc(): string {
-    const at = this.take(4);
-    return this.buf.toString('latin1', at, at + 4);
-  }
-
-  /** A NUL-terminated string; tolerates a missing NUL at the end of the box. */
-  cstring(): string {
-    const rest = this.buf.subarray(this.pos, this.end);
-    const nul = rest.indexOf(0);
-    const text = rest.toString('utf8', 0, nul < 0 ? rest.length : nul);
-    this.pos += nul < 0 ? rest.length : nul + 1;
-    return text;
-  }
-}
-
-function safe(value: bigint): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) fail('64-bit value too large');
-  return Number(value);
-}
-
-interface Box {
-  type: string;
-  start: number;
-  /** First byte after the header. */
-  body: number;
-  end: number;
-}
-
-/** The boxes filling [from, to) exactly; size 0 means "to the end of the parent". */
-function readBoxes(buf: Buffer, from: number, to: number): Box[] {
-  const boxes: Box[] = [];
-  for (let at = from; at < to; ) {
-    const cur = new Cursor(buf, at, to);
-    let size = cur.u32();
-    const type = cur.fourcc();
-    if (size === 1) size = cur.uint(8);
-    else if (size === 0) size = to - at;
-    if (type === 'uuid') cur.take(16);
-    if (size < cur.pos - at || at + size > to) fail(`${type} box size out of bounds`);
-    boxes.push({ type, start: at, body: cur.pos, end: at + size });
-    at += size;
-  }
-  return boxes;
-}
-
-/** One box of this type among siblings, or undefined; two would be ambiguous, so refused. */
-function single(boxes: Box[], type: string): Box | undefined {
-  const found = boxes.filter((b) => b.type === type);
-  if (found.length > 1) fail(`more than one ${type} box`);
-  return found[0];
-}
-
-/** Version, flags and a cursor on the content of a full box. */
-function fullBox(buf: Buffer, box: Box): { version: number; flags: number; cur: Cursor } {
-  const cur = new Cursor(buf, box.body, box.end);
-  const word = cur.u32();
-  return { version: word >>> 24, flags: word & 0xffffff, cur };
-}
-
-type MetaKind = 'exif' | 'xmp';
-
-const isXmpType = (contentType: string): boolean => contentType.split(';')[0]!.trim().toLowerCase() === 'application/rdf+xml';
-
-/** The item id and, when it is metadata, its kind, from one `infe` box. */
-function readInfe(buf: Buffer, box: Box): { id: number; kind: MetaKind | null } {
-  const { version, cur } = fullBox(buf, box);
-  if (version > 3) fail(`infe version ${version}`);
-  if (version < 2) {
-    const id = cur.u16();
-    cur.u16(); // protection index
-    cur.cstring(); // item name
-    return { id, kind: cur.pos < cur.end && isXmpType(cur.cstring()) ? 'xmp' : null };
-  }
-  const id = version === 2 ? cur.u16() : cur.u32();
-  cur.u16(); // protection index
-  const type = cur.fourcc();
-  if (type === 'Exif') return { id, kind: 'exif' };
-  if (type !== 'mime') return { id, kind: null };
-  cur.cstring(); // item name
-  return { id, kind: isXmpType(cur.cstring()) ? 'xmp' : null };
-}
-
-function metadataItems(buf: Buffer, iinf: Box): { id: number; kind: MetaKind }[] {
-  const { version, cur } = fullBox(buf, iinf);
-  const count = version === 0 ? cur.u16() : cur.u32();
-  const entries = readBoxes(buf, cur.pos, iinf.end).filter((b) => b.type === 'infe');
-  if (entries.length < count) fail('iinf has fewer entries than it declares');
-  return entries.map((b) => readInfe(buf, b)).filter((i): i is { id: number; kind: MetaKind } => i.kind !== null);
-}
-
-interface ItemLocation {
-  method: number;
-  dataRef: number;
-  base: number;
-  extents: { offset: number; length: number }[];
-}
-
-function readIloc(buf: Buffer, iloc: Box): Map<number, ItemLocation> {
-  const { version, cur } = fullBox(buf, iloc);
-  if (version > 2) fail(`iloc version ${version}`);
-  const sizes = cur.u8();
-  const more = cur.u8();
-  const [offsetSize, lengthSize, baseSize] = [sizes >> 4, sizes & 15, more >> 4];
-  const indexSize = version > 0 ? more & 15 : 0;
-  const count = version < 2 ? cur.u16() : cur.u32();
-  const locations = new Map<number, ItemLocation>();
-  for (let i = 0; i < count; i++) {
-    const id = version < 2 ? cur.u16() : cur.u32();
-    const method = version > 0 ? cur.u16() & 15 : 0;
-    const dataRef = cur.u16();
-    const base = cur.uint(baseSize);
-    const n = cur.u16();
-    // Zero-byte extents would let a tiny box demand 65535 iterations per item.
-    if (n > 1 && indexSize + offsetSize + lengthSize === 0) fail('empty extents');
-    const extents = [];
-    for (let e = 0; e < n; e++) {
-      cur.uint(indexSize);
-      extents.push({ offset: cur.uint(offsetSize), length: cur.uint(lengthSize) });
-    }
-    if (locations.has(id)) fail(`item ${id} located twice`);
-    locations.set(id, { method, dataRef, base, extents });
-  }
-  return locations;
-}
-
-/** Where an item's offsets point: the top-level mdat boxes (method 0) or the meta box's idat (method 1). */
-function dataSource(loc: ItemLocation, top: Box[], idat: Box | undefined): { containers: Box[]; origin: number } {
-  if (loc.dataRef !== 0) fail('item data in another file');
-  if (loc.method === 0) return { containers: top.filter((b) => b.type === 'mdat'), origin: 0 };
-  if (loc.method === 1 && idat) return { containers: [idat], origin: idat.body };
-  return fail(loc.method === 1 ? 'idat item without idat' : `construction method ${loc.method} (e.g. built from other items)`);
-}
-
-/** The byte ranges of an item's payload, each confined to one container so a file cannot make us rewrite its own boxes. */
-function resolve(loc: ItemLocation, top: Box[], idat: Box | undefined): { start: number; length: number }[] {
-  const { containers, origin } = dataSource(loc, top, idat);
-  return loc.extents.map(({ offset, length }) => {
-    const start = origin + loc.base + offset;
-    const inside = containers.find((c) => start >= c.body && start <= c.end);
-    if (!inside) return fail('item data outside mdat/idat');
-    // Length 0 means "to the end of the data".
-    const len = length === 0 && loc.extents.length === 1 ? inside.end - start : length;
-    if (start + len > inside.end) fail('item data runs past its container');
-    return { start, length: len };
-  });
-}
-
 /** A valid Exif item with no entries: offset 0, then "MM\0*", IFD0 at 8 with 0 entries, next IFD 0, zero padding. */
 export function emptyExifItem(length: number): Buffer {
   const out = Buffer.alloc(length);
@@ -237,9 +64,8 @@ export function emptyExifItem(length: number): Buffer {
 }
 
 /** Writes `content` across the ranges in order, as a reader concatenating the extents would see it. */
-function overwrite(out: Buffer, ranges: { start: number; length: number }[], content: (length: number) => Buffer): void {
-  const total = ranges.reduce((sum, r) => sum + r.length, 0);
-  const data = content(total);
+function overwrite(out: Buffer, ranges: Range[], content: (length: number) => Buffer): void {
+  const data = content(ranges.reduce((sum, r) => sum + r.length, 0));
   let from = 0;
   for (const r of ranges) {
     data.copy(out, r.start, from, from + r.length);
@@ -248,17 +74,10 @@ function overwrite(out: Buffer, ranges: { start: number; length: number }[], con
 }
 
 /** Width and height from the primary item's `ispe`, if the file says. */
-function primarySize(buf: Buffer, metaKids: Box[]): { width: number; height: number } | undefined {
-  const pitm = single(metaKids, 'pitm');
-  const iprp = single(metaKids, 'iprp');
-  if (!pitm || !iprp) return undefined;
+function primarySize(buf: Buffer, pitm: Box | undefined, ipma: Box | undefined, properties: Box[]): { width: number; height: number } | undefined {
+  if (!pitm || !ipma) return undefined;
   const p = fullBox(buf, pitm);
   const primary = p.version === 0 ? p.cur.u16() : p.cur.u32();
-  const iprpKids = readBoxes(buf, iprp.body, iprp.end);
-  const ipco = single(iprpKids, 'ipco');
-  const ipma = single(iprpKids, 'ipma');
-  if (!ipco || !ipma) return undefined;
-  const properties = readBoxes(buf, ipco.body, ipco.end);
   for (const index of associations(buf, ipma, primary)) {
     const prop = properties[index - 1];
     if (prop?.type !== 'ispe') continue;
@@ -282,7 +101,61 @@ function associations(buf: Buffer, ipma: Box, item: number): number[] {
   return [];
 }
 
-const LABEL: Record<MetaKind, string> = { exif: 'EXIF (Exif item)', xmp: 'XMP (mime item)' };
+/** Turns a box into a zero-filled `free` box of the same size. */
+function toFree(out: Buffer, box: Box, removed: Set<string>, where: string): void {
+  if (box.type === 'free' && !out.subarray(box.body, box.end).some((b) => b !== 0)) return; // already neutral (a second pass)
+  out.write('free', box.start + 4, 'latin1');
+  out.fill(0, box.body, box.end);
+  removed.add(`${where} box ${box.type}`);
+}
+
+/** Zeroes what an item property may say beyond decoding: unknown properties, ICC device and text fields. */
+function scrubProperties(out: Buffer, src: Buffer, properties: Box[], removed: Set<string>): void {
+  for (const prop of properties) {
+    if (!PROPERTIES.has(prop.type)) {
+      out.fill(0, prop.body, prop.end);
+      removed.add(`item property ${prop.type}`);
+    } else if (prop.type === 'colr' && prop.end - prop.body > 4) {
+      const kind = src.toString('latin1', prop.body, prop.body + 4);
+      if (kind !== 'prof' && kind !== 'rICC') continue;
+      const icc = scrubIcc(src.subarray(prop.body + 4, prop.end));
+      if (!icc.equals(src.subarray(prop.body + 4, prop.end))) removed.add('ICC profile device and text fields (colr)');
+      icc.copy(out, prop.body + 4);
+    }
+  }
+}
+
+/** Zeroes every byte of mdat and idat outside the items' extents; true when any was not zero already. */
+function zeroUnused(out: Buffer, containers: Box[], kept: Range[]): boolean {
+  const sorted = [...kept].sort((a, b) => a.start - b.start);
+  let changed = false;
+  for (const c of containers) {
+    let at = c.body;
+    for (const r of sorted) {
+      if (r.start + r.length <= c.body || r.start >= c.end) continue;
+      if (r.start > at && out.subarray(at, r.start).some((b) => b !== 0)) changed = true;
+      out.fill(0, at, Math.max(at, r.start));
+      at = Math.max(at, r.start + r.length);
+    }
+    if (at < c.end && out.subarray(at, c.end).some((b) => b !== 0)) changed = true;
+    out.fill(0, at, c.end);
+  }
+  return changed;
+}
+
+function label(item: Item, thumb: boolean): string {
+  if (thumb) return 'thumbnail (thmb item)';
+  if (item.type === 'Exif') return 'EXIF (Exif item)';
+  if (item.type === 'mime' || item.type === '') return item.contentType.split(';')[0]!.trim().toLowerCase() === 'application/rdf+xml' ? 'XMP (mime item)' : 'mime item';
+  return `${item.type} item`;
+}
+
+/** ftyp with its minor version zeroed and unknown compatible brands replaced by the major brand. */
+function scrubFtyp(out: Buffer, ftyp: Box): void {
+  if (ftyp.end - ftyp.body < 8) fail('short ftyp');
+  out.fill(0, ftyp.body + 4, ftyp.body + 8);
+  for (let at = ftyp.body + 8; at + 4 <= ftyp.end; at += 4) if (!KNOWN_BRANDS.has(out.toString('latin1', at, at + 4))) out.copy(out, at, ftyp.body, ftyp.body + 4);
+}
 
 export function stripHeif(src: Buffer): StrippedHeif {
   const top = readBoxes(src, 0, src.length);
@@ -291,17 +164,42 @@ export function stripHeif(src: Buffer): StrippedHeif {
   const metaKids = readBoxes(src, fullBox(src, meta).cur.pos, meta.end);
   const iinf = single(metaKids, 'iinf');
   const iloc = single(metaKids, 'iloc');
-  const items = iinf ? metadataItems(src, iinf) : [];
-  const locations = iloc ? readIloc(src, iloc) : new Map<number, ItemLocation>();
   const idat = single(metaKids, 'idat');
+  const iprp = single(metaKids, 'iprp');
+  const iprpKids = iprp ? readBoxes(src, iprp.body, iprp.end) : [];
+  const ipco = single(iprpKids, 'ipco');
+  const properties = ipco ? readBoxes(src, ipco.body, ipco.end) : [];
+  const items = iinf ? readItems(src, iinf) : [];
+  const locations = iloc ? readIloc(src, iloc) : new Map<number, ItemLocation>();
+  const thumbs = thumbnails(src, single(metaKids, 'iref'));
   const out = Buffer.from(src); // a copy: the caller's bytes stay as they were
   const removed = new Set<string>();
-  for (const item of items) {
-    const loc = locations.get(item.id);
-    if (!loc) continue; // an item without a location has no payload
-    const fill = item.kind === 'exif' ? emptyExifItem : (n: number) => Buffer.alloc(n, 0x20);
-    overwrite(out, resolve(loc, top, idat), fill);
-    removed.add(LABEL[item.kind]);
+
+  const all: Range[] = [];
+  const byId = new Map(items.map((i) => [i.id, i]));
+  for (const [id, loc] of locations) {
+    const ranges = resolve(loc, top, idat);
+    all.push(...ranges);
+    const item = byId.get(id);
+    if (item && IMAGE_ITEMS.has(item.type) && !thumbs.has(id)) continue;
+    // Not a picture, a thumbnail, or located without being declared: its bytes go.
+    const why = item ? label(item, thumbs.has(id)) : 'undeclared item';
+    const fill = why === 'EXIF (Exif item)' ? emptyExifItem : why === 'XMP (mime item)' ? (n: number) => Buffer.alloc(n, 0x20) : (n: number) => Buffer.alloc(n);
+    overwrite(out, ranges, fill);
+    removed.add(why);
   }
-  return { bytes: out, removed: [...removed], ...primarySize(src, metaKids) };
+  checkDisjoint(all);
+  if (all.reduce((n, r) => n + r.length, 0) > src.length) fail('item data longer than the file');
+  const containers = [...top.filter((b) => b.type === 'mdat'), ...(idat ? [idat] : [])];
+  if (zeroUnused(out, containers, all)) removed.add('data no item uses');
+  for (const item of items) out.fill(0, item.textFrom, item.infe.end);
+  const hdlr = single(metaKids, 'hdlr');
+  if (hdlr && hdlr.end - hdlr.body > 24) out.fill(0, hdlr.body + 24, hdlr.end); // version/flags, pre_defined, handler type, reserved; then the name
+  scrubProperties(out, src, properties, removed);
+  scrubFtyp(out, top[0]!);
+  for (const box of metaKids.filter((b) => !META_BOXES.has(b.type))) toFree(out, box, removed, 'meta');
+  const lastNeeded = top.reduce((n, b, i) => (TOP_BOXES.has(b.type) ? i : n), 0);
+  for (const box of top.slice(0, lastNeeded).filter((b) => !TOP_BOXES.has(b.type))) toFree(out, box, removed, 'top-level');
+  if (lastNeeded < top.length - 1) removed.add('boxes after the image data');
+  return { bytes: out.subarray(0, top[lastNeeded]!.end), removed: [...removed], ...primarySize(src, single(metaKids, 'pitm'), single(iprpKids, 'ipma'), properties) };
 }

@@ -5,12 +5,15 @@
 // both ways: the input really has the GPS and device tags (so a test that
 // passes is not passing on an empty input), and the output really has none.
 import { randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import exifr from 'exifr';
 import fc from 'fast-check';
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { ContentError, sanitize, sniff, type CleanFile } from '../../../server/domain/files/content.ts';
+import { ContentError, sanitize, sniff, type CleanFile, type ContentLimits } from '../../../server/domain/files/content.ts';
+import { BOUNDS } from '../../../server/domain/files/bounds.ts';
+import { scrubIcc } from '../../../server/domain/files/icc.ts';
+import { MARKER, PLANTED_EXIF, plantedIcc } from '../../support/planted-media.ts';
 
 // ---------------------------------------------------------------- fixtures
 
@@ -93,8 +96,8 @@ async function tags(b: Buffer): Promise<Record<string, unknown>> {
 /** The same for a bare EXIF block as libvips reports it ("Exif\0\0" + TIFF). */
 const exifTags = async (exif: Buffer | undefined) => (exif === undefined ? {} : tags(exif.subarray(exif.toString('latin1', 0, 6) === 'Exif\0\0' ? 6 : 0)));
 
-async function expectRefused(bytes: Uint8Array, code: ContentError['code']): Promise<ContentError> {
-  const e: unknown = await sanitize(bytes).then(
+async function expectRefused(bytes: Uint8Array, code: ContentError['code'], limits?: ContentLimits): Promise<ContentError> {
+  const e: unknown = await sanitize(bytes, limits).then(
     () => null,
     (err: unknown) => err,
   );
@@ -267,14 +270,22 @@ describe('JPEG', () => {
 
     const out = await sanitize(input);
     expect(out).toMatchObject({ kind: 'jpeg', mime: 'image/jpeg', width: 640, height: 480 });
-    expect(new Set(out.removed)).toEqual(new Set(['EXIF (APP1)', 'XMP (APP1)', 'MPF (APP2)', 'IPTC/Photoshop (APP13)', 'comment (COM)', 'APP15', 'APP0 (not JFIF, e.g. JFXX thumbnail)', 'trailer after EOI']));
+    expect(new Set(out.removed)).toEqual(
+      new Set(['EXIF (APP1)', 'XMP (APP1)', 'MPF (APP2)', 'IPTC/Photoshop (APP13)', 'comment (COM)', 'APP15', 'APP0 (not JFIF, e.g. JFXX thumbnail)', 'trailer after EOI', 'ICC profile device and text fields']),
+    );
     expect(await exifr.gps(out.bytes)).toBeUndefined();
     expect(await tags(out.bytes)).toEqual({});
     for (const leak of ['PhoneCo', 'Exif', 'xmpmeta', 'Jane Patient', 'MPF', 'trailing bytes']) expect(out.bytes.includes(leak), leak).toBe(false);
     // Header: SOI, APP0 JFIF, APP2 ICC, then the image's own tables.
     expect(headerMarkers(out.bytes).slice(0, 3)).toEqual([0xd8, 0xe0, 0xe2]);
     expect(out.bytes.subarray(-2)).toEqual(Buffer.from([0xff, 0xd9]));
-    expect((await sharp(out.bytes).metadata()).icc).toEqual((await sharp(input).metadata()).icc);
+    // The colour profile stays, with only its colour-defining bytes (icc.ts).
+    const iccIn = (await sharp(input).metadata()).icc!;
+    const iccOut = (await sharp(out.bytes).metadata()).icc!;
+    expect(iccOut).toEqual(scrubIcc(iccIn));
+    expect(iccOut.length).toBe(iccIn.length);
+    expect(iccOut.subarray(8, 24)).toEqual(iccIn.subarray(8, 24)); // version, class, colour space, PCS
+    for (const text of ['Copyright', 'Display P3', 'lcms']) expect(iccOut.includes(text), text).toBe(false);
     expect((await pixels(out.bytes)).equals(await pixels(input))).toBe(true);
     // Nothing was re-encoded: the output is the input's own segments, in order.
     expect(out.bytes.length).toBeLessThan(made.length);
@@ -385,8 +396,11 @@ describe('PNG', () => {
 
     const out = await sanitize(input);
     expect(out).toMatchObject({ kind: 'png', mime: 'image/png', width: 320, height: 240 });
-    expect(new Set(pngChunks(out.bytes))).toEqual(new Set(['IHDR', 'gAMA', 'pHYs', 'IDAT', 'IEND']));
-    expect(out.removed).toEqual(expect.arrayContaining(['EXIF (eXIf)', 'text (tEXt)', 'international text, e.g. XMP (iTXt)', 'timestamp (tIME)', 'ancillary chunk prVt', 'trailer after IEND']));
+    // Allow-list: image chunks and the colour chunk gAMA; pHYs (print size) goes too.
+    expect(new Set(pngChunks(out.bytes))).toEqual(new Set(['IHDR', 'gAMA', 'IDAT', 'IEND']));
+    expect(out.removed).toEqual(
+      expect.arrayContaining(['EXIF (eXIf)', 'text (tEXt)', 'international text, e.g. XMP (iTXt)', 'timestamp (tIME)', 'ancillary chunk prVt', 'ancillary chunk pHYs', 'trailer after IEND']),
+    );
     expect(await tags(out.bytes)).toEqual({});
     for (const leak of ['PhoneCo', 'Jane Patient', 'NHS', 'xmpmeta', 'trailer']) expect(out.bytes.includes(leak), leak).toBe(false);
     expect((await pixels(out.bytes)).equals(await pixels(input))).toBe(true);
@@ -402,7 +416,7 @@ describe('PNG', () => {
   it('refuses a damaged kept chunk, an unknown critical chunk and a first chunk that is not IHDR', async () => {
     const full = await photo(64, 48).png().toBuffer();
     const badCrc = Buffer.from(full);
-    badCrc[8 + 25 + 10]! ^= 0xff; // inside the first IDAT
+    badCrc[full.indexOf('IDAT') + 10]! ^= 0xff; // inside the first IDAT
     await expectRefused(badCrc, 'CORRUPT_FILE');
     await expectRefused(insertAt(full, 33, chunk('XYZW', latin1('?'))), 'CORRUPT_FILE');
     await expectRefused(insertAt(full, 8, chunk('tEXt', latin1('a\0b'))), 'CORRUPT_FILE');
@@ -428,11 +442,9 @@ describe('AVIF', () => {
     expect(await exifTags(after.exif)).toEqual({});
     expect(after.xmp === undefined || after.xmp.toString().trim() === '').toBe(true);
     for (const leak of ['PhoneCo', 'Jane Patient', 'Exif\0\0II', 'Exif\0\0MM']) expect(out.bytes.includes(leak), leak).toBe(false);
-    // Only the metadata payloads changed (libheif writes them after the image data).
+    // The metadata payloads are neutralised in place (libheif writes them after the image data).
     const exifItem = input.indexOf('Exif\0\0II') - 4; // the item starts with a 4-byte TIFF header offset
-    expect(out.bytes.subarray(0, exifItem).equals(input.subarray(0, exifItem))).toBe(true);
     expect(out.bytes.subarray(exifItem, exifItem + 18)).toEqual(emptyExif(18));
-    expect(out.bytes.subarray(input.indexOf('</x:xmpmeta>') + 12).equals(input.subarray(input.indexOf('</x:xmpmeta>') + 12))).toBe(true);
     expect((await pixels(out.bytes)).equals(await pixels(input))).toBe(true);
     expect(input.includes('PhoneCo')).toBe(true); // the caller's buffer is not modified
   });
@@ -452,8 +464,10 @@ describe('HEIC (hand-built container)', () => {
     expect(slices(out.bytes, ranges.exif)).toEqual(emptyExif(exifLength));
     expect(slices(out.bytes, ranges.xmp).toString('latin1')).toBe(' '.repeat(XMP.length));
     expect(slices(out.bytes, ranges.image)).toEqual(slices(file, ranges.image));
-    const outside = (b: Buffer) => b.subarray(0, ranges.exif[0]![0]);
-    expect(outside(out.bytes)).toEqual(outside(file));
+    // Item names and content types are zeroed in place: every box keeps its size and place.
+    expect(out.bytes.includes('application/rdf+xml')).toBe(false);
+    const boxAt = (b: Buffer, type: string) => b.indexOf(type) - 4;
+    for (const type of ['meta', 'iloc', 'iinf', 'iprp', 'mdat']) expect(boxAt(out.bytes, type), type).toBe(boxAt(file, type));
     expect(await tags(out.bytes)).toEqual({});
     expect(out.bytes.includes('PhoneCo')).toBe(false);
     expect(file.includes('PhoneCo')).toBe(true);
@@ -568,4 +582,241 @@ describe('garbled input', () => {
       { numRuns: 200 },
     );
   }, 60_000);
+});
+
+// ------------------------------------------------- allow-list, property-based
+
+const PLANTED_XMP = XMP.replace('Jane Patient', MARKER);
+
+/** What must be gone: the marker, in any byte, and every EXIF tag but Orientation. */
+async function expectNothingPlanted(out: Buffer): Promise<void> {
+  expect(out.includes(MARKER), 'marker bytes').toBe(false);
+  expect(out.includes(Buffer.from(MARKER, 'utf16le')), 'marker in UTF-16').toBe(false);
+  expect(await exifr.gps(out).catch(() => undefined)).toBeUndefined();
+  const found = await tags(out).catch(() => ({}));
+  expect(Object.keys(found).filter((k) => k !== 'Orientation')).toEqual([]);
+}
+
+describe('allow-list: a marker, GPS, Make and Model planted anywhere never come out', () => {
+  const fixtures = async () => {
+    const exifBlock = (await sharp(await photo(8, 8).jpeg().withExif(PLANTED_EXIF).toBuffer()).metadata()).exif!; // "Exif\0\0" + TIFF
+    return {
+      exifBlock,
+      baseline: await photo(48, 32).jpeg().toBuffer(),
+      progressive: await photo(48, 32).jpeg({ progressive: true }).toBuffer(),
+      png: await photo(48, 32).png().toBuffer(),
+      icc: plantedIcc(MARKER),
+    };
+  };
+
+  it('JPEG: APP0..APP15 of every kind, COM, EXIF IFD0/IFD1/GPS, XMP, ICC, MPF, JFIF thumbnail, unknown markers, trailer', async () => {
+    const f = await fixtures();
+    const M = latin1(MARKER);
+    const iccChunks = (icc: Buffer) => [segment(0xe2, Buffer.concat([latin1('ICC_PROFILE\0'), u8(1), u8(1), icc]))];
+    const app = (n: number, variant: number): Buffer[] => {
+      if (n === 0) return [segment(0xe0, Buffer.concat([latin1('JFIF\0'), Buffer.from([1, 2, 1, 0, 72, 0, 72, 4, 1]), Buffer.concat([M, M]).subarray(0, 12)]))]; // a 4x1 RGB thumbnail
+      if (n === 1) return [segment(0xe1, [f.exifBlock, Buffer.concat([latin1('http://ns.adobe.com/xap/1.0/\0'), latin1(PLANTED_XMP)]), Buffer.concat([latin1('Other\0'), M])][variant % 3]!)];
+      if (n === 2) return variant % 2 === 0 ? iccChunks(f.icc) : [segment(0xe2, Buffer.concat([latin1('MPF\0'), M]))];
+      if (n === 14) return [segment(0xee, Buffer.concat([latin1('Adobe'), u16(100), u16(0), u16(0), u8(1), M]))];
+      return [segment(0xe0 + n, Buffer.concat([latin1('Vendor\0'), M]))];
+    };
+    const plant = fc.oneof(
+      fc.tuple(fc.integer({ min: 0, max: 15 }), fc.nat()).map(([n, v]) => app(n, v)),
+      fc.constant([segment(0xfe, M)]),
+      fc.integer({ min: 0xf0, max: 0xfd }).map((m) => [segment(m, M)]), // JPGn: markers no decoder knows
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.array(fc.tuple(plant, fc.boolean()), { minLength: 1, maxLength: 8 }), fc.boolean(), async (progressive, plants, trailer) => {
+        const base = progressive ? f.progressive : f.baseline;
+        const sos = [base.indexOf(Buffer.from([0xff, 0xda])), base.lastIndexOf(Buffer.from([0xff, 0xda]))];
+        const head = plants.filter(([, late]) => !late).flatMap(([p]) => p);
+        const late = plants.filter(([, l]) => l).flatMap(([p]) => p);
+        const input = Buffer.concat([insertAt(insertAt(base, sos[1]!, ...late), 2, ...head), ...(trailer ? [M] : [])]);
+        const out = await sanitize(input);
+        expect(out.kind).toBe('jpeg');
+        await expectNothingPlanted(out.bytes);
+        // The frame, tables and scans are the base photo's own bytes, whatever was planted between them.
+        const tables = (b: Buffer) => b.subarray(b.indexOf(Buffer.from([0xff, 0xdb])));
+        expect(tables(out.bytes).equals(tables(base))).toBe(true);
+        if (!out.bytes.includes('ICC_PROFILE')) expect((await pixels(out.bytes)).equals(await pixels(base))).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  }, 60_000);
+
+  it('PNG: tEXt, zTXt, iTXt, eXIf, iCCP, tIME, unknown chunks before and after IDAT, and after IEND', async () => {
+    const f = await fixtures();
+    const M = latin1(MARKER);
+    const kinds: Record<string, () => Buffer> = {
+      tEXt: () => chunk('tEXt', Buffer.concat([latin1('Comment\0'), M])),
+      zTXt: () => chunk('zTXt', Buffer.concat([latin1('Comment\0\0'), deflateSync(M)])),
+      iTXt: () => chunk('iTXt', Buffer.concat([latin1('XML:com.adobe.xmp\0\0\0\0\0'), latin1(PLANTED_XMP)])),
+      eXIf: () => chunk('eXIf', f.exifBlock.subarray(6)),
+      iCCP: () => chunk('iCCP', Buffer.concat([latin1(`${MARKER}\0\0`), deflateSync(f.icc)])),
+      tIME: () => chunk('tIME', Buffer.from([0x07, 0xe8, 1, 2, 3, 4, 5])),
+      prVt: () => chunk('prVt', M),
+      pHYs: () => chunk('pHYs', Buffer.concat([u32(2835), u32(2835), u8(1)])),
+    };
+    const ihdrEnd = 33;
+    const iend = f.png.length - 12;
+    await fc.assert(
+      fc.asyncProperty(fc.subarray(Object.keys(kinds), { minLength: 1 }), fc.array(fc.constantFrom('tEXt', 'prVt', 'zTXt'), { maxLength: 3 }), fc.boolean(), async (early, late, trailer) => {
+        const input = Buffer.concat([
+          f.png.subarray(0, ihdrEnd),
+          ...early.map((k) => kinds[k]!()),
+          f.png.subarray(ihdrEnd, iend),
+          ...late.map((k) => kinds[k]!()),
+          f.png.subarray(iend),
+          ...(trailer ? [M] : []),
+        ]);
+        const out = await sanitize(input);
+        await expectNothingPlanted(out.bytes);
+        // A scrubbed profile stays, under a neutral name; nothing else but image and colour chunks.
+        expect(pngChunks(out.bytes).every((t) => ['IHDR', 'iCCP', 'IDAT', 'IEND'].includes(t))).toBe(true);
+        const image = (b: Buffer) => b.subarray(b.indexOf('IDAT') - 4);
+        expect(image(out.bytes).equals(image(f.png))).toBe(true);
+        if (!early.includes('iCCP')) expect((await pixels(out.bytes)).equals(await pixels(f.png))).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  }, 60_000);
+
+  it('HEIC: Exif and XMP items, other mime items, thumbnails, item and handler names, unknown properties, ICC, extra boxes, unused mdat bytes', async () => {
+    const f = await fixtures();
+    const flags = fc.record({
+      exif: fc.boolean(),
+      xmp: fc.boolean(),
+      text: fc.boolean(),
+      thumb: fc.boolean(),
+      names: fc.boolean(),
+      hdlr: fc.boolean(),
+      udes: fc.boolean(),
+      colr: fc.boolean(),
+      metaBox: fc.boolean(),
+      topBefore: fc.boolean(),
+      topAfter: fc.boolean(),
+      gap: fc.boolean(),
+      brand: fc.boolean(),
+    });
+    await fc.assert(
+      fc.asyncProperty(flags, async (p) => {
+        const input = plantedHeic(p, Buffer.concat([u32(6), f.exifBlock]), f.icc);
+        expect(input.includes(MARKER) || p.exif).toBe(true);
+        const out = await sanitize(input);
+        expect(out).toMatchObject({ kind: 'heif', mime: 'image/heic', width: 640, height: 480 });
+        await expectNothingPlanted(out.bytes);
+        // The picture's own bytes are untouched.
+        expect(out.bytes.includes(HEVC)).toBe(true);
+      }),
+      { numRuns: 80 },
+    );
+  }, 60_000);
+});
+
+/** Stands in for an HEVC stream. */
+const HEVC = Buffer.alloc(96, 0xab);
+
+/** A HEIC with whatever the flags plant; laid out twice so iloc offsets are right. */
+function plantedHeic(
+  p: Record<'exif' | 'xmp' | 'text' | 'thumb' | 'names' | 'hdlr' | 'udes' | 'colr' | 'metaBox' | 'topBefore' | 'topAfter' | 'gap' | 'brand', boolean>,
+  exif: Buffer,
+  icc: Buffer,
+): Buffer {
+  const M = latin1(MARKER);
+  const name = p.names ? `${MARKER}\0` : '\0';
+  const items: { id: number; type: string; contentType?: string; data: Buffer }[] = [{ id: 1, type: 'hvc1', data: HEVC }];
+  if (p.exif) items.push({ id: 2, type: 'Exif', data: exif });
+  if (p.xmp) items.push({ id: 3, type: 'mime', contentType: 'application/rdf+xml', data: latin1(PLANTED_XMP) });
+  if (p.text) items.push({ id: 4, type: 'mime', contentType: 'text/plain', data: Buffer.concat([latin1('note '), M]) });
+  if (p.thumb) items.push({ id: 5, type: 'hvc1', data: Buffer.concat([Buffer.alloc(8, 0xcd), M]) });
+  const gap = p.gap ? Buffer.concat([latin1('gap '), M]) : Buffer.alloc(0);
+  const brands = p.brand ? 'mif1heicQZMA' : 'mif1heic';
+  const ftyp = box('ftyp', latin1('heic'), u32(0), latin1(brands));
+  const build = (mdatBody: number) => {
+    let at = mdatBody;
+    const entries = items.map((it) => {
+      const e = Buffer.concat([u16(it.id), u16(0), u16(1), u32(at), u32(it.data.length)]);
+      at += it.data.length;
+      return e;
+    });
+    const iloc = fullBox('iloc', 0, 0, u8(0x44), u8(0), u16(items.length), ...entries);
+    const infes = items.map((it) => fullBox('infe', 2, 0, u16(it.id), u16(0), latin1(it.type), latin1(name), ...(it.contentType ? [latin1(`${it.contentType}\0`)] : [])));
+    const iinf = fullBox('iinf', 0, 0, u16(items.length), ...infes);
+    const props = [fullBox('ispe', 0, 0, u32(640), u32(480))];
+    if (p.colr) props.push(box('colr', latin1('prof'), icc));
+    if (p.udes) props.push(fullBox('udes', 0, 0, latin1(`en\0${MARKER}\0${MARKER}\0tag\0`)));
+    const assoc = props.map((_, i) => u8(i + 1));
+    const iprp = box('iprp', box('ipco', ...props), fullBox('ipma', 0, 0, u32(1), u16(1), u8(props.length), ...assoc));
+    const hdlr = fullBox('hdlr', 0, 0, u32(0), latin1('pict'), u32(0), u32(0), u32(0), latin1(p.hdlr ? `${MARKER}\0` : '\0'));
+    const iref = p.thumb ? [fullBox('iref', 0, 0, box('thmb', u16(5), u16(1), u16(1)))] : [];
+    const extra = p.metaBox ? [box('xml ', M)] : [];
+    return fullBox('meta', 0, 0, hdlr, fullBox('pitm', 0, 0, u16(1)), iloc, iinf, ...iref, iprp, ...extra);
+  };
+  const before = p.topBefore ? box('udta', box('©nam', M)) : Buffer.alloc(0);
+  const draft = build(0);
+  const mdatBody = ftyp.length + draft.length + before.length + 8;
+  const meta = build(mdatBody);
+  const mdat = box('mdat', ...items.map((it) => it.data), gap);
+  const after = p.topAfter ? box('meco', M) : Buffer.alloc(0);
+  return Buffer.concat([ftyp, meta, before, mdat, after]);
+}
+
+// ---------------------------------------------------------- cost limits
+
+describe('limits: what a file may cost is known from its header, before decoding', () => {
+  const small: ContentLimits = { maxPixels: 200_000, maxProgressivePixels: 50_000 };
+
+  it('refuses a photo over the pixel limit, and a progressive JPEG or interlaced PNG over the smaller budget, as FILE_TOO_COMPLEX', async () => {
+    await expectRefused(await photo(640, 480).jpeg().toBuffer(), 'FILE_TOO_COMPLEX', small);
+    await expectRefused(await photo(320, 240).jpeg({ progressive: true }).toBuffer(), 'FILE_TOO_COMPLEX', small);
+    await expectRefused(await photo(320, 240).png({ progressive: true }).toBuffer(), 'FILE_TOO_COMPLEX', small);
+    // The same sizes pass as baseline / non-interlaced.
+    expect((await sanitize(await photo(320, 240).jpeg().toBuffer(), small)).width).toBe(320);
+    expect((await sanitize(await photo(320, 240).png().toBuffer(), small)).width).toBe(320);
+  });
+
+  it('refuses an interlaced 7000 x 7000 PNG of a few hundred bytes on its header alone (default limits)', async () => {
+    const ihdr = Buffer.concat([u32(7000), u32(7000), Buffer.from([8, 2, 0, 0, 1])]);
+    const png = Buffer.concat([latin1('\x89PNG\r\n\x1a\n'), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(1000))), chunk('IEND', Buffer.alloc(0))]);
+    const e = await expectRefused(png, 'FILE_TOO_COMPLEX');
+    expect((e.cause as Error).message).toMatch(/progressive/);
+  });
+
+  it('refuses a photo whose header declares more than maxPixels even when baseline (a 900 MP PNG)', async () => {
+    const ihdr = Buffer.concat([u32(30_000), u32(30_000), Buffer.from([8, 2, 0, 0, 0])]);
+    await expectRefused(Buffer.concat([latin1('\x89PNG\r\n\x1a\n'), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(1000))), chunk('IEND', Buffer.alloc(0))]), 'FILE_TOO_COMPLEX');
+  });
+
+  it('bounds JPEG segments and scans', async () => {
+    const base = await photo(64, 48).jpeg({ progressive: true }).toBuffer();
+    const comments = Array.from({ length: BOUNDS.jpegSegments + 1 }, () => segment(0xfe, latin1('x')));
+    await expectRefused(insertAt(base, 2, ...comments), 'FILE_TOO_COMPLEX');
+    // The last scan again and again: each would be another pass over the coefficients.
+    const last = base.lastIndexOf(Buffer.from([0xff, 0xda]));
+    const scan = base.subarray(last, base.length - 2);
+    await expectRefused(insertAt(base, last, ...Array.from({ length: BOUNDS.jpegScans }, () => scan)), 'FILE_TOO_COMPLEX');
+  });
+
+  it('bounds PNG chunks', async () => {
+    const base = await photo(16, 16).png().toBuffer();
+    await expectRefused(insertAt(base, 33, ...Array.from({ length: BOUNDS.pngChunks + 1 }, () => chunk('tEXt', latin1('a\0b')))), 'FILE_TOO_COMPLEX');
+  });
+
+  it('bounds HEIF boxes and extents per item, and refuses overlapping extents', async () => {
+    const { file } = await heic();
+    await expectRefused(Buffer.concat([file, ...Array.from({ length: BOUNDS.heifBoxes }, () => box('free'))]), 'FILE_TOO_COMPLEX');
+    // One extent per byte of the Exif item (it has more bytes than the bound).
+    await expectRefused((await heic({ exifExtents: 10_000 })).file, 'FILE_TOO_COMPLEX');
+    // The XMP item pointed at the Exif item's bytes.
+    const exifAt = (await heic()).ranges.exif[0]![0];
+    await expectRefused((await heic({ offsetOf: (id, at) => (id === 3 ? exifAt : at) })).file, 'CORRUPT_FILE');
+  });
+
+  it('cuts boxes after the image data and refuses bytes that are not a box', async () => {
+    const { file } = await heic();
+    const out = await sanitize(Buffer.concat([file, box('udta', latin1(MARKER))]));
+    expect(out.bytes.length).toBe(file.length);
+    expect(out.removed).toContain('boxes after the image data');
+    await expectRefused(Buffer.concat([file, latin1('trailing garbage')]), 'CORRUPT_FILE');
+  });
 });

@@ -8,7 +8,7 @@ import type { AppointmentService } from './appointments.ts';
 import type { DomainBus, EventRecorder } from './events.ts';
 import type { Actor, Appointment, Participant, ParticipantState, Session } from './model.ts';
 import type { Stores } from './stores.ts';
-import { participantView, type ConsultationView, type ParticipantView } from './views.ts';
+import { mayKnowOwnName, participantView, type ConsultationView, type ParticipantView } from './views.ts';
 
 type ClinicianSession = Extract<Session, { kind: 'clinician' }>;
 
@@ -112,7 +112,9 @@ export class ConsultationService {
     const { actor } = await this.#clinicianOf(session, appointmentId, address);
     const p = await this.#participantOf(appointmentId, participantId);
     if (p.role === 'clinician') throw new AppError('INVALID_TRANSITION', 'The clinician cannot be sent to the waiting room.');
-    const moved = to === 'admitted' ? await this.#admitWithinLimit(appointmentId, p) : await this.#stores.participants.transition(p.id, from, to, this.#now().toISOString());
+    // Denying or removing someone closes their link to new devices, in the same atomic step.
+    const closeLink = (to === 'denied' || to === 'removed') && p.linkId ? { closeLink: { id: p.linkId, decision: to } } : {};
+    const moved = to === 'admitted' ? await this.#admitWithinLimit(appointmentId, p) : await this.#stores.participants.transition(p.id, from, to, this.#now().toISOString(), closeLink);
     if (!moved) throw new AppError('INVALID_TRANSITION', `That person is ${p.state}, so this cannot be done now.`);
     await this.#events.record(type, appointmentId, actor, { subject: p.id });
     if (to !== 'admitted') this.#bus.emit('participantExpelled', appointmentId, p.id, to === 'waiting' ? 'sent-back' : (to as 'denied' | 'removed'));
@@ -200,28 +202,58 @@ export class ConsultationService {
     return this.#stores.participants.listForAppointment(appointmentId);
   }
 
-  /** What one participant is shown. The clinician sees everyone; a guest sees the admitted only once admitted. */
+  /** What one participant is shown (see viewFor). */
   async view(participantId: ParticipantId, appointmentId: AppointmentId, isConnected: (id: string) => boolean): Promise<ConsultationView> {
+    const v = (await this.views(appointmentId, [participantId], isConnected)).get(participantId);
+    if (!v) throw new AppError('NOT_IN_CONSULTATION', 'You are not in this consultation.');
+    return v;
+  }
+
+  /**
+   * The views of these participants from one read of the appointment and its
+   * participants, so pushing a change costs one read per appointment, not one
+   * per socket. Ids not in the consultation are left out.
+   */
+  async views(appointmentId: AppointmentId, participantIds: readonly string[], isConnected: (id: string) => boolean): Promise<Map<string, ConsultationView>> {
+    const out = new Map<string, ConsultationView>();
+    if (participantIds.length === 0) return out;
     const appointment = await this.#appointments.get(appointmentId);
     const all = await this.#stores.participants.listForAppointment(appointmentId);
-    const self = all.find((p) => p.id === participantId);
-    if (!self) throw new AppError('NOT_IN_CONSULTATION', 'You are not in this consultation.');
-    const toView = (p: Participant): ParticipantView => participantView(p, isConnected(p.id));
-    const visible =
-      self.role === 'clinician'
-        ? all.filter((p) => p.id !== self.id && (p.state !== 'waiting' || p.waitingSince || isConnected(p.id)))
-        : self.state === 'admitted'
-          ? all.filter((p) => p.id !== self.id && p.state === 'admitted')
-          : [];
-    return {
-      appointmentId,
-      status: appointment.status,
-      locked: appointment.locked,
-      startsAt: appointment.startsAt,
-      durationMinutes: appointment.durationMinutes,
-      clinicianName: appointment.clinician.name,
-      self: toView(self),
-      participants: visible.map(toView),
-    };
+    const connected = new Map(all.map((p) => [p.id as string, isConnected(p.id)]));
+    for (const id of participantIds) {
+      const self = all.find((p) => p.id === id);
+      if (self) out.set(id, viewFor(appointment, all, self, (x) => connected.get(x) ?? false));
+    }
+    return out;
   }
+}
+
+/**
+ * What `self` is shown. The clinician sees everyone who is in the call, has
+ * entered the waiting room or is connected. An admitted guest sees the others
+ * admitted. A guest who is not admitted sees nobody, and not their own name
+ * either (a device on a forwarded link holds the patient's name): only what the
+ * waiting page needs, so their view changes only when their own state or the
+ * appointment's does, never when others come and go.
+ */
+function viewFor(appointment: Appointment, all: readonly Participant[], self: Participant, isConnected: (id: string) => boolean): ConsultationView {
+  const toView = (p: Participant): ParticipantView => participantView(p, isConnected(p.id));
+  const admittedGuest = self.role !== 'clinician' && self.state === 'admitted';
+  const visible =
+    self.role === 'clinician'
+      ? all.filter((p) => p.id !== self.id && (p.state !== 'waiting' || p.waitingSince || isConnected(p.id)))
+      : admittedGuest
+        ? all.filter((p) => p.id !== self.id && p.state === 'admitted')
+        : [];
+  const { name, ...nameless } = toView(self);
+  return {
+    appointmentId: appointment.id,
+    status: appointment.status,
+    locked: appointment.locked,
+    startsAt: appointment.startsAt,
+    durationMinutes: appointment.durationMinutes,
+    clinicianName: appointment.clinician.name,
+    self: mayKnowOwnName(self) ? { ...nameless, name } : nameless,
+    participants: visible.map(toView),
+  };
 }

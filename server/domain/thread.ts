@@ -6,6 +6,7 @@
 // deletes it (at the end, or after the configured retention).
 import { AppError } from '../core/errors.ts';
 import { randomId, type AppointmentId, type FileId, type ItemId, type ParticipantId } from '../core/ids.ts';
+import { cleanText } from '../core/text.ts';
 import type { AppointmentService } from './appointments.ts';
 import type { ConsultationService } from './consultation.ts';
 import type { DomainBus, EventRecorder } from './events.ts';
@@ -20,16 +21,6 @@ export interface ThreadPolicy {
   /** Messages one person may send per `burstWindowSeconds` (a stuck key, a script). */
   burst: number;
   burstWindowSeconds: number;
-}
-
-/** Control characters other than newline and tab are dropped; runs of blank lines are kept short. */
-export function cleanText(raw: string): string {
-  return raw
-    .replace(/\r\n?/g, '\n')
-    // eslint-disable-next-line no-control-regex -- removing control characters is the point
-    .replace(/[\u0000-\u0008\u000B-\u001F\u007F\u200B-\u200F\u202A-\u202E\u2066-\u2069]/g, '')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
 }
 
 export function fileView(f: FileRecord): FileView {
@@ -88,20 +79,29 @@ export class ThreadService {
     return viewer.state === 'admitted';
   }
 
-  /** The thread as this participant may see it now, oldest first. */
-  async list(participantId: ParticipantId, appointmentId: AppointmentId): Promise<ThreadItemView[]> {
+  /**
+   * One page of the thread as this participant may see it now, oldest first:
+   * the latest `limit` items, or the `limit` before the item `before`; `more`
+   * says whether older ones remain. An unknown `before` gives an empty page.
+   */
+  async list(participantId: ParticipantId, appointmentId: AppointmentId, page: { limit: number; before?: string }): Promise<{ items: ThreadItemView[]; more: boolean }> {
     const viewer = await this.#member(participantId, appointmentId);
-    const items = (await this.#stores.thread.items(appointmentId)).filter((i) => ThreadService.visibleTo(i, viewer));
-    const files = new Map((await this.#stores.thread.files(appointmentId)).map((f) => [f.id, f]));
-    return items.flatMap((i) => {
+    const visible = (await this.#stores.thread.items(appointmentId)).filter((i) => ThreadService.visibleTo(i, viewer));
+    const end = page.before === undefined ? visible.length : visible.findIndex((i) => i.id === page.before);
+    if (end < 0) return { items: [], more: false };
+    const start = Math.max(0, end - page.limit);
+    const slice = visible.slice(start, end);
+    const files = slice.some((i) => i.fileId) ? new Map((await this.#stores.thread.files(appointmentId)).map((f) => [f.id, f])) : new Map<FileId, FileRecord>();
+    const items = slice.flatMap((i) => {
       const v = this.viewOf(i, i.fileId ? files.get(i.fileId) : undefined);
       return v ? [v] : [];
     });
+    return { items, more: start > 0 };
   }
 
   /** A chat message from `participantId`: to everyone admitted, or (the clinician only) to one person. */
   async send(participantId: ParticipantId, appointmentId: AppointmentId, rawText: string, to: ParticipantId | undefined, address?: string): Promise<ThreadItemView> {
-    const text = cleanText(rawText);
+    const text = cleanText(rawText, { multiline: true });
     if (text.length === 0) throw new AppError('BAD_REQUEST', 'The message is empty.', { details: [{ key: 'text', problem: 'empty' }] });
     if (text.length > this.#policy.maxTextLength) {
       throw new AppError('BAD_REQUEST', `A message holds at most ${this.#policy.maxTextLength} characters.`, { details: [{ key: 'text', problem: 'too long' }] });

@@ -14,7 +14,26 @@ export interface ParticipantView {
   connected: boolean;
 }
 
-/** What one user is shown: the clinician sees everyone; a guest sees only the admitted when admitted. */
+/**
+ * What a participant is told about themselves. A guest who has not been let in
+ * gets no name: a device on a forwarded link carries the patient's name, and
+ * the waiting page never shows it (the consent check uses the session answer).
+ */
+export type SelfView = Omit<ParticipantView, 'name'> & { name?: string };
+
+/**
+ * Whether a participant may be told their own name (in their view and their
+ * session answer): the clinician, and a guest the clinician has let in. A
+ * waiting or flagged device may hold a forwarded link, so it learns only the
+ * clinician's name and the appointment's time.
+ */
+export const mayKnowOwnName = (p: { role: string; state: ParticipantStateWire }): boolean => p.role === 'clinician' || p.state === 'admitted';
+
+/**
+ * What one user is shown: the clinician sees everyone; a guest sees only the
+ * admitted when admitted. A guest who is waiting sees nobody (no names, no
+ * comings and goings), only the clinician's name and the appointment.
+ */
 export interface ConsultationView {
   appointmentId: string;
   status: 'scheduled' | 'live' | 'ended';
@@ -22,7 +41,7 @@ export interface ConsultationView {
   startsAt: string;
   durationMinutes: number;
   clinicianName: string;
-  self: ParticipantView;
+  self: SelfView;
   participants: ParticipantView[];
 }
 

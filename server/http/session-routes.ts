@@ -1,17 +1,18 @@
 // The pages exchange a link's token, once, over POST, for a device session in
 // an HttpOnly cookie; after that the token is never needed again. Also the
 // clinician's list of their appointments for a day.
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../core/errors.ts';
-import { randomId, type DeviceId } from '../core/ids.ts';
+import type { DeviceCredential } from '../domain/access/devices.ts';
 import type { SessionService } from '../domain/access/sessions.ts';
 import type { AppointmentService } from '../domain/appointments.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
 import type { Session } from '../domain/model.ts';
+import { mayKnowOwnName } from '../domain/views.ts';
 import type { ClinicianAppointmentSummary, SessionInfo } from '../signaling/protocol.ts';
-import { CLINICIAN_COOKIE, cookieOptions, DEVICE_COOKIE, GUEST_COOKIE } from './cookies.ts';
+import { clearedCookieOptions, CLINICIAN_COOKIE, cookieOptions, DEVICE_COOKIE, GUEST_COOKIE } from './cookies.ts';
 import { describeDevice } from './device.ts';
 import { ERRORS, SECURITY } from './openapi.ts';
 
@@ -41,7 +42,7 @@ const GuestInfo = Type.Object({
   kind: Type.Literal('guest'),
   appointmentId: Type.String(),
   participantId: Type.String(),
-  name: Type.String(),
+  name: Type.Optional(Type.String({ description: 'the guest\'s own name, once the clinician has let them in (a waiting device may hold a forwarded link)' })),
   role: Type.String({ description: 'patient, interpreter, family, carer or other' }),
   state: State,
   linkReused: Type.Boolean({ description: 'this device arrived on a link already used on another device' }),
@@ -72,13 +73,6 @@ const DayList = Type.Object(
 );
 const tags = ['sessions'];
 
-const DEVICE_MAX_AGE = 30 * 86_400;
-
-function deviceOf(req: FastifyRequest): DeviceId | undefined {
-  const v = req.cookies[DEVICE_COOKIE];
-  return v && /^[A-Za-z0-9_-]{22}$/.test(v) ? (v as DeviceId) : undefined;
-}
-
 export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, deps) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -91,7 +85,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
       kind: 'guest',
       appointmentId: a.id,
       participantId: p.id,
-      name: p.name,
+      ...(mayKnowOwnName(p) ? { name: p.name } : {}),
       role: p.role,
       state: p.state,
       linkReused: p.linkReused,
@@ -103,9 +97,11 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
     };
   }
 
-  const setCookies = (reply: FastifyReply, name: string, sessionId: string, ttl: number, deviceId: string) => {
+  // The device cookie carries the credential the server issued (or the one it
+  // just verified); whatever the browser sent is never echoed back unverified.
+  const setCookies = (reply: FastifyReply, name: string, sessionId: string, ttl: number, device: DeviceCredential) => {
     reply.setCookie(name, sessionId, cookieOptions(ttl));
-    reply.setCookie(DEVICE_COOKIE, deviceId, cookieOptions(DEVICE_MAX_AGE));
+    reply.setCookie(DEVICE_COOKIE, device.credential, cookieOptions(device.ttlSeconds));
   };
 
   // A link's token -> a device session: a one-time guest link (bound to this
@@ -118,22 +114,23 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
         tags,
         security: SECURITY.none,
         summary: "Exchange a link's token for a device session (sets HttpOnly cookies)",
-        description: 'A one-time link binds to the first device that redeems it; a console token starts a clinician session. Rate limited per address.',
+        description:
+          'A one-time link binds to the first device that redeems it; a console token starts a clinician session. The device cookie is issued by the server: a missing, unknown or forged one gets a new device. A device new to a link the clinician closed (by denying or removing someone from it) is refused with LINK_CLOSED. Rate limited per address.',
         body: TokenBody,
         response: { 200: Info, ...ERRORS },
       },
       config: { rateLimit: { max: deps.sessionAttemptsPerMinute, timeWindow: '1 minute' } },
     },
     async (req, reply) => {
-      const device = { deviceId: deviceOf(req) ?? randomId<DeviceId>(), device: describeDevice(req.headers['user-agent']), address: req.ip };
+      const device = { credential: req.cookies[DEVICE_COOKIE], device: describeDevice(req.headers['user-agent']), address: req.ip };
       if (deps.sessions.audienceOf(req.body.token) === 'clinician') {
         const c = await deps.sessions.startClinician(req.body.token, device);
-        setCookies(reply, CLINICIAN_COOKIE, c.session.id, c.ttlSeconds, c.session.deviceId);
+        setCookies(reply, CLINICIAN_COOKIE, c.session.id, c.ttlSeconds, c.device);
         const info: SessionInfo = { kind: 'clinician', clinicianId: c.session.clinicianId, name: c.session.clinicianName };
         return info;
       }
       const g = await deps.sessions.redeemLink(req.body.token, device);
-      setCookies(reply, GUEST_COOKIE, g.session.id, g.ttlSeconds, g.session.deviceId);
+      setCookies(reply, GUEST_COOKIE, g.session.id, g.ttlSeconds, g.device);
       return guestInfo(g.session, g.resumed);
     },
   );
@@ -181,8 +178,8 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
     async (req, reply) => {
       await deps.sessions.end(req.cookies[GUEST_COOKIE]);
       await deps.sessions.end(req.cookies[CLINICIAN_COOKIE]);
-      reply.clearCookie(GUEST_COOKIE, { path: '/' });
-      reply.clearCookie(CLINICIAN_COOKIE, { path: '/' });
+      reply.clearCookie(GUEST_COOKIE, clearedCookieOptions());
+      reply.clearCookie(CLINICIAN_COOKIE, clearedCookieOptions());
       return reply.status(204).send(null);
     },
   );

@@ -1,5 +1,7 @@
-// The default namespace: one socket per open page of a consultation. It pushes
-// each participant their own view whenever anything changes, turns the
+// The default namespace: one socket per open page of a consultation, within
+// caps per participant and per address and a message budget per socket. It
+// pushes each participant their own view when it changes (view-pusher.ts), drops
+// a session's sockets when it is signed out or revoked, turns the
 // clinician's decisions into immediate effects (media closed, sockets told
 // and disconnected), and routes media messages through the admission guard.
 import type { Server, Socket } from 'socket.io';
@@ -10,7 +12,7 @@ import type { Lifecycle } from '../core/lifecycle.ts';
 import type { Logger } from '../core/logger.ts';
 import type { TurnPolicy } from '../domain/access/turn.ts';
 import { turnCredentials } from '../domain/access/turn.ts';
-import type { FailureLimiter } from '../http/failure-limiter.ts';
+import type { FailureAttempt, FailureLimiter } from '../http/failure-limiter.ts';
 import type { SessionService } from '../domain/access/sessions.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
 import type { FileService } from '../domain/files/service.ts';
@@ -20,10 +22,11 @@ import type { Session } from '../domain/model.ts';
 import type { PeerEvents } from '../media/peer.ts';
 import type { RoomRegistry } from '../media/rooms.ts';
 import { authenticate, connectError, type SocketIdentity } from './auth.ts';
-import { handle } from './handle.ts';
+import { handle, limitMessages, type MessageRate } from './handle.ts';
 import { registerMediaHandlers } from './media-handlers.ts';
 import { registerThreadHandlers } from './thread-handlers.ts';
 import type { Presence } from './presence.ts';
+import { liveRoom, selfRoom, ViewPusher } from './view-pusher.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './protocol.ts';
 
 type AppServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketIdentity>;
@@ -46,6 +49,8 @@ export interface ConsultationSocketDeps {
   clientAddress(remote: string, forwardedFor: string | string[] | undefined): string;
   /** Seconds someone waited before being admitted (metrics). */
   observeWait?: (seconds: number) => void;
+  /** Open sockets per participant and per client address on this node, and each socket's message budget. */
+  limits: { socketsPerParticipant: number; socketsPerAddress: number; messages: MessageRate };
 }
 
 export interface ConsultationSockets {
@@ -56,46 +61,17 @@ export interface ConsultationSockets {
 }
 
 const aptRoom = (id: string) => `apt:${id}`;
-const liveRoom = (id: string) => `live:${id}`;
-const selfRoom = (id: string) => `p:${id}`;
+const sessionRoom = (id: string) => `s:${id}`;
 
 type ClinicianSession = Extract<Session, { kind: 'clinician' }>;
 
 export function attachConsultations(d: ConsultationSocketDeps): ConsultationSockets {
   const io = d.io as unknown as AppServer;
   const log = d.logger;
-  const waitingSockets = new Set<string>();
 
   // ---- pushing views -------------------------------------------------------
-  const pending = new Set<string>();
-  async function pushViews(appointmentId: string): Promise<void> {
-    const sockets = await io.in(aptRoom(appointmentId)).fetchSockets();
-    await Promise.all(
-      sockets.map(async (s) => {
-        try {
-          const view = await d.consultations.view(s.data.participantId, s.data.appointmentId, d.presence.isConnected);
-          if (view.self.state === 'admitted' && view.status !== 'ended') s.join(liveRoom(appointmentId));
-          else s.leave(liveRoom(appointmentId));
-          if (view.self.state === 'waiting' && view.status !== 'ended') waitingSockets.add(s.id);
-          else waitingSockets.delete(s.id);
-          s.emit('consultation:state', view);
-        } catch (e) {
-          log.warn({ err: e, appointmentId }, 'could not push a view');
-        }
-      }),
-    );
-  }
-  /** Coalesces bursts of changes into one push per appointment. */
-  function schedulePush(appointmentId: string): void {
-    if (pending.has(appointmentId)) return;
-    pending.add(appointmentId);
-    setImmediate(() => {
-      pending.delete(appointmentId);
-      void pushViews(appointmentId);
-    });
-  }
-
-  d.bus.on('changed', schedulePush);
+  const views = new ViewPusher({ io, consultations: d.consultations, presence: d.presence, logger: log });
+  d.bus.on('changed', (appointmentId) => views.changed(appointmentId));
   d.bus.on('participantExpelled', (appointmentId, participantId, reason) => {
     d.rooms.get(appointmentId)?.closePeer(participantId);
     const sockets = io.in(selfRoom(participantId));
@@ -106,6 +82,12 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
       sockets.emit('consultation:ended', { reason });
       sockets.disconnectSockets(true);
     }
+  });
+  // Sign-out or revocation: that session's pages are told and cut off at once.
+  d.bus.on('sessionEnded', (sessionId) => {
+    const sockets = io.in(sessionRoom(sessionId));
+    sockets.emit('consultation:ended', { reason: 'signed-out' });
+    sockets.disconnectSockets(true);
   });
   d.bus.on('consultationEnded', (appointmentId) => {
     d.rooms.close(appointmentId);
@@ -129,27 +111,61 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
   });
 
   // ---- connections ---------------------------------------------------------
+  const tooManySockets = () => new AppError('RATE_LIMITED', 'Too many connections are open for this person or network; close another tab and try again.');
+  /**
+   * Counts the socket in presence, within the caps, just before it is let in
+   * (synchronously, so concurrent handshakes cannot all pass one check). A
+   * socket that never completes its connection (the client left meanwhile) is
+   * released once socket.io has had its turn.
+   */
+  function holdSocket(socket: AppSocket, address: string): void {
+    const { participantId, appointmentId } = socket.data;
+    if (d.presence.socketsOf(participantId) >= d.limits.socketsPerParticipant || d.presence.socketsFrom(address) >= d.limits.socketsPerAddress) {
+      throw tooManySockets();
+    }
+    d.presence.add(participantId, socket.id, appointmentId, address);
+    setImmediate(() => {
+      if (!socket.connected) releaseSocket(socket, address);
+    });
+  }
+  function releaseSocket(socket: AppSocket, address: string): void {
+    const { participantId, appointmentId } = socket.data;
+    const last = d.presence.remove(participantId, socket.id, address);
+    if (last) d.rooms.get(appointmentId)?.closePeer(participantId);
+    views.disconnected(appointmentId, participantId, last);
+  }
   d.lifecycle.on('draining', (deadline) => {
     io.emit('server:draining', { deadline: new Date(deadline).toISOString() });
   });
   io.use((socket, next) => {
     // Guessing session cookies over the socket counts like guessing over HTTP.
+    // Counted on arrival (a burst of handshakes cannot outrun the count); given back unless it was a guess.
     const address = d.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
+    // Before any cost: an address already holding its share of sockets is refused outright.
+    if (d.presence.socketsFrom(address) >= d.limits.socketsPerAddress) {
+      next(connectError(tooManySockets()));
+      return;
+    }
+    let attempt: FailureAttempt | undefined;
     d.failureLimiter
-      .check(address)
-      .then(() => authenticate(socket, d.sessions, d.consultations, address))
-      .then((identity) => {
+      .attempt(address)
+      .then((a) => {
+        attempt = a;
+        return authenticate(socket, d.sessions, d.consultations, address);
+      })
+      .then(async (identity) => {
         // Draining for shutdown: people already in a live call may reconnect; nobody new starts.
         if (d.lifecycle.draining && !d.rooms.get(identity.appointmentId)) {
           throw new AppError('SHUTTING_DOWN', 'This server is restarting; please try again in a minute.');
         }
+        await attempt?.refund();
         socket.data = identity;
+        holdSocket(socket, address);
         next();
       })
       .catch(async (e: unknown) => {
-        if (isAppError(e) && (e.code === 'UNAUTHENTICATED' || e.code === 'FORBIDDEN' || e.code === 'BAD_REQUEST')) {
-          await d.failureLimiter.fail(address).catch(() => undefined);
-        }
+        const guess = isAppError(e) && (e.code === 'UNAUTHENTICATED' || e.code === 'FORBIDDEN' || e.code === 'BAD_REQUEST');
+        if (!guess) await attempt?.refund();
         next(connectError(e));
       });
   });
@@ -157,9 +173,9 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
   io.on('connection', (socket: AppSocket) => {
     const me = socket.data;
     const { appointmentId, participantId } = me;
-    void socket.join([aptRoom(appointmentId), selfRoom(participantId)]);
-    d.presence.add(participantId, socket.id);
-    schedulePush(appointmentId);
+    limitMessages(socket, d.limits.messages, log);
+    void socket.join([aptRoom(appointmentId), selfRoom(participantId), sessionRoom(me.session.id)]);
+    views.connected(appointmentId, participantId, socket.id);
 
     const peerEvents: PeerEvents = {
       onConsumerClosed: (consumerId) => socket.emit('media:consumerClosed', { consumerId }),
@@ -170,7 +186,13 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
       access: async () => {
         // Admission is read from the store on every media call, on purpose.
         await d.consultations.requireAdmitted(participantId, appointmentId);
-        const room = await d.rooms.open(appointmentId);
+        // Read again once the Router exists: an end landing meanwhile must leave no Router behind.
+        const stillLive = () =>
+          d.consultations.requireAdmitted(participantId, appointmentId).then(
+            () => true,
+            (e: unknown) => !(isAppError(e) && e.code === 'CONSULTATION_ENDED'),
+          );
+        const room = await d.rooms.open(appointmentId, { stillWanted: stillLive });
         return { room, peer: room.peer(participantId, peerEvents) };
       },
       mayConsume: (producer: types.Producer, self) => (producer.appData as { peerId?: string }).peerId !== self.id,
@@ -181,7 +203,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
       announcePaused: (producerId, paused) => socket.to(liveRoom(appointmentId)).emit('media:producerPaused', { producerId, paused }),
       // Only reached after access() confirmed admission: waiting people never get relay credentials.
       ice: (peerId) => ({
-        iceServers: turnCredentials(d.turn.policy, peerId, Date.now()),
+        ...turnCredentials(d.turn.policy, peerId, Date.now()),
         iceTransportPolicy: d.turn.forceRelay ? 'relay' : 'all',
       }),
     });
@@ -213,14 +235,10 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     handle(socket, log, 'consultation:state', () => d.consultations.view(participantId, apt, d.presence.isConnected));
     registerThreadHandlers(socket, log, me, { thread: d.thread, files: d.files, address });
 
-    socket.on('disconnect', () => {
-      waitingSockets.delete(socket.id);
-      if (d.presence.remove(participantId, socket.id)) d.rooms.get(appointmentId)?.closePeer(participantId);
-      schedulePush(appointmentId);
-    });
+    socket.on('disconnect', () => releaseSocket(socket, address));
   });
   return {
-    waitingCount: () => waitingSockets.size,
+    waitingCount: () => views.waitingCount(),
     endAll: () => {
       io.emit('consultation:ended', { reason: 'shutdown' });
       io.disconnectSockets(true);

@@ -2,7 +2,8 @@
 // is answered with a typed BAD_REQUEST naming the keys at fault and changes
 // nothing; handler errors are answered with their code; anything unexpected is
 // logged and answered as INTERNAL, so no client can crash the process or see a
-// stack trace. A missing ack (a malformed client) is tolerated.
+// stack trace. A missing ack (a malformed client) is tolerated. limitMessages
+// puts a rate limit per socket in front of all of a socket's handlers.
 import type { Socket } from 'socket.io';
 import { Compile } from 'typebox/compile';
 import { AppError, isAppError } from '../core/errors.ts';
@@ -39,6 +40,45 @@ export function handle<K extends ClientMessageName>(socket: Socket, log: Logger,
       ack({ ok: true, data: await handler(payload) });
     } catch (e) {
       ack(toWireError(e, log, name));
+    }
+  });
+}
+
+/** A socket's message budget: `perSecond` on average, `burst` at once. */
+export interface MessageRate {
+  perSecond: number;
+  burst: number;
+}
+
+/**
+ * A token bucket per socket, ahead of every handler (socket.use sees each
+ * incoming message first, whatever its name, media ones included). Over the
+ * budget a message is answered RATE_LIMITED and not run; refusals count
+ * against the budget too, so a socket that goes on sending `burst` more
+ * without waiting is disconnected. Call once per socket, before its handlers.
+ */
+export function limitMessages(socket: Socket, rate: MessageRate, log: Logger, now: () => number = () => performance.now()): void {
+  let tokens = rate.burst;
+  let at = now();
+  let cutOff = false;
+  socket.use((packet, next) => {
+    const t = now();
+    tokens = Math.min(rate.burst, tokens + ((t - at) / 1000) * rate.perSecond);
+    at = t;
+    tokens -= 1;
+    if (tokens >= 0) {
+      next();
+      return;
+    }
+    const ack: unknown = packet.at(-1);
+    if (typeof ack === 'function') {
+      const wait = Math.max(1, Math.ceil(-tokens / rate.perSecond));
+      (ack as (r: Ack<never>) => void)({ ok: false, error: new AppError('RATE_LIMITED', `Too many messages; wait ${wait} s and try again.`).toJSON() });
+    }
+    if (tokens <= -rate.burst && !cutOff) {
+      cutOff = true;
+      log.warn({ socketId: socket.id }, 'socket disconnected for flooding');
+      socket.disconnect(true);
     }
   });
 }

@@ -114,9 +114,14 @@ const DtlsParametersSchema = Type.Object(
 );
 const Empty = Type.Object({}, { additionalProperties: false });
 
+/** The most thread items one thread:list answer carries (and the default page). */
+export const THREAD_PAGE_MAX = 50;
+
 /** Client -> server messages: each has a schema; every one is answered through its ack. */
 export const ClientMessages = {
   'media:capabilities': Empty,
+  /** Fresh TURN credentials (admitted participants only), asked for before the current ones expire. */
+  'media:iceServers': Empty,
   /** The producers already in the room (call after creating the receive transport). */
   'media:producers': Empty,
   'media:createTransport': Type.Object({ direction: Type.Enum(['send', 'recv']) }, { additionalProperties: false }),
@@ -147,8 +152,18 @@ export const ClientMessages = {
   'consultation:end': Empty,
   'consultation:leave': Empty,
   'consultation:state': Empty,
-  /** The thread as this participant may see it, and the sharing limits. */
-  'thread:list': Empty,
+  /**
+   * One page of the thread as this participant may see it (oldest first), and
+   * the sharing limits: the latest `limit` items (THREAD_PAGE_MAX at most, and
+   * by default), or those before the item `before`; `more` says older remain.
+   */
+  'thread:list': Type.Object(
+    {
+      before: Type.Optional(Id),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: THREAD_PAGE_MAX, description: `items per page, at most ${THREAD_PAGE_MAX}` })),
+    },
+    { additionalProperties: false },
+  ),
   /** A chat message: to everyone admitted, or (clinician only) to one person, e.g. someone still waiting. */
   'thread:send': Type.Object(
     { text: Type.String({ minLength: 1, maxLength: 4000, description: 'the message' }), to: Type.Optional(Id) },
@@ -190,6 +205,13 @@ export interface ConsumerInfoWire {
   producerPaused: boolean;
 }
 
+/** The ICE servers to use and when their credentials expire (null: nothing expires, no TURN). */
+export interface IceConfigWire {
+  iceServers: { urls: string[]; username: string; credential: string }[];
+  iceTransportPolicy: 'all' | 'relay';
+  expiresAt: string | null;
+}
+
 /** What each message's ack carries on success. */
 export interface ClientReplies {
   /**
@@ -197,7 +219,8 @@ export interface ClientReplies {
    * credentials for the trust's own relay (admitted participants only), never
    * a public STUN or TURN server.
    */
-  'media:capabilities': { rtpCapabilities: unknown; iceServers: { urls: string[]; username: string; credential: string }[]; iceTransportPolicy: 'all' | 'relay' };
+  'media:capabilities': { rtpCapabilities: unknown } & IceConfigWire;
+  'media:iceServers': IceConfigWire;
   'media:producers': { producers: ProducerAnnouncement[] };
   'media:createTransport': TransportInfoWire;
   'media:connectTransport': Record<string, never>;
@@ -216,7 +239,7 @@ export interface ClientReplies {
   'consultation:end': Record<string, never>;
   'consultation:leave': Record<string, never>;
   'consultation:state': ConsultationView;
-  'thread:list': { items: ThreadItemView[]; limits: SharingLimits };
+  'thread:list': { items: ThreadItemView[]; more: boolean; limits: SharingLimits };
   'thread:send': { item: ThreadItemView };
   'thread:requestPhoto': { item: ThreadItemView };
   'files:url': { url: string; expiresAt: string };
@@ -229,7 +252,7 @@ export type ClientToServerEvents = {
   [K in ClientMessageName]: (payload: ClientMessage<K>, ack: (reply: Ack<ClientReplies[K]>) => void) => void;
 };
 
-export type { ParticipantStateWire, ParticipantView, ConsultationView, FileView, ThreadItemView, SharingLimits, RecordSidecar } from '../domain/views.ts';
+export type { ParticipantStateWire, ParticipantView, SelfView, ConsultationView, FileView, ThreadItemView, SharingLimits, RecordSidecar } from '../domain/views.ts';
 import type { ConsultationView, ParticipantStateWire, RecordSidecar, SharingLimits, ThreadItemView } from '../domain/views.ts';
 
 export interface ProducerAnnouncement {
@@ -242,7 +265,8 @@ export interface ProducerAnnouncement {
 
 export type ServerToClientEvents = {
   'consultation:state': (view: ConsultationView) => void;
-  'consultation:ended': (info: { reason: 'ended' | 'removed' | 'denied' | 'media-lost' | 'shutdown' }) => void;
+  /** This person's part is over; 'signed-out': the session of this page was ended (sign-out or revocation). */
+  'consultation:ended': (info: { reason: 'ended' | 'removed' | 'denied' | 'media-lost' | 'shutdown' | 'signed-out' }) => void;
   'media:newProducer': (p: ProducerAnnouncement) => void;
   'media:producerPaused': (p: { producerId: string; paused: boolean }) => void;
   'media:producerClosed': (p: { producerId: string }) => void;
@@ -265,7 +289,8 @@ export type SessionInfo =
       kind: 'guest';
       appointmentId: string;
       participantId: string;
-      name: string;
+      /** Only once admitted: a waiting or flagged device may hold a forwarded link (views.ts, mayKnowOwnName). */
+      name?: string;
       role: string;
       state: ParticipantStateWire;
       /** This device arrived on a link already used on another device. */

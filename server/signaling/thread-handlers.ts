@@ -4,9 +4,10 @@
 import type { Socket } from 'socket.io';
 import type { FileId, ParticipantId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
-import { ACCEPTED_TYPES, type FileService } from '../domain/files/service.ts';
+import type { FileService } from '../domain/files/service.ts';
 import type { ThreadService } from '../domain/thread.ts';
 import { handle } from './handle.ts';
+import { THREAD_PAGE_MAX } from './protocol.ts';
 import type { SocketIdentity } from './auth.ts';
 
 export interface ThreadHandlerDeps {
@@ -18,9 +19,9 @@ export interface ThreadHandlerDeps {
 export function registerThreadHandlers(socket: Socket, log: Logger, me: SocketIdentity, d: ThreadHandlerDeps): void {
   const { appointmentId: apt, participantId: self } = me;
   const fid = (x: string) => x as FileId;
-  handle(socket, log, 'thread:list', async () => ({
-    items: await d.thread.list(self, apt),
-    limits: { maxTextLength: d.thread.maxTextLength, maxFileBytes: d.files.maxBytes, accept: [...ACCEPTED_TYPES], recordSystem: d.files.recordSystem },
+  handle(socket, log, 'thread:list', async ({ before, limit }) => ({
+    ...(await d.thread.list(self, apt, { limit: limit ?? THREAD_PAGE_MAX, ...(before !== undefined ? { before } : {}) })),
+    limits: { maxTextLength: d.thread.maxTextLength, maxFileBytes: d.files.maxBytes, accept: d.files.acceptedFor(me.role), recordSystem: d.files.recordSystem },
   }));
   handle(socket, log, 'thread:send', async ({ text, to }) => ({
     item: await d.thread.send(self, apt, text, to as ParticipantId | undefined, d.address),

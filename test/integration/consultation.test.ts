@@ -42,7 +42,10 @@ describe('consultation over socket.io', () => {
     expect(redeemed.status).toBe(200);
     expect(redeemed.headers.getSetCookie().join(';')).toMatch(/HttpOnly/);
     expect(redeemed.headers.getSetCookie().join(';')).toMatch(/SameSite=Strict/);
-    expect(await redeemed.json()).toMatchObject({ kind: 'guest', name: 'Jane Doe', state: 'waiting', linkReused: false, resumed: false });
+    // Not the patient's name: whoever holds the link learns only the clinician and the time until let in.
+    const info = (await redeemed.json()) as Record<string, unknown>;
+    expect(info).toMatchObject({ kind: 'guest', state: 'waiting', linkReused: false, resumed: false, clinicianName: 'Dr Asha Patel' });
+    expect(info).not.toHaveProperty('name');
 
     const patient = track(await phone.connect());
     const waiting = await patient.until((v) => v.self.state === 'waiting');
@@ -73,6 +76,9 @@ describe('consultation over socket.io', () => {
 
     expect(await gp.request('lobby:admit', { participantId: waiting.self.id })).toEqual({ ok: true, data: {} });
     const admitted = await patient.until((v) => v.self.state === 'admitted');
+    // Once let in, the patient's own page may show their name again.
+    expect(admitted.self.name).toBe('Jane Doe');
+    expect(await (await phone.fetch('GET', '/api/v1/session')).json()).toMatchObject({ name: 'Jane Doe', state: 'admitted' });
     expect(admitted.participants.map((p) => p.role)).toEqual(['clinician']);
     const caps = await patient.request('media:capabilities', {});
     expect(caps.ok).toBe(true);

@@ -57,7 +57,9 @@ const note = (what: string, outcome: string) => {
 };
 
 beforeAll(async () => {
-  s = await startTestServer({ MAX_FAILURES: '1000000' });
+  // This suite is about payloads, not rates: the per-socket message budget is
+  // lifted (socket-amplification.test.ts tests it).
+  s = await startTestServer({ MAX_FAILURES: '1000000', SOCKET_MESSAGES_PER_SECOND: '100000', SOCKET_MESSAGE_BURST: '100000' });
   F = await openConsultation(s, t, { clinicianId: 'gp-f', admit: true });
   C = await openConsultation(s, t, { clinicianId: 'gp-c', admit: true });
   const p = await produceAudio(C.patient);
@@ -68,7 +70,7 @@ beforeAll(async () => {
 afterAll(async () => {
   t.closeAll();
   if (s) {
-    expectLogsClean(s, [TEST_API_KEY, tokenOf(F.apt.patientUrl), tokenOf(C.apt.patientUrl), F.gpDevice.cookies.get('cr_clinician')!]);
+    expectLogsClean(s, [TEST_API_KEY, tokenOf(F.apt.patientUrl), tokenOf(C.apt.patientUrl), F.gpDevice.cookies.get('__Host-cr_clinician')!]);
     await s.stop();
   }
   const total = (row: Record<string, number>) => Object.values(row).reduce((a, b) => a + b, 0);
@@ -442,9 +444,9 @@ describe('every HTTP route, arbitrary input', () => {
   );
   const cookie = fc.oneof(
     fc.constant(''),
-    fc.string({ maxLength: 60 }).map((v) => `cr_guest=${v}`),
-    fc.string({ maxLength: 60 }).map((v) => `cr_clinician=${encodeURIComponent(v)}; cr_device=${encodeURIComponent(v)}`),
-    fc.constantFrom('cr_guest=AAAAAAAAAAAAAAAAAAAAAA', 'cr_guest', '=;=;;', `cr_guest=${'x'.repeat(9000)}`),
+    fc.string({ maxLength: 60 }).map((v) => `__Host-cr_guest=${v}`),
+    fc.string({ maxLength: 60 }).map((v) => `__Host-cr_clinician=${encodeURIComponent(v)}; __Host-cr_device=${encodeURIComponent(v)}`),
+    fc.constantFrom('__Host-cr_guest=AAAAAAAAAAAAAAAAAAAAAA', '__Host-cr_guest', '=;=;;', `__Host-cr_guest=${'x'.repeat(9000)}`),
   );
   const authorization = fc.oneof({ weight: 8, arbitrary: fc.constant(`Bearer ${TEST_API_KEY}`) }, { weight: 1, arbitrary: fc.string({ maxLength: 40 }) }, { weight: 1, arbitrary: fc.constant('') });
 
@@ -482,7 +484,7 @@ describe('every HTTP route, arbitrary input', () => {
   }
 
   it(`${HTTP_RUNS} arbitrary requests per route (bodies, params, query strings, content types, cookies): 4xx typed, never 5xx`, async () => {
-    const clinicianCookie = `cr_clinician=${F.gpDevice.cookies.get('cr_clinician')!}`;
+    const clinicianCookie = `__Host-cr_clinician=${F.gpDevice.cookies.get('__Host-cr_clinician')!}`;
     const controlBefore = await controlState();
     const firstErrors = errorLogs().length;
     await Promise.all(
@@ -501,7 +503,9 @@ describe('every HTTP route, arbitrary input', () => {
               if (contentType) headers['content-type'] = contentType;
               if (route.auth === 'api' && auth) headers.authorization = auth;
               // Never a real session cookie on DELETE /api/v1/session (it would end that session).
-              headers.cookie = route.auth === 'clinician' && !cookieHeader.startsWith('cr_clinician') ? `${clinicianCookie}; ${cookieHeader}` : cookieHeader;
+              headers.cookie = route.auth === 'clinician' && !cookieHeader.startsWith('__Host-cr_clinician') ? `${clinicianCookie}; ${cookieHeader}` : cookieHeader;
+              // As the console page would send it, so the fuzz reaches the routes past the Origin check (origin.test.ts tests that).
+              headers.origin = new URL(s.url).origin;
               const r = await http(s.url, `${path}${q}`, { method: route.method, headers, ...(route.body && payload !== undefined ? { body: payload } : {}) });
               expectNo5xx(what, r);
             },
@@ -557,7 +561,7 @@ describe('every HTTP route, arbitrary input', () => {
     const victim = new Browser(s.url);
     expect((await victim.redeem(C.apt.patientUrl)).status).toBe(200);
     await Promise.all(
-      Array.from({ length: 50 }, (_, i) => http(s.url, '/api/v1/session', { method: 'DELETE', headers: { cookie: `cr_guest=${'A'.repeat(21)}${String.fromCharCode(65 + (i % 26))}` } })),
+      Array.from({ length: 50 }, (_, i) => http(s.url, '/api/v1/session', { method: 'DELETE', headers: { cookie: `__Host-cr_guest=${'A'.repeat(21)}${String.fromCharCode(65 + (i % 26))}` } })),
     );
     expect((await victim.fetch('GET', '/api/v1/session')).status).toBe(200);
     note('DELETE /api/v1/session (guessed cookies)', '204');

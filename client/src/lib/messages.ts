@@ -17,6 +17,10 @@ const KNOWN: Record<string, Omit<Problem, 'retry'> & { retry?: boolean }> = {
     title: 'This link has expired',
     text: 'Links only work for a limited time. Contact the clinic and ask for a new link.',
   },
+  LINK_CLOSED: {
+    title: 'This link has been closed',
+    text: 'The clinician has closed this link, so it cannot be used on a new phone or computer. If you still need your appointment, contact the clinic and ask for a new link.',
+  },
   LINK_REVOKED: {
     title: 'This link has been cancelled',
     text: 'The clinic has cancelled this link. If you still need your appointment, contact the clinic.',
@@ -75,7 +79,7 @@ export function describeProblem(code: string, serverMessage: string): Problem {
   };
 }
 
-export type EndReason = 'ended' | 'removed' | 'denied' | 'media-lost' | 'shutdown' | 'left';
+export type EndReason = 'ended' | 'removed' | 'denied' | 'media-lost' | 'shutdown' | 'left' | 'signed-out';
 
 export interface Ending {
   title: string;
@@ -114,6 +118,10 @@ export function describeEnding(reason: EndReason, who: 'guest' | 'clinician'): E
         text: 'The video service is being restarted. Please wait a minute, then join again.',
         rejoin: true,
       };
+    case 'signed-out':
+      return who === 'clinician'
+        ? { title: 'You have signed out', text: 'This session was signed out. To sign in again, open the console link from your clinical system.', rejoin: false }
+        : { title: 'You have been signed out', text: 'This device was signed out of the appointment. To join again, open your appointment link.', rejoin: false };
     case 'left':
       return who === 'clinician'
         ? { title: 'You have left the consultation', text: 'You have left the consultation. The others can carry on without you.', rejoin: true }
@@ -173,6 +181,12 @@ export function roleLabel(role: string): string {
   return r ? r[0]!.toUpperCase() + r.slice(1) : 'Participant';
 }
 
+/** 'interpreter' -> 'an interpreter': how a guest's invitation reads in a sentence. */
+export function asRole(role: string): string {
+  const known: Record<string, string> = { interpreter: 'an interpreter', family: 'a family member', carer: 'a carer' };
+  return known[role] ?? 'a guest';
+}
+
 export function errorText(e: unknown): string {
   if (e instanceof Error && e.message) return e.message;
   return 'Something went wrong. Please try again.';
@@ -182,7 +196,11 @@ export function errorText(e: unknown): string {
 
 const SHARING: Record<string, string> = {
   FILE_TOO_LARGE: 'This file is too big to send.',
-  UNSUPPORTED_TYPE: 'This kind of file cannot be sent. Send a photo (JPEG, PNG or HEIC) or a PDF.',
+  UNSUPPORTED_TYPE: 'This kind of file cannot be sent. Photos (JPEG, PNG or HEIC) can be sent.',
+  FILE_TOO_COMPLEX: 'This photo is too large to check, so it was not sent. Take the photo again, or choose a smaller one.',
+  QUOTA_EXCEEDED: 'No more files can be sent in this consultation. Ask the clinician.',
+  REQUEST_TIMEOUT: 'Sending took too long, so it stopped. Check your connection, then try again.',
+  UNAVAILABLE: 'The service is busy checking other photos. Please wait a moment, then try again.',
   CORRUPT_FILE: 'This file seems to be damaged, so it could not be sent. Try taking the photo again, or choose another file.',
   NOT_ADMITTED: 'You can send messages and files once the clinician lets you in.',
   CONSULTATION_ENDED: 'The consultation has ended, so nothing more can be sent.',

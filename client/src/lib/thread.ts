@@ -1,14 +1,18 @@
 // The consultation's thread (chat, photo requests, shared files) over the
 // consultation's own socket: thread:list whenever the socket connects and
 // whenever this person's state changes (a waiting person sees only what is
-// addressed to them; once admitted, everything), thread:item for each new
-// entry. Uploads go over HTTP (the session cookie authenticates them); file
+// addressed to them; once admitted, everything), read page by page from the
+// latest back (the server answers at most THREAD_PAGE_MAX items at a time),
+// thread:item for each new entry. Uploads go over HTTP (the session cookie authenticates them); file
 // bytes are fetched through short-lived URLs, asked for again once expired.
 import type { ClientMessage, ClientMessageName, ClientReplies, SharingLimits, ThreadItemView } from '../../../server/signaling/protocol.ts';
 import type { Consultation } from './consultation.ts';
 import { ClientError } from './rpc.ts';
 
 export type ThreadListener = (change: { item: ThreadItemView; live: boolean } | { reset: true }) => void;
+
+/** Pages of the thread read back at most (older entries are not shown). */
+const MAX_PAGES = 20;
 
 /** Until the server's own limits arrive (they are the ones enforced). */
 const DEFAULT_LIMITS: SharingLimits = {
@@ -65,12 +69,18 @@ export class Thread {
     const n = ++this.#listing;
     const arrivedBefore = new Set(this.#items.keys());
     try {
-      const r = await this.#c.rpc.request('thread:list', {});
+      let r = await this.#c.rpc.request('thread:list', {});
+      const listed = [...r.items];
+      for (let page = 1; r.more && r.items.length > 0 && page < MAX_PAGES; page++) {
+        if (n !== this.#listing) return;
+        r = await this.#c.rpc.request('thread:list', { before: r.items[0]!.id });
+        listed.push(...r.items);
+      }
       if (n !== this.#listing) return;
       this.limits = r.limits;
       // Keep what arrived live while the list was on its way; drop what is no longer shown.
       for (const id of arrivedBefore) this.#items.delete(id);
-      for (const item of r.items) this.#items.set(item.id, item);
+      for (const item of listed) this.#items.set(item.id, item);
       this.#emit({ reset: true });
     } catch (e) {
       if (!(e instanceof ClientError && e.code === 'NOT_ADMITTED')) console.warn('could not load the thread', e);

@@ -10,7 +10,7 @@ import { Consultation, type EndedReason } from '../lib/consultation.ts';
 import { button, h, setStatus, showView } from '../lib/dom.ts';
 import { FileViewer } from '../lib/file-viewer.ts';
 import { LocalMedia } from '../lib/local-media.ts';
-import { describeEnding, describeProblem, roleLabel, when, type EndReason } from '../lib/messages.ts';
+import { asRole, describeEnding, describeProblem, when, type EndReason } from '../lib/messages.ts';
 import { codeOf, exposeDiagnostics, previewFigure, showProblem } from '../lib/page.ts';
 import { PhotoDialog } from '../lib/photo-dialog.ts';
 import { exposeThread, Thread } from '../lib/thread.ts';
@@ -134,7 +134,11 @@ function reusedText(): string {
 
 function showConsent(s: Guest): void {
   screen = 'consent';
-  const who = s.role === 'patient' ? s.name : `${s.name} (${roleLabel(s.role).toLowerCase()})`;
+  // The patient's name is not sent until the clinician lets this device in (a
+  // forwarded link must not reveal it): the clinician and the time are what the
+  // patient checks, and the role says in what capacity a guest joins.
+  const about = `This appointment is with ${s.clinicianName} at ${when(s.startsAt)}.`;
+  const as = s.role === 'patient' ? '' : ` You are invited as ${asRole(s.role)}.`;
   const { figure } = previewFigure(local, 'Your camera. Only you can see this until the clinician lets you in.');
   const check = h('input', { type: 'checkbox', id: 'consent' });
   const join = h('button', { type: 'button', id: 'join', 'aria-describedby': 'join-hint' }, 'Join the waiting room');
@@ -164,18 +168,18 @@ function showConsent(s: Guest): void {
   showView(
     'consent',
     h('h1', {}, 'Your video appointment'),
-    h('p', { class: 'lead' }, `This appointment is for ${who} with ${s.clinicianName} at ${when(s.startsAt)}.`),
+    h('p', { class: 'lead' }, about + as),
     h('p', {}, `It is booked for ${s.durationMinutes} minutes. If these details are not right, do not join: contact the clinic.`),
     ...(s.linkReused ? [h('p', { class: 'flag' }, reusedText())] : []),
     h('h2', {}, 'Check your camera and microphone'),
     h('div', { class: 'check' }, figure, local.controls),
     retry,
     h('h2', {}, 'Join'),
-    h('div', { class: 'consent' }, check, h('label', { for: 'consent' }, `I am ${s.name} (or joining for them) and I agree to a video consultation`)),
+    h('div', { class: 'consent' }, check, h('label', { for: 'consent' }, s.role === 'patient' ? 'I am the person this appointment is for (or joining for them), and I agree to a video consultation' : 'I was invited to this appointment, and I agree to a video consultation')),
     join,
     hint,
   );
-  setStatus(`This appointment is for ${who} with ${s.clinicianName} at ${when(s.startsAt)}.`, 'info', false);
+  setStatus(about, 'info', false);
   void openLocal().then(() => afterOpen());
 }
 

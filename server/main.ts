@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     const deadline = Date.now() + config.server.drainSeconds * 1000;
     deps.lifecycle.startDraining(deadline);
     logger.info({ signal, drainSeconds: config.server.drainSeconds }, 'draining before shutdown');
-    const live = () => deps.rooms.all().filter((r) => !r.id.startsWith('selftest:')).length;
+    const live = () => deps.rooms.consultations().length;
     await new Promise<void>((resolve) => {
       hurry = resolve;
       const tick = setInterval(() => {

@@ -7,20 +7,25 @@ import type { types } from 'mediasoup';
 import { AppError } from '../core/errors.ts';
 import { Peer, type PeerEvents, type ProducerAppData } from './peer.ts';
 
+/** A consultation's room, or a self-test's (one browser talking to itself). */
+export type RoomPurpose = 'consultation' | 'selftest';
+
 export type RoomEvents = {
   close: [reason: 'ended' | 'worker-died' | 'shutdown'];
 };
 
 export class Room extends EventEmitter<RoomEvents> {
   readonly id: string;
+  readonly purpose: RoomPurpose;
   readonly router: types.Router;
   readonly #webRtcServer: types.WebRtcServer;
   readonly #peers = new Map<string, Peer>();
   #closed = false;
 
-  constructor(id: string, router: types.Router, webRtcServer: types.WebRtcServer) {
+  constructor(id: string, router: types.Router, webRtcServer: types.WebRtcServer, purpose: RoomPurpose = 'consultation') {
     super();
     this.id = id;
+    this.purpose = purpose;
     this.router = router;
     this.#webRtcServer = webRtcServer;
   }

@@ -29,10 +29,10 @@ export function createMetrics(src: MetricSources): Metrics {
 
   new Gauge({
     name: 'consultroom_consultations_active',
-    help: 'Consultations with live media (a mediasoup Router) on this node',
+    help: 'Consultations with live media (a mediasoup Router) on this node; self-tests and rooms still opening are not counted',
     registers: [registry],
     collect() {
-      this.set(src.rooms.all().filter((r) => !r.id.startsWith('selftest:')).length);
+      this.set(src.rooms.consultations().length);
     },
   });
   new Gauge({

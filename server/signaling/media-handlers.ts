@@ -6,11 +6,11 @@ import type { Socket } from 'socket.io';
 import type { types } from 'mediasoup';
 import { AppError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { IceServer } from '../domain/access/turn.ts';
+import type { TurnGrant } from '../domain/access/turn.ts';
 import type { Peer } from '../media/peer.ts';
 import type { Room } from '../media/room.ts';
 import { handle } from './handle.ts';
-import type { ProducerAnnouncement } from './protocol.ts';
+import type { IceConfigWire, ProducerAnnouncement } from './protocol.ts';
 
 export interface MediaAccess {
   room: Room;
@@ -26,13 +26,20 @@ export interface MediaHandlerOptions {
   announce(p: ProducerAnnouncement, producer: types.Producer): void;
   announcePaused(producerId: string, paused: boolean): void;
   /** ICE servers for this caller (called only after access() allowed media). */
-  ice?(peerId: string): { iceServers: IceServer[]; iceTransportPolicy: 'all' | 'relay' };
+  ice?(peerId: string): TurnGrant & { iceTransportPolicy: 'all' | 'relay' };
 }
+
+const NO_ICE_SERVERS: IceConfigWire = { iceServers: [], iceTransportPolicy: 'all', expiresAt: null };
 
 export function registerMediaHandlers(socket: Socket, log: Logger, o: MediaHandlerOptions): void {
   handle(socket, log, 'media:capabilities', async () => {
     const { room, peer } = await o.access();
-    return { rtpCapabilities: room.rtpCapabilities, ...(o.ice?.(peer.id) ?? { iceServers: [], iceTransportPolicy: 'all' as const }) };
+    return { rtpCapabilities: room.rtpCapabilities, ...(o.ice?.(peer.id) ?? NO_ICE_SERVERS) };
+  });
+  // Fresh relay credentials before the old ones expire: only while access() still allows media.
+  handle(socket, log, 'media:iceServers', async () => {
+    const { peer } = await o.access();
+    return o.ice?.(peer.id) ?? NO_ICE_SERVERS;
   });
   handle(socket, log, 'media:producers', async () => {
     const { room, peer } = await o.access();

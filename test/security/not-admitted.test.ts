@@ -64,7 +64,7 @@ afterAll(async () => {
   console.log(`[security] not-admitted: ${cases} media or control messages from people not entitled to them`);
 });
 
-const remember = (c: Consultation) => secrets.push(tokenOf(c.apt.patientUrl), tokenOf(c.apt.clinicianUrl), c.patientDevice.cookies.get('cr_guest')!);
+const remember = (c: Consultation) => secrets.push(tokenOf(c.apt.patientUrl), tokenOf(c.apt.clinicianUrl), c.patientDevice.cookies.get('__Host-cr_guest')!);
 
 /** Sends every media message; each must be NOT_ADMITTED. */
 async function everyMediaMessageRefused(c: Client, ids: Ids): Promise<void> {

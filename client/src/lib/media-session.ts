@@ -2,10 +2,12 @@
 // receive WebRtcTransport, camera sent as three simulcast layers so a weak
 // link can be served a lower one, microphone as Opus. No STUN or TURN server
 // is configured unless the server hands one out: media goes only to the
-// server's own WebRtcServer port.
+// server's own WebRtcServer port. TURN credentials last minutes: they are
+// renewed at half-life while the server still counts us admitted, and a
+// transport going through the relay restarts ICE so the relay sees the new ones.
 import { Device, type types } from 'mediasoup-client';
-import type { ConsumerInfoWire, ProducerAnnouncement, TransportInfoWire } from '../../../server/signaling/protocol.ts';
-import type { Rpc } from './rpc.ts';
+import type { ConsumerInfoWire, IceConfigWire, ProducerAnnouncement, TransportInfoWire } from '../../../server/signaling/protocol.ts';
+import { ClientError, type Rpc } from './rpc.ts';
 
 export interface RemoteTrack {
   consumerId: string;
@@ -30,6 +32,13 @@ export interface ReceiveStats {
 
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
 
+/** Never renew more often than this, whatever the lifetime (ms). */
+const MIN_RENEW_MS = 10_000;
+/** After a failed renewal (a timeout, a reconnect), try again this soon (ms). */
+const RETRY_RENEW_MS = 5_000;
+/** Refusals that mean we may no longer use media at all: stop renewing. */
+const FINAL = new Set(['NOT_ADMITTED', 'CONSULTATION_ENDED', 'NOT_IN_CONSULTATION', 'UNAUTHENTICATED', 'FORBIDDEN']);
+
 const SIMULCAST: RTCRtpEncodingParameters[] = [
   { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
   { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 400_000 },
@@ -45,6 +54,8 @@ export class MediaSession {
   #recv: types.Transport | undefined;
   readonly #producers = new Map<'camera' | 'microphone', types.Producer>();
   readonly #consumers = new Map<string, { consumer: types.Consumer; participantId: string }>();
+  #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
 
   constructor(rpc: Rpc, opts: { iceServers?: RTCIceServer[]; iceTransportPolicy?: RTCIceTransportPolicy } = {}) {
     this.#rpc = rpc;
@@ -53,10 +64,11 @@ export class MediaSession {
   }
 
   async start(): Promise<void> {
-    const { rtpCapabilities, iceServers, iceTransportPolicy } = await this.#rpc.request('media:capabilities', {});
+    const { rtpCapabilities, iceServers, iceTransportPolicy, expiresAt } = await this.#rpc.request('media:capabilities', {});
     // The server's TURN relay (if the trust runs one) comes with admission; nothing else is ever used.
     if (iceServers.length > 0) this.#iceServers = iceServers;
     if (iceTransportPolicy === 'relay') this.#policy = 'relay';
+    this.#scheduleRenewal(expiresAt);
     const device = new Device();
     await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
     this.#device = device;
@@ -73,6 +85,42 @@ export class MediaSession {
         .request('media:produce', { transportId: this.#send!.id, kind, rtpParameters: rtpParameters as never, source })
         .then(({ id }) => ok({ id }), fail);
     });
+  }
+
+  /** Renews at half the remaining lifetime; nothing to renew when no credential expires. */
+  #scheduleRenewal(expiresAt: string | null, delayMs?: number): void {
+    clearTimeout(this.#renewTimer);
+    if (this.#closed || expiresAt === null) return;
+    const wait = delayMs ?? Math.max(MIN_RENEW_MS, (Date.parse(expiresAt) - Date.now()) / 2);
+    this.#renewTimer = setTimeout(() => void this.#renew(expiresAt), wait);
+  }
+
+  async #renew(current: string): Promise<void> {
+    let fresh: IceConfigWire;
+    try {
+      fresh = await this.#rpc.request('media:iceServers', {});
+    } catch (e) {
+      // Sent back, removed or ended: the server resets our media; the old credentials just run out.
+      if (e instanceof ClientError && FINAL.has(e.code)) return;
+      if (Date.parse(current) - Date.now() > RETRY_RENEW_MS) this.#scheduleRenewal(current, RETRY_RENEW_MS);
+      return;
+    }
+    if (this.#closed) return;
+    this.#iceServers = fresh.iceServers;
+    for (const t of [this.#send, this.#recv]) {
+      if (!t || t.closed) continue;
+      try {
+        await t.updateIceServers({ iceServers: this.#iceServers });
+        // A TURN allocation keeps the credentials it was made with: only an ICE restart moves it to the new ones.
+        if (await usesRelay(t)) {
+          const { iceParameters } = await this.#rpc.request('media:restartIce', { transportId: t.id });
+          await t.restartIce({ iceParameters: iceParameters as types.IceParameters });
+        }
+      } catch {
+        // The transport closed or the server refused: the next renewal (or a media reset) sorts it out.
+      }
+    }
+    this.#scheduleRenewal(fresh.expiresAt);
   }
 
   #options(info: TransportInfoWire): types.TransportOptions {
@@ -215,11 +263,26 @@ export class MediaSession {
   }
 
   close(): void {
+    this.#closed = true;
+    clearTimeout(this.#renewTimer);
     this.#send?.close();
     this.#recv?.close();
     this.#producers.clear();
     this.#consumers.clear();
   }
+}
+
+/** Whether the transport's selected candidate pair goes through the TURN relay. */
+async function usesRelay(t: types.Transport): Promise<boolean> {
+  if (t.connectionState === 'new') return false;
+  let relay = false;
+  const report = await t.getStats();
+  report.forEach((s: Record<string, unknown>) => {
+    if (s.type !== 'candidate-pair' || !s.nominated) return;
+    const local = report.get(String(s.localCandidateId)) as Record<string, unknown> | undefined;
+    if (local?.candidateType === 'relay') relay = true;
+  });
+  return relay;
 }
 
 /** Connection quality from round-trip time and a consumer's SFU score (0-10). */

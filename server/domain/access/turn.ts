@@ -2,7 +2,9 @@
 // (use-auth-secret): username = "<expiry unix time>:<participant id>",
 // password = base64(HMAC-SHA1(shared secret, username)). coturn checks them
 // with the same secret and refuses them after the expiry. Only admitted
-// participants are ever given any: a waiting patient cannot use the relay.
+// participants are ever given any, and they last minutes: the page asks for
+// fresh ones while it is admitted (each request re-checks admission), so
+// someone sent back, denied or removed loses the relay within one lifetime.
 import { createHmac } from 'node:crypto';
 
 export interface TurnPolicy {
@@ -18,9 +20,16 @@ export interface IceServer {
   credential: string;
 }
 
-export function turnCredentials(policy: TurnPolicy, participantId: string, nowMs: number): IceServer[] {
-  if (policy.urls.length === 0 || !policy.secret) return [];
-  const username = `${Math.floor(nowMs / 1000) + policy.ttlSeconds}:${participantId}`;
+export interface TurnGrant {
+  iceServers: IceServer[];
+  /** When the credentials stop working (ISO 8601); null when there are none. */
+  expiresAt: string | null;
+}
+
+export function turnCredentials(policy: TurnPolicy, participantId: string, nowMs: number): TurnGrant {
+  if (policy.urls.length === 0 || !policy.secret) return { iceServers: [], expiresAt: null };
+  const expiry = Math.floor(nowMs / 1000) + policy.ttlSeconds;
+  const username = `${expiry}:${participantId}`;
   const credential = createHmac('sha1', policy.secret).update(username).digest('base64');
-  return [{ urls: policy.urls, username, credential }];
+  return { iceServers: [{ urls: policy.urls, username, credential }], expiresAt: new Date(expiry * 1000).toISOString() };
 }

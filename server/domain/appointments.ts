@@ -2,6 +2,7 @@
 // asks for over the REST API. Pure logic over the store interfaces.
 import { AppError } from '../core/errors.ts';
 import { randomId, type AppointmentId, type LinkId } from '../core/ids.ts';
+import { cleanText } from '../core/text.ts';
 import type { TokenService } from './access/tokens.ts';
 import type { DomainBus, EventRecorder } from './events.ts';
 import type { Actor, Appointment, GuestRole, Link, Participant } from './model.ts';
@@ -38,6 +39,13 @@ export interface AppointmentDetail {
 
 const epoch = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
+/** A name as people will see it (see core/text.ts); one with nothing visible left is refused. */
+function displayName(raw: string, key: string): string {
+  const name = cleanText(raw, { maxLength: 100 });
+  if (name.length === 0) throw new AppError('BAD_REQUEST', 'A name must have visible characters.', { details: [{ key, problem: 'empty' }] });
+  return name;
+}
+
 export class AppointmentService {
   readonly #stores: Stores;
   readonly #tokens: TokenService;
@@ -71,10 +79,12 @@ export class AppointmentService {
     if (start + input.durationMinutes * 60_000 < this.#now().getTime()) {
       throw new AppError('BAD_REQUEST', 'The appointment would already be over.', { details: [{ key: 'body.startsAt', problem: 'in the past' }] });
     }
+    const clinician = { id: input.clinician.id, name: displayName(input.clinician.name, 'body.clinician.name') };
+    const patientName = displayName(input.patient.name, 'body.patient.name');
     const appointment: Appointment = {
       id: randomId<AppointmentId>(),
-      clinician: { id: input.clinician.id, name: input.clinician.name },
-      patientName: input.patient.name,
+      clinician,
+      patientName,
       startsAt: new Date(start).toISOString(),
       durationMinutes: input.durationMinutes,
       createdAt: this.#now().toISOString(),
@@ -83,15 +93,15 @@ export class AppointmentService {
     };
     await this.#stores.appointments.create(appointment, this.ttlFor(appointment));
     await this.#events.record('appointment.created', appointment.id, actor);
-    const { link, url } = await this.#issueLink(appointment, 'patient', input.patient.name, actor);
-    return { appointment, clinicianUrl: this.clinicianUrl(input.clinician, appointment.id), patientUrl: url, patientLinkId: link.id };
+    const { link, url } = await this.#issueLink(appointment, 'patient', patientName, actor);
+    return { appointment, clinicianUrl: this.clinicianUrl(clinician, appointment.id), patientUrl: url, patientLinkId: link.id };
   }
 
   /** A console link for the clinician, opening this appointment. */
   clinicianUrl(clinician: { id: string; name: string }, appointmentId?: AppointmentId): string {
     const token = this.#tokens.signClinician({
       clinicianId: clinician.id,
-      name: clinician.name,
+      name: displayName(clinician.name, 'body.clinician.name'),
       tokenId: randomId(),
       expiresAt: Math.floor(this.#now().getTime() / 1000) + this.#policy.clinicianTokenTtlMinutes * 60,
     });
@@ -99,8 +109,9 @@ export class AppointmentService {
   }
 
   async invite(appointmentId: AppointmentId, input: { name: string; role: GuestRole }, actor: Actor): Promise<{ link: Link; url: string }> {
+    const name = displayName(input.name, 'body.name');
     const a = await this.#open(appointmentId);
-    return this.#issueLink(a, input.role, input.name, actor);
+    return this.#issueLink(a, input.role, name, actor);
   }
 
   async #issueLink(a: Appointment, role: GuestRole, name: string, actor: Actor): Promise<{ link: Link; url: string }> {

@@ -1,18 +1,21 @@
-// Applies the FailureLimiter to the API: an address over its limit is refused
-// before any work is done, and every refusal that guessing produces (400, 401,
-// 403, 404, 410) counts against the address that caused it.
+// Applies the FailureLimiter to the API and to /metrics: every request from
+// an address is counted on arrival, so an address over its limit is refused
+// before any work is done and a concurrent burst cannot outrun the count; the
+// attempt is given back unless the answer is a refusal that guessing produces
+// (400, 401, 403, 404, 410, 414).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { FailureLimiter } from './failure-limiter.ts';
+import type { FailureAttempt, FailureLimiter } from './failure-limiter.ts';
 
 const GUESSING = new Set([400, 401, 403, 404, 410, 414]);
 
 /**
- * Whether a request is for the API. The route the router matched decides
- * (so /%61pi/... is the API too); for unmatched paths, the decoded path.
+ * Whether a request is for the API or the metrics. The route the router
+ * matched decides (so /%61pi/... is the API too); for unmatched paths, the
+ * decoded path.
  */
-function isApi(req: FastifyRequest): boolean {
+function isGuarded(req: FastifyRequest): boolean {
   const route = req.routeOptions.url;
-  if (route) return route.startsWith('/api/');
+  if (route) return route.startsWith('/api/') || route === '/metrics';
   const path = req.url.split('?')[0] ?? '';
   let decoded = path;
   try {
@@ -24,10 +27,16 @@ function isApi(req: FastifyRequest): boolean {
 }
 
 export function installFailureGuard(app: FastifyInstance, limiter: FailureLimiter): void {
+  const attempts = new WeakMap<FastifyRequest, FailureAttempt>();
   app.addHook('onRequest', async (req) => {
-    if (isApi(req)) await limiter.check(req.ip);
+    if (isGuarded(req)) attempts.set(req, await limiter.attempt(req.ip));
   });
-  app.addHook('onResponse', async (req, reply) => {
-    if (isApi(req) && GUESSING.has(reply.statusCode)) await limiter.fail(req.ip);
+  // Refunded before the answer leaves, so a client that waits for its answer
+  // never finds its own successful request still counted. A request that is
+  // never answered (the client went away) stays counted.
+  app.addHook('onSend', async (req, reply, payload) => {
+    const attempt = attempts.get(req);
+    if (attempt && !GUESSING.has(reply.statusCode)) await attempt.refund();
+    return payload;
   });
 }

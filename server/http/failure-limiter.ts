@@ -1,16 +1,21 @@
 // Repeated failures from one address (bad tokens, unknown ids, wrong API keys,
-// unknown session cookies) are what guessing looks like. After maxFailures in
-// a window, every further request from that address is refused with 429 and
-// Retry-After until the window ends. Counting is per node in memory, or shared
-// through Redis (INCR + EXPIRE) when the server runs on Redis.
+// unknown session cookies, wrong metrics tokens) are what guessing looks like.
+// After maxFailures in a window, every further request from that address is
+// refused with 429 and Retry-After until the window ends.
+//
+// Every attempt is counted on arrival, atomically, and refunded when it turns
+// out not to be a failure. Checking first and counting after the answer would
+// let a burst of concurrent guesses all pass the check before any of them is
+// counted. Counting is per node in memory, or shared through Redis (one Lua
+// script: INCR, EXPIRE on a new window, TTL) when the server runs on Redis.
 import type { Redis } from 'ioredis';
 import { AppError } from '../core/errors.ts';
 
 export interface FailureCounter {
-  /** Counts one failure; returns the count in the current window. */
-  hit(key: string, windowSeconds: number): Promise<number>;
-  /** The current count and the seconds until the window ends. */
-  peek(key: string): Promise<{ count: number; retryAfterSeconds: number }>;
+  /** Counts one attempt; returns the count in the current window and the seconds until it ends. */
+  hit(key: string, windowSeconds: number): Promise<{ count: number; retryAfterSeconds: number }>;
+  /** Takes one attempt back; at zero the window is gone, so the next failure starts a full one. */
+  refund(key: string): Promise<void>;
 }
 
 export class MemoryFailureCounter implements FailureCounter {
@@ -27,21 +32,35 @@ export class MemoryFailureCounter implements FailureCounter {
     }
     return w;
   }
-  async hit(key: string, windowSeconds: number): Promise<number> {
+  async hit(key: string, windowSeconds: number): Promise<{ count: number; retryAfterSeconds: number }> {
     const w = this.#live(key) ?? { count: 0, endsAt: this.#now() + windowSeconds * 1000 };
     w.count++;
     this.#windows.set(key, w);
     if (this.#windows.size > 100_000) this.#sweep();
-    return w.count;
+    return { count: w.count, retryAfterSeconds: Math.max(1, Math.ceil((w.endsAt - this.#now()) / 1000)) };
   }
-  async peek(key: string): Promise<{ count: number; retryAfterSeconds: number }> {
+  async refund(key: string): Promise<void> {
     const w = this.#live(key);
-    return w ? { count: w.count, retryAfterSeconds: Math.max(1, Math.ceil((w.endsAt - this.#now()) / 1000)) } : { count: 0, retryAfterSeconds: 0 };
+    if (w && --w.count <= 0) this.#windows.delete(key);
   }
   #sweep(): void {
     for (const k of this.#windows.keys()) this.#live(k);
   }
 }
+
+// A key without a TTL (a window whose EXPIRE was lost) gets one, so no address is limited forever.
+const HIT = `
+local n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {n, ttl}`;
+const REFUND = `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if n > 1 then redis.call('DECR', KEYS[1]) elseif n == 1 then redis.call('DEL', KEYS[1]) end
+return 0`;
 
 export class RedisFailureCounter implements FailureCounter {
   readonly #redis: Redis;
@@ -50,21 +69,24 @@ export class RedisFailureCounter implements FailureCounter {
     this.#redis = redis;
     this.#prefix = prefix;
   }
-  async hit(key: string, windowSeconds: number): Promise<number> {
-    const k = this.#prefix + key;
-    const [[, count]] = (await this.#redis.multi().incr(k).expire(k, windowSeconds, 'NX').exec()) as [[Error | null, number]];
-    return count;
+  async hit(key: string, windowSeconds: number): Promise<{ count: number; retryAfterSeconds: number }> {
+    const [count, ttl] = (await this.#redis.eval(HIT, 1, this.#prefix + key, windowSeconds)) as [number, number];
+    return { count, retryAfterSeconds: Math.max(1, ttl) };
   }
-  async peek(key: string): Promise<{ count: number; retryAfterSeconds: number }> {
-    const k = this.#prefix + key;
-    const [[, count], [, ttl]] = (await this.#redis.multi().get(k).ttl(k).exec()) as [[Error | null, string | null], [Error | null, number]];
-    return { count: Number(count ?? 0), retryAfterSeconds: Math.max(1, ttl) };
+  async refund(key: string): Promise<void> {
+    await this.#redis.eval(REFUND, 1, this.#prefix + key);
   }
 }
 
 export interface FailureLimitOptions {
   maxFailures: number;
   windowSeconds: number;
+}
+
+/** One counted attempt: refund it once the request turned out not to be a failure. */
+export interface FailureAttempt {
+  /** Idempotent; never throws (a refund lost to a store error only errs on the safe side). */
+  refund(): Promise<void>;
 }
 
 export class FailureLimiter {
@@ -81,21 +103,35 @@ export class FailureLimiter {
     this.#onLimited = onLimited;
   }
 
-  /** Throws RATE_LIMITED (with Retry-After) while this address is over its limit. */
-  async check(address: string): Promise<void> {
-    const { count, retryAfterSeconds } = await this.#counter.peek(address);
-    if (count >= this.#opts.maxFailures) {
-      const now = Date.now();
-      if ((this.#reported.get(address) ?? 0) <= now) {
-        this.#reported.set(address, now + retryAfterSeconds * 1000);
-        if (this.#reported.size > 10_000) for (const [k, until] of this.#reported) if (until <= now) this.#reported.delete(k);
-        this.#onLimited(address);
-      }
+  /**
+   * Counts an attempt from this address before any work is done. Throws
+   * RATE_LIMITED (with Retry-After) when the address is over its limit (its
+   * failures plus its attempts still in flight); otherwise the caller refunds
+   * the attempt when it turns out not to be a failure.
+   */
+  async attempt(address: string): Promise<FailureAttempt> {
+    const { count, retryAfterSeconds } = await this.#counter.hit(address, this.#opts.windowSeconds);
+    if (count > this.#opts.maxFailures) {
+      // A refused request does no work and is no failure: it only held its place while deciding.
+      await this.#counter.refund(address).catch(() => undefined);
+      this.#report(address, retryAfterSeconds);
       throw new AppError('RATE_LIMITED', 'Too many failed attempts from this address; try again later.', { retryAfterSeconds });
     }
+    let refunded = false;
+    return {
+      refund: async () => {
+        if (refunded) return;
+        refunded = true;
+        await this.#counter.refund(address).catch(() => undefined);
+      },
+    };
   }
 
-  async fail(address: string): Promise<void> {
-    await this.#counter.hit(address, this.#opts.windowSeconds);
+  #report(address: string, retryAfterSeconds: number): void {
+    const now = Date.now();
+    if ((this.#reported.get(address) ?? 0) > now) return;
+    this.#reported.set(address, now + retryAfterSeconds * 1000);
+    if (this.#reported.size > 10_000) for (const [k, until] of this.#reported) if (until <= now) this.#reported.delete(k);
+    this.#onLimited(address);
   }
 }

@@ -1,6 +1,7 @@
 // GET /metrics in the Prometheus text format. It carries counts only (no ids,
 // no names); a bearer token can still be required so only the trust's
-// Prometheus reads it.
+// Prometheus reads it. A wrong token is a guess like any other: the failure
+// guard (failure-guard.ts) counts /metrics with the API.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import { Type } from 'typebox';

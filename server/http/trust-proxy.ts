@@ -6,7 +6,10 @@
 //   connecting directly have public addresses and are never believed);
 // - N: N proxies in a chain, the nearest one on a loopback/private address;
 // - a string: the proxies' own addresses or CIDRs, comma-separated (exact).
-import { BlockList, isIPv4 } from 'node:net';
+// X-Forwarded-For entries that are not IP addresses ("unknown", "<script>",
+// "_hidden") are dropped from the chain before any of this, so neither a hop
+// count nor the client's address can ever be something other than an IP.
+import { BlockList, isIP, isIPv4 } from 'node:net';
 
 const privateNets = new BlockList();
 for (const [net, bits] of [['127.0.0.0', 8], ['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['169.254.0.0', 16]] as const) {
@@ -32,12 +35,40 @@ export function trustProxyOption(setting: TrustProxySetting): false | string | (
   return (addr, hop) => hop < hops && (hop > 0 || isPrivateAddress(addr));
 }
 
+/** An X-Forwarded-For entry as an address: a port some proxies add is removed; anything that is not an IP is null. */
+function forwardedAddress(entry: string): string | null {
+  const s = entry.trim();
+  if (isIP(s)) return s;
+  const withPort = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):\d{1,5}$/.exec(s);
+  const addr = withPort?.[1] ?? withPort?.[2];
+  return addr && isIP(addr) ? addr : null;
+}
+
+/** The X-Forwarded-For addresses, client first, with every entry that is not an IP dropped; undefined when none is left. */
+export function forwardedFor(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const entries = (Array.isArray(header) ? header.join(',') : header).split(',');
+  const kept = entries.map(forwardedAddress).filter((a): a is string => a !== null);
+  return kept.length > 0 ? kept.join(', ') : undefined;
+}
+
+/**
+ * Rewrites a request's X-Forwarded-For to its IP entries only, before Fastify
+ * (proxy-addr returns a junk entry as the client's address) or anyone else reads it.
+ */
+export function dropInvalidForwardedFor(headers: Record<string, string | string[] | undefined>): void {
+  if (headers['x-forwarded-for'] === undefined) return;
+  const cleaned = forwardedFor(headers['x-forwarded-for']);
+  if (cleaned === undefined) delete headers['x-forwarded-for'];
+  else headers['x-forwarded-for'] = cleaned;
+}
+
 /** The client's address by the same rule Fastify applies to HTTP requests, for socket.io handshakes. */
-export function clientAddress(remote: string, forwardedFor: string | string[] | undefined, setting: TrustProxySetting): string {
+export function clientAddress(remote: string, forwardedForHeader: string | string[] | undefined, setting: TrustProxySetting): string {
   const trust = trustProxyOption(setting);
-  if (trust === false || forwardedFor === undefined) return remote;
-  const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
-  const chain = [remote, ...header.split(',').map((s) => s.trim()).filter(Boolean).reverse()];
+  const header = forwardedFor(forwardedForHeader);
+  if (trust === false || header === undefined) return remote;
+  const chain = [remote, ...header.split(', ').reverse()];
   if (typeof trust === 'string') {
     const allowed = trust.split(',').map((s) => s.trim());
     const trusted = (addr: string) => allowed.some((a) => (a.includes('/') ? inCidr(addr, a) : a === addr));

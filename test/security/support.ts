@@ -13,9 +13,10 @@ import { createSign, sign as cryptoSign, createHmac, type KeyObject } from 'node
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { expect } from 'vitest';
-import { Client, createAppointment, Device, tokenOf, type CreatedAppointment } from '../support/api.ts';
+import { Client, createAppointment, Device, originFor, tokenOf, type CreatedAppointment } from '../support/api.ts';
 import { TEST_API_KEY, type TestServer } from '../support/server.ts';
 import type { ErrorCode } from '../../server/core/errors.ts';
+import { CLINICIAN_COOKIE, GUEST_COOKIE } from '../../server/http/cookies.ts';
 import type { ClientMessageName } from '../../server/signaling/protocol.ts';
 
 /** Every code the server may send (tsc fails here if server/core/errors.ts gains one). */
@@ -28,6 +29,7 @@ export const ErrorCodes = [
   'TOKEN_INVALID',
   'TOKEN_EXPIRED',
   'LINK_REVOKED',
+  'LINK_CLOSED',
   'LINK_ALREADY_USED',
   'APPOINTMENT_NOT_OPEN',
   'CONSULTATION_ENDED',
@@ -39,8 +41,11 @@ export const ErrorCodes = [
   'MEDIA_ERROR',
   'MEDIA_REJECTED',
   'FILE_TOO_LARGE',
+  'QUOTA_EXCEEDED',
+  'REQUEST_TIMEOUT',
   'UNSUPPORTED_TYPE',
   'CORRUPT_FILE',
+  'FILE_TOO_COMPLEX',
   'DELIVERY_FAILED',
   'NOT_CONFIGURED',
   'SHUTTING_DOWN',
@@ -138,9 +143,9 @@ export function postSession(base: string, token: unknown, from?: string): Promis
   });
 }
 
-/** The names of the session cookies a response sets (cr_guest, cr_clinician). */
+/** The names of the session cookies a response sets (GUEST_COOKIE, CLINICIAN_COOKIE). */
 export const sessionCookiesSet = (r: HttpResult): string[] =>
-  ([] as string[]).concat(r.headers['set-cookie'] ?? []).map((c) => c.split('=')[0]!).filter((n) => n === 'cr_guest' || n === 'cr_clinician');
+  ([] as string[]).concat(r.headers['set-cookie'] ?? []).map((c) => c.split('=')[0]!).filter((n) => n === GUEST_COOKIE || n === CLINICIAN_COOKIE);
 
 /** A browser (cookie jar) whose requests come from its own loopback address. */
 export class Browser extends Device {
@@ -154,7 +159,12 @@ export class Browser extends Device {
     const r = await http(this.base, path, {
       method,
       from: this.from,
-      headers: { cookie: this.cookieHeader, 'user-agent': this.userAgent, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        cookie: this.cookieHeader,
+        'user-agent': this.userAgent,
+        ...originFor(method, this.base),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const headers = new Headers();
@@ -429,6 +439,7 @@ export const MADE_UP_IDS: MediaIds = { sendTransportId: 'transport-1', recvTrans
 export function mediaPayloads(ids: MediaIds = MADE_UP_IDS): Record<Extract<ClientMessageName, `media:${string}`>, unknown> {
   return {
     'media:capabilities': {},
+    'media:iceServers': {},
     'media:producers': {},
     'media:createTransport': { direction: 'send' },
     'media:connectTransport': { transportId: ids.sendTransportId, dtlsParameters: DTLS },

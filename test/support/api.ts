@@ -32,6 +32,11 @@ export async function createAppointment(base: string, over: Partial<{ clinicianI
   return (await res.json()) as CreatedAppointment;
 }
 
+/** The Origin header a browser sends with a request from the server's own page (on every unsafe method). */
+export function originFor(method: string, base: string): { origin?: string } {
+  return ['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase()) ? {} : { origin: new URL(base).origin };
+}
+
 /** A browser: a cookie jar that follows Set-Cookie, as Chromium would. */
 export class Device {
   readonly cookies = new Map<string, string>();
@@ -49,7 +54,12 @@ export class Device {
   async fetch(method: string, path: string, body?: unknown): Promise<Response> {
     const res = await fetch(`${this.base}${path}`, {
       method,
-      headers: { cookie: this.cookieHeader, 'user-agent': this.userAgent, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        cookie: this.cookieHeader,
+        'user-agent': this.userAgent,
+        ...originFor(method, this.base),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     for (const c of res.headers.getSetCookie()) {
@@ -65,7 +75,7 @@ export class Device {
   async upload(path: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<Response> {
     return fetch(`${this.base}${path}`, {
       method: 'POST',
-      headers: { cookie: this.cookieHeader, 'user-agent': this.userAgent, 'content-type': contentType },
+      headers: { cookie: this.cookieHeader, 'user-agent': this.userAgent, origin: new URL(this.base).origin, 'content-type': contentType },
       body: new Uint8Array(bytes),
     });
   }

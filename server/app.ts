@@ -4,6 +4,7 @@ import { AppError } from './core/errors.ts';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { Deps } from './deps.ts';
 import { installErrorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
@@ -15,7 +16,8 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { appointmentRoutes } from './http/appointment-routes.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { installFailureGuard } from './http/failure-guard.ts';
-import { clientAddress, trustProxyOption } from './http/trust-proxy.ts';
+import { clientAddress, dropInvalidForwardedFor, trustProxyOption } from './http/trust-proxy.ts';
+import { installOriginGuard } from './http/origin-guard.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { adminRoutes } from './http/admin-routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -47,6 +49,16 @@ export async function buildApp(deps: Deps): Promise<App> {
     // Never "every hop": a client could then write its own address (see trust-proxy.ts).
     trustProxy: trustProxyOption(config.server.trustProxy),
     bodyLimit: 64 * 1024,
+    // Timeouts on every route (slow headers, trickled bodies, silent sockets); an upload's own
+    // deadline (files.uploadTimeoutSeconds) lies within the whole-request one.
+    requestTimeout: Math.max(config.server.requestTimeoutSeconds, config.files.uploadTimeoutSeconds + 30) * 1000,
+    connectionTimeout: config.server.idleTimeoutSeconds * 1000,
+    keepAliveTimeout: config.server.keepAliveTimeoutSeconds * 1000,
+    http: {
+      headersTimeout: config.server.headersTimeoutSeconds * 1000,
+      // Node checks the two timeouts above this often (30 s by default).
+      connectionsCheckingInterval: Math.min(5000, config.server.headersTimeoutSeconds * 500),
+    },
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     // Router-level refusals (broken percent-encoding, over-long parameters) get
@@ -68,6 +80,8 @@ export async function buildApp(deps: Deps): Promise<App> {
   // Per-address limits; routes that are worth guessing at set tighter ones.
   await http.register(rateLimit, { global: true, max: config.security.requestsPerMinute, timeWindow: '1 minute' });
   installFailureGuard(http, deps.failureLimiter);
+  // Cookie-authenticated changes only from our own pages (after the cookie plugin parsed them).
+  installOriginGuard(http, { publicUrl: config.server.publicUrl });
   // Draining for shutdown: no new appointments or arrivals on this node.
   http.addHook('onRequest', async (req) => {
     if (deps.lifecycle.draining && req.method === 'POST' && (req.url.startsWith('/api/v1/session') || req.url.startsWith('/api/v1/appointments'))) {
@@ -88,7 +102,7 @@ export async function buildApp(deps: Deps): Promise<App> {
     apiKeys: deps.apiKeys,
     clinicianUrl: (c) => deps.appointments.clinicianUrl(c),
     workers: () => deps.pool.status(),
-    consultationsActive: () => deps.rooms.all().filter((r) => !r.id.startsWith('selftest:')).length,
+    consultationsActive: () => deps.rooms.consultations().length,
     socketConnections: () => deps.presence.count,
     draining: () => deps.lifecycle.draining,
     storeKind: deps.stores.kind,
@@ -101,7 +115,16 @@ export async function buildApp(deps: Deps): Promise<App> {
     now: deps.now,
     sessionAttemptsPerMinute: config.security.sessionAttemptsPerMinute,
   });
-  await http.register(fileRoutes, { files: deps.files, sessions: deps.sessions });
+  await http.register(fileRoutes, {
+    files: deps.files,
+    sessions: deps.sessions,
+    upload: {
+      stagingDir: path.join(config.files.dir, '.incoming'),
+      timeoutSeconds: config.files.uploadTimeoutSeconds,
+      perAddress: config.files.maxConcurrentUploadsPerAddress,
+      perParticipant: config.files.maxConcurrentUploadsPerParticipant,
+    },
+  });
   await http.register(pageRoutes, { clientDir: deps.clientDir, selfTest: config.selfTest.enabled });
 
   const io = new SocketServer(http.server, {
@@ -115,10 +138,13 @@ export async function buildApp(deps: Deps): Promise<App> {
   http.server.prependListener('request', (req: { url?: string }, res: { setHeader(k: string, v: string): void }) => {
     if (req.url?.startsWith('/socket.io/')) for (const [k, v] of Object.entries(STATIC_SECURITY_HEADERS)) res.setHeader(k, v);
   });
+  // Before Fastify reads it: X-Forwarded-For entries that are not IPs never become anyone's address.
+  http.server.prependListener('request', (req: { headers: Record<string, string | string[] | undefined> }) => dropInvalidForwardedFor(req.headers));
   if (config.selfTest.enabled) {
     attachSelfTest(io, deps.rooms, deps.logger.child({ ns: 'selftest' }), {
       maxConcurrent: config.selfTest.maxConcurrent,
       maxSeconds: config.selfTest.maxSeconds,
+      messages: { perSecond: config.security.socketMessagesPerSecond, burst: config.security.socketMessageBurst },
     });
   }
   const consultationSockets = attachConsultations({
@@ -139,6 +165,11 @@ export async function buildApp(deps: Deps): Promise<App> {
     lifecycle: deps.lifecycle,
     clientAddress: (remote, xff) => clientAddress(remote, xff, config.server.trustProxy),
     observeWait: (s) => metrics.observeWait(s),
+    limits: {
+      socketsPerParticipant: config.security.socketsPerParticipant,
+      socketsPerAddress: config.security.socketsPerAddress,
+      messages: { perSecond: config.security.socketMessagesPerSecond, burst: config.security.socketMessageBurst },
+    },
   });
   const metrics = createMetrics({
     bus: deps.bus,

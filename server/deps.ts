@@ -12,9 +12,9 @@ import { SessionService } from './domain/access/sessions.ts';
 import { ephemeralSigningKey, keyRing, TokenService, type KeyRing } from './domain/access/tokens.ts';
 import { AppointmentService } from './domain/appointments.ts';
 import { ConsultationService } from './domain/consultation.ts';
-import { sanitize } from './domain/files/content.ts';
 import { ContentPurger } from './domain/files/purger.ts';
 import { FileService } from './domain/files/service.ts';
+import { SanitizePool } from './files-worker/sanitize-pool.ts';
 import { ThreadService } from './domain/thread.ts';
 import { createRecordWebhook } from './integrations/record-webhook.ts';
 import { createDiskBlobStore } from './stores/disk/blob-store.ts';
@@ -42,6 +42,8 @@ export interface Deps {
   /** Chat, photo requests and shared files of each consultation. */
   thread: ThreadService;
   files: FileService;
+  /** The worker threads that check uploaded files (closed by close()). */
+  sanitizer: SanitizePool;
   /** Deletes shared content when due (started here, stopped by close()). */
   purger: ContentPurger;
   presence: Presence;
@@ -177,7 +179,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
       clinicianTokenTtlMinutes: config.auth.clinicianTokenTtlMinutes,
     },
   });
-  const sessions = new SessionService({ stores, tokens, appointments, events, sessionTtlHours: config.auth.sessionTtlHours, now });
+  const sessions = new SessionService({ stores, tokens, appointments, events, bus, sessionTtlHours: config.auth.sessionTtlHours, now });
   const consultations = new ConsultationService({ stores, appointments, events, bus, maxParticipants: config.appointments.maxParticipants, now });
   const thread = new ThreadService({
     stores,
@@ -190,15 +192,35 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
   });
   const blobs = createDiskBlobStore(config.files.dir);
   const rs = config.recordSystem;
+  const fc = config.files;
+  // Uploaded files are checked in worker threads, under time, memory and pixel budgets.
+  const sanitizer = new SanitizePool(
+    {
+      threads: fc.sanitizeThreads,
+      queue: fc.sanitizeQueue,
+      timeoutSeconds: fc.sanitizeTimeoutSeconds,
+      memoryMb: fc.sanitizeMemoryMb,
+      maxBytes: fc.maxBytes,
+      maxPixels: fc.maxPixels,
+      maxProgressivePixels: fc.maxProgressivePixels,
+    },
+    logger.child({ component: 'files' }),
+  );
   const files = new FileService({
     stores,
     consultations,
     thread,
     blobs,
     events,
-    sanitize,
+    sanitize: sanitizer.sanitize,
     recordSink: rs.webhookUrl && rs.webhookSecret ? createRecordWebhook({ url: rs.webhookUrl, secret: rs.webhookSecret, timeoutSeconds: rs.timeoutSeconds }) : null,
-    policy: { maxBytes: config.files.maxBytes, retentionSeconds: config.files.retentionSeconds, urlTtlSeconds: config.files.urlTtlSeconds },
+    policy: {
+      maxBytes: config.files.maxBytes,
+      maxBytesPerConsultation: config.files.maxBytesPerConsultation,
+      guestPdf: config.files.guestPdf,
+      retentionSeconds: config.files.retentionSeconds,
+      urlTtlSeconds: config.files.urlTtlSeconds,
+    },
     now,
   });
   const purger = new ContentPurger({
@@ -224,6 +246,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     consultations,
     thread,
     files,
+    sanitizer,
     purger,
     presence: new Presence(),
     lifecycle: new Lifecycle(),
@@ -245,6 +268,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
       await purger.stop();
       rooms.closeAll();
       pool.close();
+      await sanitizer.close();
       await stores.close();
     },
   };

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'TOKEN_INVALID'
   | 'TOKEN_EXPIRED'
   | 'LINK_REVOKED'
+  | 'LINK_CLOSED'
   | 'LINK_ALREADY_USED'
   | 'APPOINTMENT_NOT_OPEN'
   | 'CONSULTATION_ENDED'
@@ -21,8 +22,11 @@ export type ErrorCode =
   | 'MEDIA_ERROR'
   | 'MEDIA_REJECTED'
   | 'FILE_TOO_LARGE'
+  | 'QUOTA_EXCEEDED'
+  | 'REQUEST_TIMEOUT'
   | 'UNSUPPORTED_TYPE'
   | 'CORRUPT_FILE'
+  | 'FILE_TOO_COMPLEX'
   | 'DELIVERY_FAILED'
   | 'NOT_CONFIGURED'
   | 'SHUTTING_DOWN'
@@ -38,6 +42,8 @@ const STATUS: Record<ErrorCode, number> = {
   TOKEN_INVALID: 401,
   TOKEN_EXPIRED: 401,
   LINK_REVOKED: 410,
+  /** The clinician denied or removed someone who came through this link: it takes no new device. */
+  LINK_CLOSED: 410,
   LINK_ALREADY_USED: 409,
   APPOINTMENT_NOT_OPEN: 403,
   CONSULTATION_ENDED: 410,
@@ -49,8 +55,11 @@ const STATUS: Record<ErrorCode, number> = {
   MEDIA_ERROR: 500,
   MEDIA_REJECTED: 400,
   FILE_TOO_LARGE: 413,
+  QUOTA_EXCEEDED: 413,
+  REQUEST_TIMEOUT: 408,
   UNSUPPORTED_TYPE: 415,
   CORRUPT_FILE: 422,
+  FILE_TOO_COMPLEX: 422,
   DELIVERY_FAILED: 502,
   NOT_CONFIGURED: 501,
   SHUTTING_DOWN: 503,

@@ -17,8 +17,33 @@ const problemsOf = (env: Record<string, string>) => {
 describe('loadConfig', () => {
   it('gives the documented defaults with an empty environment', () => {
     const c = loadConfig({});
-    expect(c.server).toEqual({ host: '127.0.0.1', port: 8080, publicUrl: 'http://localhost:8080', trustProxy: false, drainSeconds: 60, docs: true });
-    expect(c.turn).toEqual({ urls: [], ttlSeconds: 3600, forceRelay: false });
+    expect(c.server).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      publicUrl: 'http://localhost:8080',
+      trustProxy: false,
+      drainSeconds: 60,
+      docs: true,
+      headersTimeoutSeconds: 20,
+      requestTimeoutSeconds: 300,
+      idleTimeoutSeconds: 90,
+      keepAliveTimeoutSeconds: 72,
+    });
+    expect(c.turn).toEqual({ urls: [], ttlSeconds: 300, forceRelay: false });
+    expect(c.security).toMatchObject({ socketsPerParticipant: 5, socketsPerAddress: 100, socketMessagesPerSecond: 20, socketMessageBurst: 100 });
+    expect(c.files).toMatchObject({
+      uploadTimeoutSeconds: 180,
+      maxBytesPerConsultation: 209_715_200,
+      maxConcurrentUploadsPerAddress: 8,
+      maxConcurrentUploadsPerParticipant: 2,
+      guestPdf: false,
+      sanitizeThreads: 1,
+      sanitizeQueue: 8,
+      sanitizeTimeoutSeconds: 10,
+      sanitizeMemoryMb: 256,
+      maxPixels: 50_000_000,
+      maxProgressivePixels: 16_000_000,
+    });
     expect(c.redisUrl).toBeUndefined();
     expect(c.mediasoup.numWorkers).toBe(0);
     expect(c.auth.apiKeys).toEqual([]);

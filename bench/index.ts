@@ -1,9 +1,10 @@
-// `npm run bench [-- NAME...]`: runs the benchmarks named (all six by
+// `npm run bench [-- NAME...]`: runs the benchmarks named (all seven by
 // default), each printing its own table and writing bench/results/*.json,
 // then one summary table. bench/run.sh puts all of it in a loopback-only
 // network namespace first. Benchmarks are measurements, never tests.
 import { admit, type AdmitResult } from './admit.ts';
 import { capacity, type CapacityResult, type CapacityRun } from './capacity.ts';
+import { hostile, type HostileResult } from './hostile.ts';
 import { costRatio, forwarding, type ForwardResult } from './forwarding.ts';
 import { link, type LinkResult } from './link.ts';
 import { cpuMonitor, type CpuShare } from './lib/machine.ts';
@@ -12,7 +13,7 @@ import { fmt, fmtRatio, ratio, table } from './lib/stats.ts';
 import { sharing, type SharingResult } from './sharing.ts';
 import { GOALS, scale, type AllResults, type ScaleResult } from './scale.ts';
 
-const ALL = ['admit', 'link', 'capacity', 'forwarding', 'sharing', 'scale'] as const;
+const ALL = ['admit', 'link', 'capacity', 'forwarding', 'sharing', 'hostile', 'scale'] as const;
 type Name = (typeof ALL)[number];
 const ALIASES: Record<string, Name> = {
   'admit-to-first-frame': 'admit',
@@ -21,6 +22,7 @@ const ALIASES: Record<string, Name> = {
   'forwarding-cost': 'forwarding',
   'scale-curve': 'scale',
   'clinical-photos': 'sharing',
+  'hostile-client': 'hostile',
 };
 
 function parseNames(args: string[]): Name[] {
@@ -35,13 +37,13 @@ function parseNames(args: string[]): Name[] {
   });
 }
 
-/** Each benchmark's own time budget; together they keep `npm run bench` under 15 minutes. */
-const BUDGET_MS: Record<Name, number> = { admit: 3.5 * 60_000, link: 1.5 * 60_000, capacity: 6 * 60_000, forwarding: 2.5 * 60_000, sharing: 1.5 * 60_000, scale: 0 };
-const DEADLINE_MS = 15.5 * 60_000;
+/** Each benchmark's own time budget; together they keep `npm run bench` under 17 minutes. */
+const BUDGET_MS: Record<Name, number> = { admit: 3.5 * 60_000, link: 1.5 * 60_000, capacity: 6 * 60_000, forwarding: 2.5 * 60_000, sharing: 1.5 * 60_000, hostile: 2 * 60_000, scale: 0 };
+const DEADLINE_MS = 17.5 * 60_000;
 
 const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
 
-function summaryRows(r: AllResults, s: ScaleResult | null, sh: SharingResult | null): string[][] {
+function summaryRows(r: AllResults, s: ScaleResult | null, sh: SharingResult | null, h: HostileResult | null): string[][] {
   const rows: string[][] = [];
   const a = r.admit;
   if (a) {
@@ -116,6 +118,12 @@ function summaryRows(r: AllResults, s: ScaleResult | null, sh: SharingResult | n
     rows.push([`photo: upload -> 201 / -> clinician's thread`, `p50 ${fmt(sh.upload.ours.p50)} / ${fmt(sh.upload.toClinician.p50)} ms`, `write-to-disk p50 ${fmt(sh.upload.bare.p50)} ms`, fmtRatio(ratio(sh.upload.ours.p50, sh.upload.bare.p50)), '-', '-']);
     rows.push([`photo: ${sh.concurrent.n} uploads at once`, `${fmt(sh.concurrent.wallMs)} ms, RSS +${fmt(sh.concurrent.rssGrowthBytes / 2 ** 20, 1)} MiB`, '-', '-', '-', '-']);
   }
+  if (h) {
+    const none = h.phases[0];
+    for (const p of h.phases.slice(1, -1)) {
+      rows.push([`hostile client: ${p.attack}`, `ack p99 ${fmt(p.acks.p99, 1)} ms, RSS peak ${fmt(p.rssPeakMiB)} MiB`, `no attacker: p99 ${fmt(none?.acks.p99, 1)} ms, ${fmt(none?.rssPeakMiB)} MiB`, fmtRatio(ratio(p.acks.p99, none?.acks.p99 ?? Number.NaN)), '-', '-']);
+    }
+  }
   if (s) {
     const n = Object.entries(s.largestN).map(([m, v]) => `${v ?? 'none'} (${m})`).join(', ');
     if (n) rows.push(['largest N within goals', n, '-', '-', '-', '-']);
@@ -133,6 +141,7 @@ async function main(): Promise<void> {
   const results: AllResults = {};
   let scaled: ScaleResult | null = null;
   let shared: SharingResult | null = null;
+  let hostileRun: HostileResult | null = null;
   const cpu: Record<string, CpuShare> = {};
   for (const [i, name] of names.entries()) {
     const mon = cpuMonitor();
@@ -145,6 +154,7 @@ async function main(): Promise<void> {
       else if (name === 'capacity') results.capacity = (await capacity(budget)) satisfies CapacityResult;
       else if (name === 'forwarding') results.forwarding = (await forwarding(budget)) satisfies ForwardResult;
       else if (name === 'sharing') shared = await sharing(budget);
+      else if (name === 'hostile') hostileRun = (await hostile(budget, process.env.BENCH_STORE === 'redis' ? 'redis' : 'memory')) satisfies HostileResult;
       else scaled = await scale(results);
     } catch (e) {
       console.error(`\n${name} FAILED: ${(e as Error).stack ?? String(e)}`);
@@ -159,12 +169,12 @@ async function main(): Promise<void> {
   const wallS = (Date.now() - t0) / 1000;
   if (names.length > 1 || names[0] === 'scale') {
     console.log('\n== summary (o = ours, b = bare floor) ==');
-    console.log(table(['benchmark', 'ours', 'bare', 'ratio', 'goal', 'met'], summaryRows(results, scaled, shared)));
+    console.log(table(['benchmark', 'ours', 'bare', 'ratio', 'goal', 'met'], summaryRows(results, scaled, shared, hostileRun)));
     const others = Object.entries(cpu).map(([k, v]) => `${k} ${v.otherCores.toFixed(2)}`).join(', ');
     console.log(`  other processes on the machine used (cores, average): ${others}`);
   }
   console.log(`\ntotal wall time: ${Math.floor(wallS / 60)} min ${Math.round(wallS % 60)} s`);
-  if (names.length > 1) saveResult('summary', { names, wallS, cpu, rows: summaryRows(results, scaled, shared) });
+  if (names.length > 1) saveResult('summary', { names, wallS, cpu, rows: summaryRows(results, scaled, shared, hostileRun) });
 }
 
 await main();

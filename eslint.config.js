@@ -2,6 +2,80 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The layers (../shared/STYLE.md), enforced: dependencies point one way,
+//   config <- core <- domain <- media, stores, content <- edge, wire <- http, signaling <- app <- main,
+// and nothing shipped imports test code. One `no-restricted-imports` block per
+// folder (a later block replaces an earlier one's options for the same rule,
+// so each folder lists all it forbids). Relative imports are matched by
+// regex on the specifier as written: `(\.\./)+http/` is "any http/ folder up the tree".
+const up = '^(\\.\\./)+';
+const forbid = (folders, why) => ({ regex: `${up}(${folders.join('|')})/`, message: why });
+const forbidPkgs = (pkgs, why) => ({ regex: `^(${pkgs.join('|')})(/.*)?$`, message: why });
+const NOT_SHIPPED = forbid(['test', 'support', 'bench', 'scripts'], 'shipped code never imports tests, test support, benchmarks or scripts.');
+const ROOT_FILES = { regex: `${up}(app|deps|main)\\.ts$`, message: 'only main.ts and the composition root (deps.ts, app.ts) see everything.' };
+const TRANSPORT_PKGS = ['fastify', '@fastify/[^/]+', 'socket\\.io', 'socket\\.io-client'];
+const HEAVY_PKGS = ['ioredis', 'mediasoup', 'sharp', 'piscina', 'node:worker_threads', 'worker_threads'];
+
+function layer(files, patterns, { shipped = true } = {}) {
+  const all = shipped ? [...patterns, NOT_SHIPPED] : patterns;
+  return { files, rules: { 'no-restricted-imports': ['error', { patterns: all.map((p) => ({ ...p, caseSensitive: true })) }] } };
+}
+
+function layers() {
+  const server = 'http|signaling|stores|media|content|files-worker|edge|wire|boot|observability|integrations'.split('|');
+  const except = (...keep) => server.filter((f) => !keep.includes(f));
+  return [
+    layer(['server/**', 'config/**', 'client/**'], []),
+    layer(['server/core/**'], [{ regex: '^\\.\\./', message: 'server/core imports nothing internal: it is the bottom of the server.' }]),
+    layer(['server/domain/**'], [
+      forbid(server, 'domain is pure logic over store interfaces: it imports only core.'),
+      forbid(['config'], 'domain gets its policy as plain options, not the config.'),
+      ROOT_FILES,
+      forbidPkgs([...TRANSPORT_PKGS, ...HEAVY_PKGS], 'domain never imports a transport, Redis, mediasoup, sharp or worker threads.'),
+    ]),
+    layer(['server/media/**'], [
+      { regex: '^\\.\\./(?!core/)', message: 'media is mediasoup only: it imports core and nothing else internal.' },
+      forbidPkgs([...TRANSPORT_PKGS, 'ioredis', 'sharp', 'piscina'], 'media is mediasoup only.'),
+    ]),
+    layer(['server/stores/**'], [
+      forbid(except('stores'), 'stores implement the domain store interfaces: they import domain and core only.'),
+      ROOT_FILES,
+      forbidPkgs([...TRANSPORT_PKGS, 'mediasoup', 'sharp', 'piscina'], 'stores are Redis, memory or disk only.'),
+    ]),
+    layer(['server/content/**'], [
+      forbid(except('content'), 'content (file checking) imports domain types and core only.'),
+      ROOT_FILES,
+      forbidPkgs([...TRANSPORT_PKGS, 'ioredis', 'mediasoup', 'piscina'], 'content checks bytes; it runs in worker threads, started by files-worker.'),
+    ]),
+    layer(['server/edge/**', 'server/wire/**'], [
+      forbid(except('edge', 'wire'), 'edge and wire sit below http and signaling: they import domain types and core only.'),
+      ROOT_FILES,
+      forbidPkgs([...TRANSPORT_PKGS, ...HEAVY_PKGS], 'edge and wire are shared by every transport and the client; no transport or heavy library.'),
+    ]),
+    layer(['server/http/**'], [
+      forbid(['signaling'], 'http and signaling never import each other: share code through edge/ or wire/.'),
+      forbid(['media', 'stores', 'content', 'files-worker', 'boot'], 'http calls domain services; it never touches mediasoup, stores, file checking or start-up code.'),
+      ROOT_FILES,
+      forbidPkgs(['socket\\.io', ...HEAVY_PKGS], 'http is Fastify only.'),
+    ]),
+    layer(['server/signaling/**'], [
+      forbid(['http'], 'http and signaling never import each other: share code through edge/ or wire/.'),
+      forbid(['stores', 'content', 'files-worker', 'boot'], 'signaling calls domain services and media; never stores, file checking or start-up code.'),
+      ROOT_FILES,
+      forbidPkgs(['fastify', 'ioredis', 'sharp', 'piscina', 'node:worker_threads'], 'signaling is socket.io (and media) only.'),
+    ]),
+    layer(['server/boot/**'], [forbid(['http', 'signaling', 'media', 'content', 'files-worker'], 'boot reads files and connects Redis; deps.ts does the wiring.'), ROOT_FILES]),
+    layer(['config/**'], [{ regex: '^\\.\\./', message: 'config imports no server (or any other) code: everything else depends on it.' }]),
+    // For now the client reads the socket protocol and the domain views where they are;
+    // the wire module (server/wire/) will take them over.
+    layer(['client/**'], [
+      { regex: `${up}server/(?!wire/|signaling/protocol\\.ts$|domain/views\\.ts$)`, message: 'the client imports only the wire types (server/wire/, signaling/protocol.ts, domain/views.ts).' },
+      { regex: '^node:', message: 'the client runs in the browser.' },
+    ]),
+    layer(['bench/**', 'scripts/**', 'support/**'], [forbid(['test'], 'bench, scripts and support never import test/: shared helpers live in support/.')], { shipped: false }),
+  ];
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'client/dist/', 'test-results/', 'bench/results/', 'scripts/offline-worker/'] },
   js.configs.recommended,
@@ -17,6 +91,7 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
-  { files: ['test/**', 'scripts/**', 'bench/**'], rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' } },
+  { files: ['test/**', 'scripts/**', 'bench/**', 'support/**'], rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' } },
+  ...layers(),
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
 );

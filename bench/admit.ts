@@ -8,8 +8,8 @@
 // "patient" sets up media only when the Admit button is clicked.
 import path from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { launchBrowser } from '../test/support/browser.ts';
-import { startRedisServer } from '../test/support/redis-server.ts';
+import { launchBrowser } from '../support/browser.ts';
+import { startRedisServer } from '../support/redis-server.ts';
 import {
   buildClient,
   endConsultation,

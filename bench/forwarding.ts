@@ -17,7 +17,7 @@ import { createLogger } from '../server/core/logger.ts';
 import { MEDIA_CODECS } from '../server/media/codecs.ts';
 import { RoomRegistry } from '../server/media/rooms.ts';
 import { WorkerPool } from '../server/media/worker-pool.ts';
-import { freeMediaPorts } from '../test/support/ports.ts';
+import { freeMediaPorts } from '../support/ports.ts';
 import { PAYLOAD_TYPE, SSRC, MediaSource, type Kind, type Target } from './forward/source.ts';
 import { BENCH_DIR, saveResult } from './lib/results.ts';
 import { fmt, fmtRatio, ratio, sleep, table } from './lib/stats.ts';

@@ -6,8 +6,8 @@
 // (the click event's own time in the patient's page).
 import path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
-import { launchBrowser } from '../test/support/browser.ts';
-import { startRedisServer } from '../test/support/redis-server.ts';
+import { launchBrowser } from '../support/browser.ts';
+import { startRedisServer } from '../support/redis-server.ts';
 import { buildClient, newAppointment, newProbedPage, openConsole, patientJoins } from './lib/flows.ts';
 import { clickTime, probeState } from './lib/page-probe.ts';
 import { startOurServer } from './lib/procs.ts';

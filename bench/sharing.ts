@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
 import sharp from 'sharp';
-import { sanitize } from '../server/domain/files/content.ts';
+import { sanitize } from '../server/content/content.ts';
 import { newKey, seal } from '../server/domain/files/sealed.ts';
 import type { ThreadItemView } from '../server/signaling/protocol.ts';
-import { createAppointment, Device } from '../test/support/api.ts';
-import { startTestServer } from '../test/support/server.ts';
+import { createAppointment, Device } from '../support/api.ts';
+import { startTestServer } from '../support/server.ts';
 import { saveResult } from './lib/results.ts';
 import { fmt, fmtRatio, ratio, summarize, table, type Summary } from './lib/stats.ts';
 

@@ -3,7 +3,7 @@
 // environment variables (the table below). Secrets come from the environment
 // or from files it names, never from the repository.
 import { readFileSync } from 'node:fs';
-import { keyProblems } from '../server/core/schema-errors.ts';
+import { keyProblems } from './schema-errors.ts';
 import { ConfigSchema, type Config } from './schema.ts';
 import defaults from './default.json' with { type: 'json' };
 

@@ -11,7 +11,7 @@ import { buildApp } from '../server/app.ts';
 import { createLogger } from '../server/core/logger.ts';
 import { createDeps } from '../server/deps.ts';
 import { DOCS_PREFIX } from '../server/http/openapi.ts';
-import { freeMediaPorts } from '../test/support/ports.ts';
+import { freeMediaPorts } from '../support/ports.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FILE = path.join(ROOT, 'docs', 'openapi.json');

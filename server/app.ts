@@ -16,7 +16,7 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { appointmentRoutes } from './http/appointment-routes.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { installFailureGuard } from './http/failure-guard.ts';
-import { clientAddress, dropInvalidForwardedFor, trustProxyOption } from './http/trust-proxy.ts';
+import { clientAddress, dropInvalidForwardedFor, trustProxyOption } from './edge/trust-proxy.ts';
 import { installOriginGuard } from './http/origin-guard.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { adminRoutes } from './http/admin-routes.ts';
@@ -85,7 +85,7 @@ export async function buildApp(deps: Deps): Promise<App> {
   // Draining for shutdown: no new appointments or arrivals on this node.
   http.addHook('onRequest', async (req) => {
     if (deps.lifecycle.draining && req.method === 'POST' && (req.url.startsWith('/api/v1/session') || req.url.startsWith('/api/v1/appointments'))) {
-      throw new AppError('SHUTTING_DOWN', 'This server is restarting; please try again in a minute.');
+      throw new AppError('SHUTTING_DOWN');
     }
   });
   // Before the routes: the OpenAPI document is built from the routes registered after it.

@@ -1,15 +1,18 @@
 // The composition root: every dependency is made here, once, from the
 // validated config, and passed down explicitly. Nothing else constructs
-// stores, workers or services.
-import { Redis } from 'ioredis';
-import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+// stores, workers or services. Reading key, TLS and API-key files and
+// connecting Redis live in boot/; this file only wires.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.ts';
+import { apiKeysFor } from './boot/api-keys.ts';
+import { loadKeys } from './boot/keys.ts';
+import { connectRedis } from './boot/redis.ts';
+import { StartupError } from './boot/startup-error.ts';
+import { readTls, type TlsFiles } from './boot/tls.ts';
 import type { Logger } from './core/logger.ts';
 import { SessionService } from './domain/access/sessions.ts';
-import { ephemeralSigningKey, keyRing, TokenService, type KeyRing } from './domain/access/tokens.ts';
+import { TokenService } from './domain/access/tokens.ts';
 import { AppointmentService } from './domain/appointments.ts';
 import { ConsultationService } from './domain/consultation.ts';
 import { ContentPurger } from './domain/files/purger.ts';
@@ -22,7 +25,9 @@ import { DomainBus, EventRecorder } from './domain/events.ts';
 import type { Stores } from './domain/stores.ts';
 import { Presence } from './signaling/presence.ts';
 import { Lifecycle } from './core/lifecycle.ts';
-import { FailureLimiter, MemoryFailureCounter, RedisFailureCounter, type FailureCounter } from './http/failure-limiter.ts';
+import { FailureLimiter, type FailureCounter } from './domain/access/failure-limiter.ts';
+import { MemoryFailureCounter } from './stores/memory/failure-counter.ts';
+import { RedisFailureCounter } from './stores/redis/failure-counter.ts';
 import { RoomRegistry } from './media/rooms.ts';
 import { WorkerPool } from './media/worker-pool.ts';
 import { createMemoryStores } from './stores/memory/index.ts';
@@ -55,87 +60,23 @@ export interface Deps {
   now: () => Date;
   clientDir: string;
   /** Certificate and key when the server terminates TLS itself. */
-  tls?: { key: Buffer; cert: Buffer } | undefined;
+  tls?: TlsFiles | undefined;
   close(): Promise<void>;
 }
 
 export const DEFAULT_CLIENT_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'client', 'dist');
 
-export class StartupError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StartupError';
-  }
-}
-
-async function connectRedis(url: string, logger: Logger, trustId: string): Promise<{ stores: Stores; redis: Redis }> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3000, enableOfflineQueue: true });
-  // A failed first connection must refuse start-up, not retry forever.
-  redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (e) {
-    redis.disconnect();
-    throw new StartupError(`Redis at REDIS_URL is unreachable (${(e as Error).message}); refusing to start.`, { cause: e });
-  }
-  logger.info({ store: 'redis' }, 'using Redis for appointments, links, waiting rooms and audit events');
-  return { stores: createRedisStores(redis, { trustId }), redis };
-}
-
-function loadKeys(config: Config, logger: Logger): KeyRing {
-  const a = config.auth;
-  const older = a.verificationKeys.map((k) => ({ kid: k.kid, publicKey: createPublicKey(readFileSync(k.publicKeyFile)) }));
-  if (a.signingKeyFile) {
-    const privateKey = createPrivateKey(readFileSync(a.signingKeyFile));
-    if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-      throw new StartupError('auth.signingKeyFile must hold an EC P-256 private key (ES256).');
-    }
-    return keyRing({ kid: a.signingKeyId, privateKey }, older);
-  }
-  logger.warn('no JWT_SIGNING_KEY_FILE: using a throwaway signing key; links stop working when the server restarts');
-  return keyRing(ephemeralSigningKey(a.signingKeyId), older);
-}
-
-function readTls(config: Config): { key: Buffer; cert: Buffer } | undefined {
-  const t = config.server.tls;
-  if (!t) return undefined;
-  try {
-    return { key: readFileSync(t.keyFile), cert: readFileSync(t.certFile) };
-  } catch (e) {
-    throw new StartupError(`the TLS certificate or key could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { cause: e });
-  }
-}
-
-function apiKeysFor(config: Config, logger: Logger): string[] {
-  if (config.auth.apiKeys.length > 0) return config.auth.apiKeys;
-  if (config.redisUrl) {
-    logger.warn('no API_KEYS: the REST API refuses every request until keys are configured');
-    return [];
-  }
-  // A single-node trial run still needs a way to create appointments: a key
-  // for this process only, printed on the console (never logged).
-  const key = randomBytes(24).toString('base64url');
-  console.warn(`\nNo API_KEYS set. For this run only, the REST API key is:\n\n  ${key}\n`);
-  return [key];
-}
-
 export async function createDeps(config: Config, logger: Logger, opts: { clientDir?: string; now?: () => Date } = {}): Promise<Deps> {
   const now = opts.now ?? (() => new Date());
-  let keys: KeyRing;
   const tls = readTls(config);
-  try {
-    keys = loadKeys(config, logger);
-  } catch (e) {
-    if (e instanceof StartupError) throw e;
-    throw new StartupError(`the JWT keys could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, { cause: e });
-  }
+  const keys = loadKeys(config, logger);
   let stores: Stores;
   let failures: FailureCounter;
   if (config.redisUrl) {
-    const r = await connectRedis(config.redisUrl, logger, config.audit.trustId);
-    stores = r.stores;
-    failures = new RedisFailureCounter(r.redis);
+    const redis = await connectRedis(config.redisUrl, logger);
+    logger.info({ store: 'redis' }, 'using Redis for appointments, links, waiting rooms and audit events');
+    stores = createRedisStores(redis, { trustId: config.audit.trustId });
+    failures = new RedisFailureCounter(redis);
   } else {
     failures = new MemoryFailureCounter();
     stores = createMemoryStores({ trustId: config.audit.trustId });
@@ -162,7 +103,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     throw new StartupError(`mediasoup workers could not start (${(e as Error).message}).`, { cause: e });
   }
   const rooms = new RoomRegistry(pool);
-  const bus = new DomainBus();
+  const bus = new DomainBus(logger.child({ component: 'events' }));
   const events = new EventRecorder(stores.events, bus, now, { recordSourceAddress: config.audit.recordSourceAddress });
   const tokens = new TokenService(keys, config.auth.issuer, () => now().getTime());
   const appointments = new AppointmentService({

@@ -3,7 +3,8 @@
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { createLogger } from './core/logger.ts';
 import { buildApp } from './app.ts';
-import { createDeps, StartupError } from './deps.ts';
+import { StartupError } from './boot/startup-error.ts';
+import { createDeps } from './deps.ts';
 
 async function main(): Promise<void> {
   let config;

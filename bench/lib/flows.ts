@@ -4,8 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createAppointment, type CreatedAppointment } from '../../test/support/api.ts';
-import { freeMediaPorts, freeTcpPort } from '../../test/support/ports.ts';
+import { createAppointment, type CreatedAppointment } from '../../support/api.ts';
+import { freeMediaPorts, freeTcpPort } from '../../support/ports.ts';
 import { installProbe } from './page-probe.ts';
 import { spawnNode, waitReady, type Child } from './procs.ts';
 import { BENCH_DIR, ROOT } from './results.ts';

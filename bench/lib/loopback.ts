@@ -4,7 +4,7 @@
 // A cookie jar that follows Set-Cookie, the page's Origin on every request.
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import { tokenOf } from '../../test/support/api.ts';
+import { tokenOf } from '../../support/api.ts';
 
 export interface Reply {
   status: number;

@@ -5,12 +5,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ENV_VARS, loadConfig } from '../../config/load.ts';
-import { freeMediaPorts, freeTcpPort } from '../../test/support/ports.ts';
-import { TEST_API_KEY } from '../../test/support/server.ts';
+import { freeMediaPorts, freeTcpPort } from '../../support/ports.ts';
+import { TEST_API_KEY } from '../../support/server.ts';
 import { ROOT } from './results.ts';
 import { sleep } from './stats.ts';
 
-/** The same key as the tests, so test/support/api.ts's helpers drive the API unchanged. */
+/** The same key as the tests, so support/api.ts's helpers drive the API unchanged. */
 export const BENCH_API_KEY = TEST_API_KEY;
 const PROBE = path.join(ROOT, 'bench', 'lib', 'probe.ts');
 

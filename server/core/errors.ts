@@ -1,78 +1,58 @@
-// Typed errors with stable codes. Transports map `status` to HTTP or to a
-// socket.io error reply; `message` is safe to show (no patient data, no stack).
+// Typed errors with stable codes, each declared once below with its HTTP status
+// and the message a person reads (as fastify's lib/errors.js does). Transports
+// map `status` to HTTP or to a socket.io error reply; `message` is safe to show
+// (no patient data, no stack). A throw site passes its own message only where
+// the situation says more than the default.
 
-export type ErrorCode =
-  | 'BAD_REQUEST'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'RATE_LIMITED'
-  | 'TOKEN_INVALID'
-  | 'TOKEN_EXPIRED'
-  | 'LINK_REVOKED'
-  | 'LINK_CLOSED'
-  | 'LINK_ALREADY_USED'
-  | 'APPOINTMENT_NOT_OPEN'
-  | 'CONSULTATION_ENDED'
-  | 'CONSULTATION_LOCKED'
-  | 'CONSULTATION_FULL'
-  | 'NOT_ADMITTED'
-  | 'NOT_IN_CONSULTATION'
-  | 'INVALID_TRANSITION'
-  | 'MEDIA_ERROR'
-  | 'MEDIA_REJECTED'
-  | 'FILE_TOO_LARGE'
-  | 'QUOTA_EXCEEDED'
-  | 'REQUEST_TIMEOUT'
-  | 'UNSUPPORTED_TYPE'
-  | 'CORRUPT_FILE'
-  | 'FILE_TOO_COMPLEX'
-  | 'DELIVERY_FAILED'
-  | 'NOT_CONFIGURED'
-  | 'SHUTTING_DOWN'
-  | 'UNAVAILABLE'
-  | 'INTERNAL';
-
-const STATUS: Record<ErrorCode, number> = {
-  BAD_REQUEST: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  RATE_LIMITED: 429,
-  TOKEN_INVALID: 401,
-  TOKEN_EXPIRED: 401,
-  LINK_REVOKED: 410,
+export const ERRORS = {
+  BAD_REQUEST: { status: 400, message: 'The request is not in the expected form.' },
+  UNAUTHENTICATED: { status: 401, message: 'No session; open your link again.' },
+  FORBIDDEN: { status: 403, message: 'You may not do that here.' },
+  NOT_FOUND: { status: 404, message: 'Not found.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
+  TOKEN_INVALID: { status: 401, message: 'This link is not valid.' },
+  TOKEN_EXPIRED: { status: 401, message: 'This link has expired. Ask the clinic for a new one.' },
+  LINK_REVOKED: { status: 410, message: 'This link has been withdrawn. Ask the clinic for a new one.' },
   /** The clinician denied or removed someone who came through this link: it takes no new device. */
-  LINK_CLOSED: 410,
-  LINK_ALREADY_USED: 409,
-  APPOINTMENT_NOT_OPEN: 403,
-  CONSULTATION_ENDED: 410,
-  CONSULTATION_LOCKED: 423,
-  CONSULTATION_FULL: 409,
-  NOT_ADMITTED: 403,
-  NOT_IN_CONSULTATION: 403,
-  INVALID_TRANSITION: 409,
-  MEDIA_ERROR: 500,
-  MEDIA_REJECTED: 400,
-  FILE_TOO_LARGE: 413,
-  QUOTA_EXCEEDED: 413,
-  REQUEST_TIMEOUT: 408,
-  UNSUPPORTED_TYPE: 415,
-  CORRUPT_FILE: 422,
-  FILE_TOO_COMPLEX: 422,
-  DELIVERY_FAILED: 502,
-  NOT_CONFIGURED: 501,
-  SHUTTING_DOWN: 503,
-  UNAVAILABLE: 503,
-  INTERNAL: 500,
-};
+  LINK_CLOSED: { status: 410, message: 'The clinician has closed this link. Please ask the clinic for a new one.' },
+  LINK_ALREADY_USED: { status: 409, message: 'This link is already in use on another device. Ask the clinic for a new one.' },
+  APPOINTMENT_NOT_OPEN: { status: 403, message: 'This link is not open yet. Please come back closer to your appointment time.' },
+  CONSULTATION_ENDED: { status: 410, message: 'This consultation has ended.' },
+  CONSULTATION_LOCKED: { status: 423, message: 'The clinician has locked this consultation. Contact the clinic.' },
+  CONSULTATION_FULL: { status: 409, message: 'This consultation is full.' },
+  NOT_ADMITTED: { status: 403, message: 'You are in the waiting room; the clinician has not let you in yet.' },
+  NOT_IN_CONSULTATION: { status: 403, message: 'You are not in this consultation.' },
+  INVALID_TRANSITION: { status: 409, message: 'That cannot be done now.' },
+  MEDIA_ERROR: { status: 500, message: 'The media server failed; please try again.' },
+  MEDIA_REJECTED: { status: 400, message: 'The media parameters were refused.' },
+  FILE_TOO_LARGE: { status: 413, message: 'That file is too large.' },
+  QUOTA_EXCEEDED: { status: 413, message: 'This consultation has no room for more files; ask the clinician to share them another way.' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request took too long; try again.' },
+  UNSUPPORTED_TYPE: { status: 415, message: 'Only photos (JPEG, PNG, HEIC) and PDF documents can be shared.' },
+  CORRUPT_FILE: { status: 422, message: 'That file is damaged or incomplete; please try another.' },
+  FILE_TOO_COMPLEX: { status: 422, message: 'That photo is too large or too complex to check; please send a smaller one.' },
+  DELIVERY_FAILED: { status: 502, message: 'The record system did not accept the file; try again, or use Save to record.' },
+  NOT_CONFIGURED: { status: 501, message: 'This is not configured on this server.' },
+  SHUTTING_DOWN: { status: 503, message: 'This server is restarting; please try again in a minute.' },
+  UNAVAILABLE: { status: 503, message: 'This service is busy; please try again in a moment.' },
+  INTERNAL: { status: 500, message: 'Something went wrong on the server.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
 
 /** Every code, for documentation and exhaustive checks. */
-export const ERROR_CODES = Object.keys(STATUS) as ErrorCode[];
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
 
 export interface ErrorDetail {
   key: string;
   problem: string;
+}
+
+export interface AppErrorOptions {
+  details?: ErrorDetail[];
+  cause?: unknown;
+  /** For RATE_LIMITED and UNAVAILABLE: sent as the Retry-After header. */
+  retryAfterSeconds?: number;
 }
 
 export class AppError extends Error {
@@ -82,11 +62,16 @@ export class AppError extends Error {
   /** For RATE_LIMITED: sent as the Retry-After header. */
   readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { details?: ErrorDetail[]; cause?: unknown; retryAfterSeconds?: number }) {
+  /** `new AppError('TOKEN_INVALID')` says the table's message; pass one only where the situation says more. */
+  constructor(code: ErrorCode, options?: AppErrorOptions);
+  constructor(code: ErrorCode, message: string, options?: AppErrorOptions);
+  constructor(code: ErrorCode, messageOrOptions?: string | AppErrorOptions, maybeOptions?: AppErrorOptions) {
+    const message = typeof messageOrOptions === 'string' ? messageOrOptions : ERRORS[code].message;
+    const options = typeof messageOrOptions === 'string' ? maybeOptions : messageOrOptions;
     super(message, { cause: options?.cause });
     this.name = 'AppError';
     this.code = code;
-    this.status = STATUS[code];
+    this.status = ERRORS[code].status;
     this.details = options?.details;
     this.retryAfterSeconds = options?.retryAfterSeconds;
   }

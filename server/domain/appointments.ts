@@ -152,9 +152,9 @@ export class AppointmentService {
       const moved = await this.#stores.participants.transition(p.id, ['waiting', 'admitted'], 'removed', this.#now().toISOString());
       if (!moved) continue;
       await this.#events.record('participant.removed', appointmentId, actor, { subject: p.id, reason: 'LINK_REVOKED' });
-      this.#bus.emit('participantExpelled', appointmentId, p.id, 'removed');
+      this.#bus.safeEmit('participantExpelled', appointmentId, p.id, 'removed');
     }
-    if (holders.length > 0) this.#bus.emit('changed', appointmentId);
+    if (holders.length > 0) this.#bus.safeEmit('changed', appointmentId);
   }
 
   async get(appointmentId: AppointmentId): Promise<Appointment> {
@@ -181,7 +181,7 @@ export class AppointmentService {
 
   async #open(appointmentId: AppointmentId): Promise<Appointment> {
     const a = await this.get(appointmentId);
-    if (a.status === 'ended') throw new AppError('CONSULTATION_ENDED', 'This consultation has ended.');
+    if (a.status === 'ended') throw new AppError('CONSULTATION_ENDED');
     return a;
   }
 }

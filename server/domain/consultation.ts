@@ -4,16 +4,17 @@
 // effect on the very next media request, on any node.
 import { AppError } from '../core/errors.ts';
 import { randomId, type AppointmentId, type ParticipantId } from '../core/ids.ts';
+import { makeActor as by } from './actors.ts';
 import type { AppointmentService } from './appointments.ts';
 import type { DomainBus, EventRecorder } from './events.ts';
 import type { Actor, Appointment, Participant, ParticipantState, Session } from './model.ts';
+import { isWaiting } from './participants.ts';
 import type { Stores } from './stores.ts';
 import { mayKnowOwnName, participantView, type ConsultationView, type ParticipantView } from './views.ts';
 
 type ClinicianSession = Extract<Session, { kind: 'clinician' }>;
 
 /** The actor, with the client's IP address when the step came over the network. */
-const by = (role: Actor['role'], id: string, address: string | undefined): Actor => ({ role, id, ...(address ? { address } : {}) });
 
 export class ConsultationService {
   readonly #stores: Stores;
@@ -42,7 +43,7 @@ export class ConsultationService {
 
   async #liveAppointment(id: AppointmentId): Promise<Appointment> {
     const a = await this.#appointments.get(id);
-    if (a.status === 'ended') throw new AppError('CONSULTATION_ENDED', 'This consultation has ended.');
+    if (a.status === 'ended') throw new AppError('CONSULTATION_ENDED');
     return a;
   }
 
@@ -67,7 +68,7 @@ export class ConsultationService {
     const moved = await this.#stores.participants.transition(p.id, ['waiting', 'left'], 'waiting', this.#now().toISOString());
     if (!moved) return this.#participantOf(appointmentId, participantId);
     await this.#events.record('participant.waiting', appointmentId, by(p.role, p.id, address), { subject: p.id });
-    this.#bus.emit('changed', appointmentId);
+    this.#bus.safeEmit('changed', appointmentId);
     return moved;
   }
 
@@ -96,7 +97,7 @@ export class ConsultationService {
     }
     if (appointment.status === 'scheduled') await this.#stores.appointments.update(appointmentId, { status: 'live' });
     await this.#events.record('participant.joined', appointmentId, actor, { subject: p.id });
-    this.#bus.emit('changed', appointmentId);
+    this.#bus.safeEmit('changed', appointmentId);
     return p;
   }
 
@@ -117,8 +118,8 @@ export class ConsultationService {
     const moved = to === 'admitted' ? await this.#admitWithinLimit(appointmentId, p) : await this.#stores.participants.transition(p.id, from, to, this.#now().toISOString(), closeLink);
     if (!moved) throw new AppError('INVALID_TRANSITION', `That person is ${p.state}, so this cannot be done now.`);
     await this.#events.record(type, appointmentId, actor, { subject: p.id });
-    if (to !== 'admitted') this.#bus.emit('participantExpelled', appointmentId, p.id, to === 'waiting' ? 'sent-back' : (to as 'denied' | 'removed'));
-    this.#bus.emit('changed', appointmentId);
+    if (to !== 'admitted') this.#bus.safeEmit('participantExpelled', appointmentId, p.id, to === 'waiting' ? 'sent-back' : (to as 'denied' | 'removed'));
+    this.#bus.safeEmit('changed', appointmentId);
     return moved;
   }
 
@@ -169,7 +170,7 @@ export class ConsultationService {
     const { actor } = await this.#clinicianOf(session, appointmentId, address);
     await this.#stores.appointments.update(appointmentId, { locked });
     await this.#events.record(locked ? 'consultation.locked' : 'consultation.unlocked', appointmentId, actor);
-    this.#bus.emit('changed', appointmentId);
+    this.#bus.safeEmit('changed', appointmentId);
   }
 
   /** Ends it for everyone; every link for it stops working (redemption checks the status). */
@@ -177,8 +178,8 @@ export class ConsultationService {
     const { actor } = await this.#clinicianOf(session, appointmentId, address);
     await this.#stores.appointments.update(appointmentId, { status: 'ended', endedAt: this.#now().toISOString() });
     await this.#events.record('consultation.ended', appointmentId, actor);
-    this.#bus.emit('consultationEnded', appointmentId);
-    this.#bus.emit('changed', appointmentId);
+    this.#bus.safeEmit('consultationEnded', appointmentId);
+    this.#bus.safeEmit('changed', appointmentId);
   }
 
   async leave(participantId: ParticipantId, appointmentId: AppointmentId, address?: string): Promise<void> {
@@ -186,15 +187,15 @@ export class ConsultationService {
     const moved = await this.#stores.participants.transition(p.id, ['waiting', 'admitted'], 'left', this.#now().toISOString());
     if (!moved) return;
     await this.#events.record('participant.left', appointmentId, by(p.role, p.id, address), { subject: p.id });
-    this.#bus.emit('participantExpelled', appointmentId, p.id, 'left');
-    this.#bus.emit('changed', appointmentId);
+    this.#bus.safeEmit('participantExpelled', appointmentId, p.id, 'left');
+    this.#bus.safeEmit('changed', appointmentId);
   }
 
   /** The media guard: throws unless this participant is admitted to this live consultation now. */
   async requireAdmitted(participantId: ParticipantId, appointmentId: AppointmentId): Promise<Participant> {
     await this.#liveAppointment(appointmentId);
     const p = await this.#participantOf(appointmentId, participantId);
-    if (p.state !== 'admitted') throw new AppError('NOT_ADMITTED', 'You are in the waiting room; the clinician has not let you in yet.');
+    if (p.state !== 'admitted') throw new AppError('NOT_ADMITTED');
     return p;
   }
 
@@ -205,7 +206,7 @@ export class ConsultationService {
   /** What one participant is shown (see viewFor). */
   async view(participantId: ParticipantId, appointmentId: AppointmentId, isConnected: (id: string) => boolean): Promise<ConsultationView> {
     const v = (await this.views(appointmentId, [participantId], isConnected)).get(participantId);
-    if (!v) throw new AppError('NOT_IN_CONSULTATION', 'You are not in this consultation.');
+    if (!v) throw new AppError('NOT_IN_CONSULTATION');
     return v;
   }
 
@@ -241,7 +242,7 @@ function viewFor(appointment: Appointment, all: readonly Participant[], self: Pa
   const admittedGuest = self.role !== 'clinician' && self.state === 'admitted';
   const visible =
     self.role === 'clinician'
-      ? all.filter((p) => p.id !== self.id && (p.state !== 'waiting' || p.waitingSince || isConnected(p.id)))
+      ? all.filter((p) => p.id !== self.id && (p.state !== 'waiting' || isWaiting(p, isConnected)))
       : admittedGuest
         ? all.filter((p) => p.id !== self.id && p.state === 'admitted')
         : [];

@@ -21,7 +21,47 @@ export type DomainBusEvents = {
   recorded: [event: DomainEvent];
 };
 
-export class DomainBus extends EventEmitter<DomainBusEvents> {}
+/** Where a listener's failure is reported (the server's logger, from deps.ts). */
+export interface ListenerFailureLog {
+  error(obj: { err: unknown; event: string }, msg: string): void;
+}
+
+const stderrLog: ListenerFailureLog = { error: (obj, msg) => console.error(msg, obj) };
+
+/**
+ * The domain's events. Services publish with `safeEmit` (as mediasoup's
+ * enhancedEvents does): by the time an event is published the store write and
+ * the audit record are done, so a listener that throws or rejects is logged
+ * and the remaining listeners still run; the caller's operation never fails
+ * because of who is listening.
+ */
+export class DomainBus extends EventEmitter<DomainBusEvents> {
+  readonly #log: ListenerFailureLog;
+
+  /** Without a logger (unit tests), listener failures go to stderr. */
+  constructor(log: ListenerFailureLog = stderrLog) {
+    super();
+    this.#log = log;
+  }
+
+  safeEmit<K extends keyof DomainBusEvents>(event: K, ...args: DomainBusEvents[K]): boolean {
+    // rawListeners keeps `once` wrappers, so a once-listener still removes itself.
+    const listeners = this.rawListeners(event) as ((...a: DomainBusEvents[K]) => unknown)[];
+    for (const listener of listeners) {
+      try {
+        const result = listener.apply(this, args);
+        if (result instanceof Promise) result.catch((err: unknown) => this.#failed(event, err));
+      } catch (err) {
+        this.#failed(event, err);
+      }
+    }
+    return listeners.length > 0;
+  }
+
+  #failed(event: string, err: unknown): void {
+    this.#log.error({ err, event }, 'a domain event listener failed; the operation that emitted it stands');
+  }
+}
 
 export interface EventRecorderOptions {
   /** Record the actor's IP address as the record's source (audit.recordSourceAddress); true by default. */
@@ -70,7 +110,7 @@ export class EventRecorder {
       ...(source ? { source } : {}),
     };
     await this.#chain.append(entry);
-    this.#bus.emit('recorded', event);
+    this.#bus.safeEmit('recorded', event);
     return event;
   }
 }

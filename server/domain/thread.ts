@@ -7,10 +7,11 @@
 import { AppError } from '../core/errors.ts';
 import { randomId, type AppointmentId, type FileId, type ItemId, type ParticipantId } from '../core/ids.ts';
 import { cleanText } from '../core/text.ts';
+import { participantActor as by } from './actors.ts';
 import type { AppointmentService } from './appointments.ts';
 import type { ConsultationService } from './consultation.ts';
 import type { DomainBus, EventRecorder } from './events.ts';
-import type { Actor, FileRecord, Participant, ThreadItem } from './model.ts';
+import type { FileRecord, Participant, ThreadItem } from './model.ts';
 import type { Stores } from './stores.ts';
 import type { FileView, ThreadItemView } from './views.ts';
 
@@ -37,7 +38,6 @@ export function fileView(f: FileRecord): FileView {
   };
 }
 
-const by = (p: Participant, address?: string): Actor => ({ role: p.role, id: p.id, ...(address ? { address } : {}) });
 
 export class ThreadService {
   readonly #stores: Stores;
@@ -118,7 +118,7 @@ export class ThreadService {
     const item = this.#item(sender, appointmentId, 'text', { text, ...(to ? { to } : {}) });
     await this.#append(item);
     await this.#events.record('chat.sent', appointmentId, by(sender, address), to ? { subject: to } : {});
-    this.#bus.emit('threadItem', item);
+    this.#bus.safeEmit('threadItem', item);
     return this.viewOf(item)!;
   }
 
@@ -133,7 +133,7 @@ export class ThreadService {
     const item = this.#item(clinician, appointmentId, 'photo-request', { to: target.id });
     await this.#append(item);
     await this.#events.record('file.requested', appointmentId, by(clinician, address), { subject: target.id });
-    this.#bus.emit('threadItem', item);
+    this.#bus.safeEmit('threadItem', item);
     return this.viewOf(item)!;
   }
 
@@ -158,7 +158,7 @@ export class ThreadService {
       ...(file.requestId ? { requestId: file.requestId } : {}),
     });
     await this.#append(item);
-    this.#bus.emit('threadItem', item);
+    this.#bus.safeEmit('threadItem', item);
     return this.viewOf(item, file)!;
   }
 
@@ -197,7 +197,7 @@ export class ThreadService {
 
   async #member(participantId: ParticipantId, appointmentId: AppointmentId): Promise<Participant> {
     const p = await this.#stores.participants.get(participantId);
-    if (!p || p.appointmentId !== appointmentId) throw new AppError('NOT_IN_CONSULTATION', 'You are not in this consultation.');
+    if (!p || p.appointmentId !== appointmentId) throw new AppError('NOT_IN_CONSULTATION');
     return p;
   }
 
@@ -218,7 +218,7 @@ export class ThreadService {
     const ttl = await this.ttlFor(item.appointmentId, this.#policy.retentionSeconds);
     await this.#stores.thread.append(item, ttl);
     await this.#stores.thread.schedulePurge(item.appointmentId, 'messages', this.#now().getTime() + ttl * 1000, true);
-    if (await this.endedMeanwhile(item.appointmentId, 'messages', this.#policy.retentionSeconds)) throw new AppError('CONSULTATION_ENDED', 'This consultation has ended.');
+    if (await this.endedMeanwhile(item.appointmentId, 'messages', this.#policy.retentionSeconds)) throw new AppError('CONSULTATION_ENDED');
   }
 
   /**

@@ -12,7 +12,7 @@ import { Piscina } from 'piscina';
 import 'sharp';
 import { AppError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { ContentError, type CleanFile, type ContentLimits } from '../domain/files/content.ts';
+import { ContentError, type CleanFile, type ContentLimits } from '../content/content.ts';
 import type { SanitizeReply, SanitizeTask } from './sanitize-worker.ts';
 
 export interface SanitizePoolOptions extends ContentLimits {
@@ -28,8 +28,7 @@ export interface SanitizePoolOptions extends ContentLimits {
 
 const WORKER = new URL('./sanitize-worker.ts', import.meta.url).href;
 
-const tooComplex = (why: string, cause?: unknown) =>
-  new AppError('FILE_TOO_COMPLEX', 'This photo is too large or too complex to check; please send a smaller one.', { cause: cause ?? new Error(why) });
+const tooComplex = (why: string, cause?: unknown) => new AppError('FILE_TOO_COMPLEX', { cause: cause ?? new Error(why) });
 
 export class SanitizePool {
   readonly #pool: Piscina<SanitizeTask, unknown>;
@@ -95,7 +94,7 @@ export class SanitizePool {
 
   /** Waits for a thread, or refuses at once when the queue is full. */
   async #admit(): Promise<void> {
-    if (this.#closed) throw new AppError('SHUTTING_DOWN', 'The server is restarting; please try again in a moment.');
+    if (this.#closed) throw new AppError('SHUTTING_DOWN');
     if (this.#running < this.#options.threads) {
       this.#running++;
       return;
@@ -105,7 +104,7 @@ export class SanitizePool {
       throw new AppError('UNAVAILABLE', 'Photos are being checked for other people; please try again in a moment.', { retryAfterSeconds: 5 });
     }
     await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    if (this.#closed) throw new AppError('SHUTTING_DOWN', 'The server is restarting; please try again in a moment.');
+    if (this.#closed) throw new AppError('SHUTTING_DOWN');
     this.#running++;
   }
 
@@ -116,14 +115,13 @@ export class SanitizePool {
 
   /** A worker's refusal as the error content.ts would have thrown in-process. */
   #refusal(reply: Extract<SanitizeReply, { ok: false }>): Error {
-    const cause = new Error(reply.reason);
-    // FILE_TOO_COMPLEX is the pool's own code; CORRUPT_FILE and UNSUPPORTED_TYPE keep the FileService's wording.
-    return reply.code === 'FILE_TOO_COMPLEX' ? tooComplex(reply.reason, cause) : new ContentError(reply.code, { cause });
+    // A ContentError is an AppError: its status and message come from the error table by its code.
+    return new ContentError(reply.code, { cause: new Error(reply.reason) });
   }
 
   /** A file that ran out of time or heap is refused; the pool has already replaced the thread. */
   #classify(e: unknown, timedOut: boolean): unknown {
-    if (e instanceof AppError || e instanceof ContentError) return e;
+    if (e instanceof AppError) return e;
     if (timedOut) {
       this.#logger?.warn({ timeoutSeconds: this.#options.timeoutSeconds }, 'file check over its time budget: thread replaced');
       return tooComplex('over the time budget', e);

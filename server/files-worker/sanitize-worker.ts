@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import sharp from 'sharp';
-import { ContentError, sanitize, type CleanFile, type ContentErrorCode, type ContentLimits } from '../domain/files/content.ts';
+import { ContentError, sanitize, type CleanFile, type ContentErrorCode, type ContentLimits } from '../content/content.ts';
 
 export interface SanitizeTask {
   /** A staged upload on disk, or bytes handed over (tests, benchmarks). */

@@ -3,8 +3,7 @@
 // now (its mediasoup workers, live consultations, sockets, store). API key only.
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import type { WorkerStatus } from '../media/worker-pool.ts';
+import { Type, type Static } from 'typebox';
 import { apiKeyGuard } from './api-key.ts';
 import { Clinician } from './appointment-routes.ts';
 import { ERRORS, SECURITY } from './openapi.ts';
@@ -13,7 +12,8 @@ export interface AdminRouteDeps {
   apiKeys: readonly string[];
   /** A console link for this clinician (AppointmentService.clinicianUrl). */
   clinicianUrl(clinician: { id: string; name: string }): string;
-  workers(): WorkerStatus[];
+  /** Each mediasoup worker's state (WorkerPool.status(), matched by shape: http imports no media code). */
+  workers(): Static<typeof WorkerStatus>[];
   /** Consultations with a live mediasoup Router on this node (camera checks not counted). */
   consultationsActive(): number;
   socketConnections(): number;
@@ -26,17 +26,16 @@ const ConsoleLink = Type.Object(
   { url: Type.String({ description: "the clinician's console link (the token is in the fragment)" }) },
   { description: 'A console link, valid for auth.clinicianTokenTtlMinutes.' },
 );
+const WorkerStatus = Type.Object({
+  index: Type.Integer(),
+  pid: Type.Integer(),
+  alive: Type.Boolean(),
+  routers: Type.Integer({ description: 'consultations (and camera checks) on this worker' }),
+  port: Type.Integer({ description: "the worker's WebRtcServer port, UDP and TCP" }),
+});
 const NodeStatus = Type.Object(
   {
-    workers: Type.Array(
-      Type.Object({
-        index: Type.Integer(),
-        pid: Type.Integer(),
-        alive: Type.Boolean(),
-        routers: Type.Integer({ description: 'consultations (and camera checks) on this worker' }),
-        port: Type.Integer({ description: "the worker's WebRtcServer port, UDP and TCP" }),
-      }),
-    ),
+    workers: Type.Array(WorkerStatus),
     consultationsActive: Type.Integer({ description: 'consultations with media on this node' }),
     socketConnections: Type.Integer({ description: 'participant sockets connected to this node' }),
     draining: Type.Boolean({ description: 'true after SIGTERM: no new consultations here' }),

@@ -17,10 +17,10 @@ export function installErrorHandler(app: FastifyInstance): void {
         key: [fe.validationContext, ...v.instancePath.split('/').filter(Boolean)].filter(Boolean).join('.'),
         problem: v.message ?? 'invalid',
       }));
-      return reply.status(400).send(new AppError('BAD_REQUEST', 'The request is not in the expected form.', { details }).toJSON());
+      return reply.status(400).send(new AppError('BAD_REQUEST', { details }).toJSON());
     }
     if (fe.statusCode === 429) {
-      return reply.status(429).send(new AppError('RATE_LIMITED', 'Too many requests; try again later.').toJSON());
+      return reply.status(429).send(new AppError('RATE_LIMITED').toJSON());
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       const code = fe.statusCode === 404 ? 'NOT_FOUND' : fe.statusCode === 401 ? 'UNAUTHENTICATED' : 'BAD_REQUEST';
@@ -28,7 +28,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.status(fe.statusCode).send({ code, message });
     }
     request.log.error({ err: error }, 'unexpected error');
-    return reply.status(500).send(new AppError('INTERNAL', 'Something went wrong on the server.').toJSON());
+    return reply.status(500).send(new AppError('INTERNAL').toJSON());
   });
-  app.setNotFoundHandler((_request, reply) => reply.status(404).send(new AppError('NOT_FOUND', 'Not found.').toJSON()));
+  app.setNotFoundHandler((_request, reply) => reply.status(404).send(new AppError('NOT_FOUND').toJSON()));
 }

@@ -4,7 +4,7 @@
 // attempt is given back unless the answer is a refusal that guessing produces
 // (400, 401, 403, 404, 410, 414).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { FailureAttempt, FailureLimiter } from './failure-limiter.ts';
+import type { FailureAttempt, FailureLimiter } from '../domain/access/failure-limiter.ts';
 
 const GUESSING = new Set([400, 401, 403, 404, 410, 414]);
 

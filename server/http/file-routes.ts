@@ -17,7 +17,7 @@ import { ID_PATTERN, type AppointmentId, type ItemId, type ParticipantId } from 
 import type { SessionService } from '../domain/access/sessions.ts';
 import type { FileService, Requester, StagedFile } from '../domain/files/service.ts';
 import { bodyToFile, sweepStaged } from './body-to-file.ts';
-import { CLINICIAN_COOKIE, GUEST_COOKIE } from './cookies.ts';
+import { CLINICIAN_COOKIE, GUEST_COOKIE } from '../edge/cookies.ts';
 import { ERRORS, SECURITY } from './openapi.ts';
 import { UploadSlots } from './upload-slots.ts';
 

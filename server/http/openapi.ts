@@ -9,45 +9,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import pkg from '../../package.json' with { type: 'json' };
-import type { ErrorCode } from '../core/errors.ts';
-import { CLINICIAN_COOKIE, GUEST_COOKIE } from './cookies.ts';
+import { ERROR_CODES } from '../core/errors.ts';
+import { CLINICIAN_COOKIE, GUEST_COOKIE } from '../edge/cookies.ts';
 
 export const DOCS_PREFIX = '/docs';
 
-/** Every ErrorCode, for the document (tsc names any code missing here). */
-const CODES: Record<ErrorCode, true> = {
-  BAD_REQUEST: true,
-  UNAUTHENTICATED: true,
-  FORBIDDEN: true,
-  NOT_FOUND: true,
-  RATE_LIMITED: true,
-  TOKEN_INVALID: true,
-  TOKEN_EXPIRED: true,
-  LINK_REVOKED: true,
-  LINK_CLOSED: true,
-  LINK_ALREADY_USED: true,
-  APPOINTMENT_NOT_OPEN: true,
-  CONSULTATION_ENDED: true,
-  CONSULTATION_LOCKED: true,
-  CONSULTATION_FULL: true,
-  NOT_ADMITTED: true,
-  NOT_IN_CONSULTATION: true,
-  INVALID_TRANSITION: true,
-  MEDIA_ERROR: true,
-  MEDIA_REJECTED: true,
-  FILE_TOO_LARGE: true,
-  QUOTA_EXCEEDED: true,
-  REQUEST_TIMEOUT: true,
-  UNSUPPORTED_TYPE: true,
-  CORRUPT_FILE: true,
-  FILE_TOO_COMPLEX: true,
-  DELIVERY_FAILED: true,
-  NOT_CONFIGURED: true,
-  SHUTTING_DOWN: true,
-  UNAVAILABLE: true,
-  INTERNAL: true,
-};
-const ERROR_CODES = Object.keys(CODES) as ErrorCode[];
 
 /** What every error response carries (AppError.toJSON()); one shared schema, "Error" in the document. */
 const ErrorSchema = Type.Object(

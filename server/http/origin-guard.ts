@@ -9,7 +9,7 @@
 // ours (booking systems with an API key) are not affected.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
-import { CLINICIAN_COOKIE, DEVICE_COOKIE, GUEST_COOKIE } from './cookies.ts';
+import { CLINICIAN_COOKIE, DEVICE_COOKIE, GUEST_COOKIE } from '../edge/cookies.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const COOKIES = [GUEST_COOKIE, CLINICIAN_COOKIE, DEVICE_COOKIE];

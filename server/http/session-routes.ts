@@ -10,10 +10,11 @@ import type { SessionService } from '../domain/access/sessions.ts';
 import type { AppointmentService } from '../domain/appointments.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
 import type { Session } from '../domain/model.ts';
+import { isWaiting } from '../domain/participants.ts';
 import { mayKnowOwnName } from '../domain/views.ts';
-import type { ClinicianAppointmentSummary, SessionInfo } from '../signaling/protocol.ts';
-import { clearedCookieOptions, CLINICIAN_COOKIE, cookieOptions, DEVICE_COOKIE, GUEST_COOKIE } from './cookies.ts';
-import { describeDevice } from './device.ts';
+import type { ClinicianAppointmentSummary, SessionInfo } from '../wire/session.ts';
+import { clearedCookieOptions, CLINICIAN_COOKIE, cookieOptions, DEVICE_COOKIE, GUEST_COOKIE } from '../edge/cookies.ts';
+import { describeDevice } from '../edge/device.ts';
 import { ERRORS, SECURITY } from './openapi.ts';
 
 export interface SessionRouteDeps {
@@ -35,7 +36,7 @@ const DayQuery = Type.Object(
   { additionalProperties: false },
 );
 
-// Responses (SessionInfo and ClinicianAppointmentSummary in signaling/protocol.ts).
+// Responses (SessionInfo and ClinicianAppointmentSummary in wire/session.ts).
 // Fastify serializes with these and drops any property they do not name.
 const State = Type.Enum(['waiting', 'admitted', 'denied', 'removed', 'left']);
 const GuestInfo = Type.Object({
@@ -78,7 +79,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
 
   async function guestInfo(s: Extract<Session, { kind: 'guest' }>, resumed: boolean): Promise<SessionInfo> {
     const a = await deps.appointments.get(s.appointmentId);
-    if (a.status === 'ended') throw new AppError('CONSULTATION_ENDED', 'This consultation has ended.');
+    if (a.status === 'ended') throw new AppError('CONSULTATION_ENDED');
     const p = (await deps.consultations.participants(s.appointmentId)).find((x) => x.id === s.participantId);
     if (!p) throw new AppError('UNAUTHENTICATED', 'Your session has ended; open your link again.');
     return {
@@ -161,7 +162,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
         const g = await deps.sessions.get(req.cookies[GUEST_COOKIE]);
         if (g?.kind === 'guest') return guestInfo(g, true);
       }
-      throw new AppError('UNAUTHENTICATED', 'No session; open your link again.');
+      throw new AppError('UNAUTHENTICATED');
     },
   );
 
@@ -214,7 +215,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
             durationMinutes: a.durationMinutes,
             status: a.status,
             locked: a.locked,
-            waiting: ps.filter((p) => p.state === 'waiting' && (p.waitingSince || deps.isConnected(p.id))).length,
+            waiting: ps.filter((p) => isWaiting(p, (id) => deps.isConnected(id))).length,
             present: ps.filter((p) => p.state === 'admitted' && deps.isConnected(p.id)).length,
           };
         }),

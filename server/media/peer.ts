@@ -51,7 +51,7 @@ async function mediasoup<T>(call: () => Promise<T>): Promise<T> {
     if (e instanceof AppError) throw e;
     const name = (e as Error | undefined)?.name;
     if (name === 'InvalidStateError') throw new AppError('NOT_IN_CONSULTATION', 'This media session is closed.', { cause: e });
-    throw new AppError('MEDIA_REJECTED', 'The media parameters were refused.', { cause: e });
+    throw new AppError('MEDIA_REJECTED', { cause: e });
   }
 }
 

@@ -40,7 +40,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** The peer for this participant, created on first use. */
   peer(participantId: string, events: PeerEvents): Peer {
-    if (this.#closed) throw new AppError('CONSULTATION_ENDED', 'This consultation has ended.');
+    if (this.#closed) throw new AppError('CONSULTATION_ENDED');
     let peer = this.#peers.get(participantId);
     if (!peer || peer.closed) {
       peer = new Peer(participantId, this.router, this.#webRtcServer, events);

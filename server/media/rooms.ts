@@ -30,7 +30,7 @@ interface Opening {
   cancelled: boolean;
 }
 
-const ended = () => new AppError('CONSULTATION_ENDED', 'This consultation has ended.');
+const ended = () => new AppError('CONSULTATION_ENDED');
 
 export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
   readonly #pool: WorkerPool;
@@ -50,7 +50,7 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
 
   /** The room for this id; concurrent first calls share one Router. */
   async open(id: string, o: OpenOptions = {}): Promise<Room> {
-    if (this.#shutDown) throw new AppError('SHUTTING_DOWN', 'This server is restarting; please try again in a minute.');
+    if (this.#shutDown) throw new AppError('SHUTTING_DOWN');
     const live = this.get(id);
     if (live) return live;
     const pending = this.#opening.get(id);

@@ -5,12 +5,12 @@
 import { fastifyCookie } from '@fastify/cookie';
 import type { Socket } from 'socket.io';
 import { AppError, isAppError } from '../core/errors.ts';
-import type { AppointmentId, ParticipantId } from '../core/ids.ts';
+import { isId, type AppointmentId, type ParticipantId } from '../core/ids.ts';
 import type { SessionService } from '../domain/access/sessions.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
 import type { Role, Session } from '../domain/model.ts';
-import { CLINICIAN_COOKIE, GUEST_COOKIE } from '../http/cookies.ts';
-import { describeDevice } from '../http/device.ts';
+import { CLINICIAN_COOKIE, GUEST_COOKIE } from '../edge/cookies.ts';
+import { describeDevice } from '../edge/device.ts';
 
 export interface SocketIdentity {
   participantId: ParticipantId;
@@ -27,14 +27,14 @@ export async function authenticate(socket: Socket, sessions: SessionService, con
   const wanted = auth && typeof auth === 'object' && 'appointmentId' in auth ? auth.appointmentId : undefined;
 
   if (wanted !== undefined) {
-    if (typeof wanted !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(wanted)) throw new AppError('BAD_REQUEST', 'appointmentId is not an appointment id.');
+    if (!isId<AppointmentId>(wanted)) throw new AppError('BAD_REQUEST', 'appointmentId is not an appointment id.');
     const s = await sessions.get(cookies[CLINICIAN_COOKIE]);
     if (!s || s.kind !== 'clinician') throw new AppError('UNAUTHENTICATED', 'No clinician session; open your console link again.');
-    const p = await consultations.clinicianJoin(s, wanted as AppointmentId, describeDevice(socket.handshake.headers['user-agent']), address);
+    const p = await consultations.clinicianJoin(s, wanted, describeDevice(socket.handshake.headers['user-agent']), address);
     return { participantId: p.id, appointmentId: p.appointmentId, role: 'clinician', session: s };
   }
   const s = await sessions.get(cookies[GUEST_COOKIE]);
-  if (!s || s.kind !== 'guest') throw new AppError('UNAUTHENTICATED', 'No session; open your link again.');
+  if (!s || s.kind !== 'guest') throw new AppError('UNAUTHENTICATED');
   const p = await consultations.enterWaitingRoom(s.participantId, s.appointmentId, address);
   return { participantId: p.id, appointmentId: p.appointmentId, role: p.role, session: s };
 }

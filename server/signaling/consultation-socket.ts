@@ -12,7 +12,7 @@ import type { Lifecycle } from '../core/lifecycle.ts';
 import type { Logger } from '../core/logger.ts';
 import type { TurnPolicy } from '../domain/access/turn.ts';
 import { turnCredentials } from '../domain/access/turn.ts';
-import type { FailureAttempt, FailureLimiter } from '../http/failure-limiter.ts';
+import type { FailureAttempt, FailureLimiter } from '../domain/access/failure-limiter.ts';
 import type { SessionService } from '../domain/access/sessions.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
 import type { FileService } from '../domain/files/service.ts';
@@ -156,7 +156,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
       .then(async (identity) => {
         // Draining for shutdown: people already in a live call may reconnect; nobody new starts.
         if (d.lifecycle.draining && !d.rooms.get(identity.appointmentId)) {
-          throw new AppError('SHUTTING_DOWN', 'This server is restarting; please try again in a minute.');
+          throw new AppError('SHUTTING_DOWN');
         }
         await attempt?.refund();
         socket.data = identity;

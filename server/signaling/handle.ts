@@ -8,7 +8,7 @@ import type { Socket } from 'socket.io';
 import { Compile } from 'typebox/compile';
 import { AppError, isAppError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { keyProblems } from '../core/schema-errors.ts';
+import { keyProblems } from '../../config/schema-errors.ts';
 import { ClientMessages, type Ack, type ClientMessage, type ClientMessageName, type ClientReplies } from './protocol.ts';
 
 const validators = Object.fromEntries(Object.entries(ClientMessages).map(([k, s]) => [k, Compile(s)])) as {
@@ -20,7 +20,7 @@ export type Handler<K extends ClientMessageName> = (payload: ClientMessage<K>) =
 export function toWireError(e: unknown, log: Logger, event: string): Ack<never> {
   if (isAppError(e)) return { ok: false, error: e.toJSON() };
   log.error({ err: e, event }, 'socket handler failed');
-  return { ok: false, error: new AppError('INTERNAL', 'Something went wrong on the server.').toJSON() };
+  return { ok: false, error: new AppError('INTERNAL').toJSON() };
 }
 
 export function handle<K extends ClientMessageName>(socket: Socket, log: Logger, name: K, handler: Handler<K>): void {

@@ -253,7 +253,7 @@ export type ClientToServerEvents = {
 };
 
 export type { ParticipantStateWire, ParticipantView, SelfView, ConsultationView, FileView, ThreadItemView, SharingLimits, RecordSidecar } from '../domain/views.ts';
-import type { ConsultationView, ParticipantStateWire, RecordSidecar, SharingLimits, ThreadItemView } from '../domain/views.ts';
+import type { ConsultationView, RecordSidecar, SharingLimits, ThreadItemView } from '../domain/views.ts';
 
 export interface ProducerAnnouncement {
   producerId: string;
@@ -281,38 +281,5 @@ export type ServerToClientEvents = {
   'thread:item': (item: ThreadItemView) => void;
 };
 
-// ---- HTTP session API (the pages call these before opening the socket) ----
-
-/** POST /api/v1/session {token} and GET /api/v1/session answer with this. */
-export type SessionInfo =
-  | {
-      kind: 'guest';
-      appointmentId: string;
-      participantId: string;
-      /** Only once admitted: a waiting or flagged device may hold a forwarded link (views.ts, mayKnowOwnName). */
-      name?: string;
-      role: string;
-      state: ParticipantStateWire;
-      /** This device arrived on a link already used on another device. */
-      linkReused: boolean;
-      /** The same device came back: it goes straight to where it was. */
-      resumed: boolean;
-      /** This participant already entered the waiting room (consent given) once. */
-      enteredWaitingRoom: boolean;
-      clinicianName: string;
-      startsAt: string;
-      durationMinutes: number;
-    }
-  | { kind: 'clinician'; clinicianId: string; name: string };
-
-/** GET /api/v1/clinician/appointments?day=YYYY-MM-DD (clinician session). */
-export interface ClinicianAppointmentSummary {
-  id: string;
-  patientName: string;
-  startsAt: string;
-  durationMinutes: number;
-  status: 'scheduled' | 'live' | 'ended';
-  locked: boolean;
-  waiting: number;
-  present: number;
-}
+// ---- HTTP session API: declared in wire/session.ts, re-exported for the client ----
+export type { ClinicianAppointmentSummary, SessionInfo } from '../wire/session.ts';

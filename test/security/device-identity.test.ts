@@ -12,7 +12,7 @@
 // - logout: the session's open socket is disconnected at once.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLINICIAN_COOKIE, DEVICE_COOKIE, GUEST_COOKIE } from '../../server/http/cookies.ts';
+import { CLINICIAN_COOKIE, DEVICE_COOKIE, GUEST_COOKIE } from '../../server/edge/cookies.ts';
 import { createAppointment } from '../support/api.ts';
 import { startRedisServer, type RedisServerHandle } from '../support/redis-server.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppointment, type CreatedAppointment } from '../support/api.ts';
 import { startRedisServer, type RedisServerHandle } from '../support/redis-server.ts';
-import { GUEST_COOKIE } from '../../server/http/cookies.ts';
+import { GUEST_COOKIE } from '../../server/edge/cookies.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { apiCall, Browser, expectHttpError, expectLogsClean, http, PATIENT, postSession, rawConnect, snapshot, tokenOf, Tracker } from './support.ts';
 

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GUEST_COOKIE } from '../../server/http/cookies.ts';
+import { GUEST_COOKIE } from '../../server/edge/cookies.ts';
 import { startTestServer, TEST_API_KEY, type TestServer } from '../support/server.ts';
 import { expectHttpError, expectLogsClean, http, type HttpResult } from './support.ts';
 

@@ -9,13 +9,14 @@
 // secret to provision and rotate, works on every node that shares the store,
 // and an issued device can be forgotten (expiry) without touching a key.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { randomId, type DeviceId } from '../../core/ids.ts';
+import { isId, randomId, type DeviceId } from '../../core/ids.ts';
 import type { SessionStore } from '../stores.ts';
 
 /** How long a device is remembered after its last session (the cookie's Max-Age too). */
 export const DEVICE_TTL_SECONDS = 30 * 86_400;
 
-const CREDENTIAL = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
+/** `<deviceId>.<secret>`: the id is checked by isId, the secret is 256 bits in base64url. */
+const CREDENTIAL = /^([^.]+)\.([A-Za-z0-9_-]{43})$/;
 
 /** A device the server issued: its id, and the credential its cookie carries. */
 export interface DeviceCredential {
@@ -58,11 +59,11 @@ export class DeviceRegistry {
 
   async #verify(presented: string | undefined): Promise<DeviceId | null> {
     const m = presented ? CREDENTIAL.exec(presented) : null;
-    if (!m) return null;
-    const stored = await this.#store.getDevice(m[1] as DeviceId);
+    if (!m || !isId<DeviceId>(m[1])) return null;
+    const stored = await this.#store.getDevice(m[1]);
     if (stored === null) return null;
     const expected = Buffer.from(stored, 'base64url');
     const actual = hashOf(m[2]!);
-    return expected.length === actual.length && timingSafeEqual(expected, actual) ? (m[1] as DeviceId) : null;
+    return expected.length === actual.length && timingSafeEqual(expected, actual) ? m[1] : null;
   }
 }

@@ -6,7 +6,8 @@
 // made up is a new device. Once the clinician denies or removes someone who
 // came through a link, the link takes no new device (LINK_CLOSED).
 import { AppError } from '../../core/errors.ts';
-import { randomId, type DeviceId, type ParticipantId, type SessionId } from '../../core/ids.ts';
+import { isId, randomId, type DeviceId, type ParticipantId, type SessionId } from '../../core/ids.ts';
+import { makeActor } from '../actors.ts';
 import type { AppointmentService } from '../appointments.ts';
 import type { DomainBus, EventRecorder } from '../events.ts';
 import type { Appointment, Link, Participant, Session } from '../model.ts';
@@ -70,7 +71,7 @@ export class SessionService {
   }
 
   async #refuse(e: AppError, ctx: DeviceContext, appointmentId: Appointment['id'] | null, subject?: string): Promise<never> {
-    const actor = { role: 'anonymous' as const, id: 'unknown', ...(ctx.address ? { address: ctx.address } : {}) };
+    const actor = makeActor('anonymous', 'unknown', ctx.address);
     await this.#events.record('token.rejected', appointmentId, actor, { outcome: 'refused', reason: e.code, ...(subject ? { subject } : {}) });
     throw e;
   }
@@ -83,11 +84,11 @@ export class SessionService {
       return this.#refuse(e as AppError, ctx, null);
     }
     const link = await this.#stores.links.get(grant.linkId);
-    if (!link || link.appointmentId !== grant.appointmentId) return this.#refuse(new AppError('TOKEN_INVALID', 'This link is not valid.'), ctx, null);
-    if (link.revoked) return this.#refuse(new AppError('LINK_REVOKED', 'This link has been withdrawn. Ask the clinic for a new one.'), ctx, link.appointmentId, link.id);
+    if (!link || link.appointmentId !== grant.appointmentId) return this.#refuse(new AppError('TOKEN_INVALID'), ctx, null);
+    if (link.revoked) return this.#refuse(new AppError('LINK_REVOKED'), ctx, link.appointmentId, link.id);
     const appointment = await this.#stores.appointments.get(link.appointmentId);
-    if (!appointment) return this.#refuse(new AppError('TOKEN_INVALID', 'This link is not valid.'), ctx, null);
-    if (appointment.status === 'ended') return this.#refuse(new AppError('CONSULTATION_ENDED', 'This consultation has ended.'), ctx, appointment.id, link.id);
+    if (!appointment) return this.#refuse(new AppError('TOKEN_INVALID'), ctx, null);
+    if (appointment.status === 'ended') return this.#refuse(new AppError('CONSULTATION_ENDED'), ctx, appointment.id, link.id);
 
     const ttl = Math.min(this.#sessionTtlSeconds, this.#appointments.ttlFor(appointment));
     const device = await this.#devices.identify(ctx.credential);
@@ -121,10 +122,10 @@ export class SessionService {
     if (claim.outcome === 'refused') {
       const e =
         claim.reason === 'closed'
-          ? new AppError('LINK_CLOSED', 'The clinician has closed this link. Please ask the clinic for a new one.')
+          ? new AppError('LINK_CLOSED')
           : claim.reason === 'not-accepting'
-            ? new AppError('CONSULTATION_LOCKED', 'The clinician has locked this consultation. Contact the clinic.')
-            : new AppError('TOKEN_INVALID', 'This link is not valid.');
+            ? new AppError('CONSULTATION_LOCKED')
+            : new AppError('TOKEN_INVALID');
       return this.#refuse(e, ctx, appointment.id, link.id);
     }
     if (!claim.created) {
@@ -150,7 +151,7 @@ export class SessionService {
       keep,
     );
     if (!created) return { p, resumed: true };
-    const actor = { role: link.role, id: p.id, ...(ctx.address ? { address: ctx.address } : {}) };
+    const actor = makeActor(link.role, p.id, ctx.address);
     await this.#events.record(reused ? 'link.reused' : 'link.redeemed', appointment.id, actor, { subject: link.id });
     return { p, resumed: false };
   }
@@ -188,21 +189,21 @@ export class SessionService {
    * LINK_REVOKED, so revoking shuts out the device that already redeemed it.
    */
   async get(id: string | undefined): Promise<Session | null> {
-    if (!id || !/^[A-Za-z0-9_-]{22}$/.test(id)) return null;
-    const s = await this.#stores.sessions.get(id as SessionId);
+    if (!isId<SessionId>(id)) return null;
+    const s = await this.#stores.sessions.get(id);
     if (!s || Date.parse(s.expiresAt) <= this.#now().getTime()) return null;
     if (s.kind === 'guest') {
       const p = await this.#stores.participants.get(s.participantId);
       const link = p?.linkId ? await this.#stores.links.get(p.linkId) : null;
-      if (link?.revoked) throw new AppError('LINK_REVOKED', 'This link has been withdrawn. Ask the clinic for a new one.');
+      if (link?.revoked) throw new AppError('LINK_REVOKED');
     }
     return s;
   }
 
   /** Ends a session (logout); `sessionEnded` tells the transports to drop its sockets at once. */
   async end(id: string | undefined): Promise<void> {
-    if (!id || !/^[A-Za-z0-9_-]{22}$/.test(id)) return;
-    await this.#stores.sessions.delete(id as SessionId);
-    this.#bus.emit('sessionEnded', id as SessionId);
+    if (!isId<SessionId>(id)) return;
+    await this.#stores.sessions.delete(id);
+    this.#bus.safeEmit('sessionEnded', id);
   }
 }

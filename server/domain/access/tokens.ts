@@ -6,7 +6,7 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { AppError } from '../../core/errors.ts';
-import type { AppointmentId, LinkId } from '../../core/ids.ts';
+import { isId, type AppointmentId, type LinkId } from '../../core/ids.ts';
 import type { GuestRole } from '../model.ts';
 import { INVITE_ROLES } from '../model.ts';
 import { CLINICIAN_AUDIENCE, LINK_AUDIENCE, type ClinicianGrant, type LinkGrant } from './grants.ts';
@@ -29,8 +29,6 @@ export function keyRing(signing: { kid: string; privateKey: KeyObject }, older: 
 export function ephemeralSigningKey(kid: string): { kid: string; privateKey: KeyObject } {
   return { kid, privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey };
 }
-
-const ID_RE = /^[A-Za-z0-9_-]{22}$/;
 
 /** jwt.decode throws on some malformed input (a JWT header over a non-JSON payload). */
 function safeDecode(token: string): jwt.Jwt | null {
@@ -71,11 +69,11 @@ export class TokenService {
   }
 
   #verify(token: string, audience: string): jwt.JwtPayload {
-    if (typeof token !== 'string' || token.length > 4096) throw new AppError('TOKEN_INVALID', 'This link is not valid.');
+    if (typeof token !== 'string' || token.length > 4096) throw new AppError('TOKEN_INVALID');
     const decoded = safeDecode(token);
     const kid = decoded?.header.kid;
     const key = kid ? this.#keys.verification.get(kid) : undefined;
-    if (!decoded || !key || decoded.header.alg !== ALGORITHM) throw new AppError('TOKEN_INVALID', 'This link is not valid.');
+    if (!decoded || !key || decoded.header.alg !== ALGORITHM) throw new AppError('TOKEN_INVALID');
     try {
       const payload = jwt.verify(token, key, {
         algorithms: [ALGORITHM],
@@ -87,11 +85,11 @@ export class TokenService {
       if (typeof payload === 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string') throw new Error('claims');
       return payload;
     } catch (e) {
-      if (e instanceof jwt.TokenExpiredError) throw new AppError('TOKEN_EXPIRED', 'This link has expired. Ask the clinic for a new one.');
+      if (e instanceof jwt.TokenExpiredError) throw new AppError('TOKEN_EXPIRED');
       if (e instanceof jwt.NotBeforeError) {
-        throw new AppError('APPOINTMENT_NOT_OPEN', 'This link is not open yet. Please come back closer to your appointment time.');
+        throw new AppError('APPOINTMENT_NOT_OPEN');
       }
-      throw new AppError('TOKEN_INVALID', 'This link is not valid.', { cause: e });
+      throw new AppError('TOKEN_INVALID', { cause: e });
     }
   }
 
@@ -103,15 +101,15 @@ export class TokenService {
 
   verifyLink(token: string): LinkGrant {
     const p = this.#verify(token, LINK_AUDIENCE);
-    if (p.jti !== p.sub || !ID_RE.test(p.jti ?? '') || typeof p.apt !== 'string' || !ID_RE.test(p.apt) || !GUEST_ROLES.includes(String(p.role))) {
-      throw new AppError('TOKEN_INVALID', 'This link is not valid.');
+    if (p.jti !== p.sub || !isId(p.jti) || typeof p.apt !== 'string' || !isId(p.apt) || !GUEST_ROLES.includes(String(p.role))) {
+      throw new AppError('TOKEN_INVALID');
     }
     return { linkId: p.jti as LinkId, appointmentId: p.apt as AppointmentId, role: p.role as GuestRole, notBefore: p.nbf ?? 0, expiresAt: p.exp ?? 0 };
   }
 
   verifyClinician(token: string): ClinicianGrant {
     const p = this.#verify(token, CLINICIAN_AUDIENCE);
-    if (typeof p.name !== 'string' || p.sub!.length > 128) throw new AppError('TOKEN_INVALID', 'This link is not valid.');
+    if (typeof p.name !== 'string' || p.sub!.length > 128) throw new AppError('TOKEN_INVALID');
     return { clinicianId: p.sub!, name: p.name, tokenId: p.jti!, expiresAt: p.exp ?? 0 };
   }
 }

@@ -9,14 +9,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../../core/errors.ts';
 import { randomId, type AppointmentId, type FileId, type ItemId, type ParticipantId } from '../../core/ids.ts';
 import { cleanText } from '../../core/text.ts';
+import { participantActor as by } from '../actors.ts';
 import type { ConsultationService } from '../consultation.ts';
 import type { EventRecorder } from '../events.ts';
-import type { Actor, FileKind, FileRecord, Participant } from '../model.ts';
+import type { FileKind, FileRecord, Participant } from '../model.ts';
 import type { SeenWay, Stores } from '../stores.ts';
 import type { ThreadService } from '../thread.ts';
 import type { RecordSidecar, ThreadItemView } from '../views.ts';
 import type { BlobStore } from './blob-store.ts';
-import type { CleanFile } from './content.ts';
+import type { CleanFile } from './clean-file.ts';
 import { newKey, open, seal } from './sealed.ts';
 
 /** An upload as received: a file on local disk that the HTTP layer wrote and deletes afterwards. */
@@ -25,7 +26,8 @@ export interface StagedFile {
   size: number;
 }
 
-/** The content checker (content.ts, run off the event loop): reads the staged file itself. */
+/** The content checker (server/content/, run off the event loop by files-worker/): reads the staged file itself. */
+/** Refuses with an AppError (UNSUPPORTED_TYPE, CORRUPT_FILE, FILE_TOO_COMPLEX, UNAVAILABLE); anything else is a fault. */
 export type Sanitize = (input: StagedFile) => Promise<CleanFile>;
 
 /** The trust's record system (a signed webhook, server/integrations/record-webhook.ts). */
@@ -70,18 +72,8 @@ export function safeName(raw: string | undefined, kind: FileKind, mime: string):
   return `${base || (kind === 'pdf' ? 'document' : 'photo')}${ext}`;
 }
 
-/** The content checker's refusals as typed errors; anything else is a fault. */
-function contentRefusal(e: unknown): unknown {
-  const code = (e as { code?: unknown }).code;
-  if (code === 'UNSUPPORTED_TYPE') return new AppError('UNSUPPORTED_TYPE', 'Only photos (JPEG, PNG, HEIC) and PDF documents can be shared.', { cause: e });
-  if (code === 'CORRUPT_FILE') return new AppError('CORRUPT_FILE', 'That file is damaged or incomplete; please try another.', { cause: e });
-  if (code === 'FILE_TOO_COMPLEX') return new AppError('FILE_TOO_COMPLEX', 'That photo is too large or too complex to check; please send a smaller one.', { cause: e });
-  return e;
-}
-
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const aad = (f: Pick<FileRecord, 'appointmentId' | 'id'>) => `${f.appointmentId}/${f.id}`;
-const by = (p: Participant, address?: string): Actor => ({ role: p.role, id: p.id, ...(address ? { address } : {}) });
 const gone = () => new AppError('NOT_FOUND', 'That file is not available (it may have expired or been deleted).');
 
 export class FileService {
@@ -140,7 +132,7 @@ export class FileService {
 
   /** The refusal of a file that would take the consultation past its storage quota. */
   quotaExceeded(): AppError {
-    return new AppError('QUOTA_EXCEEDED', 'This consultation has no room for more files; ask the clinician to share them another way.');
+    return new AppError('QUOTA_EXCEEDED');
   }
 
   /**
@@ -191,9 +183,7 @@ export class FileService {
     if (staged.size === 0) throw new AppError('UNSUPPORTED_TYPE', 'The file is empty.');
     if (staged.size > this.#policy.maxBytes) throw this.tooLarge();
     if (meta.requestId) await this.#thread.requestFor(sender.id, appointmentId, meta.requestId);
-    const clean = await this.#sanitize(staged).catch((e: unknown) => {
-      throw contentRefusal(e);
-    });
+    const clean = await this.#sanitize(staged);
     if (clean.kind === 'pdf' && !this.acceptedFor(sender.role).includes('application/pdf')) {
       throw new AppError('UNSUPPORTED_TYPE', 'Only photos can be sent. Ask the clinician how to share documents.');
     }
@@ -315,7 +305,7 @@ export class FileService {
         outcome: 'refused',
         reason: 'DELIVERY_FAILED',
       });
-      throw new AppError('DELIVERY_FAILED', 'The record system did not accept the file; try again, or use Save to record.', { cause: e });
+      throw new AppError('DELIVERY_FAILED', { cause: e });
     }
     await this.#events.record('file.delivered', appointmentId, by(clinician, address), { subject: file.id, sha256: file.sha256 });
     return { deliveredAt: sidecar.savedAt };

@@ -5,13 +5,11 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { AppointmentId, FileId } from '../../core/ids.ts';
+import { isId, type AppointmentId, type FileId } from '../../core/ids.ts';
 import type { BlobStore } from '../../domain/files/blob-store.ts';
 
-const SAFE = /^[A-Za-z0-9_-]{22}$/;
-
 function part(id: string): string {
-  if (!SAFE.test(id)) throw new RangeError('not an id');
+  if (!isId(id)) throw new RangeError('not an id');
   return id;
 }
 
@@ -45,7 +43,7 @@ export function createDiskBlobStore(dir: string): BlobStore {
     async appointments() {
       try {
         const entries = await readdir(root, { withFileTypes: true });
-        return entries.filter((e) => e.isDirectory() && SAFE.test(e.name)).map((e) => e.name as AppointmentId);
+        return entries.filter((e) => e.isDirectory() && isId(e.name)).map((e) => e.name as AppointmentId);
       } catch (e) {
         if (missing(e)) return [];
         throw e;

@@ -10,9 +10,9 @@ import exifr from 'exifr';
 import fc from 'fast-check';
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { ContentError, sanitize, sniff, type CleanFile, type ContentLimits } from '../../../server/domain/files/content.ts';
-import { BOUNDS } from '../../../server/domain/files/bounds.ts';
-import { scrubIcc } from '../../../server/domain/files/icc.ts';
+import { ContentError, sanitize, sniff, type CleanFile, type ContentLimits } from '../../../server/content/content.ts';
+import { BOUNDS } from '../../../server/content/bounds.ts';
+import { scrubIcc } from '../../../server/content/icc.ts';
 import { MARKER, PLANTED_EXIF, plantedIcc } from '../../support/planted-media.ts';
 
 // ---------------------------------------------------------------- fixtures

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomId, type AppointmentId, type FileId, type ParticipantId } from '../../../server/core/ids.ts';
 import { createLogger } from '../../../server/core/logger.ts';
-import { sanitize } from '../../../server/domain/files/content.ts';
+import { sanitize } from '../../../server/content/content.ts';
 import { ContentPurger } from '../../../server/domain/files/purger.ts';
 import { newKey, open, seal } from '../../../server/domain/files/sealed.ts';
 import { FileService, safeName } from '../../../server/domain/files/service.ts';

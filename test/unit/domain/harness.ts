@@ -61,11 +61,11 @@ export interface World {
   consultations: ConsultationService;
 }
 
-export function makeWorld(opts: { clock?: Clock; keys?: KeyRing; maxParticipants?: number; policy?: Partial<AppointmentPolicy> } = {}): World {
+export function makeWorld(opts: { clock?: Clock; keys?: KeyRing; maxParticipants?: number; policy?: Partial<AppointmentPolicy>; bus?: DomainBus } = {}): World {
   const clock = opts.clock ?? new Clock();
   const keys = opts.keys ?? keyRing({ kid: 'k1', privateKey: newP256().privateKey });
   const stores = createMemoryStores({ now: clock.nowMs });
-  const bus = new DomainBus();
+  const bus = opts.bus ?? new DomainBus();
   const events = new EventRecorder(stores.events, bus, clock.now);
   const tokens = new TokenService(keys, ISSUER, () => clock.now().getTime());
   const appointments = new AppointmentService({ stores, tokens, events, bus, now: clock.now, policy: { ...POLICY, ...opts.policy } });

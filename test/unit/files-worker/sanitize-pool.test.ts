@@ -10,7 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../server/core/errors.ts';
-import { ContentError } from '../../../server/domain/files/content.ts';
+import { ContentError } from '../../../server/content/content.ts';
 import { SanitizePool, type SanitizePoolOptions } from '../../../server/files-worker/sanitize-pool.ts';
 
 const OPTIONS: SanitizePoolOptions = { threads: 1, queue: 2, timeoutSeconds: 10, memoryMb: 128, maxBytes: 20_000_000, maxPixels: 50_000_000, maxProgressivePixels: 16_000_000 };

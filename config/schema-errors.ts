@@ -1,6 +1,8 @@
 // Turns a schema's validation errors into one line per offending key, using the
 // schema's own descriptions as the expected form, so config errors, HTTP 400s
 // and socket.io refusals all read the same way and never echo the bad value.
+// It lives in config/, the bottom layer (it imports only typebox), so that
+// config imports no server code while the server's transports can use it too.
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 

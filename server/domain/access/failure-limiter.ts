@@ -6,76 +6,15 @@
 // Every attempt is counted on arrival, atomically, and refunded when it turns
 // out not to be a failure. Checking first and counting after the answer would
 // let a burst of concurrent guesses all pass the check before any of them is
-// counted. Counting is per node in memory, or shared through Redis (one Lua
-// script: INCR, EXPIRE on a new window, TTL) when the server runs on Redis.
-import type { Redis } from 'ioredis';
-import { AppError } from '../core/errors.ts';
+// counted. Counting is per node in memory, or shared through Redis when the
+// server runs on Redis (server/stores/{memory,redis}/failure-counter.ts).
+import { AppError } from '../../core/errors.ts';
 
 export interface FailureCounter {
   /** Counts one attempt; returns the count in the current window and the seconds until it ends. */
   hit(key: string, windowSeconds: number): Promise<{ count: number; retryAfterSeconds: number }>;
   /** Takes one attempt back; at zero the window is gone, so the next failure starts a full one. */
   refund(key: string): Promise<void>;
-}
-
-export class MemoryFailureCounter implements FailureCounter {
-  readonly #windows = new Map<string, { count: number; endsAt: number }>();
-  readonly #now: () => number;
-  constructor(now: () => number = Date.now) {
-    this.#now = now;
-  }
-  #live(key: string) {
-    const w = this.#windows.get(key);
-    if (w && w.endsAt <= this.#now()) {
-      this.#windows.delete(key);
-      return undefined;
-    }
-    return w;
-  }
-  async hit(key: string, windowSeconds: number): Promise<{ count: number; retryAfterSeconds: number }> {
-    const w = this.#live(key) ?? { count: 0, endsAt: this.#now() + windowSeconds * 1000 };
-    w.count++;
-    this.#windows.set(key, w);
-    if (this.#windows.size > 100_000) this.#sweep();
-    return { count: w.count, retryAfterSeconds: Math.max(1, Math.ceil((w.endsAt - this.#now()) / 1000)) };
-  }
-  async refund(key: string): Promise<void> {
-    const w = this.#live(key);
-    if (w && --w.count <= 0) this.#windows.delete(key);
-  }
-  #sweep(): void {
-    for (const k of this.#windows.keys()) this.#live(k);
-  }
-}
-
-// A key without a TTL (a window whose EXPIRE was lost) gets one, so no address is limited forever.
-const HIT = `
-local n = redis.call('INCR', KEYS[1])
-local ttl = redis.call('TTL', KEYS[1])
-if ttl < 0 then
-  redis.call('EXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {n, ttl}`;
-const REFUND = `
-local n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
-if n > 1 then redis.call('DECR', KEYS[1]) elseif n == 1 then redis.call('DEL', KEYS[1]) end
-return 0`;
-
-export class RedisFailureCounter implements FailureCounter {
-  readonly #redis: Redis;
-  readonly #prefix: string;
-  constructor(redis: Redis, prefix = 'cr:fail:') {
-    this.#redis = redis;
-    this.#prefix = prefix;
-  }
-  async hit(key: string, windowSeconds: number): Promise<{ count: number; retryAfterSeconds: number }> {
-    const [count, ttl] = (await this.#redis.eval(HIT, 1, this.#prefix + key, windowSeconds)) as [number, number];
-    return { count, retryAfterSeconds: Math.max(1, ttl) };
-  }
-  async refund(key: string): Promise<void> {
-    await this.#redis.eval(REFUND, 1, this.#prefix + key);
-  }
 }
 
 export interface FailureLimitOptions {

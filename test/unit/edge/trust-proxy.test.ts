@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientAddress, dropInvalidForwardedFor, forwardedFor, isPrivateAddress } from '../../../server/http/trust-proxy.ts';
+import { clientAddress, dropInvalidForwardedFor, forwardedFor, isPrivateAddress } from '../../../server/edge/trust-proxy.ts';
 
 describe('client address behind proxies', () => {
   it('believes one proxy hop only from a loopback or private peer', () => {

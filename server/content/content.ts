@@ -9,14 +9,16 @@
 // event loop. Every failure is a ContentError with a stable code and a
 // message safe to show; the parser's own reason is kept as `cause` for logs.
 import sharp from 'sharp';
+import { AppError, type ErrorCode } from '../core/errors.ts';
 import { TooComplexError } from './bounds.ts';
 import { heifMime, stripHeif } from './heif.ts';
 import { stripJpeg } from './jpeg.ts';
 import { PNG_SIGNATURE, stripPng } from './png.ts';
 
-import type { FileKind } from '../model.ts';
+import type { CleanFile } from '../domain/files/clean-file.ts';
+import type { FileKind } from '../domain/model.ts';
 
-export type { FileKind };
+export type { CleanFile, FileKind };
 
 /** The usual MIME type per kind; `sniff` refines HEIF to image/heic or image/avif from the brands. */
 export const MIME: Readonly<Record<FileKind, string>> = {
@@ -31,24 +33,7 @@ export interface Sniffed {
   mime: string;
 }
 
-export interface CleanFile {
-  kind: FileKind;
-  mime: string;
-  bytes: Buffer;
-  /** Stored pixel size (before any EXIF rotation); absent for PDF, and for HEIC without `ispe`. */
-  width?: number;
-  height?: number;
-  /** Human-readable list of what was stripped, e.g. ['EXIF (APP1)', 'XMP (APP1)', 'trailer after EOI']. */
-  removed: string[];
-}
-
-export type ContentErrorCode = 'UNSUPPORTED_TYPE' | 'CORRUPT_FILE' | 'FILE_TOO_COMPLEX';
-
-const MESSAGES: Record<ContentErrorCode, string> = {
-  UNSUPPORTED_TYPE: 'Only JPEG, PNG, HEIC/HEIF/AVIF photos and PDF documents are accepted.',
-  CORRUPT_FILE: 'The file is damaged or incomplete.',
-  FILE_TOO_COMPLEX: 'The photo is too large or too complex to check; please send a smaller one.',
-};
+export type ContentErrorCode = Extract<ErrorCode, 'UNSUPPORTED_TYPE' | 'CORRUPT_FILE' | 'FILE_TOO_COMPLEX'>;
 
 /** What a file may cost to check (config files.maxPixels, files.maxProgressivePixels). */
 export interface ContentLimits {
@@ -60,13 +45,13 @@ export interface ContentLimits {
 
 export const DEFAULT_LIMITS: ContentLimits = { maxPixels: 50_000_000, maxProgressivePixels: 16_000_000 };
 
-export class ContentError extends Error {
-  readonly code: ContentErrorCode;
+/** An AppError whose status and message come from the error table, so a refusal needs no mapping on its way out. */
+export class ContentError extends AppError {
+  declare readonly code: ContentErrorCode;
 
-  constructor(code: ContentErrorCode, options?: ErrorOptions) {
-    super(MESSAGES[code], options);
+  constructor(code: ContentErrorCode, options?: { cause?: unknown }) {
+    super(code, options);
     this.name = 'ContentError';
-    this.code = code;
   }
 }
 

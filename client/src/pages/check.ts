@@ -1,9 +1,9 @@
 // /check: sends this device's camera and microphone through the server's
 // media path and back, and says plainly whether it works.
-import { io } from 'socket.io-client';
-import { MediaSession } from '../lib/media-session.ts';
-import { rpcOver, type AppSocket } from '../lib/rpc.ts';
-import { $, setStatus } from '../lib/dom.ts';
+import { MediaSession } from '../model/media-session.ts';
+import { rpcOver, type AppSocket } from '../net/rpc.ts';
+import { selftestSocket } from '../net/socket.ts';
+import { $, setStatus } from '../ui/dom.ts';
 
 async function run(): Promise<void> {
   const button = $<HTMLButtonElement>('#start');
@@ -19,7 +19,7 @@ async function run(): Promise<void> {
   }
   $<HTMLVideoElement>('#local').srcObject = stream;
   setStatus('Connecting to the video server…');
-  const socket: AppSocket = io('/selftest', { transports: ['websocket'] });
+  const socket: AppSocket = selftestSocket();
   const rpc = rpcOver(socket);
   const media = new MediaSession(rpc);
   const back = new MediaStream();

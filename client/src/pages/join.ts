@@ -5,25 +5,31 @@
 // the clinician shown), the call with its chat and photo requests, and a plain
 // final message.
 import type { ConsultationView, SessionInfo } from '../../../server/signaling/protocol.ts';
-import { ApiError, createSession, currentSession, takeFragment } from '../lib/api.ts';
-import { Consultation, type EndedReason } from '../lib/consultation.ts';
-import { button, h, setStatus, showView } from '../lib/dom.ts';
-import { FileViewer } from '../lib/file-viewer.ts';
-import { LocalMedia } from '../lib/local-media.ts';
-import { asRole, describeEnding, describeProblem, when, type EndReason } from '../lib/messages.ts';
-import { codeOf, exposeDiagnostics, previewFigure, showProblem } from '../lib/page.ts';
-import { PhotoDialog } from '../lib/photo-dialog.ts';
-import { exposeThread, Thread } from '../lib/thread.ts';
-import { ThreadView } from '../lib/thread-view.ts';
-import { waitingNotes } from '../lib/waiting-notes.ts';
+import { ApiError, createSession, currentSession, takeFragment } from '../net/api.ts';
+import { Consultation, type EndedReason } from '../model/consultation.ts';
+import { button, h, setStatus, showView } from '../ui/dom.ts';
+import { FileViewer } from '../ui/file-viewer.ts';
+import { asRole, describeEnding, describeProblem, when, type EndReason } from '../ui/messages.ts';
+import { codeOf, exposeDiagnostics, exposeThread, previewFigure, showProblem } from '../ui/page.ts';
+import { PhotoDialog } from '../ui/photo-dialog.ts';
+import { LocalDevices } from '../model/local-devices.ts';
+import { Thread } from '../model/thread.ts';
+import { consultationSocket } from '../net/socket.ts';
+import { CallView, remoteInto } from '../ui/call-view.ts';
+import { DeviceControls } from '../ui/device-controls.ts';
+import { ThreadView } from '../ui/thread-view.ts';
+import { waitingNotes } from '../ui/waiting-notes.ts';
 
 type Guest = Extract<SessionInfo, { kind: 'guest' }>;
 type Screen = 'loading' | 'consent' | 'waiting' | 'call' | 'ended' | 'error';
 
-const local = new LocalMedia();
+const local = new LocalDevices();
+const controls = new DeviceControls(local);
 let token: string | null = null;
 let session: Guest | null = null;
 let consultation: Consultation | null = null;
+/** The call view of the open consultation (built here, fed by it). */
+let call: CallView | null = null;
 let screen: Screen = 'loading';
 let wasAdmitted = false;
 let reconnecting = false;
@@ -139,7 +145,7 @@ function showConsent(s: Guest): void {
   // patient checks, and the role says in what capacity a guest joins.
   const about = `This appointment is with ${s.clinicianName} at ${when(s.startsAt)}.`;
   const as = s.role === 'patient' ? '' : ` You are invited as ${asRole(s.role)}.`;
-  const { figure } = previewFigure(local, 'Your camera. Only you can see this until the clinician lets you in.');
+  const { figure } = previewFigure(controls, 'Your camera. Only you can see this until the clinician lets you in.');
   const check = h('input', { type: 'checkbox', id: 'consent' });
   const join = h('button', { type: 'button', id: 'join', 'aria-describedby': 'join-hint' }, 'Join the waiting room');
   join.disabled = true;
@@ -172,7 +178,7 @@ function showConsent(s: Guest): void {
     h('p', {}, `It is booked for ${s.durationMinutes} minutes. If these details are not right, do not join: contact the clinic.`),
     ...(s.linkReused ? [h('p', { class: 'flag' }, reusedText())] : []),
     h('h2', {}, 'Check your camera and microphone'),
-    h('div', { class: 'check' }, figure, local.controls),
+    h('div', { class: 'check' }, figure, controls.element),
     retry,
     h('h2', {}, 'Join'),
     h('div', { class: 'consent' }, check, h('label', { for: 'consent' }, s.role === 'patient' ? 'I am the person this appointment is for (or joining for them), and I agree to a video consultation' : 'I was invited to this appointment, and I agree to a video consultation')),
@@ -187,30 +193,37 @@ function connect(): void {
   consultation?.close();
   stopSharing();
   wasAdmitted = false;
-  const c = new Consultation(local, {
-    state: onState,
-    ended: (reason: EndedReason) => end(reason),
-    failed: (code, message) => {
-      consultation?.close();
-      consultation = null;
-      stopSharing();
-      local.stop();
-      screen = 'error';
-      showProblem(code, message, [button('Try again', () => location.reload())]);
+  const view = new CallView(controls, { media: () => c.media, leave: () => void leave() });
+  const c: Consultation = new Consultation({
+    socket: consultationSocket(),
+    local,
+    remote: remoteInto(view),
+    on: {
+      state: onState,
+      ended: (reason: EndedReason) => end(reason),
+      failed: (code, message) => {
+        consultation?.close();
+        consultation = null;
+        stopSharing();
+        local.stop();
+        screen = 'error';
+        showProblem(code, message, [button('Try again', () => location.reload())]);
+      },
+      connection: (c) => {
+        if (c === 'reconnecting' && !reconnecting) {
+          reconnecting = true;
+          setStatus('Your connection dropped. Reconnecting… Please keep this page open.', 'error');
+        } else if (c === 'connected' && reconnecting) {
+          reconnecting = false;
+          setStatus('You are connected again.', 'ok');
+        }
+      },
+      mediaProblem: (m) => setStatus(m, 'error'),
+      leave: () => void leave(),
     },
-    connection: (c) => {
-      if (c === 'reconnecting' && !reconnecting) {
-        reconnecting = true;
-        setStatus('Your connection dropped. Reconnecting… Please keep this page open.', 'error');
-      } else if (c === 'connected' && reconnecting) {
-        reconnecting = false;
-        setStatus('You are connected again.', 'ok');
-      }
-    },
-    mediaProblem: (m) => setStatus(m, 'error'),
-    leave: () => void leave(),
   });
   consultation = c;
+  call = view;
   sharing = startSharing(c);
 }
 
@@ -223,7 +236,7 @@ function onState(view: ConsultationView): void {
 
 function showWaiting(view: ConsultationView): void {
   const sentBack = wasAdmitted;
-  if (screen === 'call') consultation?.call.deactivate();
+  if (screen === 'call') call?.deactivate();
   screen = 'waiting';
   sharing?.photo.close();
   sharing?.viewer.close();
@@ -234,8 +247,8 @@ function showWaiting(view: ConsultationView): void {
   const main = sentBack
     ? 'You are back in the waiting room. Your clinician will let you in again when they are ready.'
     : 'Your clinician will let you in. Please keep this page open.';
-  const { figure } = previewFigure(local, 'Your camera. Only you can see this.');
-  const settings = h('details', { class: 'settings' }, h('summary', {}, 'Camera and microphone settings'), local.controls);
+  const { figure } = previewFigure(controls, 'Your camera. Only you can see this.');
+  const settings = h('details', { class: 'settings' }, h('summary', {}, 'Camera and microphone settings'), controls.element);
   showView(
     'waiting',
     h('h1', {}, sentBack ? 'You are back in the waiting room' : 'You are in the waiting room'),
@@ -250,22 +263,22 @@ function showWaiting(view: ConsultationView): void {
 }
 
 function showCall(view: ConsultationView): void {
-  const c = consultation;
-  if (!c) return;
+  const c = call;
+  if (!consultation || !c) return;
   screen = 'call';
   wasAdmitted = true;
   detachNotes?.();
   detachNotes = null;
-  c.call.settings.append(local.controls);
+  c.settings.append(controls.element);
   const chat = sharing?.chat;
-  if (chat?.toggle) c.call.addControl(chat.toggle);
+  if (chat?.toggle) c.addControl(chat.toggle);
   showView(
     'call',
     h('h1', {}, 'Your video consultation'),
     h('p', {}, `With ${view.clinicianName}.`),
-    h('div', { class: 'call-layout' }, c.call.element, ...(chat ? [chat.element] : [])),
+    h('div', { class: 'call-layout' }, c.element, ...(chat ? [chat.element] : [])),
   );
-  c.call.activate();
+  c.activate();
   setStatus('The clinician has let you in. You are now in the consultation.', 'ok');
 }
 

@@ -6,8 +6,8 @@ import type { ThreadItemView } from '../../../server/signaling/protocol.ts';
 import { button, h, setStatus } from './dom.ts';
 import { describeFile, isImage, removedText } from './file-viewer.ts';
 import { clockTime, sharingProblem } from './messages.ts';
-import { ClientError } from './rpc.ts';
-import type { Thread } from './thread.ts';
+import { ClientError } from '../net/rpc.ts';
+import type { Thread } from '../model/thread.ts';
 
 export interface ThreadViewOptions {
   thread: Thread;

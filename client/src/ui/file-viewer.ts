@@ -8,8 +8,8 @@ import { modal, type Modal } from './dialog.ts';
 import { button, h, say } from './dom.ts';
 import { downloadBlob, downloadUrl } from './download.ts';
 import { clockTime, fileSize, sharingProblem, shortHash } from './messages.ts';
-import { ClientError } from './rpc.ts';
-import type { Thread } from './thread.ts';
+import { ClientError } from '../net/rpc.ts';
+import type { Thread } from '../model/thread.ts';
 import { ZoomPan } from './zoom-pan.ts';
 
 const KIND_TEXT: Record<string, string> = { jpeg: 'JPEG photo', png: 'PNG image', heif: 'HEIC photo', pdf: 'PDF document' };

@@ -3,11 +3,15 @@
 // whenever this person's state changes (a waiting person sees only what is
 // addressed to them; once admitted, everything), read page by page from the
 // latest back (the server answers at most THREAD_PAGE_MAX items at a time),
-// thread:item for each new entry. Uploads go over HTTP (the session cookie authenticates them); file
-// bytes are fetched through short-lived URLs, asked for again once expired.
+// thread:item for each new entry. Uploads and file bytes go over HTTP
+// (net/files.ts); byte URLs are short-lived, asked for again once expired.
 import type { ClientMessage, ClientMessageName, ClientReplies, SharingLimits, ThreadItemView } from '../../../server/signaling/protocol.ts';
 import type { Consultation } from './consultation.ts';
-import { ClientError } from './rpc.ts';
+import { getFile, uploadFile } from '../net/files.ts';
+import { ClientError } from '../net/rpc.ts';
+
+/** What the thread needs of the consultation: its socket's events, its RPC and who this person is. */
+export type ThreadConnection = Pick<Consultation, 'socket' | 'rpc' | 'view'>;
 
 export type ThreadListener = (change: { item: ThreadItemView; live: boolean } | { reset: true }) => void;
 
@@ -24,7 +28,7 @@ const DEFAULT_LIMITS: SharingLimits = {
 
 export class Thread {
   limits: SharingLimits = DEFAULT_LIMITS;
-  readonly #c: Consultation;
+  readonly #c: ThreadConnection;
   readonly #items = new Map<string, ThreadItemView>();
   readonly #listeners = new Set<ThreadListener>();
   readonly #urls = new Map<string, { url: string; expires: number }>();
@@ -34,7 +38,7 @@ export class Thread {
   #lastState = '';
   #listing = 0;
 
-  constructor(c: Consultation) {
+  constructor(c: ThreadConnection) {
     this.#c = c;
     const s = c.socket;
     s.on('connect', () => {
@@ -104,27 +108,9 @@ export class Thread {
     if (body.size > this.limits.maxFileBytes) throw new ClientError('FILE_TOO_LARGE', '');
     const appointmentId = this.#c.view?.appointmentId;
     if (!appointmentId) throw new ClientError('NETWORK', '');
-    const q = new URLSearchParams({ name });
-    if (requestId) q.set('requestId', requestId);
-    let res: Response;
-    try {
-      res = await fetch(`/api/v1/consultations/${encodeURIComponent(appointmentId)}/files?${q.toString()}`, {
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/octet-stream', accept: 'application/json' },
-        credentials: 'same-origin',
-        cache: 'no-store',
-      });
-    } catch {
-      throw new ClientError('NETWORK', '');
-    }
-    // Errors are the server's { code, message }.
-    const data = (await res.json().catch(() => null)) as { item?: ThreadItemView; code?: string; message?: string } | null;
-    if (res.status !== 201 || !data?.item) {
-      throw new ClientError(data?.code ?? (res.status === 413 ? 'FILE_TOO_LARGE' : `HTTP_${res.status}`), data?.message ?? '');
-    }
-    this.#add(data.item, false);
-    return data.item;
+    const item = await uploadFile(appointmentId, body, name, requestId);
+    this.#add(item, false);
+    return item;
   }
 
   /** A URL for the file's bytes (fresh enough to use now). */
@@ -163,12 +149,7 @@ export class Thread {
   async #fetchBlob(fileId: string): Promise<Blob> {
     for (let attempt = 0; ; attempt++) {
       const url = await this.fileUrl(fileId);
-      let res: Response;
-      try {
-        res = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
-      } catch {
-        throw new ClientError('NETWORK', '');
-      }
+      const res = await getFile(url);
       if (res.ok) return res.blob();
       this.#urls.delete(fileId);
       if (attempt > 0 || ![403, 404, 410].includes(res.status)) throw new ClientError('FILE_GONE', '');
@@ -218,9 +199,4 @@ export class Thread {
   #emit(change: Parameters<ThreadListener>[0]): void {
     for (const fn of this.#listeners) fn(change);
   }
-}
-
-/** window.consultroomThread(): the items the page shows (for tests). */
-export function exposeThread(items: () => ThreadItemView[]): void {
-  (window as unknown as { consultroomThread: () => ThreadItemView[] }).consultroomThread = items;
 }

@@ -7,7 +7,7 @@
 // transport going through the relay restarts ICE so the relay sees the new ones.
 import { Device, type types } from 'mediasoup-client';
 import type { ConsumerInfoWire, IceConfigWire, ProducerAnnouncement, TransportInfoWire } from '../../../server/signaling/protocol.ts';
-import { ClientError, type Rpc } from './rpc.ts';
+import { ClientError, type Rpc } from '../net/rpc.ts';
 
 export interface RemoteTrack {
   consumerId: string;
@@ -29,8 +29,6 @@ export interface ReceiveStats {
   /** How the receive path reaches the server: 'host' directly, 'relay' through TURN. */
   localCandidateType: string | null;
 }
-
-export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
 
 /** Never renew more often than this, whatever the lifetime (ms). */
 const MIN_RENEW_MS = 10_000;
@@ -283,12 +281,4 @@ async function usesRelay(t: types.Transport): Promise<boolean> {
     if (local?.candidateType === 'relay') relay = true;
   });
   return relay;
-}
-
-/** Connection quality from round-trip time and a consumer's SFU score (0-10). */
-export function qualityOf(rttSeconds: number | null, score: number | null): Quality {
-  if (rttSeconds === null && score === null) return 'unknown';
-  if ((score !== null && score <= 4) || (rttSeconds !== null && rttSeconds > 0.5)) return 'poor';
-  if ((score !== null && score <= 7) || (rttSeconds !== null && rttSeconds > 0.25)) return 'fair';
-  return 'good';
 }

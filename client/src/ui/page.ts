@@ -1,10 +1,11 @@
-// Bits both pages share: the test/support hook, error views, the preview figure.
-import { ApiError } from './api.ts';
+// Bits both pages share: the test hooks, error views, the preview figure.
+import type { ThreadItemView } from '../../../server/signaling/protocol.ts';
+import { ApiError } from '../net/api.ts';
 import { h, setStatus, showView } from './dom.ts';
-import type { LocalMedia } from './local-media.ts';
-import type { ReceiveStats } from './media-session.ts';
+import type { ReceiveStats } from '../model/media-session.ts';
+import type { DeviceControls } from './device-controls.ts';
 import { describeProblem } from './messages.ts';
-import { ClientError } from './rpc.ts';
+import { ClientError } from '../net/rpc.ts';
 
 /** window.consultroomDiagnostics(): what this browser is receiving (null outside a call). */
 export function exposeDiagnostics(stats: () => Promise<ReceiveStats> | null): void {
@@ -28,11 +29,15 @@ export function showProblem(code: string, serverMessage: string, actions: HTMLBu
   setStatus(`${p.title}. ${p.text}`, 'error', false);
 }
 
-
 /** The muted self-preview with the device pickers next to it. */
-export function previewFigure(local: LocalMedia, caption: string): { figure: HTMLElement; video: HTMLVideoElement } {
+export function previewFigure(local: DeviceControls, caption: string): { figure: HTMLElement; video: HTMLVideoElement } {
   const video = h('video', { autoplay: '', playsinline: '', 'aria-label': 'Your camera' });
   video.muted = true;
   local.attach(video);
   return { figure: h('figure', { class: 'preview' }, video, h('figcaption', {}, caption)), video };
+}
+
+/** window.consultroomThread(): the items the page shows (for tests). */
+export function exposeThread(items: () => ThreadItemView[]): void {
+  (window as unknown as { consultroomThread: () => ThreadItemView[] }).consultroomThread = items;
 }

@@ -4,7 +4,7 @@
 import type { ThreadItemView } from '../../../server/signaling/protocol.ts';
 import { h } from './dom.ts';
 import { clockTime } from './messages.ts';
-import type { Thread } from './thread.ts';
+import type { Thread } from '../model/thread.ts';
 
 export function waitingNotes(thread: Thread, clinicianName: string): { element: HTMLElement; detach: () => void } {
   const list = h('ul', { class: 'notes', 'aria-live': 'polite', 'aria-labelledby': 'notes-heading' });

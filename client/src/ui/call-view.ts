@@ -1,11 +1,15 @@
 // The call: one tile per other admitted participant (their camera and sound in
 // one <video>), your own camera (muted), camera / microphone / leave buttons,
 // and a connection-quality line per tile. A remote tile whose connection turns
-// poor is switched to the lowest simulcast layer, and back when it recovers.
+// poor is switched to the lowest simulcast layer, and back when it recovers
+// (the policy is model/layer-policy.ts).
 import type { ConsultationView } from '../../../server/signaling/protocol.ts';
+import type { RemoteMedia } from '../model/consultation.ts';
+import { layerAfterFailure, preferredLayer, qualityOf, TOP_LAYER, type Quality } from '../model/layer-policy.ts';
+import type { LocalDevices } from '../model/local-devices.ts';
+import type { MediaSession, RemoteTrack } from '../model/media-session.ts';
+import type { DeviceControls } from './device-controls.ts';
 import { h, setStatus } from './dom.ts';
-import type { LocalMedia } from './local-media.ts';
-import { qualityOf, type MediaSession, type Quality, type RemoteTrack } from './media-session.ts';
 import { errorText } from './messages.ts';
 
 export interface CallHost {
@@ -39,7 +43,8 @@ export class CallView {
   readonly element: HTMLElement;
   /** A <details> the page can put the device pickers into. */
   readonly settings: HTMLDetailsElement;
-  readonly #local: LocalMedia;
+  readonly #local: LocalDevices;
+  readonly #devicePanel: DeviceControls;
   readonly #host: CallHost;
   readonly #tiles = new Map<string, Tile>();
   readonly #consumers = new Map<string, { participantId: string; kind: 'audio' | 'video' }>();
@@ -61,8 +66,9 @@ export class CallView {
   #active = false;
   #busy = false;
 
-  constructor(local: LocalMedia, host: CallHost) {
-    this.#local = local;
+  constructor(controls: DeviceControls, host: CallHost) {
+    this.#local = controls.devices;
+    this.#devicePanel = controls;
     this.#host = host;
     this.#empty = h('p', { class: 'empty' }, 'Nobody else is in the call yet.');
     this.#grid = h('div', { class: 'tiles' });
@@ -97,7 +103,7 @@ export class CallView {
   /** The page shows the call: start the self view and the quality checks. */
   activate(): void {
     this.#active = true;
-    this.#local.attach(this.#selfVideo);
+    this.#devicePanel.attach(this.#selfVideo);
     this.refreshControls();
     clearInterval(this.#timer);
     this.#timer = setInterval(() => void this.#poll(), STATS_EVERY_MS);
@@ -108,7 +114,7 @@ export class CallView {
     this.#active = false;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#local.detach(this.#selfVideo);
+    this.#devicePanel.detach(this.#selfVideo);
   }
 
   /** Names and who is in the call, from each consultation:state. */
@@ -138,7 +144,7 @@ export class CallView {
     if (old) this.removeConsumer(old);
     t.consumers[r.kind] = r.consumerId;
     t.paused[r.kind] = r.producerPaused;
-    if (r.kind === 'video') t.layer = 2;
+    if (r.kind === 'video') t.layer = TOP_LAYER;
     this.#consumers.set(r.consumerId, { participantId: r.participantId, kind: r.kind });
     t.stream.addTrack(r.track);
     t.video.srcObject = t.stream;
@@ -229,7 +235,7 @@ export class CallView {
     const state = h('span', { class: 'media-state' });
     const quality = h('span', { class: 'quality', 'data-quality': 'unknown' }, QUALITY_TEXT.unknown);
     const el = h('figure', { class: 'tile', 'data-participant': participantId }, video, h('figcaption', {}, name, ' ', state, ' ', quality));
-    const t: Tile = { participantId, el, video, stream: new MediaStream(), name, state, quality, consumers: {}, paused: { video: false, audio: false }, layer: 2 };
+    const t: Tile = { participantId, el, video, stream: new MediaStream(), name, state, quality, consumers: {}, paused: { video: false, audio: false }, layer: TOP_LAYER };
     this.#tiles.set(participantId, t);
     this.#grid.append(el);
     this.#label(t);
@@ -314,11 +320,24 @@ export class CallView {
     const media = this.#host.media();
     const vc = t.consumers.video;
     if (!media || !vc) return;
-    const want = q === 'poor' ? 0 : q === 'good' ? 2 : t.layer;
+    const want = preferredLayer(q, t.layer);
     if (want === t.layer) return;
     t.layer = want;
     media.preferLayer(vc, want).catch(() => {
-      t.layer = want === 0 ? 2 : 0; // try again on the next rating
+      t.layer = layerAfterFailure(want);
     });
   }
+}
+
+/** The consultation's remote media, shown in this call view. */
+export function remoteInto(call: CallView): RemoteMedia {
+  return {
+    participants: (view) => call.setParticipants(view),
+    added: (track) => call.addRemote(track),
+    removed: (consumerId) => call.removeConsumer(consumerId),
+    paused: (consumerId, paused) => call.setConsumerPaused(consumerId, paused),
+    score: (consumerId, score) => call.setScore(consumerId, score),
+    cleared: () => call.clearRemote(),
+    closed: () => call.deactivate(),
+  };
 }

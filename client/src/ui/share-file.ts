@@ -2,8 +2,8 @@
 // a leaflet) for everyone in the call, sent as soon as it is chosen.
 import { button, h, setStatus } from './dom.ts';
 import { fileSize, sharingProblem } from './messages.ts';
-import { ClientError } from './rpc.ts';
-import type { Thread } from './thread.ts';
+import { ClientError } from '../net/rpc.ts';
+import type { Thread } from '../model/thread.ts';
 
 export function shareFileButton(thread: Thread): HTMLElement {
   const input = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/heic,image/heif,application/pdf', hidden: '', tabindex: '-1' });

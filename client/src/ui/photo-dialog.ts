@@ -7,9 +7,9 @@ import type { ThreadItemView } from '../../../server/signaling/protocol.ts';
 import { modal, type Modal } from './dialog.ts';
 import { button, h, say, setStatus } from './dom.ts';
 import { fileSize, sharingProblem } from './messages.ts';
-import { ClientError } from './rpc.ts';
+import { ClientError } from '../net/rpc.ts';
 import { openStillCamera, stillCameraProblem, takeStill, withinLimit } from './still-camera.ts';
-import type { Thread } from './thread.ts';
+import type { Thread } from '../model/thread.ts';
 
 // Until the server's limits arrive; open() then offers what this person may send.
 const ACCEPT = 'image/jpeg,image/png,image/heic,image/heif';

@@ -1,8 +1,9 @@
 // This device's camera and microphone: one MediaStream that lives for the whole
-// page (tracks are swapped inside it when another device is picked), labelled
-// device pickers and a microphone level meter. The controls are one element a
-// page moves between its views, so each label exists once in the document.
-import { h } from './dom.ts';
+// page (tracks are swapped inside it when another device is picked), the list
+// of devices to pick from and the microphone's level. No DOM: the pickers, the
+// meter and the video elements showing the stream are ui/device-controls.ts,
+// which follows the events here.
+import { Emitter } from './emitter.ts';
 
 export type LocalKind = 'video' | 'audio';
 
@@ -13,10 +14,23 @@ export interface OpenResult {
   problem: string | null;
 }
 
+export interface LocalDevicesEvents {
+  /** The stream's tracks changed: views showing it start it again. */
+  tracks: [];
+  /** Everything stopped: views showing the stream let it go. */
+  stopped: [];
+  /** The list of cameras and microphones was read again. */
+  devices: [];
+  /** Plain words about a device problem ('' once there is none). */
+  note: [text: string];
+  /** The microphone level, 0-100. */
+  level: [level: number];
+}
+
 const VIDEO: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24, max: 30 } };
 const AUDIO: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
-function mediaProblem(e: unknown): string {
+export function mediaProblem(e: unknown): string {
   const name = e instanceof DOMException ? e.name : '';
   if (name === 'NotAllowedError' || name === 'SecurityError') {
     return 'This browser is not allowed to use your camera and microphone. Allow them in the browser settings for this site, then choose "Try the camera and microphone again".';
@@ -28,21 +42,14 @@ function mediaProblem(e: unknown): string {
   return 'We could not start your camera or microphone.';
 }
 
-export class LocalMedia {
+export class LocalDevices extends Emitter<LocalDevicesEvents> {
   readonly stream = new MediaStream();
-  /** Device pickers and the level meter. */
-  readonly controls: HTMLElement;
   cameraOn = true;
   microphoneOn = true;
   /** Called after a track is swapped for one from another device. */
   onTrackReplaced: ((kind: LocalKind, track: MediaStreamTrack) => Promise<void>) | null = null;
 
-  readonly #camera: HTMLSelectElement;
-  readonly #microphone: HTMLSelectElement;
-  readonly #meter: HTMLElement;
-  readonly #bar: HTMLElement;
-  readonly #note: HTMLElement;
-  readonly #views = new Set<HTMLVideoElement>();
+  #devices: MediaDeviceInfo[] = [];
   #audioCtx: AudioContext | null = null;
   #source: MediaStreamAudioSourceNode | null = null;
   #analyser: AnalyserNode | null = null;
@@ -53,30 +60,8 @@ export class LocalMedia {
   #lent: string | null = null;
 
   constructor() {
-    this.#camera = h('select', { id: 'camera-select' });
-    this.#microphone = h('select', { id: 'microphone-select' });
-    this.#bar = h('div');
-    this.#meter = h(
-      'div',
-      { class: 'meter', role: 'meter', 'aria-labelledby': 'mic-level-label', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0' },
-      this.#bar,
-    );
-    this.#note = h('p', { class: 'note' });
-    this.controls = h(
-      'div',
-      { class: 'devices' },
-      h('div', { class: 'field' }, h('label', { for: 'camera-select' }, 'Camera'), this.#camera),
-      h('div', { class: 'field' }, h('label', { for: 'microphone-select' }, 'Microphone'), this.#microphone),
-      h('div', { class: 'field' }, h('p', { id: 'mic-level-label', class: 'label' }, 'Microphone level (speak to see it move)'), this.#meter),
-      this.#note,
-    );
-    this.#camera.addEventListener('change', () => void this.switchDevice('video', this.#camera.value));
-    this.#microphone.addEventListener('change', () => void this.switchDevice('audio', this.#microphone.value));
+    super();
     navigator.mediaDevices?.addEventListener?.('devicechange', () => void this.#listDevices());
-    // Browsers start audio processing only after the person has interacted with the page.
-    const wake = () => void this.#audioCtx?.resume().catch(() => undefined);
-    document.addEventListener('pointerdown', wake, { capture: true });
-    document.addEventListener('keydown', wake, { capture: true });
   }
 
   get hasVideo(): boolean {
@@ -87,12 +72,29 @@ export class LocalMedia {
     return this.stream.getAudioTracks().some((t) => t.readyState === 'live');
   }
 
+  /** The cameras or microphones last listed (those with a device id). */
+  devicesOf(kind: LocalKind): MediaDeviceInfo[] {
+    const want: MediaDeviceKind = kind === 'video' ? 'videoinput' : 'audioinput';
+    return this.#devices.filter((d) => d.kind === want && d.deviceId);
+  }
+
+  /** The device id of the track in use ('' when there is none). */
+  currentDevice(kind: LocalKind): string {
+    const track = kind === 'video' ? this.stream.getVideoTracks()[0] : this.stream.getAudioTracks()[0];
+    return track?.getSettings().deviceId ?? '';
+  }
+
+  /** Browsers start audio processing only after the person has interacted with the page. */
+  resumeAudio(): void {
+    void this.#audioCtx?.resume().catch(() => undefined);
+  }
+
   /** Asks for the camera and microphone (falling back to whichever one works). */
   async open(): Promise<OpenResult> {
     this.#stopped = false;
     if (!navigator.mediaDevices?.getUserMedia) {
       const problem = 'This browser cannot use a camera or microphone here. Try an up-to-date Chrome, Edge, Firefox or Safari.';
-      this.#note.textContent = problem;
+      this.emit('note', problem);
       return { video: false, audio: false, problem };
     }
     let problem: string | null = null;
@@ -127,24 +129,11 @@ export class LocalMedia {
     if (got && !video) problem = 'We could not start your camera, so the clinician will hear you but not see you.';
     else if (got && !audio) problem = 'We could not start your microphone, so the clinician will see you but not hear you.';
     else if (got) problem = null;
-    this.#note.textContent = problem ?? '';
-    this.#refreshViews();
+    this.emit('note', problem ?? '');
+    this.emit('tracks');
     this.#startMeter();
     await this.#listDevices();
     return { video, audio, problem };
-  }
-
-  /** Shows the local camera in a (muted) video element; kept in step with device changes. */
-  attach(video: HTMLVideoElement): void {
-    video.muted = true;
-    this.#views.add(video);
-    video.srcObject = this.stream;
-    video.play().catch(() => undefined);
-  }
-
-  detach(video: HTMLVideoElement): void {
-    this.#views.delete(video);
-    video.srcObject = null;
   }
 
   setEnabled(kind: LocalKind, on: boolean): void {
@@ -163,7 +152,7 @@ export class LocalMedia {
       if (kind === 'video') current?.stop();
       fresh = await navigator.mediaDevices.getUserMedia({ [kind]: { ...base, deviceId: { exact: deviceId } } });
     } catch (e) {
-      this.#note.textContent = `We could not switch to that ${kind === 'video' ? 'camera' : 'microphone'}. ${mediaProblem(e)}`;
+      this.emit('note', `We could not switch to that ${kind === 'video' ? 'camera' : 'microphone'}. ${mediaProblem(e)}`);
       if (kind === 'video' && current) {
         // The old camera was let go: get it (or any camera) back.
         try {
@@ -186,8 +175,8 @@ export class LocalMedia {
       current.stop();
     }
     this.#adopt(track);
-    if (kind === 'video') this.#note.textContent = '';
-    this.#refreshViews();
+    if (kind === 'video') this.emit('note', '');
+    this.emit('tracks');
     if (kind === 'audio') this.#connectMeter();
     await this.onTrackReplaced?.(kind, track);
     await this.#listDevices();
@@ -204,7 +193,7 @@ export class LocalMedia {
     this.#lent = t.getSettings().deviceId ?? '';
     this.stream.removeTrack(t);
     t.stop();
-    this.#refreshViews();
+    this.emit('tracks');
   }
 
   /** The call's camera back after lendCamera() (the same device where it can). */
@@ -216,7 +205,7 @@ export class LocalMedia {
     try {
       track = (await navigator.mediaDevices.getUserMedia({ video: id ? { ...VIDEO, deviceId: { ideal: id } } : VIDEO })).getVideoTracks()[0];
     } catch (e) {
-      this.#note.textContent = `We could not turn your camera back on. ${mediaProblem(e)}`;
+      this.emit('note', `We could not turn your camera back on. ${mediaProblem(e)}`);
       return;
     }
     if (!track) return;
@@ -225,7 +214,7 @@ export class LocalMedia {
       return;
     }
     this.#adopt(track);
-    this.#refreshViews();
+    this.emit('tracks');
     await this.onTrackReplaced?.('video', track);
   }
 
@@ -243,7 +232,7 @@ export class LocalMedia {
     void this.#audioCtx?.close().catch(() => undefined);
     this.#audioCtx = null;
     this.#analyser = null;
-    for (const v of this.#views) v.srcObject = null;
+    this.emit('stopped');
   }
 
   #adopt(track: MediaStreamTrack): void {
@@ -251,43 +240,19 @@ export class LocalMedia {
     this.stream.addTrack(track);
   }
 
-  #refreshViews(): void {
-    for (const v of this.#views) {
-      v.srcObject = this.stream;
-      v.play().catch(() => undefined);
-    }
-  }
-
   async #listDevices(): Promise<void> {
     if (!navigator.mediaDevices?.enumerateDevices) return;
-    let devices: MediaDeviceInfo[];
     try {
-      devices = await navigator.mediaDevices.enumerateDevices();
+      this.#devices = await navigator.mediaDevices.enumerateDevices();
     } catch {
       return;
     }
-    const fill = (select: HTMLSelectElement, kind: MediaDeviceKind, track: MediaStreamTrack | undefined, noun: string) => {
-      const list = devices.filter((d) => d.kind === kind && d.deviceId);
-      const current = track?.getSettings().deviceId ?? '';
-      const focused = document.activeElement === select;
-      select.replaceChildren(
-        ...list.map((d, i) => {
-          const o = h('option', { value: d.deviceId }, d.label || `${noun} ${i + 1}`);
-          o.selected = d.deviceId === current;
-          return o;
-        }),
-      );
-      if (list.length === 0) select.append(h('option', { value: '' }, `No ${noun.toLowerCase()} found`));
-      select.disabled = list.length === 0;
-      if (focused && !select.disabled) select.focus();
-    };
-    fill(this.#camera, 'videoinput', this.stream.getVideoTracks()[0], 'Camera');
-    fill(this.#microphone, 'audioinput', this.stream.getAudioTracks()[0], 'Microphone');
+    this.emit('devices');
   }
 
   #startMeter(): void {
     if (this.#meterTimer !== undefined) clearInterval(this.#meterTimer);
-    const Ctx = window.AudioContext ?? (window as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
+    const Ctx = globalThis.AudioContext ?? (globalThis as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
     if (!Ctx) return;
     try {
       this.#audioCtx ??= new Ctx();
@@ -309,8 +274,7 @@ export class LocalMedia {
       }
       if (level === this.#lastLevel) return;
       this.#lastLevel = level;
-      this.#bar.style.width = `${level}%`;
-      this.#meter.setAttribute('aria-valuenow', String(level));
+      this.emit('level', level);
     }, 100);
   }
 

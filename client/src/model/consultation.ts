@@ -3,13 +3,12 @@
 // camera and microphone, subscribe to everything already there and to every
 // later producer. When they are sent back, the socket drops or the server
 // resets media, the session is closed and remote media removed; it is started
-// again when they are admitted again.
-import { io } from 'socket.io-client';
+// again when they are admitted again. No DOM: what happens to remote media is
+// told to a RemoteMedia (the page wires it to the call view).
 import type { ConsultationView, ProducerAnnouncement, ServerToClientEvents } from '../../../server/signaling/protocol.ts';
-import { CallView } from './call-view.ts';
-import type { LocalMedia } from './local-media.ts';
-import { MediaSession } from './media-session.ts';
-import { ClientError, rpcOver, type AppSocket, type Rpc } from './rpc.ts';
+import { ClientError, rpcOver, type AppSocket, type Rpc } from '../net/rpc.ts';
+import type { LocalDevices } from './local-devices.ts';
+import { MediaSession, type RemoteTrack } from './media-session.ts';
 
 export type EndedReason = Parameters<ServerToClientEvents['consultation:ended']>[0]['reason'];
 
@@ -28,6 +27,29 @@ export interface ConsultationEvents {
   leave(): void;
 }
 
+/** Where remote media and who is in the call go (the call view, wired by the page). */
+export interface RemoteMedia {
+  /** Every consultation:state, before the media session follows it. */
+  participants(view: ConsultationView): void;
+  added(track: RemoteTrack): void;
+  removed(consumerId: string): void;
+  paused(consumerId: string, paused: boolean): void;
+  score(consumerId: string, score: number): void;
+  /** All remote media gone (sent back, reconnecting). */
+  cleared(): void;
+  /** The consultation is closed. */
+  closed(): void;
+}
+
+export interface ConsultationOptions {
+  socket: AppSocket;
+  local: LocalDevices;
+  on: ConsultationEvents;
+  remote: RemoteMedia;
+  /** A media session over this RPC (tests pass a fake). */
+  createMedia?: (rpc: Rpc) => MediaSession;
+}
+
 interface Known {
   participantId: string;
   kind: 'audio' | 'video';
@@ -35,9 +57,10 @@ interface Known {
 }
 
 export class Consultation {
-  readonly call: CallView;
-  readonly #local: LocalMedia;
+  readonly #local: LocalDevices;
   readonly #on: ConsultationEvents;
+  readonly #remote: RemoteMedia;
+  readonly #createMedia: (rpc: Rpc) => MediaSession;
   readonly #socket: AppSocket;
   readonly #rpc: Rpc;
   #view: ConsultationView | null = null;
@@ -51,12 +74,13 @@ export class Consultation {
   #closed = false;
   #everConnected = false;
 
-  constructor(local: LocalMedia, on: ConsultationEvents, auth?: Record<string, string>) {
+  constructor({ socket, local, on, remote, createMedia }: ConsultationOptions) {
     this.#local = local;
     this.#on = on;
-    this.call = new CallView(local, { media: () => (this.#ready ? this.#media : null), leave: () => on.leave() });
-    this.#socket = auth ? io({ transports: ['websocket'], auth }) : io({ transports: ['websocket'] });
-    this.#rpc = rpcOver(this.#socket);
+    this.#remote = remote;
+    this.#createMedia = createMedia ?? ((rpc) => new MediaSession(rpc));
+    this.#socket = socket;
+    this.#rpc = rpcOver(socket);
     local.onTrackReplaced = async (kind, track) => {
       await this.#media?.replaceTrack(kind === 'video' ? 'camera' : 'microphone', track).catch(() => undefined);
     };
@@ -95,7 +119,7 @@ export class Consultation {
     this.#closed = true;
     clearTimeout(this.#retryTimer);
     this.#stopMedia();
-    this.call.deactivate();
+    this.#remote.closed();
     this.#socket.removeAllListeners();
     this.#socket.close();
     this.#local.onTrackReplaced = null;
@@ -145,9 +169,9 @@ export class Consultation {
     });
     s.on('media:producerPaused', ({ producerId, paused }) => {
       const k = this.#known.get(producerId);
-      if (k?.consumerId) this.call.setConsumerPaused(k.consumerId, paused);
+      if (k?.consumerId) this.#remote.paused(k.consumerId, paused);
     });
-    s.on('media:consumerScore', ({ consumerId, score }) => this.call.setScore(consumerId, score));
+    s.on('media:consumerScore', ({ consumerId, score }) => this.#remote.score(consumerId, score));
     s.on('media:reset', ({ reason }) => {
       // Sent back: the state that follows says 'waiting'. Otherwise (the room was lost) start again.
       this.#stopMedia();
@@ -159,7 +183,7 @@ export class Consultation {
     if (this.#closed) return;
     const prev = this.#view;
     this.#view = view;
-    this.call.setParticipants(view);
+    this.#remote.participants(view);
     this.#reconcile();
     this.#on.state(view, prev);
   }
@@ -174,7 +198,7 @@ export class Consultation {
   async #startMedia(): Promise<void> {
     clearTimeout(this.#retryTimer);
     const gen = ++this.#gen;
-    const media = new MediaSession(this.#rpc);
+    const media = this.#createMedia(this.#rpc);
     this.#media = media;
     this.#ready = false;
     this.#pending = [];
@@ -223,7 +247,7 @@ export class Consultation {
         return;
       }
       k.consumerId = r.consumerId;
-      this.call.addRemote(r);
+      this.#remote.added(r);
     } catch (e) {
       if (this.#known.get(a.producerId) === k) this.#known.delete(a.producerId);
       if (gen === this.#gen) console.warn('could not receive a stream', e);
@@ -235,7 +259,7 @@ export class Consultation {
     if (!k) return;
     this.#known.delete(producerId);
     if (k.consumerId) {
-      this.call.removeConsumer(k.consumerId);
+      this.#remote.removed(k.consumerId);
       this.#media?.dropConsumer(k.consumerId);
     }
   }
@@ -247,7 +271,7 @@ export class Consultation {
     this.#known.clear();
     this.#media?.close();
     this.#media = null;
-    this.call.clearRemote();
+    this.#remote.cleared();
   }
 
   get everConnected(): boolean {

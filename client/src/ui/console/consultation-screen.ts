@@ -1,0 +1,120 @@
+// One open appointment on the console: the lobby (waiting room and the people
+// in the call), managing it, the call itself and the chat with shared files.
+// Built on the first consultation:state; update() follows every later one.
+import type { ClientMessage, ClientMessageName, ConsultationView } from '../../../../server/signaling/protocol.ts';
+import type { Consultation } from '../../model/consultation.ts';
+import type { Thread } from '../../model/thread.ts';
+import type { CallView } from '../call-view.ts';
+import type { DeviceControls } from '../device-controls.ts';
+import { h, setStatus, showView } from '../dom.ts';
+import { FileViewer } from '../file-viewer.ts';
+import { errorText, roleLabel, when } from '../messages.ts';
+import { shareFileButton } from '../share-file.ts';
+import { ThreadView } from '../thread-view.ts';
+import { Lobby } from './lobby.ts';
+import { Manage } from './manage.ts';
+
+export interface ScreenParts {
+  consultation: Consultation;
+  thread: Thread;
+  call: CallView;
+  controls: DeviceControls;
+  /** Whether this consultation is still the one the page has open (a late reply is not shown otherwise). */
+  current(): boolean;
+}
+
+export class ConsultationScreen {
+  readonly #title: string;
+  readonly #lobby: Lobby;
+  readonly #manage: Manage;
+  readonly #chat: ThreadView;
+  readonly #viewer: FileViewer;
+  readonly #thread: Thread;
+  readonly #tick: ReturnType<typeof setInterval>;
+  #view: ConsultationView;
+  #busy = false;
+
+  constructor(parts: ScreenParts, first: ConsultationView, patientName: string) {
+    const { consultation: c, thread: t, call } = parts;
+    this.#view = first;
+    this.#thread = t;
+    this.#title = patientName ? `Consultation with ${patientName}` : 'Consultation';
+    const act = async <K extends ClientMessageName>(name: K, payload: ClientMessage<K>, done: string, failed: string): Promise<void> => {
+      if (this.#busy) return;
+      this.#busy = true;
+      try {
+        await c.rpc.request(name, payload);
+        if (parts.current()) setStatus(done, 'ok');
+      } catch (e) {
+        // Ending closes the socket before its ack can arrive: no error to show then.
+        if (parts.current()) setStatus(`${failed} ${errorText(e)}`, 'error');
+      } finally {
+        this.#busy = false;
+      }
+    };
+    this.#lobby = new Lobby(act, t);
+    this.#manage = new Manage(act);
+    this.#lobby.element.append(this.#manage.element);
+    this.#viewer = new FileViewer(t, true);
+    const chat: ThreadView = new ThreadView({
+      thread: t,
+      nameOf: (pid) => this.#view.participants.find((p) => p.id === pid)?.name ?? 'someone who has left',
+      openFile: (item) => this.#viewer.open(item, () => chat.messageBox),
+      actions: [shareFileButton(t)],
+    });
+    this.#chat = chat;
+
+    call.settings.append(parts.controls.element);
+    showView(
+      'consultation',
+      h('h1', {}, this.#title),
+      h('p', {}, `${when(first.startsAt)}, ${first.durationMinutes} minutes.`),
+      h(
+        'div',
+        { class: 'console' },
+        this.#lobby.element,
+        h('section', { class: 'video', 'aria-labelledby': 'video-heading' }, h('h2', { id: 'video-heading' }, 'Video'), call.element),
+        chat.element,
+      ),
+    );
+    call.activate();
+    setStatus(`${this.#title} is open.`);
+    this.#tick = setInterval(() => this.#lobby.render(), 1000);
+  }
+
+  update(v: ConsultationView, prev: ConsultationView | null): void {
+    this.#view = v;
+    const others = v.participants.filter((p) => p.id !== v.self.id);
+    const waiting = others.filter((p) => p.state === 'waiting' && (p.connected || p.waitingSince));
+    const admitted = others.filter((p) => p.state === 'admitted');
+    this.#lobby.update(waiting, admitted);
+    this.#manage.update(v.locked);
+    document.title = `${waiting.length ? `(${waiting.length} waiting) ` : ''}${this.#title} – Video consultation`;
+    if (prev) {
+      const before = new Set(prev.participants.filter((p) => p.state === 'waiting').map((p) => p.id));
+      const arrived = waiting.filter((p) => !before.has(p.id));
+      if (arrived.length) {
+        setStatus(
+          arrived
+            .map((p) => `${p.name} (${roleLabel(p.role).toLowerCase()}) is waiting to be let in.${p.linkReused ? ' Their link was already used on another device.' : ''}`)
+            .join(' '),
+        );
+      }
+    } else if (waiting.length) {
+      setStatus(`${this.#title} is open. ${waiting.length === 1 ? '1 person is' : `${waiting.length} people are`} waiting.`);
+    }
+  }
+
+  /** Stops the clock only (the view stays until another replaces it). */
+  stop(): void {
+    clearInterval(this.#tick);
+  }
+
+  /** Closes the chat and viewer and drops the thread's contents. */
+  dispose(): void {
+    this.stop();
+    this.#chat.detach();
+    this.#viewer.dispose();
+    this.#thread.dispose();
+  }
+}

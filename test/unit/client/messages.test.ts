@@ -1,0 +1,101 @@
+// The plain words the client shows for problems, endings, sizes, times and roles.
+import { describe, expect, it } from 'vitest';
+import {
+  asRole,
+  describeEnding,
+  describeProblem,
+  duration,
+  fileSize,
+  isoDay,
+  roleLabel,
+  sharingProblem,
+  shortHash,
+  when,
+} from '../../../client/src/ui/messages.ts';
+
+describe('describeProblem', () => {
+  it('explains a known code in our own words and says whether trying again helps', () => {
+    const expired = describeProblem('TOKEN_EXPIRED', 'Token expired at 10:00.');
+    expect(expired.title).toBe('This link has expired');
+    expect(expired.text).toMatch(/ask for a new link/);
+    expect(expired.retry).toBe(false);
+    expect(describeProblem('CONSULTATION_LOCKED', '').retry).toBe(true);
+    expect(describeProblem('NETWORK', '').retry).toBe(true);
+  });
+
+  it("shows the server's words for an unknown code, and a kind default without them", () => {
+    expect(describeProblem('SOMETHING_NEW', 'The disk is full.')).toEqual({ title: 'Something went wrong', text: 'The disk is full.', retry: true });
+    const bare = describeProblem('SOMETHING_NEW', '');
+    expect(bare.text).toMatch(/^Something went wrong on our side/);
+    expect(bare.retry).toBe(true);
+  });
+});
+
+describe('describeEnding', () => {
+  it('words the end of a consultation for whoever reads it', () => {
+    expect(describeEnding('ended', 'clinician').text).toBe('The consultation has ended for everyone.');
+    expect(describeEnding('ended', 'guest').text).toMatch(/^Your clinician has ended the consultation/);
+    expect(describeEnding('signed-out', 'clinician').text).toMatch(/console link/);
+    expect(describeEnding('signed-out', 'guest').text).toMatch(/appointment link/);
+  });
+
+  it('offers joining again only where it can work', () => {
+    const rejoin = (['ended', 'removed', 'denied', 'media-lost', 'shutdown', 'left', 'signed-out'] as const).filter((r) => describeEnding(r, 'guest').rejoin);
+    expect(rejoin).toEqual(['media-lost', 'shutdown', 'left']);
+  });
+});
+
+describe('fileSize', () => {
+  it('counts bytes, then kilobytes, then megabytes with one decimal', () => {
+    expect(fileSize(0)).toBe('0 bytes');
+    expect(fileSize(820)).toBe('820 bytes');
+    expect(fileSize(1023)).toBe('1023 bytes');
+    expect(fileSize(1024)).toBe('1 KB');
+    expect(fileSize(245 * 1024 + 300)).toBe('245 KB');
+    expect(fileSize(1024 * 1024)).toBe('1.0 MB');
+    expect(fileSize(3.44 * 1024 * 1024)).toBe('3.4 MB');
+  });
+});
+
+describe('when', () => {
+  const now = new Date(2025, 11, 2, 9, 0);
+
+  it('says "today" for a time today and names the day otherwise', () => {
+    expect(when(new Date(2025, 11, 2, 14, 30).toISOString(), now)).toBe('14:30 today');
+    expect(when(new Date(2025, 11, 3, 8, 5).toISOString(), now)).toBe('08:05 on Wednesday 3 December');
+  });
+
+  it('leaves a string that is not a time as it is', () => {
+    expect(when('soon', now)).toBe('soon');
+  });
+});
+
+describe('roles', () => {
+  it('reads a guest role in a sentence, and a role as a label', () => {
+    expect(asRole('interpreter')).toBe('an interpreter');
+    expect(asRole('family')).toBe('a family member');
+    expect(asRole('carer')).toBe('a carer');
+    expect(asRole('something-else')).toBe('a guest');
+    expect(roleLabel('family_member')).toBe('Family member');
+    expect(roleLabel('patient')).toBe('Patient');
+    expect(roleLabel('__')).toBe('Participant');
+  });
+});
+
+describe('the rest of the formatting', () => {
+  it('counts durations in the two largest units', () => {
+    expect(duration(-5)).toBe('0 seconds');
+    expect(duration(1000)).toBe('1 second');
+    expect(duration(192_000)).toBe('3 minutes 12 seconds');
+    expect(duration(3_720_000)).toBe('1 hour 2 minutes');
+  });
+
+  it('gives the local day, a short fingerprint and plain words for a failed send', () => {
+    expect(isoDay(new Date(2025, 0, 7, 23, 59))).toBe('2025-01-07');
+    expect(shortHash('0123456789abcdef0123456789abcdef')).toBe('01234567…89abcdef');
+    expect(shortHash('abc')).toBe('abc');
+    expect(sharingProblem('FILE_TOO_LARGE', 'ignored')).toBe('This file is too big to send.');
+    expect(sharingProblem('NEW_CODE', 'The server says why.')).toBe('The server says why.');
+    expect(sharingProblem('NEW_CODE', '')).toBe('Something went wrong. Please try again.');
+  });
+});

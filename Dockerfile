@@ -17,7 +17,8 @@ RUN if [ "$OFFLINE_WORKER" = "1" ]; then \
       MEDIASOUP_WORKER_BIN=$(cat /tmp/worker-path) npm ci --no-audit --no-fund && \
       mkdir -p node_modules/mediasoup/worker/out/Release && cp "$(cat /tmp/worker-path)" node_modules/mediasoup/worker/out/Release/mediasoup-worker; \
     else \
-      apt-get update && apt-get install -y --no-install-recommends python3 build-essential ca-certificates && npm ci --no-audit --no-fund; \
+      apt-get update && apt-get install -y --no-install-recommends python3 build-essential ca-certificates && npm ci --no-audit --no-fund && \
+      bash scripts/find-worker.sh >/dev/null; \
     fi
 COPY . .
 RUN node scripts/build-client.ts && npm prune --omit=dev

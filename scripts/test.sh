@@ -8,6 +8,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 if [ -z "${CONSULTROOM_NETNS:-}" ]; then
+  # Installs whatever is missing (Node, node_modules, worker, redis-server,
+  # chromium) and says so; before the namespace, which has no network.
+  bash "$ROOT/scripts/first-run.sh" test "$@"
   if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v ip >/dev/null; then
     exec unshare -n env CONSULTROOM_NETNS=1 bash -c 'ip link set lo up && exec bash "$0" "$@"' "$0" "$@"
   fi

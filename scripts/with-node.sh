@@ -5,8 +5,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/node-env.sh"
 if [ -z "${MEDIASOUP_WORKER_BIN:-}" ] && [ ! -x "$ROOT/node_modules/mediasoup/worker/out/Release/mediasoup-worker" ]; then
-  VERSION=$(sed -n 's/.*"mediasoup": *"\([0-9][0-9.]*\)".*/\1/p' "$ROOT/package.json" | head -1)
-  found=$(ls -1t "$CONSULTROOM_CACHE"/mediasoup-worker/"$VERSION"-*/mediasoup-worker 2>/dev/null | head -1 || true)
+  found=$(bash "$ROOT/scripts/find-worker.sh" 2>/dev/null || true)
   if [ -n "$found" ]; then export MEDIASOUP_WORKER_BIN=$found; fi
 fi
 exec "$@"

@@ -2,40 +2,21 @@
 // one <video>), your own camera (muted), camera / microphone / leave buttons,
 // and a connection-quality line per tile. A remote tile whose connection turns
 // poor is switched to the lowest simulcast layer, and back when it recovers
-// (the policy is model/layer-policy.ts).
-import type { ConsultationView } from '../../../server/signaling/protocol.ts';
+// (the policy is model/layer-policy.ts). This file keeps the tiles in step
+// with the consultation; one tile is call-tile.ts, the buttons call-controls.ts.
+import type { ConsultationView } from '../../../server/wire/participants.ts';
 import type { RemoteMedia } from '../model/consultation.ts';
 import { layerAfterFailure, preferredLayer, qualityOf, TOP_LAYER, type Quality } from '../model/layer-policy.ts';
-import type { LocalDevices } from '../model/local-devices.ts';
 import type { MediaSession, RemoteTrack } from '../model/media-session.ts';
+import { CallControls } from './call-controls.ts';
+import { labelTile, newTile, QUALITY_TEXT, qualityLine, type Tile } from './call-tile.ts';
 import type { DeviceControls } from './device-controls.ts';
 import { h, setStatus } from './dom.ts';
-import { errorText } from './messages.ts';
 
 export interface CallHost {
   media(): MediaSession | null;
   leave(): void;
 }
-
-interface Tile {
-  participantId: string;
-  el: HTMLElement;
-  video: HTMLVideoElement;
-  stream: MediaStream;
-  name: HTMLElement;
-  state: HTMLElement;
-  quality: HTMLElement;
-  consumers: { video?: string; audio?: string };
-  paused: { video: boolean; audio: boolean };
-  layer: number;
-}
-
-const QUALITY_TEXT: Record<Quality, string> = {
-  good: 'Connection: good',
-  fair: 'Connection: fair',
-  poor: 'Connection: poor',
-  unknown: 'Connection: checking…',
-};
 
 const STATS_EVERY_MS = 2000;
 
@@ -43,7 +24,6 @@ export class CallView {
   readonly element: HTMLElement;
   /** A <details> the page can put the device pickers into. */
   readonly settings: HTMLDetailsElement;
-  readonly #local: LocalDevices;
   readonly #devicePanel: DeviceControls;
   readonly #host: CallHost;
   readonly #tiles = new Map<string, Tile>();
@@ -53,51 +33,41 @@ export class CallView {
   readonly #grid: HTMLElement;
   readonly #empty: HTMLElement;
   readonly #selfVideo: HTMLVideoElement;
-  readonly #selfState: HTMLElement;
   readonly #selfQuality: HTMLElement;
-  readonly #cameraBtn: HTMLButtonElement;
-  readonly #micBtn: HTMLButtonElement;
-  readonly #soundBtn: HTMLButtonElement;
-  readonly #controls: HTMLElement;
+  readonly #controls: CallControls;
   #admitted = new Set<string>();
   #selfId = '';
   #rtt: number | null = null;
   #timer: ReturnType<typeof setInterval> | undefined;
   #active = false;
-  #busy = false;
 
   constructor(controls: DeviceControls, host: CallHost) {
-    this.#local = controls.devices;
     this.#devicePanel = controls;
     this.#host = host;
     this.#empty = h('p', { class: 'empty' }, 'Nobody else is in the call yet.');
     this.#grid = h('div', { class: 'tiles' });
     this.#selfVideo = h('video', { autoplay: '', playsinline: '', 'aria-label': 'Your camera' });
     this.#selfVideo.muted = true;
-    this.#selfState = h('span', { class: 'media-state' });
-    this.#selfQuality = h('span', { class: 'quality', 'data-quality': 'unknown' }, QUALITY_TEXT.unknown);
+    const selfState = h('span', { class: 'media-state' });
+    this.#selfQuality = qualityLine();
     const self = h(
       'figure',
       { class: 'tile self' },
       this.#selfVideo,
-      h('figcaption', {}, h('span', { class: 'name' }, 'You'), ' ', this.#selfState, ' ', this.#selfQuality),
+      h('figcaption', {}, h('span', { class: 'name' }, 'You'), ' ', selfState, ' ', this.#selfQuality),
     );
-    this.#cameraBtn = h('button', { type: 'button', class: 'secondary' }, 'Turn camera off');
-    this.#micBtn = h('button', { type: 'button', class: 'secondary' }, 'Mute microphone');
-    this.#soundBtn = h('button', { type: 'button', hidden: '' }, 'Turn on sound');
-    const leave = h('button', { type: 'button', class: 'danger' }, 'Leave');
-    this.#cameraBtn.addEventListener('click', () => void this.#toggle('video'));
-    this.#micBtn.addEventListener('click', () => void this.#toggle('audio'));
-    this.#soundBtn.addEventListener('click', () => this.#unblockSound());
-    leave.addEventListener('click', () => this.#host.leave());
+    this.#controls = new CallControls(controls.devices, selfState, {
+      media: () => this.#host.media(),
+      leave: () => this.#host.leave(),
+      unmuteAll: () => this.#unmuteAll(),
+    });
     this.settings = h('details', { class: 'settings' }, h('summary', {}, 'Camera and microphone settings'));
-    this.#controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'Call controls' }, this.#soundBtn, this.#cameraBtn, this.#micBtn, leave);
-    this.element = h('div', { class: 'call' }, h('div', { class: 'stage' }, this.#grid, this.#empty, self), this.#controls, this.settings);
+    this.element = h('div', { class: 'call' }, h('div', { class: 'stage' }, this.#grid, this.#empty, self), this.#controls.element, this.settings);
   }
 
   /** Another button among the call controls, before Leave (e.g. the chat on a phone). */
   addControl(el: HTMLElement): void {
-    this.#controls.insertBefore(el, this.#controls.lastElementChild);
+    this.#controls.add(el);
   }
 
   /** The page shows the call: start the self view and the quality checks. */
@@ -121,7 +91,7 @@ export class CallView {
   setParticipants(view: ConsultationView): void {
     this.#selfId = view.self.id;
     for (const p of view.participants) this.#names.set(p.id, p.name);
-    const admitted = new Set(view.participants.filter((p) => p.state === 'admitted' && p.id !== view.self.id).map((p) => p.id));
+    const admitted = new Set(view.admitted.map((p) => p.id));
     if (this.#active) {
       const joined = [...admitted].filter((id) => !this.#admitted.has(id)).map((id) => this.#nameOf(id));
       const left = [...this.#admitted].filter((id) => !admitted.has(id)).map((id) => this.#nameOf(id));
@@ -190,54 +160,15 @@ export class CallView {
   }
 
   refreshControls(): void {
-    const l = this.#local;
-    this.#cameraBtn.textContent = l.cameraOn ? 'Turn camera off' : 'Turn camera on';
-    this.#micBtn.textContent = l.microphoneOn ? 'Mute microphone' : 'Unmute microphone';
-    this.#cameraBtn.disabled = !l.hasVideo;
-    this.#micBtn.disabled = !l.hasAudio;
-    const parts = [];
-    if (!l.hasVideo) parts.push('No camera');
-    else if (!l.cameraOn) parts.push('Camera off');
-    if (!l.hasAudio) parts.push('No microphone');
-    else if (!l.microphoneOn) parts.push('Microphone muted');
-    this.#selfState.textContent = parts.join(', ');
-  }
-
-  async #toggle(kind: 'video' | 'audio'): Promise<void> {
-    if (this.#busy) return;
-    this.#busy = true;
-    const on = kind === 'video' ? !this.#local.cameraOn : !this.#local.microphoneOn;
-    try {
-      this.#local.setEnabled(kind, on);
-      this.refreshControls();
-      await this.#host.media()?.setPaused(kind === 'video' ? 'camera' : 'microphone', !on);
-      setStatus(
-        kind === 'video'
-          ? on
-            ? 'Your camera is on.'
-            : 'Your camera is off. The others cannot see you.'
-          : on
-            ? 'Your microphone is on.'
-            : 'Your microphone is muted. The others cannot hear you.',
-      );
-    } catch (e) {
-      setStatus(`We could not change your ${kind === 'video' ? 'camera' : 'microphone'}: ${errorText(e)}`, 'error');
-    } finally {
-      this.#busy = false;
-    }
+    this.#controls.refresh();
   }
 
   #tile(participantId: string): Tile {
     const existing = this.#tiles.get(participantId);
     if (existing) return existing;
-    const video = h('video', { autoplay: '', playsinline: '' });
-    const name = h('span', { class: 'name' });
-    const state = h('span', { class: 'media-state' });
-    const quality = h('span', { class: 'quality', 'data-quality': 'unknown' }, QUALITY_TEXT.unknown);
-    const el = h('figure', { class: 'tile', 'data-participant': participantId }, video, h('figcaption', {}, name, ' ', state, ' ', quality));
-    const t: Tile = { participantId, el, video, stream: new MediaStream(), name, state, quality, consumers: {}, paused: { video: false, audio: false }, layer: TOP_LAYER };
+    const t = newTile(participantId);
     this.#tiles.set(participantId, t);
-    this.#grid.append(el);
+    this.#grid.append(t.el);
     this.#label(t);
     return t;
   }
@@ -253,15 +184,7 @@ export class CallView {
   }
 
   #label(t: Tile): void {
-    const name = this.#nameOf(t.participantId);
-    t.video.setAttribute('aria-label', `Video of ${name}`);
-    t.name.textContent = name;
-    const parts = [];
-    if (!t.consumers.video) parts.push('No video');
-    else if (t.paused.video) parts.push('Camera off');
-    if (!t.consumers.audio) parts.push('No sound');
-    else if (t.paused.audio) parts.push('Microphone muted');
-    t.state.textContent = parts.join(', ');
+    labelTile(t, this.#nameOf(t.participantId));
     this.#rate(t);
   }
 
@@ -276,19 +199,16 @@ export class CallView {
       if (e instanceof DOMException && e.name === 'NotAllowedError' && !video.muted) {
         video.muted = true;
         video.play().catch(() => undefined);
-        this.#soundBtn.hidden = false;
+        this.#controls.offerSound();
       }
     });
   }
 
-  #unblockSound(): void {
+  #unmuteAll(): void {
     for (const t of this.#tiles.values()) {
       t.video.muted = false;
       t.video.play().catch(() => undefined);
     }
-    this.#soundBtn.hidden = true;
-    this.#cameraBtn.focus();
-    setStatus('Sound is on.');
   }
 
   async #poll(): Promise<void> {

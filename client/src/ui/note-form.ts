@@ -3,22 +3,21 @@
 // waiting room but cannot answer until let in.
 import { button, h } from './dom.ts';
 
-let seq = 0;
-
 export interface NoteForm {
   readonly el: HTMLFormElement;
   focus(): void;
 }
 
-export function noteForm(name: string, maxLength: number, send: (text: string) => Promise<void>, cancel: () => void): NoteForm {
-  const id = `note-${++seq}`;
+/** formId: the form's element id, unique on the page (its text box is `${formId}-text`). */
+export function noteForm(formId: string, name: string, maxLength: number, send: (text: string) => Promise<void>, cancel: () => void): NoteForm {
+  const id = `${formId}-text`;
   const text = h('textarea', { id, rows: '2', 'data-action': 'note-text' });
   text.maxLength = maxLength;
   const submit = h('button', { type: 'submit', 'data-action': 'note-send' }, `Send to ${name}`);
   const error = h('p', { class: 'flag', role: 'alert', hidden: '' });
   const el = h(
     'form',
-    { class: 'note-form' },
+    { class: 'note-form', id: formId },
     h('label', { for: id }, `Message to ${name}`),
     h('p', { class: 'hint' }, 'They see it in the waiting room; they can reply once you let them in.'),
     text,

@@ -6,7 +6,8 @@
 // list's first button (or its heading), never to the page.
 import { html, nothing, render, type TemplateResult } from 'lit-html';
 import { repeat } from 'lit-html/directives/repeat.js';
-import type { ClientMessage, ClientMessageName, ParticipantView } from '../../../../server/signaling/protocol.ts';
+import type { ParticipantView } from '../../../../server/wire/participants.ts';
+import type { ClientMessage, ClientMessageName } from '../../../../server/wire/socket.ts';
 import type { Thread } from '../../model/thread.ts';
 import { ClientError } from '../../net/rpc.ts';
 import { h, setStatus } from '../dom.ts';
@@ -91,6 +92,7 @@ export class Lobby {
   #toggleNote(p: ParticipantView): void {
     if (this.#notes.has(p.id)) return this.#closeNote(p.id);
     const form = noteForm(
+      `note-${p.id}`,
       p.name,
       this.#thread.limits.maxTextLength,
       async (text) => {
@@ -104,7 +106,6 @@ export class Lobby {
       },
       () => this.#closeNote(p.id),
     );
-    form.el.id = `note-${p.id}`;
     this.#notes.set(p.id, form);
     this.render();
     form.focus();

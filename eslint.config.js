@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // The layers (../shared/STYLE.md), enforced: dependencies point one way,
-//   config <- core <- domain <- media, stores, content <- edge, wire <- http, signaling <- app <- main,
+//   config <- core <- wire <- domain <- media, stores, content <- edge <- http, signaling <- app <- main,
 // and nothing shipped imports test code. One `no-restricted-imports` block per
 // folder (a later block replaces an earlier one's options for the same rule,
 // so each folder lists all it forbids). Relative imports are matched by
@@ -28,7 +28,7 @@ function layers() {
     layer(['server/**', 'config/**', 'client/**'], []),
     layer(['server/core/**'], [{ regex: '^\\.\\./', message: 'server/core imports nothing internal: it is the bottom of the server.' }]),
     layer(['server/domain/**'], [
-      forbid(server, 'domain is pure logic over store interfaces: it imports only core.'),
+      forbid(except('wire'), 'domain is pure logic over store interfaces: it imports core and the wire shapes (server/wire/) only.'),
       forbid(['config'], 'domain gets its policy as plain options, not the config.'),
       ROOT_FILES,
       forbidPkgs([...TRANSPORT_PKGS, ...HEAVY_PKGS], 'domain never imports a transport, Redis, mediasoup, sharp or worker threads.'),
@@ -47,10 +47,15 @@ function layers() {
       ROOT_FILES,
       forbidPkgs([...TRANSPORT_PKGS, 'ioredis', 'mediasoup', 'piscina'], 'content checks bytes; it runs in worker threads, started by files-worker.'),
     ]),
-    layer(['server/edge/**', 'server/wire/**'], [
-      forbid(except('edge', 'wire'), 'edge and wire sit below http and signaling: they import domain types and core only.'),
+    layer(['server/edge/**'], [
+      forbid(except('edge', 'wire'), 'edge sits below http and signaling: it imports domain types, wire and core only.'),
       ROOT_FILES,
-      forbidPkgs([...TRANSPORT_PKGS, ...HEAVY_PKGS], 'edge and wire are shared by every transport and the client; no transport or heavy library.'),
+      forbidPkgs([...TRANSPORT_PKGS, ...HEAVY_PKGS], 'edge is shared by every transport; no transport or heavy library.'),
+    ]),
+    // wire is every shape that crosses the wire, read by the server and the browser client alike.
+    layer(['server/wire/**'], [
+      { regex: '^\\.\\./(?!core/)', message: 'wire imports only typebox and core (ids, errors): the domain, the transports and the client import it.' },
+      { regex: '^(?!typebox$|\\.)', message: 'wire imports only typebox and core (ids, errors).' },
     ]),
     layer(['server/http/**'], [
       forbid(['signaling'], 'http and signaling never import each other: share code through edge/ or wire/.'),
@@ -66,10 +71,8 @@ function layers() {
     ]),
     layer(['server/boot/**'], [forbid(['http', 'signaling', 'media', 'content', 'files-worker'], 'boot reads files and connects Redis; deps.ts does the wiring.'), ROOT_FILES]),
     layer(['config/**'], [{ regex: '^\\.\\./', message: 'config imports no server (or any other) code: everything else depends on it.' }]),
-    // For now the client reads the socket protocol and the domain views where they are;
-    // the wire module (server/wire/) will take them over.
     layer(['client/**'], [
-      { regex: `${up}server/(?!wire/|signaling/protocol\\.ts$|domain/views\\.ts$)`, message: 'the client imports only the wire types (server/wire/, signaling/protocol.ts, domain/views.ts).' },
+      { regex: `${up}server/(?!wire/)`, message: 'the client imports only the wire shapes (server/wire/).' },
       { regex: '^node:', message: 'the client runs in the browser.' },
     ]),
     layer(['bench/**', 'scripts/**', 'support/**'], [forbid(['test'], 'bench, scripts and support never import test/: shared helpers live in support/.')], { shipped: false }),

@@ -15,7 +15,7 @@ import Fastify from 'fastify';
 import sharp from 'sharp';
 import { sanitize } from '../server/content/content.ts';
 import { newKey, seal } from '../server/domain/files/sealed.ts';
-import type { ThreadItemView } from '../server/signaling/protocol.ts';
+import type { ThreadItemView } from '../server/wire/thread.ts';
 import { createAppointment, Device } from '../support/api.ts';
 import { startTestServer } from '../support/server.ts';
 import { saveResult } from './lib/results.ts';

@@ -9,7 +9,9 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { ID_PATTERN } from '../server/core/ids.ts';
 import { describeVerdict, verifyExport } from '../server/domain/audit/verify.ts';
-import { INVITE_ROLES } from '../server/domain/model.ts';
+import { INVITE_ROLES } from '../server/wire/participants.ts';
+import type { AppointmentDetail, NodeStatus } from '../server/wire/appointments.ts';
+import type { ErrorBody } from '../server/wire/errors.ts';
 
 const DEFAULT_URL = 'http://localhost:8080';
 
@@ -41,12 +43,6 @@ interface Command {
 
 // ---- the REST API ----------------------------------------------------------
 
-interface ErrorBody {
-  code?: string;
-  message?: string;
-  details?: { key: string; problem: string }[];
-}
-
 class Api {
   readonly base: string;
   readonly #key: string;
@@ -69,9 +65,9 @@ class Api {
     }
     if (!res.ok) {
       const text = await res.text();
-      let err: ErrorBody = {};
+      let err: Partial<ErrorBody> = {};
       try {
-        err = JSON.parse(text) as ErrorBody;
+        err = JSON.parse(text) as Partial<ErrorBody>;
       } catch {
         // not one of our errors (a proxy in between?): show the status alone
       }
@@ -136,26 +132,6 @@ const CLINICIAN_OPTIONS: Record<string, Option> = {
   'clinician-id': { value: 'ID', help: "the clinician's id in your system", required: true },
   'clinician-name': { value: 'NAME', help: 'their name as patients see it', required: true },
 };
-
-interface Detail {
-  id: string;
-  status: string;
-  locked: boolean;
-  startsAt: string;
-  durationMinutes: number;
-  clinician: { id: string; name: string };
-  patient: { name: string };
-  links: { id: string; role: string; name: string; revoked: boolean; bound: boolean; expiresAt: string }[];
-  participants: { id: string; role: string; name: string; state: string; device: string; linkReused: boolean; connected: boolean; waitingSince?: string }[];
-}
-
-interface NodeStatus {
-  workers: { index: number; pid: number; alive: boolean; routers: number; port: number }[];
-  consultationsActive: number;
-  socketConnections: number;
-  draining: boolean;
-  store: string;
-}
 
 const COMMANDS: Record<string, Command> = {
   'create-appointment': {
@@ -235,7 +211,7 @@ const COMMANDS: Record<string, Command> = {
     flags: { json: 'print the server\'s JSON instead' },
     server: true,
     async run({ values, api }) {
-      const a = await api.json<Detail>('GET', `/api/v1/appointments/${idOption(values, 'appointment')}`);
+      const a = await api.json<AppointmentDetail>('GET', `/api/v1/appointments/${idOption(values, 'appointment')}`);
       if (values.json) {
         out(JSON.stringify(a, null, 2));
         return 0;

@@ -1,7 +1,9 @@
 // Drives the product the way a booking system and a browser do, over real
 // HTTP and real socket.io connections (socket.io-client in Node).
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, ClientMessage, ClientMessageName, ClientReplies, ConsultationView } from '../server/signaling/protocol.ts';
+import type { Ack } from '../server/wire/errors.ts';
+import type { ConsultationView } from '../server/wire/participants.ts';
+import type { ClientMessage, ClientMessageName, ClientReplies } from '../server/wire/socket.ts';
 import { TEST_API_KEY } from './server.ts';
 
 export interface CreatedAppointment {

@@ -15,9 +15,5 @@ export type ItemId = Brand<string, 'ItemId'>;
 
 export const randomId = <T extends string>(): T => randomBytes(16).toString('base64url') as T;
 
-/** The shape every random id has; anything else is refused before a store lookup. */
-export const ID_PATTERN = '^[A-Za-z0-9_-]{22}$';
-const ID_RE = new RegExp(ID_PATTERN);
-
-/** The one id check: true for a string of the shape `randomId` makes (the caller names the brand). */
-export const isId = <T extends string = string>(value: unknown): value is T => typeof value === 'string' && ID_RE.test(value);
+// The id pattern and the one id check live apart from randomBytes, for the wire schemas.
+export { ID_PATTERN, isId } from './id-pattern.ts';

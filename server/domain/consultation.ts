@@ -8,9 +8,9 @@ import { makeActor as by } from './actors.ts';
 import type { AppointmentService } from './appointments.ts';
 import type { DomainBus, EventRecorder } from './events.ts';
 import type { Actor, Appointment, Participant, ParticipantState, Session } from './model.ts';
-import { isWaiting } from './participants.ts';
+import { isWaiting, mayKnowOwnName, participantView } from './participants.ts';
 import type { Stores } from './stores.ts';
-import { mayKnowOwnName, participantView, type ConsultationView, type ParticipantView } from './views.ts';
+import type { ConsultationView, ParticipantView } from '../wire/participants.ts';
 
 type ClinicianSession = Extract<Session, { kind: 'clinician' }>;
 
@@ -246,6 +246,7 @@ function viewFor(appointment: Appointment, all: readonly Participant[], self: Pa
       : admittedGuest
         ? all.filter((p) => p.id !== self.id && p.state === 'admitted')
         : [];
+  const shown = visible.map(toView);
   const { name, ...nameless } = toView(self);
   return {
     appointmentId: appointment.id,
@@ -255,6 +256,9 @@ function viewFor(appointment: Appointment, all: readonly Participant[], self: Pa
     durationMinutes: appointment.durationMinutes,
     clinicianName: appointment.clinician.name,
     self: mayKnowOwnName(self) ? { ...nameless, name } : nameless,
-    participants: visible.map(toView),
+    participants: shown,
+    // The clinician's visible waiting guests all passed isWaiting (the filter above).
+    waiting: shown.filter((p) => p.state === 'waiting'),
+    admitted: shown.filter((p) => p.state === 'admitted'),
   };
 }

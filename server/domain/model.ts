@@ -1,12 +1,11 @@
 // The domain's records. Plain data: stores persist them as JSON, services
 // change them, transports show them. Times are ISO 8601 strings (UTC).
 import type { AppointmentId, DeviceId, FileId, ItemId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
+import type { AppointmentStatus, GuestRole, ParticipantState, Role } from '../wire/participants.ts';
 
-export type GuestRole = 'patient' | 'interpreter' | 'family' | 'carer' | 'other';
-export type Role = 'clinician' | GuestRole;
-export const INVITE_ROLES = ['interpreter', 'family', 'carer', 'other'] as const;
-
-export type AppointmentStatus = 'scheduled' | 'live' | 'ended';
+// The roles, states and statuses are wire values, declared once in wire/participants.ts.
+export { INVITE_ROLES } from '../wire/participants.ts';
+export type { AppointmentStatus, GuestRole, ParticipantState, Role };
 
 export interface Appointment {
   id: AppointmentId;
@@ -40,12 +39,6 @@ export interface Link {
 
 /** The clinician's decisions that close a link to new devices. */
 export type LinkDecision = 'denied' | 'removed';
-
-/**
- * waiting -> admitted | denied | removed | left; admitted -> waiting (sent back) | removed | left.
- * denied and removed are final for that device; the clinician decides again only if a new link is issued.
- */
-export type ParticipantState = 'waiting' | 'admitted' | 'denied' | 'removed' | 'left';
 
 export interface Participant {
   id: ParticipantId;

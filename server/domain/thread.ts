@@ -13,7 +13,7 @@ import type { ConsultationService } from './consultation.ts';
 import type { DomainBus, EventRecorder } from './events.ts';
 import type { FileRecord, Participant, ThreadItem } from './model.ts';
 import type { Stores } from './stores.ts';
-import type { FileView, ThreadItemView } from './views.ts';
+import type { FileView, ThreadItemView } from '../wire/thread.ts';
 
 export interface ThreadPolicy {
   maxTextLength: number;

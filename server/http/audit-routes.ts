@@ -7,26 +7,17 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../core/errors.ts';
-import { ID_PATTERN, type AppointmentId } from '../core/ids.ts';
+import type { AppointmentId } from '../core/ids.ts';
 import { exportLines, type ExportQuery } from '../domain/audit/export.ts';
 import type { EventStore } from '../domain/stores.ts';
 import { apiKeyGuard } from './api-key.ts';
+import { AuditQuery } from '../wire/operations.ts';
 import { ERRORS, SECURITY } from './openapi.ts';
 
 export interface AuditRouteDeps {
   events: EventStore;
   apiKeys: readonly string[];
 }
-
-const Time = (what: string) => Type.String({ format: 'date-time', maxLength: 40, description: `ISO 8601 date-time: ${what}` });
-const AuditQuery = Type.Object(
-  {
-    appointmentId: Type.Optional(Type.String({ pattern: ID_PATTERN, description: 'an appointment id' })),
-    from: Type.Optional(Time('records at or after this time')),
-    to: Type.Optional(Time('records before this time')),
-  },
-  { additionalProperties: false },
-);
 
 export const auditRoutes: FastifyPluginAsync<AuditRouteDeps> = async (base, deps) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();

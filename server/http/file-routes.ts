@@ -13,12 +13,13 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../core/errors.ts';
-import { ID_PATTERN, type AppointmentId, type ItemId, type ParticipantId } from '../core/ids.ts';
+import type { AppointmentId, ItemId, ParticipantId } from '../core/ids.ts';
 import type { SessionService } from '../domain/access/sessions.ts';
 import type { FileService, Requester, StagedFile } from '../domain/files/service.ts';
 import { bodyToFile, sweepStaged } from './body-to-file.ts';
 import { CLINICIAN_COOKIE, GUEST_COOKIE } from '../edge/cookies.ts';
 import { ERRORS, SECURITY } from './openapi.ts';
+import { FetchParams, ItemReply, UploadParams, UploadQuery } from '../wire/thread.ts';
 import { UploadSlots } from './upload-slots.ts';
 
 export interface UploadLimits {
@@ -35,39 +36,6 @@ export interface FileRouteDeps {
   upload: UploadLimits;
 }
 
-const Id = Type.String({ pattern: ID_PATTERN });
-const UploadParams = Type.Object({ appointmentId: Id }, { additionalProperties: false });
-const UploadQuery = Type.Object(
-  {
-    name: Type.Optional(Type.String({ maxLength: 255, description: "the file's name on the sender's device (shown, never trusted)" })),
-    requestId: Type.Optional(Type.String({ pattern: ID_PATTERN, description: 'the photo request this answers' })),
-  },
-  { additionalProperties: false },
-);
-const FetchParams = Type.Object({ token: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'from files:url' }) }, { additionalProperties: false });
-const FileViewSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  mime: Type.String(),
-  kind: Type.Enum(['jpeg', 'png', 'heif', 'pdf']),
-  size: Type.Integer(),
-  sha256: Type.String({ description: 'SHA-256 (hex) of the bytes as stored and served' }),
-  width: Type.Optional(Type.Integer()),
-  height: Type.Optional(Type.Integer()),
-  removed: Type.Array(Type.String(), { description: 'what was stripped before anyone saw it' }),
-});
-const ItemSchema = Type.Object({
-  item: Type.Object({
-    id: Type.String(),
-    at: Type.String({ format: 'date-time' }),
-    kind: Type.Enum(['text', 'photo-request', 'file']),
-    from: Type.Object({ id: Type.String(), role: Type.String(), name: Type.String() }),
-    to: Type.Optional(Type.String()),
-    text: Type.Optional(Type.String()),
-    file: Type.Optional(FileViewSchema),
-    requestId: Type.Optional(Type.String()),
-  }),
-});
 const tags = ['files'];
 
 /** Every session this request's cookies hold (a browser may hold a guest's and a clinician's). */
@@ -161,7 +129,7 @@ export const fileRoutes: FastifyPluginAsync<FileRouteDeps> = async (base, deps) 
           'Admitted participants only. The type is decided by content (JPEG, PNG, HEIC/HEIF, PDF); location and device metadata are stripped from images before anyone sees them. A guest\'s file goes to the clinician only; the clinician\'s to everyone in the call. Guests may send photos only (PDFs when the server allows them). Refused before the body is read when the session is not an admitted participant (401/403), the declared length is over the file limit or the consultation\'s storage quota (413), or too many uploads are in progress from this participant or address (429, Retry-After); a body that does not arrive in time is cut (408).',
         params: UploadParams,
         querystring: UploadQuery,
-        response: { 201: ItemSchema, ...ERRORS },
+        response: { 201: ItemReply, ...ERRORS },
       },
     },
     async (req, reply) => {

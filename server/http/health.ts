@@ -3,7 +3,7 @@
 // node can take consultations (store reachable, every mediasoup worker alive).
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Alive, Readiness } from '../wire/operations.ts';
 import { ERRORS, SECURITY } from './openapi.ts';
 
 export interface HealthDeps {
@@ -13,16 +13,6 @@ export interface HealthDeps {
   storeKind: string;
 }
 
-const Alive = Type.Object({ status: Type.Literal('ok') }, { description: 'The process is alive.' });
-const Readiness = Type.Object(
-  {
-    status: Type.Enum(['ready', 'draining', 'not ready']),
-    store: Type.Enum(['ok', 'unreachable']),
-    storeKind: Type.String({ description: 'memory or redis' }),
-    workers: Type.Enum(['ok', 'down'], { description: 'ok when every mediasoup worker is alive' }),
-  },
-  { description: 'Whether this node can take consultations (200) or not (503), and why.' },
-);
 const common = { tags: ['operations'], security: SECURITY.none };
 
 export const healthRoutes: FastifyPluginAsync<HealthDeps> = async (base, deps) => {

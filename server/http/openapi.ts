@@ -7,31 +7,19 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import pkg from '../../package.json' with { type: 'json' };
-import { ERROR_CODES } from '../core/errors.ts';
 import { CLINICIAN_COOKIE, GUEST_COOKIE } from '../edge/cookies.ts';
+import { ErrorBody } from '../wire/errors.ts';
 
 export const DOCS_PREFIX = '/docs';
 
 
-/** What every error response carries (AppError.toJSON()); one shared schema, "Error" in the document. */
-const ErrorSchema = Type.Object(
-  {
-    code: Type.Enum([...ERROR_CODES], { description: 'a stable error code' }),
-    message: Type.String({ description: 'safe to show to a person; no patient data, no stack' }),
-    details: Type.Optional(
-      Type.Array(Type.Object({ key: Type.String({ description: 'e.g. body.startsAt' }), problem: Type.String() }), {
-        description: 'for BAD_REQUEST: the keys at fault',
-      }),
-    ),
-  },
-  { $id: 'Error', description: 'An error: code, message and, for a request not in the expected form, the keys at fault.' },
-);
-const ErrorBody = Type.Unsafe<Static<typeof ErrorSchema>>(Type.Ref('Error'));
+/** The shared error schema (wire/errors.ts), referred to by its $id. */
+const ErrorRef = Type.Unsafe<ErrorBody>(Type.Ref('Error'));
 
 /** The error responses every route may give (any 4xx and 5xx has this body). */
-export const ERRORS = { '4xx': ErrorBody, '5xx': ErrorBody } as const;
+export const ERRORS = { '4xx': ErrorRef, '5xx': ErrorRef } as const;
 
 /** A route's `security`: any one of the requirements will do ({} means none needed). */
 type Requirement = Readonly<Record<string, readonly string[]>>;
@@ -61,7 +49,7 @@ const TAGS = [
  * error responses with them) and, when docs are on, the document and /docs.
  */
 export async function registerOpenApi(app: FastifyInstance, opts: { docs: boolean }): Promise<void> {
-  app.addSchema(ErrorSchema);
+  app.addSchema(ErrorBody);
   if (!opts.docs) return;
   await app.register(swagger, {
     openapi: {

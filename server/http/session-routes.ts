@@ -10,9 +10,8 @@ import type { SessionService } from '../domain/access/sessions.ts';
 import type { AppointmentService } from '../domain/appointments.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
 import type { Session } from '../domain/model.ts';
-import { isWaiting } from '../domain/participants.ts';
-import { mayKnowOwnName } from '../domain/views.ts';
-import type { ClinicianAppointmentSummary, SessionInfo } from '../wire/session.ts';
+import { isWaiting, mayKnowOwnName } from '../domain/participants.ts';
+import { DayList, DayQuery, KindQuery, SessionInfo, TokenBody, type ClinicianAppointmentSummary } from '../wire/session.ts';
 import { clearedCookieOptions, CLINICIAN_COOKIE, cookieOptions, DEVICE_COOKIE, GUEST_COOKIE } from '../edge/cookies.ts';
 import { describeDevice } from '../edge/device.ts';
 import { ERRORS, SECURITY } from './openapi.ts';
@@ -26,52 +25,6 @@ export interface SessionRouteDeps {
   sessionAttemptsPerMinute: number;
 }
 
-const TokenBody = Type.Object({ token: Type.String({ minLength: 10, maxLength: 4096, description: 'the token from the link' }) }, { additionalProperties: false });
-const KindQuery = Type.Object({ kind: Type.Optional(Type.Enum(['guest', 'clinician'])) }, { additionalProperties: false });
-const DayQuery = Type.Object(
-  {
-    day: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' })),
-    tz: Type.Optional(Type.Integer({ minimum: -840, maximum: 840, description: "the browser's getTimezoneOffset(), in minutes" })),
-  },
-  { additionalProperties: false },
-);
-
-// Responses (SessionInfo and ClinicianAppointmentSummary in wire/session.ts).
-// Fastify serializes with these and drops any property they do not name.
-const State = Type.Enum(['waiting', 'admitted', 'denied', 'removed', 'left']);
-const GuestInfo = Type.Object({
-  kind: Type.Literal('guest'),
-  appointmentId: Type.String(),
-  participantId: Type.String(),
-  name: Type.Optional(Type.String({ description: 'the guest\'s own name, once the clinician has let them in (a waiting device may hold a forwarded link)' })),
-  role: Type.String({ description: 'patient, interpreter, family, carer or other' }),
-  state: State,
-  linkReused: Type.Boolean({ description: 'this device arrived on a link already used on another device' }),
-  resumed: Type.Boolean({ description: 'the same device came back: it goes straight to where it was' }),
-  enteredWaitingRoom: Type.Boolean({ description: 'this participant already entered the waiting room (consent given) once' }),
-  clinicianName: Type.String(),
-  startsAt: Type.String({ format: 'date-time' }),
-  durationMinutes: Type.Integer(),
-});
-const ClinicianInfo = Type.Object({ kind: Type.Literal('clinician'), clinicianId: Type.String(), name: Type.String() });
-const Info = Type.Union([GuestInfo, ClinicianInfo], { description: "This device's session: a guest's place in a consultation, or a clinician." });
-const DayList = Type.Object(
-  {
-    appointments: Type.Array(
-      Type.Object({
-        id: Type.String(),
-        patientName: Type.String(),
-        startsAt: Type.String({ format: 'date-time' }),
-        durationMinutes: Type.Integer(),
-        status: Type.Enum(['scheduled', 'live', 'ended']),
-        locked: Type.Boolean(),
-        waiting: Type.Integer({ description: 'people in the waiting room' }),
-        present: Type.Integer({ description: 'admitted people connected now' }),
-      }),
-    ),
-  },
-  { description: "The clinician's appointments on that day." },
-);
 const tags = ['sessions'];
 
 export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, deps) => {
@@ -118,7 +71,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
         description:
           'A one-time link binds to the first device that redeems it; a console token starts a clinician session. The device cookie is issued by the server: a missing, unknown or forged one gets a new device. A device new to a link the clinician closed (by denying or removing someone from it) is refused with LINK_CLOSED. Rate limited per address.',
         body: TokenBody,
-        response: { 200: Info, ...ERRORS },
+        response: { 200: SessionInfo, ...ERRORS },
       },
       config: { rateLimit: { max: deps.sessionAttemptsPerMinute, timeWindow: '1 minute' } },
     },
@@ -146,7 +99,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
         security: SECURITY.guestOrClinician,
         summary: "This device's current session",
         querystring: KindQuery,
-        response: { 200: Info, ...ERRORS },
+        response: { 200: SessionInfo, ...ERRORS },
       },
     },
     async (req) => {

@@ -6,7 +6,7 @@
 // The URL is the trust's own endpoint; nothing else is ever contacted.
 import { createHmac } from 'node:crypto';
 import type { RecordSink } from '../domain/files/service.ts';
-import type { RecordSidecar } from '../domain/views.ts';
+import type { RecordSidecar } from '../wire/thread.ts';
 
 export const SIGNATURE_HEADER = 'x-consultroom-signature';
 

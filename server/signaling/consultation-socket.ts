@@ -27,7 +27,7 @@ import { registerMediaHandlers } from './media-handlers.ts';
 import { registerThreadHandlers } from './thread-handlers.ts';
 import type { Presence } from './presence.ts';
 import { liveRoom, selfRoom, ViewPusher } from './view-pusher.ts';
-import type { ClientToServerEvents, ServerToClientEvents } from './protocol.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../wire/socket.ts';
 
 type AppServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketIdentity>;
 type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketIdentity>;

@@ -9,7 +9,8 @@ import { Compile } from 'typebox/compile';
 import { AppError, isAppError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { keyProblems } from '../../config/schema-errors.ts';
-import { ClientMessages, type Ack, type ClientMessage, type ClientMessageName, type ClientReplies } from './protocol.ts';
+import type { Ack } from '../wire/errors.ts';
+import { ClientMessages, type ClientMessage, type ClientMessageName, type ClientReplies } from '../wire/socket.ts';
 
 const validators = Object.fromEntries(Object.entries(ClientMessages).map(([k, s]) => [k, Compile(s)])) as {
   [K in ClientMessageName]: ReturnType<typeof Compile<(typeof ClientMessages)[K]>>;

@@ -10,7 +10,7 @@ import type { TurnGrant } from '../domain/access/turn.ts';
 import type { Peer } from '../media/peer.ts';
 import type { Room } from '../media/room.ts';
 import { handle } from './handle.ts';
-import type { IceConfigWire, ProducerAnnouncement } from './protocol.ts';
+import type { IceConfig, ProducerAnnouncement } from '../wire/media.ts';
 
 export interface MediaAccess {
   room: Room;
@@ -29,7 +29,7 @@ export interface MediaHandlerOptions {
   ice?(peerId: string): TurnGrant & { iceTransportPolicy: 'all' | 'relay' };
 }
 
-const NO_ICE_SERVERS: IceConfigWire = { iceServers: [], iceTransportPolicy: 'all', expiresAt: null };
+const NO_ICE_SERVERS: IceConfig = { iceServers: [], iceTransportPolicy: 'all', expiresAt: null };
 
 export function registerMediaHandlers(socket: Socket, log: Logger, o: MediaHandlerOptions): void {
   handle(socket, log, 'media:capabilities', async () => {

@@ -11,7 +11,7 @@ import type { RoomRegistry } from '../media/rooms.ts';
 import { connectError } from './auth.ts';
 import { limitMessages, type MessageRate } from './handle.ts';
 import { registerMediaHandlers } from './media-handlers.ts';
-import type { ClientToServerEvents, ServerToClientEvents } from './protocol.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../wire/socket.ts';
 
 export interface SelfTestOptions {
   maxConcurrent: number;

@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger.ts';
 import type { FileService } from '../domain/files/service.ts';
 import type { ThreadService } from '../domain/thread.ts';
 import { handle } from './handle.ts';
-import { THREAD_PAGE_MAX } from './protocol.ts';
+import { THREAD_PAGE_MAX } from '../wire/thread.ts';
 import type { SocketIdentity } from './auth.ts';
 
 export interface ThreadHandlerDeps {

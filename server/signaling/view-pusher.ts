@@ -10,9 +10,9 @@ import type { Server } from 'socket.io';
 import type { Logger } from '../core/logger.ts';
 import type { AppointmentId } from '../core/ids.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
-import type { ConsultationView } from '../domain/views.ts';
+import type { ConsultationView } from '../wire/participants.ts';
 import type { Presence } from './presence.ts';
-import type { ClientToServerEvents, ServerToClientEvents } from './protocol.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../wire/socket.ts';
 
 type ViewServer = Server<ClientToServerEvents, ServerToClientEvents>;
 

@@ -14,7 +14,7 @@ import exifr from 'exifr';
 import type { Browser, Download, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ThreadItemView } from '../../server/signaling/protocol.ts';
+import type { ThreadItemView } from '../../server/wire/thread.ts';
 import { createAppointment } from '../support/api.ts';
 import { seriousA11yViolations } from '../support/axe.ts';
 import { chromiumAvailable, launchBrowser, TrackedPages } from '../support/browser.ts';

@@ -13,7 +13,7 @@ import exifr from 'exifr';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signature } from '../../server/integrations/record-webhook.ts';
-import type { ThreadItemView } from '../../server/signaling/protocol.ts';
+import type { ThreadItemView } from '../../server/wire/thread.ts';
 import { api, createAppointment, Device, type Client } from '../support/api.ts';
 import { startRedisServer, type RedisServerHandle } from '../support/redis-server.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';

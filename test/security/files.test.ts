@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device } from '../support/api.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import type { ThreadItemView } from '../../server/signaling/protocol.ts';
+import type { ThreadItemView } from '../../server/wire/thread.ts';
 import { expectAckError, expectLogsClean, expectTypedError, openConsultation, PATIENT, Tracker, type Consultation } from './support.ts';
 
 let s: TestServer;

@@ -7,7 +7,7 @@
 // receives holds none of them, in NFC, with the visible text intact.
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ThreadItemView } from '../../server/domain/views.ts';
+import type { ThreadItemView } from '../../server/wire/thread.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { apiCall, asResult, Browser, expectHttpError, expectLogsClean, openConsultation, tokenOf, Tracker, type Consultation } from './support.ts';
 

@@ -14,7 +14,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import exifr from 'exifr';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ThreadItemView } from '../../server/signaling/protocol.ts';
+import type { ThreadItemView } from '../../server/wire/thread.ts';
 import type { Device } from '../support/api.ts';
 import { MARKER, plantedJpeg, plantedPng } from '../support/planted-media.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';

@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientMessages, type ClientMessageName } from '../../server/signaling/protocol.ts';
+import { ClientMessages, type ClientMessageName } from '../../server/wire/socket.ts';
 import type { Client } from '../support/api.ts';
 import { startTestServer, TEST_API_KEY, type TestServer } from '../support/server.ts';
 import {

@@ -12,7 +12,7 @@ import type { types } from 'mediasoup';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../support/api.ts';
-import type { ClientMessageName } from '../../server/signaling/protocol.ts';
+import type { ClientMessageName } from '../../server/wire/socket.ts';
 import { startRedisServer, type RedisServerHandle } from '../support/redis-server.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { expectAckError, expectLogsClean, freshAddress, openConsultation, tokenOf, Tracker } from './support.ts';

@@ -6,7 +6,7 @@
 // FORBIDDEN to every guest, admitted or not.
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientMessages, type ClientMessageName } from '../../server/signaling/protocol.ts';
+import { ClientMessages, type ClientMessageName } from '../../server/wire/socket.ts';
 import { startTestServer, TEST_API_KEY, type TestServer } from '../support/server.ts';
 import {
   apiCall,

@@ -9,7 +9,7 @@
 // signing out disconnects that session's sockets at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppointmentId, ItemId, ParticipantId } from '../../server/core/ids.ts';
-import { THREAD_PAGE_MAX } from '../../server/signaling/protocol.ts';
+import { THREAD_PAGE_MAX } from '../../server/wire/thread.ts';
 import { io } from 'socket.io-client';
 import type { Client } from '../support/api.ts';
 import { startRedisServer, type RedisServerHandle } from '../support/redis-server.ts';

@@ -17,7 +17,7 @@ import { Client, createAppointment, Device, originFor, tokenOf, type CreatedAppo
 import { TEST_API_KEY, type TestServer } from '../support/server.ts';
 import { ERROR_CODES, type ErrorCode } from '../../server/core/errors.ts';
 import { CLINICIAN_COOKIE, GUEST_COOKIE } from '../../server/edge/cookies.ts';
-import type { ClientMessageName } from '../../server/signaling/protocol.ts';
+import type { ClientMessageName } from '../../server/wire/socket.ts';
 
 /** Every code the server may send: the error table's. */
 export const ErrorCodes: readonly ErrorCode[] = ERROR_CODES;

@@ -12,7 +12,7 @@ import net, { type Socket } from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ThreadItemView } from '../../server/signaling/protocol.ts';
+import type { ThreadItemView } from '../../server/wire/thread.ts';
 import { startRedisServer, type RedisServerHandle } from '../support/redis-server.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { expectHttpError, expectTypedError, freshAddress, openConsultation, Tracker, type Consultation, type HttpResult } from './support.ts';

@@ -5,7 +5,9 @@
 // resets media, the session is closed and remote media removed; it is started
 // again when they are admitted again. No DOM: what happens to remote media is
 // told to a RemoteMedia (the page wires it to the call view).
-import type { ConsultationView, ProducerAnnouncement, ServerToClientEvents } from '../../../server/signaling/protocol.ts';
+import type { ProducerAnnouncement } from '../../../server/wire/media.ts';
+import type { ConsultationView } from '../../../server/wire/participants.ts';
+import type { ServerToClientEvents } from '../../../server/wire/socket.ts';
 import { ClientError, rpcOver, type AppSocket, type Rpc } from '../net/rpc.ts';
 import type { LocalDevices } from './local-devices.ts';
 import { MediaSession, type RemoteTrack } from './media-session.ts';

@@ -6,7 +6,7 @@
 // renewed at half-life while the server still counts us admitted, and a
 // transport going through the relay restarts ICE so the relay sees the new ones.
 import { Device, type types } from 'mediasoup-client';
-import type { ConsumerInfoWire, IceConfigWire, ProducerAnnouncement, TransportInfoWire } from '../../../server/signaling/protocol.ts';
+import type { ConsumerInfo, IceConfig, ProducerAnnouncement, TransportInfo } from '../../../server/wire/media.ts';
 import { ClientError, type Rpc } from '../net/rpc.ts';
 
 export interface RemoteTrack {
@@ -94,7 +94,7 @@ export class MediaSession {
   }
 
   async #renew(current: string): Promise<void> {
-    let fresh: IceConfigWire;
+    let fresh: IceConfig;
     try {
       fresh = await this.#rpc.request('media:iceServers', {});
     } catch (e) {
@@ -121,7 +121,7 @@ export class MediaSession {
     this.#scheduleRenewal(fresh.expiresAt);
   }
 
-  #options(info: TransportInfoWire): types.TransportOptions {
+  #options(info: TransportInfo): types.TransportOptions {
     return {
       id: info.id,
       iceParameters: info.iceParameters as types.IceParameters,
@@ -178,7 +178,7 @@ export class MediaSession {
 
   async subscribe(a: ProducerAnnouncement): Promise<RemoteTrack> {
     if (!this.#recv) throw new Error('media session not started');
-    const info: ConsumerInfoWire = await this.#rpc.request('media:consume', {
+    const info: ConsumerInfo = await this.#rpc.request('media:consume', {
       transportId: this.#recv.id,
       producerId: a.producerId,
       rtpCapabilities: this.rtpCapabilities as never,

@@ -5,7 +5,8 @@
 // latest back (the server answers at most THREAD_PAGE_MAX items at a time),
 // thread:item for each new entry. Uploads and file bytes go over HTTP
 // (net/files.ts); byte URLs are short-lived, asked for again once expired.
-import type { ClientMessage, ClientMessageName, ClientReplies, SharingLimits, ThreadItemView } from '../../../server/signaling/protocol.ts';
+import type { ClientMessage, ClientMessageName, ClientReplies } from '../../../server/wire/socket.ts';
+import type { SharingLimits, ThreadItemView } from '../../../server/wire/thread.ts';
 import type { Consultation } from './consultation.ts';
 import { getFile, uploadFile } from '../net/files.ts';
 import { ClientError } from '../net/rpc.ts';

@@ -1,6 +1,6 @@
 // The HTTP session API, same origin, JSON. The session cookie is HttpOnly:
 // the page never sees it, fetch sends it.
-import type { ClinicianAppointmentSummary, SessionInfo } from '../../../server/signaling/protocol.ts';
+import type { ClinicianAppointmentSummary, SessionInfo } from '../../../server/wire/session.ts';
 
 export class ApiError extends Error {
   readonly code: string;

@@ -1,7 +1,7 @@
 // Shared files over HTTP: uploads (the session cookie authenticates them) and
 // reading a file's bytes through a short-lived URL from files:url. Failures
 // are ClientErrors with the server's code, like the socket's.
-import type { ThreadItemView } from '../../../server/signaling/protocol.ts';
+import type { ThreadItemView } from '../../../server/wire/thread.ts';
 import { ClientError } from './rpc.ts';
 
 export async function uploadFile(appointmentId: string, body: Blob, name: string, requestId?: string): Promise<ThreadItemView> {

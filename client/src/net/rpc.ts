@@ -1,7 +1,8 @@
 // A typed request/response layer over socket.io acks: one promise per message,
 // rejected with a ClientError carrying the server's stable error code.
 import type { Socket } from 'socket.io-client';
-import type { Ack, ClientMessage, ClientMessageName, ClientReplies, ClientToServerEvents, ServerToClientEvents } from '../../../server/signaling/protocol.ts';
+import type { Ack } from '../../../server/wire/errors.ts';
+import type { ClientMessage, ClientMessageName, ClientReplies, ClientToServerEvents, ServerToClientEvents } from '../../../server/wire/socket.ts';
 
 export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

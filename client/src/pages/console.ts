@@ -4,7 +4,7 @@
 // people in the call (send back / remove, ask for a photo), lock and end, the
 // call itself, and the chat with shared files. This file is the composition:
 // sign-in and moving between the views; the views are ui/console/.
-import type { ClinicianAppointmentSummary, SessionInfo } from '../../../server/signaling/protocol.ts';
+import type { ClinicianAppointmentSummary, SessionInfo } from '../../../server/wire/session.ts';
 import { Consultation, type EndedReason } from '../model/consultation.ts';
 import { LocalDevices } from '../model/local-devices.ts';
 import { Thread } from '../model/thread.ts';

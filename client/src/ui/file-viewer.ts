@@ -3,7 +3,7 @@
 // (checked against the bytes this page received). The clinician can save it
 // to the record (the file and a metadata sidecar, downloaded) and, where the
 // trust has set it up, send it to the record system; others can download it.
-import type { ThreadItemView } from '../../../server/signaling/protocol.ts';
+import type { ThreadItemView } from '../../../server/wire/thread.ts';
 import { modal, type Modal } from './dialog.ts';
 import { button, h, say } from './dom.ts';
 import { downloadBlob, downloadUrl } from './download.ts';

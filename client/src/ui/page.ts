@@ -1,5 +1,5 @@
 // Bits both pages share: the test hooks, error views, the preview figure.
-import type { ThreadItemView } from '../../../server/signaling/protocol.ts';
+import type { ThreadItemView } from '../../../server/wire/thread.ts';
 import { ApiError } from '../net/api.ts';
 import { h, setStatus, showView } from './dom.ts';
 import type { ReceiveStats } from '../model/media-session.ts';

@@ -3,7 +3,7 @@
 // then Retake or Send photo), or choose a photo or PDF from the device, with a
 // preview, then Send. The camera is stopped as soon as the still is taken and
 // whenever the dialog closes.
-import type { ThreadItemView } from '../../../server/signaling/protocol.ts';
+import type { ThreadItemView } from '../../../server/wire/thread.ts';
 import { modal, type Modal } from './dialog.ts';
 import { button, h, say, setStatus } from './dom.ts';
 import { fileSize, sharingProblem } from './messages.ts';

@@ -2,7 +2,7 @@
 // by screen readers), each file with a thumbnail that opens the viewer, and a
 // message box (Enter sends, Shift+Enter starts a new line). On a narrow screen
 // the page can fold it behind a "Chat" button that counts unread messages.
-import type { ThreadItemView } from '../../../server/signaling/protocol.ts';
+import type { ThreadItemView } from '../../../server/wire/thread.ts';
 import { button, h, setStatus } from './dom.ts';
 import { describeFile, isImage, removedText } from './file-viewer.ts';
 import { clockTime, sharingProblem } from './messages.ts';

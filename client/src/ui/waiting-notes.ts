@@ -1,7 +1,7 @@
 // "Messages from your clinician" in the waiting room: the notes addressed to
 // this person while they wait, read out as they arrive. No reply box: they
 // can answer once they are let in (the server refuses it before then too).
-import type { ThreadItemView } from '../../../server/signaling/protocol.ts';
+import type { ThreadItemView } from '../../../server/wire/thread.ts';
 import { h } from './dom.ts';
 import { clockTime } from './messages.ts';
 import type { Thread } from '../model/thread.ts';

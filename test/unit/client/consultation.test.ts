@@ -2,7 +2,7 @@
 // runs exactly while this person is admitted and connected, remote media is
 // told to the view, and endings and refusals reach the page.
 import { describe, expect, it, vi } from 'vitest';
-import type { ConsultationView } from '../../../server/signaling/protocol.ts';
+import type { ConsultationView } from '../../../server/wire/participants.ts';
 import { Consultation, type ConsultationEvents, type RemoteMedia } from '../../../client/src/model/consultation.ts';
 import type { LocalDevices } from '../../../client/src/model/local-devices.ts';
 import type { MediaSession } from '../../../client/src/model/media-session.ts';

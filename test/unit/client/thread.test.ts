@@ -1,7 +1,8 @@
 // The thread model: reads the thread page by page from the latest back, keeps
 // what arrived live while a list was on its way, shows each item once, oldest first.
 import { describe, expect, it } from 'vitest';
-import type { ConsultationView, ThreadItemView } from '../../../server/signaling/protocol.ts';
+import type { ConsultationView } from '../../../server/wire/participants.ts';
+import type { ThreadItemView } from '../../../server/wire/thread.ts';
 import { Thread, type ThreadConnection, type ThreadListener } from '../../../client/src/model/thread.ts';
 import { rpcOver } from '../../../client/src/net/rpc.ts';
 import { FakeSocket, settle } from './fake-socket.ts';

@@ -1,7 +1,8 @@
 // One open appointment on the console: the lobby (waiting room and the people
 // in the call), managing it, the call itself and the chat with shared files.
 // Built on the first consultation:state; update() follows every later one.
-import type { ClientMessage, ClientMessageName, ConsultationView } from '../../../../server/signaling/protocol.ts';
+import type { ConsultationView } from '../../../../server/wire/participants.ts';
+import type { ClientMessage, ClientMessageName } from '../../../../server/wire/socket.ts';
 import type { Consultation } from '../../model/consultation.ts';
 import type { Thread } from '../../model/thread.ts';
 import type { CallView } from '../call-view.ts';
@@ -84,14 +85,13 @@ export class ConsultationScreen {
 
   update(v: ConsultationView, prev: ConsultationView | null): void {
     this.#view = v;
-    const others = v.participants.filter((p) => p.id !== v.self.id);
-    const waiting = others.filter((p) => p.state === 'waiting' && (p.connected || p.waitingSince));
-    const admitted = others.filter((p) => p.state === 'admitted');
+    // The server splits the lists (domain/participants.ts isWaiting): the page never decides who is waiting.
+    const { waiting, admitted } = v;
     this.#lobby.update(waiting, admitted);
     this.#manage.update(v.locked);
     document.title = `${waiting.length ? `(${waiting.length} waiting) ` : ''}${this.#title} – Video consultation`;
     if (prev) {
-      const before = new Set(prev.participants.filter((p) => p.state === 'waiting').map((p) => p.id));
+      const before = new Set(prev.waiting.map((p) => p.id));
       const arrived = waiting.filter((p) => !before.has(p.id));
       if (arrived.length) {
         setStatus(

@@ -3,7 +3,7 @@
 // button stays the same element across refreshes and keeps keyboard focus.
 import { html, nothing, render } from 'lit-html';
 import { repeat } from 'lit-html/directives/repeat.js';
-import type { ClinicianAppointmentSummary } from '../../../../server/signaling/protocol.ts';
+import type { ClinicianAppointmentSummary } from '../../../../server/wire/session.ts';
 import { button, h, setStatus, showView } from '../dom.ts';
 import { clockTime, longDay } from '../messages.ts';
 

@@ -10,7 +10,7 @@
 //    and box a phone or an attacker can use: what the clinician downloads has
 //    none of it, by byte search and by exifr.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import exifr from 'exifr';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,30 +19,14 @@ import type { Device } from '../support/api.ts';
 import { MARKER, plantedJpeg, plantedPng } from '../support/planted-media.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { expectTypedError, openConsultation, Tracker, type Consultation } from './support.ts';
+import { box, chunk, latin1, u16, u32, u64 } from '../support/bytes.ts';
 
 let s: TestServer;
 const t = new Tracker();
 let attacker: Consultation;
 let victim: Consultation;
 
-const latin1 = (x: string) => Buffer.from(x, 'latin1');
-const u16 = (n: number) => Buffer.from([n >> 8, n & 255]);
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-};
-const u64 = (n: number) => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(BigInt(n));
-  return b;
-};
-const box = (type: string, ...parts: Buffer[]) => {
-  const body = Buffer.concat(parts);
-  return Buffer.concat([u32(body.length + 8), latin1(type), body]);
-};
 const fullBox = (type: string, version: number, ...parts: Buffer[]) => box(type, u32(version << 24), ...parts);
-const chunk = (type: string, data: Buffer) => Buffer.concat([u32(data.length), latin1(type), data, u32(crc32(Buffer.concat([latin1(type), data])))]);
 
 /**
  * A small HEIC: two hvc1 items whose iloc (version 1, 8-byte fields) says

@@ -9,13 +9,13 @@
 // self-test's concurrency cap still admits exactly its number.
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../support/api.ts';
 import type { ClientMessageName } from '../../server/wire/socket.ts';
 import { startRedisServer, type RedisServerHandle } from '../support/redis-server.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { expectAckError, expectLogsClean, freshAddress, openConsultation, tokenOf, Tracker } from './support.ts';
+import { expectAckError, expectLogsClean, openConsultation, selfTestSocket, tokenOf, Tracker } from './support.ts';
 
 const ROUNDS = 30;
 /** Media calls sent one event-loop turn apart around each end. */
@@ -67,23 +67,6 @@ function ask(c: Client, name: ClientMessageName, payload: unknown): Promise<unkn
   return Promise.race([settle(c.raw(name, payload)), gone]);
 }
 
-function selfTestSocket(s: TestServer): Promise<Socket> {
-  const socket = io(`${s.url}/selftest`, {
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-    timeout: 5000,
-    extraHeaders: { origin: s.url },
-    localAddress: freshAddress(),
-  } as Parameters<typeof io>[1]);
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (e: Error & { data?: { code?: string } }) => {
-      socket.close();
-      reject(Object.assign(e, { code: e.data?.code }));
-    });
-  });
-}
 
 /** A self-test socket once one is free (the server frees a slot when it has seen the last page go). */
 async function selfTestWhenFree(s: TestServer): Promise<Socket> {

@@ -10,7 +10,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppointmentId, ItemId, ParticipantId } from '../../server/core/ids.ts';
 import { THREAD_PAGE_MAX } from '../../server/wire/thread.ts';
-import { io } from 'socket.io-client';
 import type { Client } from '../support/api.ts';
 import { startRedisServer, type RedisServerHandle } from '../support/redis-server.ts';
 import { startTestServer, TEST_API_KEY, type TestServer } from '../support/server.ts';
@@ -26,6 +25,7 @@ import {
   openConsultation,
   PATIENT,
   rawConnect,
+  selfTestSocket,
   tokenOf,
   Tracker,
   type Consultation,
@@ -178,14 +178,7 @@ describe.each(['memory', 'redis'] as const)('sockets cannot amplify (%s store)',
   });
 
   it('the self-test page, which needs no login, has the same message budget', async () => {
-    const socket = io(`${s.url}/selftest`, {
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      extraHeaders: { origin: s.url },
-      localAddress: freshAddress(),
-    } as Parameters<typeof io>[1]);
-    await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('connect_error', reject));
+    const socket = await selfTestSocket(s);
     const gone = new Promise<boolean>((resolve) => {
       socket.once('disconnect', () => resolve(true));
       setTimeout(() => resolve(false), 10_000);

@@ -188,6 +188,25 @@ function openSocket(
   return io(base, opts);
 }
 
+/** A socket on the self-test namespace (no login) from a fresh address; rejects with the refusal's code. */
+export function selfTestSocket(s: TestServer): Promise<Socket> {
+  const socket = io(`${s.url}/selftest`, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    timeout: 5000,
+    extraHeaders: { origin: s.url },
+    localAddress: freshAddress(),
+  } as Parameters<typeof io>[1]);
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (e: Error & { data?: { code?: string } }) => {
+      socket.close();
+      reject(Object.assign(e, { code: e.data?.code }));
+    });
+  });
+}
+
 export interface ConnectRefusal {
   message: string;
   code: string | undefined;

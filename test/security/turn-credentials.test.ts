@@ -5,12 +5,11 @@
 // Tried from outside on both stores: what each socket receives is searched
 // for any credential, not only the reply to the one request.
 import { createHmac } from 'node:crypto';
-import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../support/api.ts';
 import { startRedisServer, type RedisServerHandle } from '../support/redis-server.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { disconnected, expectAckError, expectConnectRefused, expectLogsClean, freshAddress, joinAsGuest, openConsultation, tokenOf, Tracker } from './support.ts';
+import { disconnected, expectAckError, expectConnectRefused, expectLogsClean, joinAsGuest, openConsultation, selfTestSocket, tokenOf, Tracker } from './support.ts';
 
 const SECRET = 'turn-shared-secret-for-renewal-0123';
 const URLS = ['turn:127.0.0.1:3478?transport=udp', 'turn:127.0.0.1:3478?transport=tcp'];
@@ -144,14 +143,7 @@ describe.each(['memory', 'redis'] as const)('TURN credentials (%s store)', (stor
   });
 
   it('a self-test page gets no TURN credentials at all', async () => {
-    const socket = io(`${s.url}/selftest`, {
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      extraHeaders: { origin: s.url },
-      localAddress: freshAddress(),
-    } as Parameters<typeof io>[1]);
-    await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('connect_error', reject));
+    const socket = await selfTestSocket(s);
     expect(await socket.timeout(5000).emitWithAck('media:iceServers', {})).toEqual({ ok: true, data: { iceServers: [], iceTransportPolicy: 'all', expiresAt: null } });
     expect(await socket.timeout(5000).emitWithAck('media:capabilities', {})).toMatchObject({ ok: true, data: { iceServers: [], expiresAt: null } });
     socket.close();

@@ -2,24 +2,13 @@
 // phone, an editor or an attacker can put them, for the tests that check
 // none of it survives (test/unit/domain/files-content.test.ts,
 // test/security/hostile-content.test.ts).
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
+import { chunk, latin1, segment, u16, u32, u8 } from './bytes.ts';
 
 /** Planted everywhere a file can carry it; no byte of it may reach the clinician. */
 export const MARKER = 'QZMARK7SECRET';
 
-const latin1 = (s: string) => Buffer.from(s, 'latin1');
-const u8 = (n: number) => Buffer.from([n]);
-const u16 = (n: number) => {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n);
-  return b;
-};
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-};
 const s15 = (v: number) => {
   const b = Buffer.alloc(4);
   b.writeInt32BE(Math.round(v * 65536));
@@ -76,8 +65,6 @@ export const PLANTED_EXIF = {
 };
 const XMP = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:creator="${MARKER}"/></rdf:RDF></x:xmpmeta>`;
 
-const segment = (marker: number, payload: Buffer) => Buffer.concat([u8(0xff), u8(marker), u16(payload.length + 2), payload]);
-const chunk = (type: string, data: Buffer) => Buffer.concat([u32(data.length), latin1(type), data, u32(crc32(Buffer.concat([latin1(type), data])))]);
 
 const picture = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#777', noise: { type: 'gaussian', mean: 120, sigma: 30 } } });
 

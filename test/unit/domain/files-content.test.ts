@@ -14,6 +14,7 @@ import { ContentError, sanitize, sniff, type CleanFile, type ContentLimits } fro
 import { BOUNDS } from '../../../server/content/bounds.ts';
 import { scrubIcc } from '../../../server/content/icc.ts';
 import { MARKER, PLANTED_EXIF, plantedIcc } from '../../support/planted-media.ts';
+import { box, chunk, insertAt, latin1, segment, u16, u32, u64, u8 } from '../../support/bytes.ts';
 
 // ---------------------------------------------------------------- fixtures
 
@@ -34,32 +35,11 @@ function photo(width = 640, height = 480): Sharp {
   return sharp(px, { raw: { width, height, channels: 3 } });
 }
 
-const u8 = (n: number) => Buffer.from([n]);
-const u16 = (n: number) => {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n);
-  return b;
-};
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-};
-const u64 = (n: number) => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(BigInt(n));
-  return b;
-};
-const latin1 = (s: string) => Buffer.from(s, 'latin1');
 
-/** A JPEG segment: marker, length, payload. */
-const segment = (marker: number, payload: Buffer) => Buffer.concat([u8(0xff), u8(marker), u16(payload.length + 2), payload]);
-const insertAt = (buf: Buffer, at: number, ...parts: Buffer[]) => Buffer.concat([buf.subarray(0, at), ...parts, buf.subarray(at)]);
 /** libvips writes no JFIF header; cameras and most editors do. */
 const JFIF_APP0 = segment(0xe0, Buffer.from([...latin1('JFIF\0'), 1, 1, 0, 0, 1, 0, 1, 0, 0]));
 
 /** A PNG chunk with a correct CRC. */
-const chunk = (type: string, data: Buffer) => Buffer.concat([u32(data.length), latin1(type), data, u32(crc32(Buffer.concat([latin1(type), data])))]);
 
 /** Markers before the first SOS (the header, where metadata normally lives). */
 function headerMarkers(jpeg: Buffer): number[] {
@@ -112,10 +92,6 @@ async function expectRefused(bytes: Uint8Array, code: ContentError['code'], limi
 
 // --------------------------------------------------------------- HEIC builder
 
-const box = (type: string, ...parts: Buffer[]) => {
-  const body = Buffer.concat(parts);
-  return Buffer.concat([u32(body.length + 8), latin1(type), body]);
-};
 const fullBox = (type: string, version: number, flags: number, ...parts: Buffer[]) => box(type, u32(((version << 24) | flags) >>> 0), ...parts);
 const infe = (id: number, type: string, contentType?: string) =>
   fullBox('infe', 2, 0, u16(id), u16(0), latin1(type), latin1('\0'), ...(contentType ? [latin1(`${contentType}\0`)] : []));

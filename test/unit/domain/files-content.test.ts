@@ -673,7 +673,9 @@ describe('allow-list: a marker, GPS, Make and Model planted anywhere never come 
       topAfter: fc.boolean(),
       gap: fc.boolean(),
       brand: fc.boolean(),
-    });
+    })
+      // At least one thing planted in every run (all thirteen off, 1 in 8192, planted nothing to look for).
+      .filter((p) => Object.values(p).some(Boolean));
     await fc.assert(
       fc.asyncProperty(flags, async (p) => {
         const input = plantedHeic(p, Buffer.concat([u32(6), f.exifBlock]), f.icc);

@@ -2,7 +2,7 @@
 // else. Our server runs as its own process with its default limits; four
 // consultations are live (clinician and patient admitted, each from its own
 // loopback address), and every clinician asks for its view every 50 ms. Each
-// phase runs one attacker, from one address of its own, for a fixed time; the
+// phase runs one attacker, from an address of its own, for a fixed time; the
 // figures are the victims' acknowledgement latency and the server's RSS,
 // beside the same figures with no attacker (the first and last phases).
 // BENCH_STORE=redis runs the server on a private redis-server instead.
@@ -51,9 +51,13 @@ function track(socket: Socket): () => View | undefined {
 }
 
 let hostCounter = 0;
-/** A loopback address of its own for each browser (127.0.x.y; the attacker is always 127.0.66.6). */
+/** A loopback address of its own for each browser (127.0.x.y). */
 const nextHost = () => `127.0.${20 + (hostCounter >> 8)}.${1 + (hostCounter++ & 0xff) % 250}`;
-const ATTACKER = '127.0.66.6';
+/**
+ * Each attack comes from an address of its own (127.0.66.N), so what one
+ * attack earned from the failure limiter does not hide the next one's cost.
+ */
+const attackerAddress = (phase: number) => `127.0.66.${1 + phase}`;
 
 interface Live {
   apt: CreatedAppointment;
@@ -143,6 +147,8 @@ async function hostileFiles(): Promise<{ name: string; bytes: Buffer }[]> {
 
 interface AttackContext {
   base: string;
+  /** This attack's own address. */
+  from: string;
   /** A live consultation of the attacker's own (a forwarded link admitted by mistake). */
   own: Live;
   /** A consultation where the attacker only waits (never admitted). */
@@ -173,7 +179,7 @@ function anonymousUpload(c: AttackContext, totalBytes: number, bytesPerTick: num
         port: url.port,
         path: `/api/v1/consultations/${c.waiting.id}/files`,
         method: 'POST',
-        localAddress: ATTACKER,
+        localAddress: c.from,
         agent: false,
         headers: { origin: url.origin, 'content-type': 'image/jpeg', 'content-length': String(totalBytes) },
       },
@@ -219,9 +225,11 @@ const ATTACKS: Attack[] = [
     what: 'admitted guest: 49 MP progressive JPEG and interlaced PNG, 2 at once',
     run: async (c) => {
       let i = 0;
+      const guest = new LoopbackBrowser(c.base, c.from);
+      for (const [k, v] of c.own.patientBrowser.cookies) guest.cookies.set(k, v);
       await loops(2, c, async () => {
         const f = c.files[i++ % c.files.length]!;
-        const r = await c.own.patientBrowser.upload(c.own.apt.id, f.bytes, f.name);
+        const r = await guest.upload(c.own.apt.id, f.bytes, f.name);
         c.tally(r.status === 201 ? 'accepted (201)' : (safeCode(r.text) ?? r.status));
       });
     },
@@ -230,7 +238,7 @@ const ATTACKS: Attack[] = [
     name: 'socket churn',
     what: 'waiting session opens and closes sockets, 50 at once',
     run: async (c) => {
-      const b = new LoopbackBrowser(c.base, ATTACKER);
+      const b = new LoopbackBrowser(c.base, c.from);
       await b.redeem(c.waiting.patientUrl);
       await loops(50, c, async () => {
         const s = await b.connect();
@@ -244,7 +252,7 @@ const ATTACKS: Attack[] = [
     name: 'thread:list flood',
     what: 'waiting guest, one socket, 20 requests in flight',
     run: async (c) => {
-      const b = new LoopbackBrowser(c.base, ATTACKER);
+      const b = new LoopbackBrowser(c.base, c.from);
       await b.redeem(c.waiting.patientUrl);
       let s = await b.connect();
       await loops(20, c, async () => {
@@ -266,7 +274,7 @@ const ATTACKS: Attack[] = [
     run: async (c) => {
       let i = 0;
       await loops(50, c, async () => {
-        const b = new LoopbackBrowser(c.base, ATTACKER);
+        const b = new LoopbackBrowser(c.base, c.from);
         if (i++ % 2) {
           const r = await b.send('/api/v1/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: `x${'A'.repeat(40)}${i}` }) });
           c.tally(`HTTP ${r.status}`);
@@ -283,7 +291,7 @@ const ATTACKS: Attack[] = [
     name: 'self-test churn',
     what: 'open /selftest, ask for media, disconnect at once; 8 at once',
     run: async (c) => {
-      const b = new LoopbackBrowser(c.base, ATTACKER);
+      const b = new LoopbackBrowser(c.base, c.from);
       await loops(8, c, async () => {
         const s = await b.connect(undefined, '/selftest');
         if (!s) {
@@ -357,10 +365,10 @@ export async function hostile(budgetMs: number, store: 'memory' | 'redis' = 'mem
   try {
     const victims: Live[] = [];
     for (let i = 0; i < VICTIMS; i++) victims.push(await liveConsultation(server.url));
-    const own = await liveConsultation(server.url, ATTACKER);
+    const own = await liveConsultation(server.url, attackerAddress(0));
     const waiting = await createAppointment(server.url, { patientName: 'Bench Waiting' });
     for (const v of [...victims, own]) sockets.push(v.gp, v.patient);
-    const ctx = { base: server.url, own, waiting, files };
+    const ctx = { base: server.url, from: attackerAddress(0), own, waiting, files };
     const phases: HostilePhase[] = [];
     const report = (p: HostilePhase) => {
       phases.push(p);
@@ -372,8 +380,8 @@ export async function hostile(budgetMs: number, store: 'memory' | 'redis' = 'mem
       console.log(`  ${p.attack}: ack p99 ${fmt(p.acks.p99, 1)} ms, RSS peak ${fmt(p.rssPeakMiB)} MiB${out ? `; attacker got ${out}` : ''}`);
     };
     report(await phase(server, victims, null, ctx, phaseSeconds));
-    for (const a of ATTACKS) {
-      report(await phase(server, victims, a, ctx, phaseSeconds));
+    for (const [i, a] of ATTACKS.entries()) {
+      report(await phase(server, victims, a, { ...ctx, from: attackerAddress(1 + i) }, phaseSeconds));
       await sleep(1500); // let timeouts and GC settle between attacks
     }
     report(await phase(server, victims, null, ctx, phaseSeconds));

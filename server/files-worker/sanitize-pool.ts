@@ -45,7 +45,10 @@ export class SanitizePool {
     this.#logger = logger;
     this.#pool = new Piscina<SanitizeTask, unknown>({
       filename: WORKER,
-      minThreads: 1,
+      // No thread until the first file: a thread terminated while it is still
+      // loading sharp (a node stopped within a second of starting) can abort
+      // the whole process; one that has checked a file stops cleanly.
+      minThreads: 0,
       maxThreads: options.threads,
       // The queue is ours (below), so piscina is never asked to hold more than it can run.
       maxQueue: options.threads,

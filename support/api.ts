@@ -39,6 +39,17 @@ export function originFor(method: string, base: string): { origin?: string } {
   return ['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase()) ? {} : { origin: new URL(base).origin };
 }
 
+/** Follows Set-Cookie headers into a jar, as a browser would: set, replace, or clear (Max-Age=0 / 1970). */
+export function absorbSetCookies(jar: Map<string, string>, setCookies: readonly string[]): void {
+  for (const c of setCookies) {
+    const pair = c.split(';')[0]!;
+    const eq = pair.indexOf('=');
+    const name = pair.slice(0, eq);
+    if (/Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(c)) jar.delete(name);
+    else jar.set(name, pair.slice(eq + 1));
+  }
+}
+
 /** A browser: a cookie jar that follows Set-Cookie, as Chromium would. */
 export class Device {
   readonly cookies = new Map<string, string>();
@@ -64,12 +75,7 @@ export class Device {
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const [k, v] = pair!.split('=');
-      if (/Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(c)) this.cookies.delete(k!);
-      else this.cookies.set(k!, v!);
-    }
+    absorbSetCookies(this.cookies, res.headers.getSetCookie());
     return res;
   }
 

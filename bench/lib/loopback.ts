@@ -4,7 +4,7 @@
 // A cookie jar that follows Set-Cookie, the page's Origin on every request.
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import { tokenOf } from '../../support/api.ts';
+import { absorbSetCookies, tokenOf } from '../../support/api.ts';
 
 export interface Reply {
   status: number;
@@ -46,13 +46,7 @@ export class LoopbackBrowser {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          for (const c of ([] as string[]).concat(res.headers['set-cookie'] ?? [])) {
-            const [pair] = c.split(';');
-            const eq = pair!.indexOf('=');
-            const k = pair!.slice(0, eq);
-            if (/Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(c)) this.cookies.delete(k);
-            else this.cookies.set(k, pair!.slice(eq + 1));
-          }
+          absorbSetCookies(this.cookies, res.headers['set-cookie'] ?? []);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
         });
         res.on('error', () => resolve({ status: 0, headers: {}, text: '' }));

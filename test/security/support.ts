@@ -13,7 +13,7 @@ import { createSign, sign as cryptoSign, createHmac, type KeyObject } from 'node
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { expect } from 'vitest';
-import { Client, createAppointment, Device, originFor, tokenOf, type CreatedAppointment } from '../support/api.ts';
+import { absorbSetCookies, Client, createAppointment, Device, originFor, tokenOf, type CreatedAppointment } from '../support/api.ts';
 import { TEST_API_KEY, type TestServer } from '../support/server.ts';
 import { ERROR_CODES, type ErrorCode } from '../../server/core/errors.ts';
 import { CLINICIAN_COOKIE, GUEST_COOKIE } from '../../server/edge/cookies.ts';
@@ -136,12 +136,7 @@ export class Browser extends Device {
     });
     const headers = new Headers();
     for (const [k, v] of Object.entries(r.headers)) for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) headers.append(k, one);
-    for (const c of headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const [k, v] = pair!.split('=');
-      if (/Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(c)) this.cookies.delete(k!);
-      else this.cookies.set(k!, v!);
-    }
+    absorbSetCookies(this.cookies, headers.getSetCookie());
     return new Response(r.status === 204 || r.status === 304 ? null : r.text, { status: r.status, headers });
   }
 

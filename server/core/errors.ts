@@ -40,6 +40,12 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/**
+ * Codes that say "not now" rather than "no": a client retries them with
+ * backoff (behind "Reconnecting…") instead of showing a final error.
+ */
+export const RETRYABLE_CODES: readonly ErrorCode[] = ['RATE_LIMITED', 'REQUEST_TIMEOUT', 'MEDIA_ERROR', 'SHUTTING_DOWN', 'UNAVAILABLE'];
+
 /** Every code, for documentation and exhaustive checks. */
 export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
 

@@ -21,6 +21,14 @@ export const ClientMessages = {
   'media:createTransport': Type.Object({ direction: Type.Enum(['send', 'recv']) }, { additionalProperties: false }),
   'media:connectTransport': Type.Object({ transportId: Id, dtlsParameters: DtlsParameters }, { additionalProperties: false }),
   'media:restartIce': Type.Object({ transportId: Id }, { additionalProperties: false }),
+  /**
+   * After a reconnect: does the server still hold this page's media (these
+   * transports, kept for a grace period after the last socket went)? If not,
+   * whatever is left of it is closed and the page builds its media afresh.
+   * An empty list is a fresh start (a reloaded page, a rebuild): release
+   * whatever is still held for this person.
+   */
+  'media:resume': Type.Object({ transportIds: Type.Array(Id, { maxItems: 2 }) }, { additionalProperties: false }),
   'media:produce': Type.Object(
     {
       transportId: Id,
@@ -93,6 +101,7 @@ export const ClientReplySchemas = {
   'media:createTransport': TransportInfo,
   'media:connectTransport': Done,
   'media:restartIce': Type.Object({ iceParameters: Type.Unknown() }),
+  'media:resume': Type.Object({ resumed: Type.Boolean({ description: 'true: keep using these transports (restart ICE if the network changed)' }) }),
   'media:produce': Type.Object({ id: Type.String() }),
   'media:consume': ConsumerInfo,
   'media:resumeConsumer': Done,
@@ -126,7 +135,8 @@ export type ClientToServerEvents = {
 export const ServerEvents = {
   'consultation:state': ConsultationView,
   /** This person's part is over; 'signed-out': the session of this page was ended (sign-out or revocation). */
-  'consultation:ended': Type.Object({ reason: Type.Enum(['ended', 'removed', 'denied', 'media-lost', 'shutdown', 'signed-out']) }),
+  /** 'replaced': the same person opened the consultation on another page or device, which took over. */
+  'consultation:ended': Type.Object({ reason: Type.Enum(['ended', 'removed', 'denied', 'media-lost', 'shutdown', 'signed-out', 'replaced']) }),
   'media:newProducer': ProducerAnnouncement,
   'media:producerPaused': Type.Object({ producerId: Type.String(), paused: Type.Boolean() }),
   'media:producerClosed': Type.Object({ producerId: Type.String() }),
@@ -137,6 +147,11 @@ export const ServerEvents = {
   'media:reset': Type.Object({ reason: Type.Enum(['sent-back', 'media-lost']) }),
   /** The server is restarting: calls in progress may continue until the deadline. */
   'server:draining': Type.Object({ deadline: Type.String() }),
+  /**
+   * The server is restarting now: the connection will drop; stay on the page,
+   * it reconnects by itself to the new process, which resumes everyone in place.
+   */
+  'server:restarting': Type.Object({}),
   /** A new thread entry this participant may see: a message, a photo request, a file. */
   'thread:item': ThreadItemView,
 } satisfies Record<string, TSchema>;

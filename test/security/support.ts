@@ -425,6 +425,7 @@ export function mediaPayloads(ids: MediaIds = MADE_UP_IDS): Record<Extract<Clien
     'media:createTransport': { direction: 'send' },
     'media:connectTransport': { transportId: ids.sendTransportId, dtlsParameters: DTLS },
     'media:restartIce': { transportId: ids.sendTransportId },
+    'media:resume': { transportIds: [ids.sendTransportId, ids.recvTransportId] },
     'media:produce': { transportId: ids.sendTransportId, kind: 'audio', source: 'microphone', rtpParameters: OPUS },
     'media:consume': { transportId: ids.recvTransportId, producerId: ids.producerId, rtpCapabilities: RECV_CAPS },
     'media:resumeConsumer': { consumerId: ids.consumerId },

@@ -14,6 +14,9 @@ import type { ConsultationView, ParticipantView } from '../wire/participants.ts'
 
 type ClinicianSession = Extract<Session, { kind: 'clinician' }>;
 
+/** A participant's connection as the signalling layer knows it (media held, ICE lost); see participantView. */
+type ConnectionOf = (participantId: string) => ParticipantView['connection'];
+
 /** The actor, with the client's IP address when the step came over the network. */
 
 export class ConsultationService {
@@ -204,8 +207,13 @@ export class ConsultationService {
   }
 
   /** What one participant is shown (see viewFor). */
-  async view(participantId: ParticipantId, appointmentId: AppointmentId, isConnected: (id: string) => boolean): Promise<ConsultationView> {
-    const v = (await this.views(appointmentId, [participantId], isConnected)).get(participantId);
+  async view(
+    participantId: ParticipantId,
+    appointmentId: AppointmentId,
+    isConnected: (id: string) => boolean,
+    connectionOf?: ConnectionOf,
+  ): Promise<ConsultationView> {
+    const v = (await this.views(appointmentId, [participantId], isConnected, connectionOf)).get(participantId);
     if (!v) throw new AppError('NOT_IN_CONSULTATION');
     return v;
   }
@@ -215,15 +223,21 @@ export class ConsultationService {
    * participants, so pushing a change costs one read per appointment, not one
    * per socket. Ids not in the consultation are left out.
    */
-  async views(appointmentId: AppointmentId, participantIds: readonly string[], isConnected: (id: string) => boolean): Promise<Map<string, ConsultationView>> {
+  async views(
+    appointmentId: AppointmentId,
+    participantIds: readonly string[],
+    isConnected: (id: string) => boolean,
+    connectionOf?: ConnectionOf,
+  ): Promise<Map<string, ConsultationView>> {
     const out = new Map<string, ConsultationView>();
     if (participantIds.length === 0) return out;
     const appointment = await this.#appointments.get(appointmentId);
     const all = await this.#stores.participants.listForAppointment(appointmentId);
     const connected = new Map(all.map((p) => [p.id as string, isConnected(p.id)]));
+    const connection = new Map(all.map((p) => [p.id as string, connectionOf?.(p.id)]));
     for (const id of participantIds) {
       const self = all.find((p) => p.id === id);
-      if (self) out.set(id, viewFor(appointment, all, self, (x) => connected.get(x) ?? false));
+      if (self) out.set(id, viewFor(appointment, all, self, (x) => connected.get(x) ?? false, (x) => connection.get(x)));
     }
     return out;
   }
@@ -237,8 +251,14 @@ export class ConsultationService {
  * waiting page needs, so their view changes only when their own state or the
  * appointment's does, never when others come and go.
  */
-function viewFor(appointment: Appointment, all: readonly Participant[], self: Participant, isConnected: (id: string) => boolean): ConsultationView {
-  const toView = (p: Participant): ParticipantView => participantView(p, isConnected(p.id));
+function viewFor(
+  appointment: Appointment,
+  all: readonly Participant[],
+  self: Participant,
+  isConnected: (id: string) => boolean,
+  connectionOf: (id: string) => ParticipantView['connection'] | undefined,
+): ConsultationView {
+  const toView = (p: Participant): ParticipantView => participantView(p, isConnected(p.id), connectionOf(p.id));
   const admittedGuest = self.role !== 'clinician' && self.state === 'admitted';
   const visible =
     self.role === 'clinician'

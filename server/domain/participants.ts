@@ -25,6 +25,8 @@ export const mayKnowOwnName = (p: { role: string; state: ParticipantState }): bo
 export function participantView<R extends Participant['role']>(
   p: { id: string; role: R; name: string; state: ParticipantState; device: string; linkReused: boolean; waitingSince?: string },
   connected: boolean,
+  /** From the signalling layer when it knows more (media held, ICE lost); else from `connected`. */
+  connection: ParticipantView['connection'] = connected ? 'online' : 'offline',
 ): ParticipantView & { role: R } {
   return {
     id: p.id,
@@ -34,6 +36,7 @@ export function participantView<R extends Participant['role']>(
     device: p.device,
     linkReused: p.linkReused,
     connected,
+    connection,
     ...(p.waitingSince ? { waitingSince: p.waitingSince } : {}),
   };
 }

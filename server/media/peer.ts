@@ -32,6 +32,8 @@ export interface PeerEvents {
   onConsumerClosed(consumerId: string): void;
   onConsumerScore(consumerId: string, score: number): void;
   onConsumerLayersChanged(consumerId: string, spatialLayer: number | null): void;
+  /** A transport's ICE state changed (e.g. 'disconnected' when the client's network went away). */
+  onIceStateChange?(transportId: string, state: types.IceState): void;
 }
 
 const notFound = (what: string) => new AppError('NOT_FOUND', `No such ${what} in this consultation.`);
@@ -84,6 +86,27 @@ export class Peer {
     return [...this.#producers.values()];
   }
 
+  /** The ids of this peer's open transports. */
+  transportIds(): string[] {
+    return [...this.#transports.keys()];
+  }
+
+  /** Whether this peer's open transports are exactly these (a page resuming its media after a reconnect). */
+  holdsExactly(transportIds: readonly string[]): boolean {
+    const wanted = new Set(transportIds);
+    return !this.#closed && wanted.size === this.#transports.size && [...wanted].every((id) => this.#transports.has(id));
+  }
+
+  /** Some transport's ICE is connected: media may still be flowing although the signalling went away. */
+  carriesMedia(): boolean {
+    return [...this.#transports.values()].some(({ transport }) => transport.iceState === 'connected' || transport.iceState === 'completed');
+  }
+
+  /** Some transport lost its ICE connection (the client's network went away or changed). */
+  iceDisconnected(): boolean {
+    return [...this.#transports.values()].some(({ transport }) => transport.iceState === 'disconnected');
+  }
+
   counts(): { transports: number; producers: number; consumers: number } {
     return { transports: this.#transports.size, producers: this.#producers.size, consumers: this.#consumers.size };
   }
@@ -118,6 +141,7 @@ export class Peer {
     this.#keepOrUndo(transport);
     this.#transports.set(transport.id, { transport, direction });
     transport.observer.once('close', () => this.#transports.delete(transport.id));
+    transport.on('icestatechange', (state) => this.#events.onIceStateChange?.(transport.id, state));
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,

@@ -2,16 +2,27 @@
 // in it. Producers are looked up only among this room's peers, so a
 // participant can never reach another consultation's media. close() is
 // idempotent and cascades: peers, then the Router with everything on it.
+//
+// A peer belongs to its participant, not to a connection: when their last
+// connection goes the peer is held for a grace period (peer-grace.ts) and
+// their next connection claims it; at expiry it is closed unless its
+// transports still carry media, in which case it is held again.
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { AppError } from '../core/errors.ts';
 import { Peer, type PeerEvents, type ProducerAppData } from './peer.ts';
+import { PeerGrace } from './peer-grace.ts';
+
+/** Default grace period when the registry is not given one (config: mediasoup.resumeGraceSeconds). */
+export const DEFAULT_PEER_GRACE_MS = 45_000;
 
 /** A consultation's room, or a self-test's (one browser talking to itself). */
 export type RoomPurpose = 'consultation' | 'selftest';
 
 export type RoomEvents = {
   close: [reason: 'ended' | 'worker-died' | 'shutdown'];
+  /** A held peer was closed at the end of its grace period (nobody came back, no media flowing). */
+  peerExpired: [participantId: string];
 };
 
 export class Room extends EventEmitter<RoomEvents> {
@@ -20,14 +31,23 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly router: types.Router;
   readonly #webRtcServer: types.WebRtcServer;
   readonly #peers = new Map<string, Peer>();
+  readonly #grace: PeerGrace;
   #closed = false;
 
-  constructor(id: string, router: types.Router, webRtcServer: types.WebRtcServer, purpose: RoomPurpose = 'consultation') {
+  constructor(id: string, router: types.Router, webRtcServer: types.WebRtcServer, purpose: RoomPurpose = 'consultation', graceMs = DEFAULT_PEER_GRACE_MS) {
     super();
     this.id = id;
     this.purpose = purpose;
     this.router = router;
     this.#webRtcServer = webRtcServer;
+    this.#grace = new PeerGrace(graceMs, (participantId) => {
+      const peer = this.existingPeer(participantId);
+      if (!peer) return 'closed';
+      if (peer.carriesMedia()) return 'keep';
+      this.closePeer(participantId);
+      this.emit('peerExpired', participantId);
+      return 'closed';
+    });
   }
 
   get closed(): boolean {
@@ -54,8 +74,24 @@ export class Room extends EventEmitter<RoomEvents> {
     return p && !p.closed ? p : undefined;
   }
 
-  /** Closes one participant's media (sent back, removed, left). */
+  /** Their last connection went: keep their media (if any) for the grace period. */
+  holdPeer(participantId: string): void {
+    if (this.existingPeer(participantId)) this.#grace.hold(participantId);
+  }
+
+  /** A connection of theirs is back: their media is theirs again, no longer on a timer. */
+  claimPeer(participantId: string): void {
+    this.#grace.release(participantId);
+  }
+
+  /** Whether their media is being held for them (no connection of theirs right now). */
+  peerHeld(participantId: string): boolean {
+    return this.#grace.isHeld(participantId);
+  }
+
+  /** Closes one participant's media (sent back, removed, left, grace over). */
   closePeer(participantId: string): void {
+    this.#grace.release(participantId);
     this.#peers.get(participantId)?.close();
     this.#peers.delete(participantId);
   }
@@ -87,6 +123,7 @@ export class Room extends EventEmitter<RoomEvents> {
   close(reason: 'ended' | 'worker-died' | 'shutdown' = 'ended'): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#grace.clear();
     for (const p of this.#peers.values()) p.close();
     this.#peers.clear();
     this.router.close();

@@ -16,7 +16,16 @@ import { Room, type RoomPurpose } from './room.ts';
 
 export type RoomRegistryEvents = {
   roomLost: [roomId: string, reason: string];
+  /** A participant's held media was closed at the end of its grace period. */
+  peerExpired: [roomId: string, participantId: string];
 };
+
+export interface RoomRegistryOptions {
+  /** How long a participant's media is held after their last connection goes. */
+  peerGraceMs?: number;
+  /** True while the node drains for shutdown: rooms already open go on, no new one opens. */
+  draining?: () => boolean;
+}
 
 export interface OpenOptions {
   /** What the room is for; only consultations count as live consultations. */
@@ -36,11 +45,13 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
   readonly #pool: WorkerPool;
   readonly #rooms = new Map<string, Room>();
   readonly #opening = new Map<string, Opening>();
+  readonly #options: RoomRegistryOptions;
   #shutDown = false;
 
-  constructor(pool: WorkerPool) {
+  constructor(pool: WorkerPool, options: RoomRegistryOptions = {}) {
     super();
     this.#pool = pool;
+    this.#options = options;
   }
 
   get(id: string): Room | undefined {
@@ -55,6 +66,8 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
     if (live) return live;
     const pending = this.#opening.get(id);
     if (pending) return pending.promise;
+    // Draining: calls in progress go on, none starts (retryable: the page reconnects to the next process).
+    if (this.#options.draining?.()) throw new AppError('SHUTTING_DOWN');
     const opening: Opening = { promise: this.#create(id, o, () => opening.cancelled), cancelled: false };
     this.#opening.set(id, opening);
     const forget = () => {
@@ -84,9 +97,10 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
       throw ended();
     }
     if (router.closed) throw new AppError('MEDIA_ERROR', 'The media server restarted; please try again.');
-    const room = new Room(id, router, webRtcServer, o.purpose ?? 'consultation');
+    const room = new Room(id, router, webRtcServer, o.purpose ?? 'consultation', this.#options.peerGraceMs);
     made.room = room;
     this.#rooms.set(id, room);
+    room.on('peerExpired', (participantId) => this.emit('peerExpired', id, participantId));
     room.once('close', () => {
       if (this.#rooms.get(id) === room) this.#rooms.delete(id);
     });

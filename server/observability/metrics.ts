@@ -7,12 +7,15 @@ import type { DomainBus } from '../domain/events.ts';
 import type { RoomRegistry } from '../media/rooms.ts';
 import type { WorkerPool } from '../media/worker-pool.ts';
 import type { Presence } from '../signaling/presence.ts';
+import type { SignalEvents } from '../signaling/signal-events.ts';
 
 export interface MetricSources {
   bus: DomainBus;
   rooms: RoomRegistry;
   pool: WorkerPool;
   presence: Presence;
+  /** Connections, media refusals, ICE restarts, resumptions. */
+  signals?: SignalEvents;
   /** People in a waiting room with a live socket on this node. */
   waitingCount(): number;
 }
@@ -122,5 +125,36 @@ export function createMetrics(src: MetricSources): Metrics {
     if (e.type === 'token.rejected') joinFailures.inc({ reason: e.reason ?? 'unknown' });
     if (e.type.startsWith('file.') || e.type.startsWith('chat.')) sharing.inc({ step: e.type, outcome: e.outcome });
   });
+  const sockets = new Counter({
+    name: 'consultroom_socket_events_total',
+    help: 'Consultation socket connects, disconnects (by socket.io reason) and replacements by a newer socket of the same person',
+    labelNames: ['event', 'reason'],
+    registers: [registry],
+  });
+  const mediaRefusals = new Counter({
+    name: 'consultroom_media_refusals_total',
+    help: 'Media requests answered with an error, by code',
+    labelNames: ['code'],
+    registers: [registry],
+  });
+  const iceRestarts = new Counter({ name: 'consultroom_ice_restarts_total', help: 'ICE restarts asked for by pages', registers: [registry] });
+  const resumptions = new Counter({
+    name: 'consultroom_media_resumptions_total',
+    help: 'Pages asking to take their media over after a reconnect, by outcome (resumed true: kept; false: started afresh)',
+    labelNames: ['resumed'],
+    registers: [registry],
+  });
+  const expired = new Counter({
+    name: 'consultroom_media_expired_total',
+    help: "Participants' media closed because nobody came back within the grace period",
+    registers: [registry],
+  });
+  src.signals?.on('socketConnected', () => sockets.inc({ event: 'connect', reason: '' }));
+  src.signals?.on('socketDisconnected', (reason) => sockets.inc({ event: 'disconnect', reason }));
+  src.signals?.on('socketReplaced', () => sockets.inc({ event: 'replaced', reason: '' }));
+  src.signals?.on('mediaRefused', (code) => mediaRefusals.inc({ code }));
+  src.signals?.on('iceRestarted', () => iceRestarts.inc());
+  src.signals?.on('mediaResumed', (resumed) => resumptions.inc({ resumed: String(resumed) }));
+  src.rooms.on('peerExpired', () => expired.inc());
   return { registry, observeWait: (s) => wait.observe(s) };
 }

@@ -1,5 +1,8 @@
-// The default namespace: one socket per open page of a consultation, within
-// caps per participant and per address and a message budget per socket. It
+// The default namespace: one socket per participant (a newer one of the same
+// participant replaces the older: another tab, a reload, a network switch),
+// within caps per participant and per address and a message budget per
+// socket. A participant's media outlives their socket for a grace period
+// (media/room.ts), so a reconnect takes it over (media:resume). It
 // pushes each participant their own view when it changes (view-pusher.ts), drops
 // a session's sockets when it is signed out or revoked, turns the
 // clinician's decisions into immediate effects (media closed, sockets told
@@ -26,6 +29,9 @@ import { handle, limitMessages, type MessageRate } from './handle.ts';
 import { registerMediaHandlers } from './media-handlers.ts';
 import { registerThreadHandlers } from './thread-handlers.ts';
 import type { Presence } from './presence.ts';
+import { connectionState } from './connection-state.ts';
+import type { SignalEvents } from './signal-events.ts';
+import { replaceOlderSockets } from './socket-takeover.ts';
 import { liveRoom, selfRoom, ViewPusher } from './view-pusher.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../wire/socket.ts';
 
@@ -49,15 +55,26 @@ export interface ConsultationSocketDeps {
   clientAddress(remote: string, forwardedFor: string | string[] | undefined): string;
   /** Seconds someone waited before being admitted (metrics). */
   observeWait?: (seconds: number) => void;
-  /** Open sockets per participant and per client address on this node, and each socket's message budget. */
+  /** Connections, media refusals, ICE restarts, resumptions (counted by /metrics). */
+  signals?: SignalEvents;
+  /**
+   * Open sockets per participant (a bound on handshakes arriving together: a
+   * connected newer socket replaces the older ones) and per client address on
+   * this node, and each socket's message budget.
+   */
   limits: { socketsPerParticipant: number; socketsPerAddress: number; messages: MessageRate };
 }
 
 export interface ConsultationSockets {
   /** Sockets of people in a waiting room on this node, as last pushed. */
   waitingCount(): number;
-  /** Ends every consultation on this node for shutdown: tells everyone, disconnects. */
-  endAll(): void;
+  /**
+   * End of a planned drain: tells every page `server:restarting`, then closes
+   * each connection underneath socket.io (no disconnect packet), so clients
+   * see 'transport close' and reconnect by themselves, to the next process.
+   * Handshakes arriving after this are refused SHUTTING_DOWN (retryable).
+   */
+  restartAll(): void;
 }
 
 const aptRoom = (id: string) => `apt:${id}`;
@@ -68,9 +85,11 @@ type ClinicianSession = Extract<Session, { kind: 'clinician' }>;
 export function attachConsultations(d: ConsultationSocketDeps): ConsultationSockets {
   const io = d.io as unknown as AppServer;
   const log = d.logger;
+  let restarting = false;
 
   // ---- pushing views -------------------------------------------------------
-  const views = new ViewPusher({ io, consultations: d.consultations, presence: d.presence, logger: log });
+  const connectionOf = connectionState(d.rooms, d.presence);
+  const views = new ViewPusher({ io, consultations: d.consultations, presence: d.presence, logger: log, connectionOf });
   d.bus.on('changed', (appointmentId) => views.changed(appointmentId));
   d.bus.on('participantExpelled', (appointmentId, participantId, reason) => {
     d.rooms.get(appointmentId)?.closePeer(participantId);
@@ -109,6 +128,10 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
   d.rooms.on('roomLost', (appointmentId) => {
     io.in(liveRoom(appointmentId)).emit('media:reset', { reason: 'media-lost' });
   });
+  d.rooms.on('peerExpired', (appointmentId, participantId) => {
+    log.info({ appointmentId, participantId }, 'media closed: nobody came back within the grace period');
+    views.changed(appointmentId);
+  });
 
   // ---- connections ---------------------------------------------------------
   const tooManySockets = () => new AppError('RATE_LIMITED', 'Too many connections are open for this person or network; close another tab and try again.');
@@ -131,13 +154,18 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
   function releaseSocket(socket: AppSocket, address: string): void {
     const { participantId, appointmentId } = socket.data;
     const last = d.presence.remove(participantId, socket.id, address);
-    if (last) d.rooms.get(appointmentId)?.closePeer(participantId);
+    // Their media waits for their next socket (a reload, a network switch), for the grace period.
+    if (last) d.rooms.get(appointmentId)?.holdPeer(participantId);
     views.disconnected(appointmentId, participantId, last);
   }
   d.lifecycle.on('draining', (deadline) => {
     io.emit('server:draining', { deadline: new Date(deadline).toISOString() });
   });
   io.use((socket, next) => {
+    if (restarting) {
+      next(connectError(new AppError('SHUTTING_DOWN')));
+      return;
+    }
     // Guessing session cookies over the socket counts like guessing over HTTP.
     // Counted on arrival (a burst of handshakes cannot outrun the count); given back unless it was a guess.
     const address = d.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
@@ -154,10 +182,8 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
         return authenticate(socket, d.sessions, d.consultations, address);
       })
       .then(async (identity) => {
-        // Draining for shutdown: people already in a live call may reconnect; nobody new starts.
-        if (d.lifecycle.draining && !d.rooms.get(identity.appointmentId)) {
-          throw new AppError('SHUTTING_DOWN');
-        }
+        // Draining for shutdown: existing sessions may reconnect (waiting people stay waiting, their
+        // place kept); new sessions are refused at HTTP, new rooms by rooms.open().
         await attempt?.refund();
         socket.data = identity;
         holdSocket(socket, address);
@@ -174,15 +200,26 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     const me = socket.data;
     const { appointmentId, participantId } = me;
     limitMessages(socket, d.limits.messages, log);
+    // Counted in presence (by the handshake) before older sockets go, so theirs is never the "last" socket.
+    replaceOlderSockets(d.io, socket, { appointmentId, participantId }, log, d.signals);
     void socket.join([aptRoom(appointmentId), selfRoom(participantId), sessionRoom(me.session.id)]);
+    d.rooms.get(appointmentId)?.claimPeer(participantId);
     views.connected(appointmentId, participantId, socket.id);
+    d.signals?.emit('socketConnected');
+    log.info({ appointmentId, participantId, socketId: socket.id, role: me.role }, 'socket connected');
 
+    // The peer is the participant's, not this socket's: its events reach every socket of theirs.
+    const mine = () => io.to(selfRoom(participantId));
     const peerEvents: PeerEvents = {
-      onConsumerClosed: (consumerId) => socket.emit('media:consumerClosed', { consumerId }),
-      onConsumerScore: (consumerId, score) => socket.emit('media:consumerScore', { consumerId, score }),
-      onConsumerLayersChanged: (consumerId, spatialLayer) => socket.emit('media:consumerLayers', { consumerId, spatialLayer }),
+      onConsumerClosed: (consumerId) => mine().emit('media:consumerClosed', { consumerId }),
+      onConsumerScore: (consumerId, score) => mine().emit('media:consumerScore', { consumerId, score }),
+      onConsumerLayersChanged: (consumerId, spatialLayer) => mine().emit('media:consumerLayers', { consumerId, spatialLayer }),
+      onIceStateChange: (transportId, state) => {
+        log.info({ appointmentId, participantId, transportId, iceState: state }, 'media connection state changed');
+        views.changed(appointmentId);
+      },
     };
-    registerMediaHandlers(socket, log, {
+    registerMediaHandlers(socket, log.child({ appointmentId, participantId }), {
       access: async () => {
         // Admission is read from the store on every media call, on purpose.
         await d.consultations.requireAdmitted(participantId, appointmentId);
@@ -206,6 +243,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
         ...turnCredentials(d.turn.policy, peerId, Date.now()),
         iceTransportPolicy: d.turn.forceRelay ? 'relay' : 'all',
       }),
+      ...(d.signals ? { signals: d.signals } : {}),
     });
 
     const clinicianOnly = async (fn: (s: ClinicianSession) => Promise<unknown>): Promise<Record<string, never>> => {
@@ -232,16 +270,23 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
       setImmediate(() => socket.disconnect(true));
       return {};
     });
-    handle(socket, log, 'consultation:state', () => d.consultations.view(participantId, apt, d.presence.isConnected));
+    handle(socket, log, 'consultation:state', () => d.consultations.view(participantId, apt, d.presence.isConnected, (id) => connectionOf(apt, id)));
     registerThreadHandlers(socket, log, me, { thread: d.thread, files: d.files, address });
 
-    socket.on('disconnect', () => releaseSocket(socket, address));
+    socket.on('disconnect', (reason) => {
+      releaseSocket(socket, address);
+      d.signals?.emit('socketDisconnected', reason);
+      log.info({ appointmentId, participantId, socketId: socket.id, reason }, 'socket disconnected');
+    });
   });
   return {
     waitingCount: () => views.waitingCount(),
-    endAll: () => {
-      io.emit('consultation:ended', { reason: 'shutdown' });
-      io.disconnectSockets(true);
+    restartAll: () => {
+      restarting = true;
+      io.emit('server:restarting', {});
+      // The engine connection, not the socket.io session: the client sees 'transport close' and
+      // reconnects by itself. close() without discard sends what is buffered (the event above) first.
+      for (const socket of io.of('/').sockets.values()) socket.conn.close();
     },
   };
 }

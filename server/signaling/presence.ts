@@ -1,7 +1,7 @@
 // Which participants have a live socket on this node, and from which client
 // addresses. The waiting list shows it ("connected"), a participant's media is
-// closed when their last socket goes, and the handshake refuses a socket over
-// the per-participant and per-address caps. In-process: a later multi-node
+// held for its grace period when their last socket goes, and the handshake
+// refuses a socket over the per-participant and per-address caps. In-process: a later multi-node
 // step moves it to the adapter.
 export class Presence {
   readonly #sockets = new Map<string, Set<string>>();

@@ -10,7 +10,7 @@ import type { Server } from 'socket.io';
 import type { Logger } from '../core/logger.ts';
 import type { AppointmentId } from '../core/ids.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
-import type { ConsultationView } from '../wire/participants.ts';
+import type { ConsultationView, ParticipantView } from '../wire/participants.ts';
 import type { Presence } from './presence.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../wire/socket.ts';
 
@@ -18,6 +18,9 @@ type ViewServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
 export const liveRoom = (appointmentId: string): string => `live:${appointmentId}`;
 export const selfRoom = (participantId: string): string => `p:${participantId}`;
+
+/** A participant's connection as the others see it (online, reconnecting, offline). */
+export type ConnectionOf = (appointmentId: string, participantId: string) => ParticipantView['connection'];
 
 /** Milliseconds a presence change waits for others before it is pushed. */
 const PRESENCE_SETTLE_MS = 250;
@@ -36,13 +39,15 @@ export class ViewPusher {
   readonly #consultations: ConsultationService;
   readonly #presence: Presence;
   readonly #log: Logger;
+  readonly #connectionOf: ConnectionOf | undefined;
   readonly #schedules = new Map<string, Schedule>();
   /** participant id -> the view last sent to their sockets on this node (serialized). */
   readonly #sent = new Map<string, string>();
   readonly #waiting = new Set<string>();
 
-  constructor(deps: { io: ViewServer; consultations: ConsultationService; presence: Presence; logger: Logger }) {
+  constructor(deps: { io: ViewServer; consultations: ConsultationService; presence: Presence; logger: Logger; connectionOf?: ConnectionOf }) {
     this.#io = deps.io;
+    this.#connectionOf = deps.connectionOf;
     this.#consultations = deps.consultations;
     this.#presence = deps.presence;
     this.#log = deps.logger;
@@ -117,7 +122,13 @@ export class ViewPusher {
 
   async #push(appointmentId: string, fresh: Map<string, string>): Promise<void> {
     const ids = this.#presence.participantsIn(appointmentId);
-    const views = await this.#consultations.views(appointmentId as AppointmentId, ids, this.#presence.isConnected);
+    const connectionOf = this.#connectionOf;
+    const views = await this.#consultations.views(
+      appointmentId as AppointmentId,
+      ids,
+      this.#presence.isConnected,
+      connectionOf && ((id) => connectionOf(appointmentId, id)),
+    );
     for (const [id, view] of views) {
       // Gone from this node while the views were computed: nothing to send, nothing to remember.
       if (!this.#presence.isConnected(id)) continue;

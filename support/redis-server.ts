@@ -1,14 +1,28 @@
 // A throwaway redis-server for integration tests: a free port on 127.0.0.1,
-// no persistence, killed by stop(). Tests never assume a Redis is running.
+// killed by stop(). Tests never assume a Redis is running. With appendOnly
+// (the default) it persists as production does (AOF in a private data
+// directory), so a test can halt it (SIGTERM, or SIGKILL as a crash) and
+// restart it on the same port and data, as an outage that ends.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export interface RedisServerHandle {
   url: string;
   port: number;
+  /** Stops it for good (and removes its data directory). */
   stop(): Promise<void>;
+  /** Stops it, keeping its data: SIGTERM (a clean shutdown) or SIGKILL (a crash). */
+  halt(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Starts it again on the same port and data directory (after halt()); resolves when it answers PING. */
+  restart(): Promise<void>;
+}
+
+export interface RedisServerOptions {
+  /** Append-only persistence (appendonly yes, fsync every second) in a private data directory; true by default. */
+  appendOnly?: boolean;
 }
 
 const NOT_INSTALLED = 'redis-server is not installed (apt-get install redis-server)';
@@ -83,9 +97,14 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-async function startOnce(bin: string): Promise<RedisServerHandle> {
-  const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'];
+interface RunningRedis {
+  /** SIGTERM, then SIGKILL if it lingers; or `signal` at once. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+}
+
+async function runOnce(bin: string, port: number, dataDir: string | null): Promise<RunningRedis> {
+  const persistence = dataDir ? ['--dir', dataDir, '--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'yes'];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer): void => {
@@ -103,10 +122,10 @@ async function startOnce(bin: string): Promise<RedisServerHandle> {
   };
   process.once('exit', killOnExit);
 
-  const stop = async (): Promise<void> => {
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> => {
     process.off('exit', killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
+    child.kill(signal);
     if (!(await waitForExit(child, STOP_TIMEOUT_MS))) {
       child.kill('SIGKILL');
       await waitForExit(child, STOP_TIMEOUT_MS);
@@ -124,7 +143,7 @@ async function startOnce(bin: string): Promise<RedisServerHandle> {
       process.off('exit', killOnExit);
       throw new Error(`redis-server exited (${String(child.exitCode ?? child.signalCode)}) on port ${String(port)}:\n${output}`);
     }
-    if (await answersPing(port)) return { url: `redis://127.0.0.1:${String(port)}`, port, stop };
+    if (await answersPing(port)) return { stop };
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`redis-server did not answer PING on port ${String(port)} within ${String(READY_TIMEOUT_MS)} ms:\n${output}`);
@@ -133,13 +152,46 @@ async function startOnce(bin: string): Promise<RedisServerHandle> {
   }
 }
 
+async function startOnce(bin: string, appendOnly: boolean): Promise<RedisServerHandle> {
+  const port = await freePort();
+  const dataDir = appendOnly ? mkdtempSync(path.join(tmpdir(), 'consultroom-redis-')) : null;
+  const removeData = (): void => {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  let running: RunningRedis | null;
+  try {
+    running = await runOnce(bin, port, dataDir);
+  } catch (e) {
+    removeData();
+    throw e;
+  }
+  return {
+    url: `redis://127.0.0.1:${String(port)}`,
+    port,
+    stop: async () => {
+      await running?.stop();
+      running = null;
+      removeData();
+    },
+    halt: async (signal = 'SIGTERM') => {
+      await running?.stop(signal);
+      running = null;
+    },
+    restart: async () => {
+      if (running) throw new Error('redis-server is still running; halt() it first');
+      // The port was ours a moment ago; another process taking it meanwhile fails loudly here.
+      running = await runOnce(bin, port, dataDir);
+    },
+  };
+}
+
 /** Starts a private redis-server; retries on a new port if another process took the one found free. */
-export async function startRedisServer(): Promise<RedisServerHandle> {
+export async function startRedisServer(opts: RedisServerOptions = {}): Promise<RedisServerHandle> {
   const bin = findBinary();
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce(bin);
+      return await startOnce(bin, opts.appendOnly ?? true);
     } catch (e) {
       if (e instanceof Error && e.message.startsWith(NOT_INSTALLED)) throw e;
       lastError = e;

@@ -1,5 +1,6 @@
 // One error handler for every route: typed AppErrors keep their code and
-// status; schema failures become BAD_REQUEST naming the keys at fault; anything
+// status (with Retry-After when they carry one, as RATE_LIMITED and a store
+// outage's UNAVAILABLE do); schema failures become BAD_REQUEST naming the keys at fault; anything
 // else is logged and answered as a bare INTERNAL error (no stack, no detail).
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, isAppError } from '../core/errors.ts';
@@ -7,7 +8,9 @@ import { AppError, isAppError } from '../core/errors.ts';
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (isAppError(error)) {
-      if (error.status >= 500) request.log.error({ err: error }, 'request failed');
+      // A store outage is expected to pass (the answer says when to retry): a warning, not an error per request.
+      if (error.code === 'UNAVAILABLE') request.log.warn({ code: error.code, cause: (error.cause as Error | undefined)?.message }, 'store unavailable');
+      else if (error.status >= 500) request.log.error({ err: error }, 'request failed');
       if (error.retryAfterSeconds) void reply.header('Retry-After', String(error.retryAfterSeconds));
       return reply.status(error.status).send(error.toJSON());
     }

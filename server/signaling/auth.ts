@@ -39,9 +39,14 @@ export async function authenticate(socket: Socket, sessions: SessionService, con
   return { participantId: p.id, appointmentId: p.appointmentId, role: p.role, session: s };
 }
 
-/** socket.io connect errors carry only a code and a safe message. */
-export function connectError(e: unknown): Error & { data: { code: string } } {
-  const err = new Error(isAppError(e) ? e.message : 'Could not connect.') as Error & { data: { code: string } };
-  err.data = { code: isAppError(e) ? e.code : 'INTERNAL' };
+/**
+ * socket.io connect errors carry only a code and a safe message (in `data`,
+ * which socket.io-client passes on): a retryable code (UNAVAILABLE while the
+ * store is unreachable, SHUTTING_DOWN) tells the page to try again.
+ */
+export function connectError(e: unknown): Error & { data: { code: string; message: string } } {
+  const safe = isAppError(e) ? e : new AppError('INTERNAL', 'Could not connect.');
+  const err = new Error(safe.message) as Error & { data: { code: string; message: string } };
+  err.data = { code: safe.code, message: safe.message };
   return err;
 }

@@ -12,12 +12,15 @@ import { keysFor } from './keys.ts';
 import { createRedisLinkStore } from './links.ts';
 import { createRedisParticipantStore } from './participants.ts';
 import { createRedisSessionStore } from './sessions.ts';
+import { guardUnavailable } from './unavailable.ts';
 
 export interface RedisStoresOptions {
   /** Put before every key; 'cr:' by default. */
   prefix?: string;
   /** The trust whose audit chain the event store holds; DEFAULT_TRUST_ID by default. */
   trustId?: string;
+  /** Retry-After (seconds) of the UNAVAILABLE errors a Redis outage turns into; 2 by default. */
+  retryAfterSeconds?: number;
 }
 
 const PING_TIMEOUT_MS = 2000;
@@ -38,17 +41,19 @@ async function within<T>(promise: Promise<T>, ms: number, message: string): Prom
 
 export function createRedisStores(redis: Redis, opts: RedisStoresOptions = {}): Stores {
   const keys = keysFor(opts.prefix ?? 'cr:');
+  // A Redis outage reaches callers as UNAVAILABLE (retryable), whichever store method met it.
+  const guard = <T extends object>(store: T): T => guardUnavailable(store, opts.retryAfterSeconds ?? 2);
   return {
     kind: 'redis',
-    appointments: createRedisAppointmentStore(redis, keys),
-    links: createRedisLinkStore(redis, keys),
-    participants: createRedisParticipantStore(redis, keys),
-    sessions: createRedisSessionStore(redis, keys),
-    events: createRedisEventStore(redis, keys, opts.trustId ?? DEFAULT_TRUST_ID),
-    thread: createRedisThreadStore(redis, keys),
+    appointments: guard(createRedisAppointmentStore(redis, keys)),
+    links: guard(createRedisLinkStore(redis, keys)),
+    participants: guard(createRedisParticipantStore(redis, keys)),
+    sessions: guard(createRedisSessionStore(redis, keys)),
+    events: guard(createRedisEventStore(redis, keys, opts.trustId ?? DEFAULT_TRUST_ID)),
+    thread: guard(createRedisThreadStore(redis, keys)),
 
     async ping(): Promise<void> {
-      // A client that is reconnecting queues the PING; the race keeps readiness from hanging.
+      // Without an offline queue a PING fails at once while disconnected; the race covers a Redis that accepts but never answers.
       await within(redis.ping(), PING_TIMEOUT_MS, `Redis did not answer PING within ${String(PING_TIMEOUT_MS)} ms`);
     },
 

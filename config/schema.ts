@@ -39,10 +39,23 @@ export const ConfigSchema = Type.Object(
         }),
         idleTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600, description: 'seconds a connection may carry no bytes at all before it is closed' }),
         keepAliveTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 600, description: 'seconds an idle keep-alive connection waits for its next request' }),
+        socketPingIntervalSeconds: Type.Integer({ minimum: 1, maximum: 300, description: 'seconds between socket.io heartbeats (a dead connection is noticed after interval + timeout)' }),
+        socketPingTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 300, description: 'seconds a socket.io heartbeat may go unanswered before the connection counts as dead' }),
       },
       { additionalProperties: false },
     ),
     redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'redis:// or rediss:// URL' })),
+    redis: Type.Object(
+      {
+        commandTimeoutMs: Type.Integer({
+          minimum: 100,
+          maximum: 60000,
+          description: 'milliseconds a Redis command may wait for an answer before its request fails as UNAVAILABLE (retryable)',
+        }),
+        retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 300, description: 'Retry-After seconds sent with UNAVAILABLE while Redis is unreachable' }),
+      },
+      { additionalProperties: false },
+    ),
     logLevel: LogLevel,
     mediasoup: Type.Object(
       {
@@ -59,6 +72,11 @@ export const ConfigSchema = Type.Object(
           minimum: 1,
           maximum: 65000,
           description: 'first WebRtcServer port; worker N listens on port+N, UDP and TCP',
+        }),
+        resumeGraceSeconds: Type.Integer({
+          minimum: 1,
+          maximum: 600,
+          description: "seconds a participant's media (transports, producers) is kept after their last connection drops, for their next connection to take over; kept longer while it still carries media",
         }),
       },
       { additionalProperties: false },
@@ -98,7 +116,7 @@ export const ConfigSchema = Type.Object(
         failureWindowSeconds: Type.Integer({ minimum: 1, maximum: 86_400, description: 'seconds, 1 to 86400' }),
         requestsPerMinute: Type.Integer({ minimum: 1, maximum: 100_000_000, description: 'HTTP requests per address per minute' }),
         sessionAttemptsPerMinute: Type.Integer({ minimum: 1, maximum: 100_000_000, description: 'link redemptions per address per minute' }),
-        socketsPerParticipant: Type.Integer({ minimum: 1, maximum: 1000, description: 'open sockets one participant may hold on a node (pages and tabs)' }),
+        socketsPerParticipant: Type.Integer({ minimum: 1, maximum: 1000, description: 'sockets of one participant counted at once on a node; a newer socket replaces the older, so this bounds handshakes arriving together' }),
         socketsPerAddress: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'open consultation sockets from one client address on a node (raise it behind a shared NAT)' }),
         socketMessagesPerSecond: Type.Integer({ minimum: 1, maximum: 100_000, description: 'socket messages per second one socket may send on average' }),
         socketMessageBurst: Type.Integer({ minimum: 1, maximum: 100_000, description: 'socket messages one socket may send at once; refused as many again without pausing, it is disconnected' }),

@@ -30,8 +30,12 @@ import { attachSelfTest } from './signaling/selftest.ts';
 export interface App {
   http: FastifyInstance;
   io: SocketServer;
-  /** Tells every connected page the server is going down, and disconnects them. */
-  endAllConsultations(): void;
+  /**
+   * End of a planned drain: tells every connected page the server is
+   * restarting and drops its connection (no socket.io disconnect), so it
+   * reconnects by itself, to the next process.
+   */
+  restartAll(): void;
 }
 
 /** socket.io accepts only connections whose Origin is this server's own public origin. */
@@ -82,9 +86,12 @@ export async function buildApp(deps: Deps): Promise<App> {
   installFailureGuard(http, deps.failureLimiter);
   // Cookie-authenticated changes only from our own pages (after the cookie plugin parsed them).
   installOriginGuard(http, { publicUrl: config.server.publicUrl });
-  // Draining for shutdown: no new appointments or arrivals on this node.
+  // Draining for a restart: no new appointments (or invitations) on this node. People with a link
+  // still get their session (someone who closed the tab reopens it), so they wait in the waiting room
+  // and move to the next process with everyone else; only a NEW room (media for a consultation not
+  // live here) is refused, by rooms.open().
   http.addHook('onRequest', async (req) => {
-    if (deps.lifecycle.draining && req.method === 'POST' && (req.url.startsWith('/api/v1/session') || req.url.startsWith('/api/v1/appointments'))) {
+    if (deps.lifecycle.draining && req.method === 'POST' && req.url.startsWith('/api/v1/appointments')) {
       throw new AppError('SHUTTING_DOWN');
     }
   });
@@ -130,6 +137,9 @@ export async function buildApp(deps: Deps): Promise<App> {
   const io = new SocketServer(http.server, {
     serveClient: false,
     maxHttpBufferSize: 64 * 1024,
+    // A dead connection (a phone that lost its network) is noticed within interval + timeout.
+    pingInterval: config.server.socketPingIntervalSeconds * 1000,
+    pingTimeout: config.server.socketPingTimeoutSeconds * 1000,
     cors: undefined,
     allowRequest: (req, cb) => cb(null, originAllowed(config.server.publicUrl, req.headers.origin)),
   });
@@ -165,6 +175,7 @@ export async function buildApp(deps: Deps): Promise<App> {
     lifecycle: deps.lifecycle,
     clientAddress: (remote, xff) => clientAddress(remote, xff, config.server.trustProxy),
     observeWait: (s) => metrics.observeWait(s),
+    signals: deps.signals,
     limits: {
       socketsPerParticipant: config.security.socketsPerParticipant,
       socketsPerAddress: config.security.socketsPerAddress,
@@ -176,11 +187,12 @@ export async function buildApp(deps: Deps): Promise<App> {
     rooms: deps.rooms,
     pool: deps.pool,
     presence: deps.presence,
+    signals: deps.signals,
     waitingCount: () => consultationSockets.waitingCount(),
   });
   await http.register(metricsRoute, { registry: metrics.registry, token: config.server.metricsToken });
   http.addHook('onClose', async () => {
     await io.close();
   });
-  return { http, io, endAllConsultations: () => consultationSockets.endAll() };
+  return { http, io, restartAll: () => consultationSockets.restartAll() };
 }

@@ -24,6 +24,7 @@ import { createDiskBlobStore } from './stores/disk/blob-store.ts';
 import { DomainBus, EventRecorder } from './domain/events.ts';
 import type { Stores } from './domain/stores.ts';
 import { Presence } from './signaling/presence.ts';
+import { SignalEvents } from './signaling/signal-events.ts';
 import { Lifecycle } from './core/lifecycle.ts';
 import { FailureLimiter, type FailureCounter } from './domain/access/failure-limiter.ts';
 import { MemoryFailureCounter } from './stores/memory/failure-counter.ts';
@@ -32,6 +33,7 @@ import { RoomRegistry } from './media/rooms.ts';
 import { WorkerPool } from './media/worker-pool.ts';
 import { createMemoryStores } from './stores/memory/index.ts';
 import { createRedisStores } from './stores/redis/index.ts';
+import { guardUnavailable } from './stores/redis/unavailable.ts';
 
 export interface Deps {
   config: Config;
@@ -53,6 +55,8 @@ export interface Deps {
   purger: ContentPurger;
   presence: Presence;
   lifecycle: Lifecycle;
+  /** Connections, media refusals, ICE restarts and resumptions, counted by /metrics. */
+  signals: SignalEvents;
   /** Refuses addresses that keep failing (guessing ids, tokens, keys). */
   failureLimiter: FailureLimiter;
   /** The REST API keys in force (configured, or one generated for a single-node trial). */
@@ -73,10 +77,10 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
   let stores: Stores;
   let failures: FailureCounter;
   if (config.redisUrl) {
-    const redis = await connectRedis(config.redisUrl, logger);
+    const redis = await connectRedis(config.redisUrl, logger, { commandTimeoutMs: config.redis.commandTimeoutMs });
     logger.info({ store: 'redis' }, 'using Redis for appointments, links, waiting rooms and audit events');
-    stores = createRedisStores(redis, { trustId: config.audit.trustId });
-    failures = new RedisFailureCounter(redis);
+    stores = createRedisStores(redis, { trustId: config.audit.trustId, retryAfterSeconds: config.redis.retryAfterSeconds });
+    failures = guardUnavailable(new RedisFailureCounter(redis), config.redis.retryAfterSeconds);
   } else {
     failures = new MemoryFailureCounter();
     stores = createMemoryStores({ trustId: config.audit.trustId });
@@ -102,7 +106,8 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     await stores.close();
     throw new StartupError(`mediasoup workers could not start (${(e as Error).message}).`, { cause: e });
   }
-  const rooms = new RoomRegistry(pool);
+  const lifecycle = new Lifecycle();
+  const rooms = new RoomRegistry(pool, { peerGraceMs: config.mediasoup.resumeGraceSeconds * 1000, draining: () => lifecycle.draining });
   const bus = new DomainBus(logger.child({ component: 'events' }));
   const events = new EventRecorder(stores.events, bus, now, { recordSourceAddress: config.audit.recordSourceAddress });
   const tokens = new TokenService(keys, config.auth.issuer, () => now().getTime());
@@ -190,7 +195,8 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     sanitizer,
     purger,
     presence: new Presence(),
-    lifecycle: new Lifecycle(),
+    lifecycle,
+    signals: new SignalEvents(),
     failureLimiter: new FailureLimiter(
       failures,
       { maxFailures: config.security.maxFailures, windowSeconds: config.security.failureWindowSeconds },

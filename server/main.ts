@@ -5,6 +5,7 @@ import { createLogger } from './core/logger.ts';
 import { buildApp } from './app.ts';
 import { StartupError } from './boot/startup-error.ts';
 import { createDeps } from './deps.ts';
+import { watchWorkerProcesses } from './boot/worker-processes.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(config.logLevel);
+  // Before any worker starts: media must go on through the drain below.
+  const workerProcesses = watchWorkerProcesses(logger.child({ component: 'media' }));
   let deps;
   try {
     deps = await createDeps(config, logger);
@@ -33,10 +36,14 @@ async function main(): Promise<void> {
   await app.http.listen({ host: config.server.host, port: config.server.port });
   logger.info({ url: config.server.publicUrl }, 'consultroom is listening');
 
-  // SIGTERM: stop taking new consultations (readiness goes 503 so a load
-  // balancer moves new traffic away), tell connected pages, let live calls go on
-  // for the drain period (or until they end), then close everything. A second
-  // signal skips the wait.
+  // SIGTERM (docker stop; systemd with KillMode=mixed): a planned restart.
+  // Readiness goes 503 so a load balancer moves new traffic away, no new
+  // consultation starts here, and live calls go on, media included (the
+  // workers are not closed on the signal, see boot/worker-processes.ts), for
+  // the drain period or until they end. Then every page is told the server is restarting
+  // and its connection dropped, so it reconnects by itself to the next process
+  // on the same Redis, which finds everyone where they were (admitted or
+  // waiting). A second signal skips the wait.
   let stopping = false;
   let hurry = () => undefined as void;
   const stop = async (signal: string) => {
@@ -44,7 +51,7 @@ async function main(): Promise<void> {
     stopping = true;
     const deadline = Date.now() + config.server.drainSeconds * 1000;
     deps.lifecycle.startDraining(deadline);
-    logger.info({ signal, drainSeconds: config.server.drainSeconds }, 'draining before shutdown');
+    logger.info({ signal, drainSeconds: config.server.drainSeconds }, 'draining before restart');
     const live = () => deps.rooms.consultations().length;
     await new Promise<void>((resolve) => {
       hurry = resolve;
@@ -55,10 +62,12 @@ async function main(): Promise<void> {
         }
       }, 250);
     });
-    logger.info({ liveConsultations: live() }, 'shutting down');
-    app.endAllConsultations();
+    logger.info({ liveConsultations: live() }, 'shutting down: pages reconnect to the next process');
+    app.restartAll();
     await app.http.close();
     await deps.close();
+    // The next process binds the same media ports: exit once the workers are gone.
+    await workerProcesses.exited(5000);
     logger.info('stopped');
     process.exit(0);
   };

@@ -28,6 +28,13 @@ describe('loadConfig', () => {
       requestTimeoutSeconds: 300,
       idleTimeoutSeconds: 90,
       keepAliveTimeoutSeconds: 72,
+      socketPingIntervalSeconds: 10,
+      socketPingTimeoutSeconds: 5,
+    });
+    expect(c.mediasoup.resumeGraceSeconds).toBe(45);
+    expect(loadConfig({ MEDIA_RESUME_GRACE_SECONDS: '30', SOCKET_PING_INTERVAL_SECONDS: '20' })).toMatchObject({
+      mediasoup: { resumeGraceSeconds: 30 },
+      server: { socketPingIntervalSeconds: 20 },
     });
     expect(c.turn).toEqual({ urls: [], ttlSeconds: 300, forceRelay: false });
     expect(c.security).toMatchObject({ socketsPerParticipant: 5, socketsPerAddress: 100, socketMessagesPerSecond: 20, socketMessageBurst: 100 });

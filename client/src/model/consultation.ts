@@ -1,46 +1,46 @@
 // One consultation over one socket: follows consultation:state, and whenever
-// this person is admitted (and connected) runs a MediaSession: publish the
-// camera and microphone, subscribe to everything already there and to every
-// later producer. When they are sent back, the socket drops or the server
-// resets media, the session is closed and remote media removed; it is started
-// again when they are admitted again. No DOM: what happens to remote media is
-// told to a RemoteMedia (the page wires it to the call view).
+// this person is admitted runs a MediaSession: publish the camera and
+// microphone, subscribe to everything already there and to every later
+// producer. The media session outlives a socket drop: on reconnect the server
+// is asked whether it still holds it (media:resume) and ICE is restarted on
+// the new network; if not, it is built afresh (admission is the server's
+// state: never asked again). Each transport's ICE state is watched too: a
+// failure is repaired with an ICE restart, then by rebuilding the session.
+// Sent back: the session is closed and remote media removed. No DOM: remote
+// media goes to a RemoteMedia, browser events come in through an environment.
 import type { ProducerAnnouncement } from '../../../server/wire/media.ts';
 import type { ConsultationView } from '../../../server/wire/participants.ts';
 import type { ServerToClientEvents } from '../../../server/wire/socket.ts';
 import { ClientError, rpcOver, type AppSocket, type Rpc } from '../net/rpc.ts';
+import { ConnectionKeeper, type ConnectionState, type ConsultationEnvironment } from './connection-keeper.ts';
 import type { LocalDevices } from './local-devices.ts';
-import { MediaSession, type RemoteTrack } from './media-session.ts';
+import { MediaRecovery, type RecoveryCounters } from './media-recovery.ts';
+import { MediaSession } from './media-session.ts';
+import { Backoff, RECOVERY_TIMING, isRetryable, type RecoveryTiming } from './reconnect-policy.ts';
+import { RemoteSubscriptions, type RemoteMedia } from './remote-subscriptions.ts';
 
+export type { ConnectionState, ConsultationEnvironment } from './connection-keeper.ts';
+export type { RecoveryCounters } from './media-recovery.ts';
+export type { RemoteMedia } from './remote-subscriptions.ts';
 export type EndedReason = Parameters<ServerToClientEvents['consultation:ended']>[0]['reason'];
 
 export interface ConsultationEvents {
   /** Every consultation:state (the first one too, with prev null). */
   state(view: ConsultationView, prev: ConsultationView | null): void;
-  /** The server ended this person's part in the consultation. */
+  /** The server ended this person's part in the consultation ('replaced': another window took over). */
   ended(reason: EndedReason): void;
-  /** The socket cannot connect (or was closed by the server without a reason). */
+  /** A final refusal of the socket (or a server disconnect without a reason); retryable codes never come here. */
   failed(code: string, message: string): void;
-  /** Transient connection changes, for the status line. */
-  connection(state: 'connected' | 'reconnecting'): void;
+  /**
+   * 'reconnecting': the socket or the media is being restored; 'restarting': the
+   * server said it is restarting; 'lost': not back after RECONNECT_GIVE_UP_MS
+   * (offer rejoin()); 'connected': back (told on changes only).
+   */
+  connection(state: ConnectionState): void;
   /** A media set-up failure worth telling the person about. */
   mediaProblem(message: string): void;
   /** The Leave button. */
   leave(): void;
-}
-
-/** Where remote media and who is in the call go (the call view, wired by the page). */
-export interface RemoteMedia {
-  /** Every consultation:state, before the media session follows it. */
-  participants(view: ConsultationView): void;
-  added(track: RemoteTrack): void;
-  removed(consumerId: string): void;
-  paused(consumerId: string, paused: boolean): void;
-  score(consumerId: string, score: number): void;
-  /** All remote media gone (sent back, reconnecting). */
-  cleared(): void;
-  /** The consultation is closed. */
-  closed(): void;
 }
 
 export interface ConsultationOptions {
@@ -50,12 +50,10 @@ export interface ConsultationOptions {
   remote: RemoteMedia;
   /** A media session over this RPC (tests pass a fake). */
   createMedia?: (rpc: Rpc) => MediaSession;
-}
-
-interface Known {
-  participantId: string;
-  kind: 'audio' | 'video';
-  consumerId?: string;
+  /** The browser's 'online' event (the page wires it). */
+  environment?: ConsultationEnvironment;
+  /** Recovery timings (tests shorten them). */
+  timing?: Partial<RecoveryTiming>;
 }
 
 export class Consultation {
@@ -65,27 +63,51 @@ export class Consultation {
   readonly #createMedia: (rpc: Rpc) => MediaSession;
   readonly #socket: AppSocket;
   readonly #rpc: Rpc;
+  readonly #timing: RecoveryTiming;
+  readonly #keeper: ConnectionKeeper;
+  /** Delays between media set-up attempts that failed for a passing reason. */
+  readonly #setupBackoff: Backoff;
+  /** Delays between ICE recoveries, so a failing network is not hammered. */
+  readonly #iceBackoff: Backoff;
+  readonly recovery: RecoveryCounters = { iceRestarts: 0, resumptions: 0, rebuilds: 0, socketReconnects: 0 };
   #view: ConsultationView | null = null;
   #media: MediaSession | null = null;
+  /** Keeps the running session through network trouble (while #ready). */
+  #keep: MediaRecovery | null = null;
   #ready = false;
   #gen = 0;
   #pending: ProducerAnnouncement[] = [];
-  readonly #known = new Map<string, Known>();
+  readonly #received: RemoteSubscriptions;
   #retries = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
-  #everConnected = false;
 
-  constructor({ socket, local, on, remote, createMedia }: ConsultationOptions) {
+  constructor({ socket, local, on, remote, createMedia, environment, timing }: ConsultationOptions) {
     this.#local = local;
     this.#on = on;
     this.#remote = remote;
     this.#createMedia = createMedia ?? ((rpc) => new MediaSession(rpc));
     this.#socket = socket;
     this.#rpc = rpcOver(socket);
+    this.#timing = { ...RECOVERY_TIMING, ...timing };
+    this.#received = new RemoteSubscriptions(remote, () => this.#view?.self.id);
+    this.#setupBackoff = new Backoff(this.#timing.retryBaseMs, this.#timing.retryMaxMs);
+    this.#iceBackoff = new Backoff(this.#timing.retryBaseMs * 2, this.#timing.iceRecoverMs);
     local.onTrackReplaced = async (kind, track) => {
       await this.#media?.replaceTrack(kind === 'video' ? 'camera' : 'microphone', track).catch(() => undefined);
     };
+    this.#keeper = new ConnectionKeeper(
+      socket,
+      this.#timing,
+      {
+        connection: (state) => this.#on.connection(state),
+        connected: (again) => this.#onConnected(again),
+        dropped: () => this.#onDropped(),
+        failed: (code, message) => this.#onFailed(code, message),
+        online: () => this.#checkMedia(),
+      },
+      environment,
+    );
     this.#wire();
   }
 
@@ -93,7 +115,7 @@ export class Consultation {
     return this.#view;
   }
 
-  /** The live media session, once it is publishing (null otherwise). */
+  /** The live media session, once it is publishing (null otherwise; kept through a reconnect). */
   get media(): MediaSession | null {
     return this.#ready ? this.#media : null;
   }
@@ -105,6 +127,17 @@ export class Consultation {
   /** The socket, for features riding on it (the thread listens for its own events). */
   get socket(): AppSocket {
     return this.#socket;
+  }
+
+  get everConnected(): boolean {
+    return this.#keeper.everConnected;
+  }
+
+  /** After 'lost' (or any time): reconnect at once and restore media; never a new admission. */
+  rejoin(): void {
+    if (this.#closed) return;
+    this.#retries = 0;
+    this.#keeper.rejoin();
   }
 
   /** consultation:leave, then close everything. */
@@ -119,6 +152,7 @@ export class Consultation {
 
   close(): void {
     this.#closed = true;
+    this.#keeper.close();
     clearTimeout(this.#retryTimer);
     this.#stopMedia();
     this.#remote.closed();
@@ -129,31 +163,6 @@ export class Consultation {
 
   #wire(): void {
     const s = this.#socket;
-    s.on('connect', () => {
-      this.#everConnected = true;
-      this.#on.connection('connected');
-    });
-    s.on('connect_error', (err: Error & { data?: { code?: unknown; message?: unknown } }) => {
-      if (this.#closed) return;
-      if (s.active) {
-        this.#on.connection('reconnecting');
-        return;
-      }
-      // Refused by the server (not a network problem): socket.io will not retry.
-      const code = typeof err.data?.code === 'string' ? err.data.code : 'CONNECT_REFUSED';
-      const message = typeof err.data?.message === 'string' ? err.data.message : err.message;
-      this.#on.failed(code, message);
-    });
-    s.on('disconnect', (reason) => {
-      this.#stopMedia();
-      if (this.#closed) return;
-      if (reason === 'io server disconnect') {
-        this.#closed = true;
-        this.#on.failed('DISCONNECTED', 'The video service closed the connection.');
-      } else if (reason !== 'io client disconnect') {
-        this.#on.connection('reconnecting');
-      }
-    });
     s.on('consultation:state', (view) => this.#onState(view));
     s.on('consultation:ended', ({ reason }) => {
       if (this.#closed) return;
@@ -163,22 +172,42 @@ export class Consultation {
     s.on('media:newProducer', (a) => {
       if (!this.#media) return;
       if (!this.#ready) this.#pending.push(a);
-      else void this.#subscribe(a, this.#gen);
+      else void this.#received.subscribe(this.#media, a, this.#isCurrent(this.#gen));
     });
-    s.on('media:producerClosed', ({ producerId }) => this.#forget(producerId));
-    s.on('media:consumerClosed', ({ consumerId }) => {
-      for (const [pid, k] of this.#known) if (k.consumerId === consumerId) this.#forget(pid);
-    });
-    s.on('media:producerPaused', ({ producerId, paused }) => {
-      const k = this.#known.get(producerId);
-      if (k?.consumerId) this.#remote.paused(k.consumerId, paused);
-    });
+    s.on('media:producerClosed', ({ producerId }) => this.#received.forget(producerId));
+    s.on('media:consumerClosed', ({ consumerId }) => this.#received.forgetConsumer(consumerId));
+    s.on('media:producerPaused', ({ producerId, paused }) => this.#received.paused(producerId, paused));
     s.on('media:consumerScore', ({ consumerId, score }) => this.#remote.score(consumerId, score));
     s.on('media:reset', ({ reason }) => {
       // Sent back: the state that follows says 'waiting'. Otherwise (the room was lost) start again.
+      const wasUp = this.#ready;
       this.#stopMedia();
-      if (reason !== 'sent-back') this.#retryTimer = setTimeout(() => this.#reconcile(), 500);
+      if (reason === 'sent-back') return;
+      if (wasUp) this.recovery.rebuilds++;
+      this.#setRecovering(true);
+      this.#retryTimer = setTimeout(() => this.#reconcile(), 500);
     });
+  }
+
+  #onConnected(again: boolean): void {
+    if (again) this.recovery.socketReconnects++;
+    if (this.#keep) void this.#keep.resume();
+    else this.#reconcile();
+  }
+
+  #onDropped(): void {
+    // A set-up cut off half-way is started afresh on reconnect; a running session is kept and resumed.
+    if (this.#media && !this.#ready) this.#stopMedia();
+    this.#keep?.socketDropped();
+  }
+
+  #onFailed(code: string, message: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#keeper.close();
+    clearTimeout(this.#retryTimer);
+    this.#stopMedia();
+    this.#on.failed(code, message);
   }
 
   #onState(view: ConsultationView): void {
@@ -191,10 +220,19 @@ export class Consultation {
   }
 
   #reconcile(): void {
-    const admitted = this.#view?.self.state === 'admitted' && this.#socket.connected && !this.#closed;
-    if (admitted && !this.#media) void this.#startMedia();
+    // A socket drop alone never stops media: admission is the server's, and the view says it.
+    const admitted = this.#view?.self.state === 'admitted' && !this.#closed;
+    if (admitted && !this.#media && this.#socket.connected) void this.#startMedia();
     else if (!admitted && this.#media) this.#stopMedia();
-    if (!admitted) this.#retries = 0;
+    if (!admitted) {
+      this.#retries = 0;
+      this.#setRecovering(false);
+    }
+  }
+
+  /** Media is being restored (resume, ICE restart, rebuild): the page hears 'reconnecting'. */
+  #setRecovering(recovering: boolean): void {
+    if (!this.#closed) this.#keeper.setMediaRecovering(recovering);
   }
 
   async #startMedia(): Promise<void> {
@@ -205,6 +243,9 @@ export class Consultation {
     this.#ready = false;
     this.#pending = [];
     try {
+      // A fresh start: the server releases whatever it still holds for this person (the page before a reload).
+      await this.#rpc.request('media:resume', { transportIds: [] });
+      if (gen !== this.#gen) return;
       await media.start();
       if (gen !== this.#gen) return;
       if (this.#local.stream.getTracks().length > 0) await media.publish(this.#local.stream);
@@ -216,20 +257,31 @@ export class Consultation {
       if (gen !== this.#gen) return;
       this.#ready = true;
       this.#retries = 0;
+      this.#setupBackoff.reset();
+      this.#setRecovering(false);
       const all = [...producers, ...this.#pending];
       this.#pending = [];
-      await Promise.all(all.map((a) => this.#subscribe(a, gen)));
+      this.#keep = this.#keepAlive(media, gen);
+      await Promise.all(all.map((a) => this.#received.subscribe(media, a, this.#isCurrent(gen))));
     } catch (e) {
       if (gen !== this.#gen) return;
       this.#stopMedia();
+      const code = e instanceof ClientError ? e.code : '';
       // Sent back while setting up: the next state says so; nothing to tell.
-      if (e instanceof ClientError && e.code === 'NOT_ADMITTED') return;
+      if (code === 'NOT_ADMITTED') return this.#setRecovering(false);
       console.warn('media set-up failed', e);
+      if (isRetryable(code) || !this.#socket.connected) {
+        // Not now (a store outage, a timeout, the socket dropped): try again for as long as it takes.
+        this.#setRecovering(true);
+        this.#retryTimer = setTimeout(() => this.#reconcile(), this.#setupBackoff.next());
+        return;
+      }
       if (this.#retries < 3) {
         this.#retries++;
         this.#on.mediaProblem('We are having trouble connecting your video. Trying again…');
         this.#retryTimer = setTimeout(() => this.#reconcile(), 1500 * this.#retries);
       } else {
+        this.#setRecovering(false);
         this.#on.mediaProblem(
           'We could not connect your video and sound. Your network may block video calls. Leave and join again, or tell the clinic.',
         );
@@ -237,46 +289,70 @@ export class Consultation {
     }
   }
 
-  async #subscribe(a: ProducerAnnouncement, gen: number): Promise<void> {
-    const media = this.#media;
-    if (!media || gen !== this.#gen || a.participantId === this.#view?.self.id || this.#known.has(a.producerId)) return;
-    const k: Known = { participantId: a.participantId, kind: a.kind };
-    this.#known.set(a.producerId, k);
+  #keepAlive(media: MediaSession, gen: number): MediaRecovery {
+    return new MediaRecovery(media, {
+      rpc: this.#rpc,
+      timing: this.#timing,
+      iceBackoff: this.#iceBackoff,
+      retryBackoff: this.#setupBackoff,
+      counters: this.recovery,
+      host: {
+        socketConnected: () => this.#socket.connected,
+        verifySocket: () => this.#keeper.verify(),
+        setRecovering: (r) => this.#setRecovering(r),
+        rebuild: () => this.#rebuild(),
+        notAdmitted: () => {
+          this.#stopMedia();
+          this.#setRecovering(false);
+        },
+        catchUp: () => this.#catchUp(media, gen),
+      },
+    });
+  }
+
+  /** Media could not be kept: close it and set it up again (the server still counts this person admitted). */
+  #rebuild(): void {
+    if (this.#closed) return;
+    this.recovery.rebuilds++;
+    this.#stopMedia();
+    this.#setRecovering(true);
+    this.#reconcile();
+  }
+
+  /** What changed while the socket was away: new producers, vanished ones, paused states, ours too. */
+  async #catchUp(media: MediaSession, gen: number): Promise<void> {
     try {
-      const r = await media.subscribe(a);
-      if (gen !== this.#gen || this.#known.get(a.producerId) !== k) {
-        media.dropConsumer(r.consumerId);
-        return;
-      }
-      k.consumerId = r.consumerId;
-      this.#remote.added(r);
+      const { producers } = await this.#rpc.request('media:producers', {});
+      if (gen !== this.#gen) return;
+      await this.#received.catchUp(media, producers, this.#isCurrent(gen));
+      await media.setPaused('camera', !this.#local.cameraOn);
+      await media.setPaused('microphone', !this.#local.microphoneOn);
     } catch (e) {
-      if (this.#known.get(a.producerId) === k) this.#known.delete(a.producerId);
-      if (gen === this.#gen) console.warn('could not receive a stream', e);
+      if (gen === this.#gen) console.warn('could not catch up after a reconnect', e);
     }
   }
 
-  #forget(producerId: string): void {
-    const k = this.#known.get(producerId);
-    if (!k) return;
-    this.#known.delete(producerId);
-    if (k.consumerId) {
-      this.#remote.removed(k.consumerId);
-      this.#media?.dropConsumer(k.consumerId);
-    }
+  /** From the page's 'online' (or rejoin) with the socket answering: media back, or repaired. */
+  #checkMedia(): void {
+    if (this.#closed) return;
+    this.#retries = 0;
+    if (!this.#media) this.#reconcile();
+    else this.#keep?.networkChanged();
+  }
+
+  #isCurrent(gen: number): () => boolean {
+    return () => gen === this.#gen && !this.#closed;
   }
 
   #stopMedia(): void {
     this.#gen++;
     this.#ready = false;
     this.#pending = [];
-    this.#known.clear();
+    this.#received.clear();
+    this.#keep?.close();
+    this.#keep = null;
     this.#media?.close();
     this.#media = null;
     this.#remote.cleared();
-  }
-
-  get everConnected(): boolean {
-    return this.#everConnected;
   }
 }

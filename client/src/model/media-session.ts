@@ -5,9 +5,13 @@
 // server's own WebRtcServer port. TURN credentials last minutes: they are
 // renewed at half-life while the server still counts us admitted, and a
 // transport going through the relay restarts ICE so the relay sees the new ones.
+// Each transport's connection state is reported on `observer`, and ICE can be
+// restarted on demand (a changed network): the consultation decides when.
 import { Device, type types } from 'mediasoup-client';
 import type { ConsumerInfo, IceConfig, ProducerAnnouncement, TransportInfo } from '../../../server/wire/media.ts';
 import { ClientError, type Rpc } from '../net/rpc.ts';
+import { Emitter } from './emitter.ts';
+import type { TransportConnectionState, TransportStatus } from './ice-watch.ts';
 
 export interface RemoteTrack {
   consumerId: string;
@@ -54,6 +58,8 @@ export class MediaSession {
   readonly #consumers = new Map<string, { consumer: types.Consumer; participantId: string }>();
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** Each transport's ICE/DTLS connection state changes (for the consultation's ICE watch). */
+  readonly observer = new Emitter<{ connectionstatechange: [transportId: string, state: TransportConnectionState] }>();
 
   constructor(rpc: Rpc, opts: { iceServers?: RTCIceServer[]; iceTransportPolicy?: RTCIceTransportPolicy } = {}) {
     this.#rpc = rpc;
@@ -75,6 +81,9 @@ export class MediaSession {
     for (const t of [this.#send, this.#recv]) {
       t.on('connect', ({ dtlsParameters }, ok, fail) => {
         this.#rpc.request('media:connectTransport', { transportId: t.id, dtlsParameters }).then(() => ok(), fail);
+      });
+      t.on('connectionstatechange', (state) => {
+        if (!this.#closed) this.observer.emit('connectionstatechange', t.id, state);
       });
     }
     this.#send.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
@@ -130,6 +139,23 @@ export class MediaSession {
       iceServers: this.#iceServers,
       iceTransportPolicy: this.#policy,
     };
+  }
+
+  /** The send and receive transports' ids (what media:resume asks the server about). */
+  get transportIds(): string[] {
+    return [this.#send, this.#recv].filter((t) => t !== undefined).map((t) => t.id);
+  }
+
+  transportStates(): TransportStatus[] {
+    return [this.#send, this.#recv].filter((t) => t !== undefined).map((t) => ({ id: t.id, state: t.closed ? 'closed' : t.connectionState }));
+  }
+
+  /** New ICE credentials from the server, then an ICE restart on this side (a changed network). */
+  async restartIce(transportId: string): Promise<void> {
+    const t = [this.#send, this.#recv].find((x) => x?.id === transportId);
+    if (!t || t.closed) return;
+    const { iceParameters } = await this.#rpc.request('media:restartIce', { transportId });
+    if (!t.closed) await t.restartIce({ iceParameters: iceParameters as types.IceParameters });
   }
 
   get rtpCapabilities(): types.RtpCapabilities {
@@ -262,6 +288,7 @@ export class MediaSession {
 
   close(): void {
     this.#closed = true;
+    this.observer.clear();
     clearTimeout(this.#renewTimer);
     this.#send?.close();
     this.#recv?.close();

@@ -2,71 +2,14 @@
 // runs exactly while this person is admitted and connected, remote media is
 // told to the view, and endings and refusals reach the page.
 import { describe, expect, it, vi } from 'vitest';
-import type { ConsultationView } from '../../../server/wire/participants.ts';
-import { Consultation, type ConsultationEvents, type RemoteMedia } from '../../../client/src/model/consultation.ts';
-import type { LocalDevices } from '../../../client/src/model/local-devices.ts';
-import type { MediaSession } from '../../../client/src/model/media-session.ts';
 import { ClientError } from '../../../client/src/net/rpc.ts';
-import { FakeSocket, settle } from './fake-socket.ts';
-
-function view(state: string, others: { id: string; state: string }[] = []): ConsultationView {
-  return {
-    appointmentId: 'appt-1',
-    self: { id: 'p-self', state },
-    participants: [{ id: 'p-self', name: 'Jane', state }, ...others.map((o) => ({ ...o, name: o.id }))],
-  } as unknown as ConsultationView;
-}
-
-function fakeMedia() {
-  return {
-    start: vi.fn(async () => undefined),
-    publish: vi.fn(async () => undefined),
-    setPaused: vi.fn(async () => undefined),
-    subscribe: vi.fn(async (a: { producerId: string; participantId: string; kind: 'audio' | 'video' }) => ({
-      consumerId: `c-${a.producerId}`,
-      producerId: a.producerId,
-      participantId: a.participantId,
-      kind: a.kind,
-      track: {},
-      producerPaused: false,
-    })),
-    dropConsumer: vi.fn(),
-    replaceTrack: vi.fn(async () => undefined),
-    close: vi.fn(),
-  };
-}
-
-function setup(startError?: Error) {
-  const socket = new FakeSocket();
-  socket.answer('media:producers', () => ({
-    producers: [
-      { producerId: 'pr-other', participantId: 'p-other', kind: 'video' },
-      { producerId: 'pr-self', participantId: 'p-self', kind: 'audio' },
-    ],
-  }));
-  const medias: ReturnType<typeof fakeMedia>[] = [];
-  const remote = { participants: vi.fn(), added: vi.fn(), removed: vi.fn(), paused: vi.fn(), score: vi.fn(), cleared: vi.fn(), closed: vi.fn() };
-  const on = { state: vi.fn(), ended: vi.fn(), failed: vi.fn(), connection: vi.fn(), mediaProblem: vi.fn(), leave: vi.fn() };
-  const local = { stream: { getTracks: () => [] }, cameraOn: true, microphoneOn: true, onTrackReplaced: null } as unknown as LocalDevices;
-  const c = new Consultation({
-    socket: socket.asSocket(),
-    local,
-    on: on satisfies ConsultationEvents,
-    remote: remote satisfies RemoteMedia,
-    createMedia: () => {
-      const m = fakeMedia();
-      if (startError) m.start.mockRejectedValue(startError);
-      medias.push(m);
-      return m as unknown as MediaSession;
-    },
-  });
-  return { socket, medias, remote, on, c };
-}
+import { setup, view } from './fake-consultation.ts';
+import { settle } from './fake-socket.ts';
 
 describe('Consultation', () => {
   it('follows each state, telling the view who is there before the page', () => {
     const { socket, remote, on, c } = setup();
-    socket.connect();
+    socket.accept();
     const first = view('waiting');
     socket.fire('consultation:state', first);
     const second = view('waiting', [{ id: 'p-other', state: 'waiting' }]);
@@ -81,7 +24,7 @@ describe('Consultation', () => {
 
   it('runs media only once admitted, subscribing to the others and not to itself', async () => {
     const { socket, medias, remote, c } = setup();
-    socket.connect();
+    socket.accept();
     socket.fire('consultation:state', view('waiting'));
     await settle();
     expect(medias).toHaveLength(0);
@@ -105,7 +48,7 @@ describe('Consultation', () => {
 
   it('stops media when sent back, and starts it again when admitted again', async () => {
     const { socket, medias, remote } = setup();
-    socket.connect();
+    socket.accept();
     socket.fire('consultation:state', view('admitted'));
     await settle();
     socket.fire('consultation:state', view('waiting'));
@@ -118,7 +61,7 @@ describe('Consultation', () => {
 
   it('says nothing when set-up fails because the person was sent back, and says it is retrying otherwise', async () => {
     const sentBack = setup(new ClientError('NOT_ADMITTED', ''));
-    sentBack.socket.connect();
+    sentBack.socket.accept();
     sentBack.socket.fire('consultation:state', view('admitted'));
     await settle();
     expect(sentBack.medias[0]!.close).toHaveBeenCalled();
@@ -127,7 +70,7 @@ describe('Consultation', () => {
 
     const broken = setup(new Error('ICE failed'));
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    broken.socket.connect();
+    broken.socket.accept();
     broken.socket.fire('consultation:state', view('admitted'));
     await settle();
     expect(broken.on.mediaProblem).toHaveBeenCalledWith('We are having trouble connecting your video. Trying again…');
@@ -137,7 +80,7 @@ describe('Consultation', () => {
 
   it('closes and reports the reason when the server ends the consultation', () => {
     const { socket, remote, on } = setup();
-    socket.connect();
+    socket.accept();
     socket.fire('consultation:ended', { reason: 'ended' });
     expect(on.ended).toHaveBeenCalledWith('ended');
     expect(remote.closed).toHaveBeenCalled();
@@ -151,10 +94,13 @@ describe('Consultation', () => {
     expect(refused.on.failed).toHaveBeenCalledWith('TOKEN_EXPIRED', 'Expired.');
 
     const dropped = setup();
-    dropped.socket.connect();
+    dropped.socket.accept();
+    dropped.socket.drop('transport close');
     dropped.socket.fire('connect_error', new Error('offline'));
     expect(dropped.on.connection).toHaveBeenLastCalledWith('reconnecting');
-    dropped.socket.fire('disconnect', 'io server disconnect');
+    expect(dropped.on.failed).not.toHaveBeenCalled();
+    dropped.socket.accept();
+    dropped.socket.drop('io server disconnect');
     expect(dropped.on.failed).toHaveBeenCalledWith('DISCONNECTED', 'The video service closed the connection.');
   });
 });

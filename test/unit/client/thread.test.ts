@@ -53,7 +53,7 @@ describe('Thread', () => {
     pagingServer(socket, 120);
     const thread = new Thread(connection(socket));
     const changes = record(thread);
-    socket.connect();
+    socket.accept();
     await settle();
     expect(socket.named('thread:list')).toEqual([{}, { before: 'item-0071' }, { before: 'item-0021' }]);
     expect(thread.items.map((i) => i.id)).toEqual(range(1, 120).map((i) => i.id));
@@ -65,7 +65,7 @@ describe('Thread', () => {
     const socket = new FakeSocket();
     pagingServer(socket, 5000, 10);
     const thread = new Thread(connection(socket));
-    socket.connect();
+    socket.accept();
     await settle();
     expect(socket.named('thread:list')).toHaveLength(20);
     expect(thread.items).toHaveLength(200);
@@ -77,7 +77,7 @@ describe('Thread', () => {
     let listed = range(1, 3);
     socket.answer('thread:list', () => ({ items: listed, more: false, limits: LIMITS }));
     const thread = new Thread(connection(socket));
-    socket.connect();
+    socket.accept();
     await settle();
     expect(thread.items).toHaveLength(3);
 
@@ -95,7 +95,7 @@ describe('Thread', () => {
     socket.answer('thread:send', (p) => ({ item: { ...item(7), text: (p as { text: string }).text } }));
     const thread = new Thread(connection(socket));
     const changes = record(thread);
-    socket.connect();
+    socket.accept();
     await settle();
     socket.fire('thread:item', item(5));
     socket.fire('thread:item', item(5));
@@ -110,7 +110,7 @@ describe('Thread', () => {
     const socket = new FakeSocket();
     socket.answer('thread:list', () => ({ items: [], more: false, limits: LIMITS }));
     const thread = new Thread(connection(socket));
-    socket.connect();
+    socket.accept();
     await settle();
     const state = (s: string) => socket.fire('consultation:state', { self: { id: 'p-self', state: s } });
     state('waiting');

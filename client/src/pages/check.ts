@@ -1,9 +1,11 @@
 // /check: sends this device's camera and microphone through the server's
 // media path and back, and says plainly whether it works.
 import { MediaSession } from '../model/media-session.ts';
+import { isRetryableCode, retryDelay } from '../net/api.ts';
 import { rpcOver, type AppSocket } from '../net/rpc.ts';
 import { selftestSocket } from '../net/socket.ts';
 import { $, setStatus } from '../ui/dom.ts';
+import { RECONNECTING } from '../ui/messages.ts';
 
 async function run(): Promise<void> {
   const button = $<HTMLButtonElement>('#start');
@@ -29,7 +31,17 @@ async function run(): Promise<void> {
       $<HTMLVideoElement>('#loopback').srcObject = back;
     });
   });
-  socket.on('connect_error', () => setStatus('The video server refused the check. Try again in a minute.', 'error'));
+  let attempt = 0;
+  socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) => {
+    // Busy (too many checks at once) or unreachable: not a refusal. Try again by ourselves.
+    const code = typeof err.data?.code === 'string' ? err.data.code : '';
+    if (socket.active || isRetryableCode(code)) {
+      setStatus(RECONNECTING);
+      if (!socket.active) setTimeout(() => socket.connect(), retryDelay(attempt++, null));
+      return;
+    }
+    setStatus('The video server refused the check. Try again in a minute.', 'error');
+  });
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   await media.start();
   await media.publish(stream);

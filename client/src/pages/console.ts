@@ -2,21 +2,25 @@
 // appointment id) is in the URL fragment. Today's appointments, then one open
 // appointment: the waiting room (admit / deny, a note to someone waiting), the
 // people in the call (send back / remove, ask for a photo), lock and end, the
-// call itself, and the chat with shared files. This file is the composition:
-// sign-in and moving between the views; the views are ui/console/.
+// call itself, and the chat with shared files. The open consultation is
+// remembered in this tab (its id only), so a reload reopens it; connection
+// trouble is retried by itself behind "Reconnecting…". This file is the
+// composition: sign-in and moving between the views; the views are ui/console/.
 import type { ClinicianAppointmentSummary, SessionInfo } from '../../../server/wire/session.ts';
 import { Consultation, type EndedReason } from '../model/consultation.ts';
 import { LocalDevices } from '../model/local-devices.ts';
 import { Thread } from '../model/thread.ts';
-import { ApiError, clinicianAppointments, createSession, currentSession, endSession, takeFragment } from '../net/api.ts';
+import { ApiError, clinicianAppointments, createSession, currentSession, endSession, isRetryable, takeFragment } from '../net/api.ts';
 import { consultationSocket } from '../net/socket.ts';
 import { CallView, remoteInto } from '../ui/call-view.ts';
 import { ConsultationScreen } from '../ui/console/consultation-screen.ts';
+import { ConnectionBanner } from '../ui/connection-banner.ts';
 import { DayList } from '../ui/console/day-list.ts';
+import { rememberedConsultation } from '../ui/console/remembered.ts';
 import { DeviceControls } from '../ui/device-controls.ts';
 import { button, h, setStatus, showView } from '../ui/dom.ts';
-import { describeEnding, describeProblem, errorText, isoDay } from '../ui/messages.ts';
-import { codeOf, exposeDiagnostics, exposeThread, showProblem } from '../ui/page.ts';
+import { CONNECTED_AGAIN, describeEnding, describeProblem, errorText, isoDay, RECONNECTING } from '../ui/messages.ts';
+import { browserEnvironment, codeOf, exposeDiagnostics, exposeRecovery, exposeThread, retrying, showProblem } from '../ui/page.ts';
 
 class ConsolePage {
   readonly #local = new LocalDevices();
@@ -28,7 +32,8 @@ class ConsolePage {
   #thread: Thread | null = null;
   #screen: ConsultationScreen | null = null;
   #dayList: DayList | null = null;
-  #reconnecting = false;
+  readonly #remembered = rememberedConsultation();
+  readonly #banner = new ConnectionBanner(() => this.#consultation?.rejoin());
 
   constructor(token: string | null) {
     this.#token = token;
@@ -37,6 +42,8 @@ class ConsolePage {
       return media ? media.receiveStats() : null;
     });
     exposeThread(() => this.#thread?.items ?? []);
+    exposeRecovery(() => this.#consultation?.recovery ?? null);
+    this.#banner.mount();
     window.addEventListener('pagehide', () => {
       this.#consultation?.close();
       this.#local.stop();
@@ -47,10 +54,12 @@ class ConsolePage {
     setStatus('Signing you in…');
     let info: SessionInfo;
     try {
-      info = this.#token ? await createSession(this.#token) : await currentSession();
+      const token = this.#token;
+      info = await retrying(() => (token ? createSession(token) : currentSession()));
     } catch (e) {
       const { code, message } = codeOf(e);
       if (!this.#token && e instanceof ApiError && e.status === 401) {
+        this.#remembered.clear();
         showView('error', h('h1', {}, 'Please sign in again'), h('p', {}, 'Open the console link from your clinical system to sign in.'));
         setStatus('You are not signed in.', 'error', false);
         return;
@@ -69,25 +78,36 @@ class ConsolePage {
       return;
     }
     this.#clinicianName = info.name;
+    // A link naming an appointment wins; otherwise the one this tab had open before a reload.
+    const remembered = openId ? null : this.#remembered.get();
     if (openId) void this.#open(openId);
+    else if (remembered) void this.#open(remembered, undefined, true);
     else void this.#showList();
   }
 
-  async #loadList(): Promise<boolean> {
+  /** Today's appointments; `stillWanted` keeps retrying through an outage while it says so. */
+  async #loadList(stillWanted?: () => boolean): Promise<boolean> {
+    const load = () => clinicianAppointments(isoDay(new Date()));
     try {
-      this.#appointments = await clinicianAppointments(isoDay(new Date()));
+      this.#appointments = await (stillWanted ? retrying(load, () => !stillWanted()) : load());
       return true;
     } catch (e) {
-      setStatus(`We could not load your appointments. ${errorText(e)}`, 'error');
+      if (!stillWanted?.()) return false;
+      setStatus(isRetryable(e) ? RECONNECTING : `We could not load your appointments. ${errorText(e)}`, 'error');
       return false;
     }
   }
 
   async #showList(): Promise<void> {
     this.#stopTimers();
-    const list = new DayList({
+    // One load at a time: through an outage the 15 s refresh joins the retrying one.
+    let loading: Promise<boolean> | null = null;
+    const list: DayList = new DayList({
       clinicianName: this.#clinicianName,
-      load: async () => ((await this.#loadList()) ? this.#appointments : null),
+      load: async () => {
+        loading ??= this.#loadList(() => this.#dayList === list).finally(() => (loading = null));
+        return (await loading) ? this.#appointments : null;
+      },
       open: (id, name) => void this.#open(id, name),
       signOut: () => void this.#signOut(),
     });
@@ -96,6 +116,8 @@ class ConsolePage {
   }
 
   async #signOut(): Promise<void> {
+    this.#remembered.clear();
+    this.#banner.reset();
     this.#stopTimers();
     this.#consultation?.close();
     this.#consultation = null;
@@ -123,10 +145,13 @@ class ConsolePage {
     this.#thread = null;
   }
 
-  async #open(id: string, name?: string): Promise<void> {
+  /** `restored`: reopening what this tab had open before a reload (if that no longer works, back to the list). */
+  async #open(id: string, name?: string, restored = false): Promise<void> {
     this.#stopTimers();
     this.#consultation?.close();
     this.#stopSharing();
+    this.#banner.reset();
+    this.#remembered.set(id);
     setStatus('Opening the consultation and starting your camera…');
     const find = () => this.#appointments.find((a) => a.id === id)?.patientName ?? '';
     let patientName = name ?? find();
@@ -136,12 +161,15 @@ class ConsolePage {
       if (r.problem) setStatus(r.problem, 'error');
     }
     const call = new CallView(this.#controls, { media: () => c.media, leave: () => void this.#leave() });
+    let shown = false;
     const c: Consultation = new Consultation({
       socket: consultationSocket({ appointmentId: id }),
       local: this.#local,
       remote: remoteInto(call),
+      environment: browserEnvironment(),
       on: {
         state: (view, prev) => {
+          shown = true;
           if (!this.#screen) {
             patientName ||= view.participants.find((p) => p.role === 'patient')?.name ?? '';
             const parts = { consultation: c, thread: t, call, controls: this.#controls, current: () => this.#consultation === c };
@@ -157,16 +185,17 @@ class ConsolePage {
             this.#stopSharing();
           }
           this.#stopTimers();
+          this.#remembered.clear();
+          this.#banner.reset();
+          if (restored && !shown) {
+            // Reopening after a reload, and the consultation will not have us back: the list, and why.
+            void this.#showList().then(() => setStatus(`We could not reopen the consultation. ${describeProblem(code, message).title}.`, 'error'));
+            return;
+          }
           showProblem(code, message, [button("Back to today's appointments", () => void this.#showList())]);
         },
-        connection: (s) => {
-          if (s === 'reconnecting' && !this.#reconnecting) {
-            this.#reconnecting = true;
-            setStatus('The connection dropped. Reconnecting…', 'error');
-          } else if (s === 'connected' && this.#reconnecting) {
-            this.#reconnecting = false;
-            setStatus('You are connected again.', 'ok');
-          }
+        connection: (state) => {
+          if (this.#banner.show(state) && state === 'connected') setStatus(CONNECTED_AGAIN, 'ok');
         },
         mediaProblem: (m) => setStatus(m, 'error'),
         leave: () => void this.#leave(),
@@ -180,6 +209,8 @@ class ConsolePage {
   async #leave(): Promise<void> {
     const c = this.#consultation;
     this.#consultation = null;
+    this.#remembered.clear();
+    this.#banner.reset();
     this.#stopSharing();
     this.#stopTimers();
     setStatus('Leaving the consultation…');
@@ -192,6 +223,9 @@ class ConsolePage {
   #ended(reason: EndedReason): void {
     this.#consultation?.close();
     this.#consultation = null;
+    // Replaced: the other window has it open now, and remembers it itself.
+    this.#remembered.clear();
+    this.#banner.reset();
     this.#stopSharing();
     this.#stopTimers();
     this.#local.stop();

@@ -3,15 +3,17 @@
 // removed from the address bar. Then: a name check and consent with a camera
 // and microphone preview, the waiting room (nobody seen or heard; notes from
 // the clinician shown), the call with its chat and photo requests, and a plain
-// final message. This file is the composition: sign-in and moving between the
-// screens; the screens are ui/join/.
+// final message. Trouble on the way (the service unreachable for a while, the
+// connection dropping) is retried by itself behind "Reconnecting…". This file
+// is the composition: sign-in and moving between the screens; the screens are ui/join/.
 import type { ConsultationView } from '../../../server/wire/participants.ts';
 import type { SessionInfo } from '../../../server/wire/session.ts';
 import { ApiError, createSession, currentSession, takeFragment } from '../net/api.ts';
 import { Consultation, type EndedReason } from '../model/consultation.ts';
 import { button, h, setStatus, showView } from '../ui/dom.ts';
-import { describeEnding, describeProblem, type EndReason } from '../ui/messages.ts';
-import { codeOf, exposeDiagnostics, exposeThread, showProblem } from '../ui/page.ts';
+import { CONNECTED_AGAIN, describeEnding, describeProblem, type EndReason } from '../ui/messages.ts';
+import { browserEnvironment, codeOf, exposeDiagnostics, exposeRecovery, exposeThread, retrying, showProblem } from '../ui/page.ts';
+import { ConnectionBanner } from '../ui/connection-banner.ts';
 import { LocalDevices } from '../model/local-devices.ts';
 import { consultationSocket } from '../net/socket.ts';
 import { CallView, remoteInto } from '../ui/call-view.ts';
@@ -32,7 +34,7 @@ class JoinPage {
   #call: CallView | null = null;
   #screen: Screen = 'loading';
   #wasAdmitted = false;
-  #reconnecting = false;
+  readonly #banner = new ConnectionBanner(() => this.#consultation?.rejoin());
   #localOpened: Promise<unknown> | null = null;
   #sharing: Sharing | null = null;
   #detachNotes: (() => void) | null = null;
@@ -44,6 +46,8 @@ class JoinPage {
       return media ? media.receiveStats() : null;
     });
     exposeThread(() => this.#sharing?.thread.items ?? []);
+    exposeRecovery(() => this.#consultation?.recovery ?? null);
+    this.#banner.mount();
     window.addEventListener('pagehide', () => {
       this.#consultation?.close();
       this.#local.stop();
@@ -55,7 +59,8 @@ class JoinPage {
     setStatus('Opening your appointment…');
     let info: SessionInfo;
     try {
-      info = this.#token ? await createSession(this.#token) : await currentSession();
+      const token = this.#token;
+      info = await retrying(() => (token ? createSession(token) : currentSession()));
     } catch (e) {
       const { code, message } = codeOf(e);
       // A reload with no session: the link has to be opened again.
@@ -123,6 +128,7 @@ class JoinPage {
       socket: consultationSocket(),
       local: this.#local,
       remote: remoteInto(view),
+      environment: browserEnvironment(),
       on: {
         state: (v) => this.#onState(v),
         ended: (reason: EndedReason) => this.#end(reason),
@@ -131,17 +137,12 @@ class JoinPage {
           this.#consultation = null;
           this.#stopSharing();
           this.#local.stop();
+          this.#banner.reset();
           this.#screen = 'error';
           showProblem(code, message, [button('Try again', () => location.reload())]);
         },
-        connection: (c) => {
-          if (c === 'reconnecting' && !this.#reconnecting) {
-            this.#reconnecting = true;
-            setStatus('Your connection dropped. Reconnecting… Please keep this page open.', 'error');
-          } else if (c === 'connected' && this.#reconnecting) {
-            this.#reconnecting = false;
-            setStatus('You are connected again.', 'ok');
-          }
+        connection: (state) => {
+          if (this.#banner.show(state) && state === 'connected') setStatus(CONNECTED_AGAIN, 'ok');
         },
         mediaProblem: (m) => setStatus(m, 'error'),
         leave: () => void this.#leave(),
@@ -212,6 +213,7 @@ class JoinPage {
     this.#consultation = null;
     this.#stopSharing();
     this.#local.stop();
+    this.#banner.reset();
     this.#screen = 'ended';
     const e = describeEnding(reason, 'guest');
     showView(
@@ -220,7 +222,7 @@ class JoinPage {
       h('p', {}, e.text),
       ...(e.rejoin ? [h('p', {}, button('Join again', () => location.reload()))] : []),
     );
-    setStatus(`${e.title}. ${e.text}`, reason === 'ended' || reason === 'left' ? 'info' : 'error', false);
+    setStatus(`${e.title}. ${e.text}`, reason === 'ended' || reason === 'left' || reason === 'replaced' ? 'info' : 'error', false);
   }
 }
 

@@ -2,14 +2,16 @@
 // one <video>), your own camera (muted), camera / microphone / leave buttons,
 // and a connection-quality line per tile. A remote tile whose connection turns
 // poor is switched to the lowest simulcast layer, and back when it recovers
-// (the policy is model/layer-policy.ts). This file keeps the tiles in step
-// with the consultation; one tile is call-tile.ts, the buttons call-controls.ts.
+// (the policy is model/layer-policy.ts). A remote video that stops moving
+// while its sender has not paused it says so (ui/frozen-video.ts). This file
+// keeps the tiles in step with the consultation; one tile is call-tile.ts, the
+// buttons call-controls.ts.
 import type { ConsultationView } from '../../../server/wire/participants.ts';
 import type { RemoteMedia } from '../model/consultation.ts';
 import { layerAfterFailure, preferredLayer, qualityOf, TOP_LAYER, type Quality } from '../model/layer-policy.ts';
 import type { MediaSession, RemoteTrack } from '../model/media-session.ts';
 import { CallControls } from './call-controls.ts';
-import { labelTile, newTile, QUALITY_TEXT, qualityLine, type Tile } from './call-tile.ts';
+import { labelTile, newTile, QUALITY_TEXT, qualityLine, showFrozen, type Tile } from './call-tile.ts';
 import type { DeviceControls } from './device-controls.ts';
 import { h, setStatus } from './dom.ts';
 
@@ -78,6 +80,7 @@ export class CallView {
     clearInterval(this.#timer);
     this.#timer = setInterval(() => void this.#poll(), STATS_EVERY_MS);
     void this.#poll();
+    for (const t of this.#tiles.values()) t.watch.start();
   }
 
   deactivate(): void {
@@ -85,6 +88,7 @@ export class CallView {
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#devicePanel.detach(this.#selfVideo);
+    for (const t of this.#tiles.values()) t.watch.stop();
   }
 
   /** Names and who is in the call, from each consultation:state. */
@@ -119,6 +123,7 @@ export class CallView {
     t.stream.addTrack(r.track);
     t.video.srcObject = t.stream;
     this.#play(t.video);
+    if (r.kind === 'video') this.#expectFrames(t, true);
     this.#label(t);
     this.#updateEmpty();
   }
@@ -132,6 +137,7 @@ export class CallView {
     if (!t) return;
     if (t.consumers[c.kind] === consumerId) delete t.consumers[c.kind];
     for (const track of c.kind === 'video' ? t.stream.getVideoTracks() : t.stream.getAudioTracks()) t.stream.removeTrack(track);
+    this.#expectFrames(t);
     if (!this.#admitted.has(t.participantId) && !t.consumers.audio && !t.consumers.video) this.#removeTile(t);
     else this.#label(t);
     this.#updateEmpty();
@@ -142,6 +148,7 @@ export class CallView {
     const t = c && this.#tiles.get(c.participantId);
     if (!c || !t) return;
     t.paused[c.kind] = paused;
+    this.#expectFrames(t);
     this.#label(t);
   }
 
@@ -166,7 +173,8 @@ export class CallView {
   #tile(participantId: string): Tile {
     const existing = this.#tiles.get(participantId);
     if (existing) return existing;
-    const t = newTile(participantId);
+    const t = newTile(participantId, (x) => this.#label(x));
+    if (this.#active) t.watch.start();
     this.#tiles.set(participantId, t);
     this.#grid.append(t.el);
     this.#label(t);
@@ -174,6 +182,7 @@ export class CallView {
   }
 
   #removeTile(t: Tile): void {
+    t.watch.stop();
     t.video.srcObject = null;
     t.el.remove();
     this.#tiles.delete(t.participantId);
@@ -185,7 +194,13 @@ export class CallView {
 
   #label(t: Tile): void {
     labelTile(t, this.#nameOf(t.participantId));
+    showFrozen(t, this.#nameOf(t.participantId));
     this.#rate(t);
+  }
+
+  /** Frames are due while the tile has a video its sender has not paused. */
+  #expectFrames(t: Tile, newTrack = false): void {
+    t.watch.expect(!!t.consumers.video && !t.paused.video, newTrack);
   }
 
   #updateEmpty(): void {

@@ -67,6 +67,17 @@ const KNOWN: Record<string, Omit<Problem, 'retry'> & { retry?: boolean }> = {
     text: 'Your connection may be slow. Please try again.',
     retry: true,
   },
+  // Pages retry these by themselves; the words are here in case one is ever shown.
+  UNAVAILABLE: {
+    title: 'The video service is not available just now',
+    text: 'Please wait a minute, then try again.',
+    retry: true,
+  },
+  SHUTTING_DOWN: {
+    title: 'The video service is restarting',
+    text: 'Please wait a minute, then try again.',
+    retry: true,
+  },
 };
 
 export function describeProblem(code: string, serverMessage: string): Problem {
@@ -79,7 +90,7 @@ export function describeProblem(code: string, serverMessage: string): Problem {
   };
 }
 
-export type EndReason = 'ended' | 'removed' | 'denied' | 'media-lost' | 'shutdown' | 'left' | 'signed-out';
+export type EndReason = 'ended' | 'removed' | 'denied' | 'media-lost' | 'shutdown' | 'left' | 'signed-out' | 'replaced';
 
 export interface Ending {
   title: string;
@@ -122,6 +133,12 @@ export function describeEnding(reason: EndReason, who: 'guest' | 'clinician'): E
       return who === 'clinician'
         ? { title: 'You have signed out', text: 'This session was signed out. To sign in again, open the console link from your clinical system.', rejoin: false }
         : { title: 'You have been signed out', text: 'This device was signed out of the appointment. To join again, open your appointment link.', rejoin: false };
+    case 'replaced':
+      return {
+        title: 'This consultation is open in another window or device',
+        text: 'This consultation is open in another window or device. You can carry on there. To use this window instead, reload this page.',
+        rejoin: false,
+      };
     case 'left':
       return who === 'clinician'
         ? { title: 'You have left the consultation', text: 'You have left the consultation. The others can carry on without you.', rejoin: true }
@@ -131,6 +148,34 @@ export function describeEnding(reason: EndReason, who: 'guest' | 'clinician'): E
             rejoin: true,
           };
   }
+}
+
+// ---- connection trouble ----
+
+/** The page's own words while it retries by itself (loading, or the connection dropped). */
+export const RECONNECTING = 'Reconnecting…';
+
+/** The banner for each connection state the consultation reports ('connected' shows none). */
+export const CONNECTION_BANNER = {
+  reconnecting: 'Reconnecting…',
+  restarting: 'The service is restarting. You will be reconnected in a moment.',
+  lost: 'We could not reconnect you. Check that you are online, then press Reconnect.',
+} as const;
+
+/** The one button offered once reconnecting by itself has not worked. */
+export const RECONNECT_BUTTON = 'Reconnect';
+
+/** Said once the connection is back after trouble. */
+export const CONNECTED_AGAIN = 'You are connected again.';
+
+/** On a remote tile whose video has stopped arriving (not paused by its sender). */
+export const VIDEO_FROZEN = 'Video paused, reconnecting…';
+
+/** What the clinician's participant list says about a person's connection (nothing when all is well). */
+export function participantConnection(connection: 'online' | 'reconnecting' | 'offline'): string | null {
+  if (connection === 'reconnecting') return 'Connection lost, reconnecting…';
+  if (connection === 'offline') return 'Not connected';
+  return null;
 }
 
 const timeFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });

@@ -1,15 +1,72 @@
-// Bits both pages share: the test hooks, error views, the preview figure.
+// Bits both pages share: the test hooks, error views, the preview figure,
+// retrying a page's requests behind "Reconnecting…", the browser's 'online' hint.
 import type { ThreadItemView } from '../../../server/wire/thread.ts';
-import { ApiError } from '../net/api.ts';
+import { ApiError, withRetry } from '../net/api.ts';
 import { h, setStatus, showView } from './dom.ts';
+import type { ConsultationEnvironment, RecoveryCounters } from '../model/consultation.ts';
 import type { ReceiveStats } from '../model/media-session.ts';
 import type { DeviceControls } from './device-controls.ts';
-import { describeProblem } from './messages.ts';
+import { CONNECTED_AGAIN, describeProblem, RECONNECTING } from './messages.ts';
 import { ClientError } from '../net/rpc.ts';
 
 /** window.consultroomDiagnostics(): what this browser is receiving (null outside a call). */
 export function exposeDiagnostics(stats: () => Promise<ReceiveStats> | null): void {
   (window as unknown as { consultroomDiagnostics: () => Promise<ReceiveStats> | null }).consultroomDiagnostics = stats;
+}
+
+/**
+ * window.consultroomRecovery(): how the open consultation has recovered so far
+ * (ICE restarts, media resumed or rebuilt, socket reconnects); null with none open.
+ */
+export function exposeRecovery(counters: () => RecoveryCounters | null): void {
+  (window as unknown as { consultroomRecovery: () => RecoveryCounters | null }).consultroomRecovery = () => {
+    const c = counters();
+    return c ? { ...c } : null;
+  };
+}
+
+/** The browser's 'online' event, for the consultation (it reconnects at once instead of waiting out a backoff). */
+export function browserEnvironment(): ConsultationEnvironment {
+  return {
+    onOnline(fn) {
+      window.addEventListener('online', fn);
+      return () => window.removeEventListener('online', fn);
+    },
+  };
+}
+
+/** Waits ms, or less if the browser comes back online meanwhile. */
+function pageSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      window.removeEventListener('online', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    window.addEventListener('online', done);
+  });
+}
+
+/**
+ * A page's request, tried again with backoff while it fails with something
+ * that is only "not now" (net/api.ts isRetryable): meanwhile the status line
+ * says "Reconnecting…", never a final error. `stopped`: give up quietly (the
+ * person moved on), throwing the last error.
+ */
+export async function retrying<T>(fn: () => Promise<T>, stopped?: () => boolean): Promise<T> {
+  let retried = false;
+  const r = await withRetry(fn, {
+    onRetry: () => {
+      if (!retried) setStatus(RECONNECTING);
+      retried = true;
+    },
+    sleep: pageSleep,
+    ...(stopped ? { stopped } : {}),
+  });
+  // Whatever the page says next replaces this; until then "Reconnecting…" must not linger.
+  if (retried) setStatus(CONNECTED_AGAIN, 'ok');
+  return r;
 }
 
 export function codeOf(e: unknown): { code: string; message: string } {

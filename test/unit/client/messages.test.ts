@@ -7,6 +7,7 @@ import {
   duration,
   fileSize,
   isoDay,
+  participantConnection,
   roleLabel,
   sharingProblem,
   shortHash,
@@ -40,8 +41,34 @@ describe('describeEnding', () => {
   });
 
   it('offers joining again only where it can work', () => {
-    const rejoin = (['ended', 'removed', 'denied', 'media-lost', 'shutdown', 'left', 'signed-out'] as const).filter((r) => describeEnding(r, 'guest').rejoin);
+    const rejoin = (['ended', 'removed', 'denied', 'media-lost', 'shutdown', 'left', 'signed-out', 'replaced'] as const).filter(
+      (r) => describeEnding(r, 'guest').rejoin,
+    );
     expect(rejoin).toEqual(['media-lost', 'shutdown', 'left']);
+  });
+
+  it('says plainly when another window or device took over', () => {
+    for (const who of ['guest', 'clinician'] as const) {
+      expect(describeEnding('replaced', who).text).toMatch(/^This consultation is open in another window or device\./);
+    }
+  });
+});
+
+describe('participantConnection', () => {
+  it("words a person's connection trouble for the clinician, and says nothing when all is well", () => {
+    expect(participantConnection('reconnecting')).toBe('Connection lost, reconnecting…');
+    expect(participantConnection('offline')).toBe('Not connected');
+    expect(participantConnection('online')).toBeNull();
+  });
+});
+
+describe('describeProblem for "not now" codes', () => {
+  it('never words a retryable code as a final "Something went wrong"', () => {
+    for (const code of ['UNAVAILABLE', 'SHUTTING_DOWN', 'RATE_LIMITED', 'NETWORK', 'TIMEOUT']) {
+      const p = describeProblem(code, '');
+      expect(p.title).not.toBe('Something went wrong');
+      expect(p.retry).toBe(true);
+    }
   });
 });
 

@@ -11,7 +11,7 @@ import type { ClientMessage, ClientMessageName } from '../../../../server/wire/s
 import type { Thread } from '../../model/thread.ts';
 import { ClientError } from '../../net/rpc.ts';
 import { h, setStatus } from '../dom.ts';
-import { duration, errorText, roleLabel, sharingProblem } from '../messages.ts';
+import { duration, errorText, participantConnection, roleLabel, sharingProblem } from '../messages.ts';
 import { noteForm, type NoteForm } from '../note-form.ts';
 
 /** Sends one lobby request, then says `done` or `failed` on the status line. */
@@ -78,14 +78,14 @@ export class Lobby {
     const act = (name: 'lobby:admit' | 'lobby:deny', done: string, failed: string) => () => void this.#act(name, { participantId: p.id }, done, failed);
     return html`<li data-participant=${p.id}>${who(p)}${since}${p.device ? html`<p>Device: ${p.device}</p>` : nothing}${p.linkReused
       ? html`<p class="flag">Warning: link already used on another device. Check who this is before you let them in.</p>`
-      : nothing}${p.connected ? nothing : html`<p class="flag">Not connected at the moment (they may have closed the page).</p>`}<p><button type="button" data-action="admit" @click=${act('lobby:admit', `${p.name} has been let in.`, `We could not admit ${p.name}.`)}>Admit ${p.name}</button><button type="button" class="secondary" data-action="deny" @click=${act('lobby:deny', `${p.name} has been turned away.`, `We could not deny ${p.name}.`)}>Deny ${p.name}</button><button type="button" class="secondary" data-action="message" aria-expanded=${note ? 'true' : 'false'} aria-controls=${note ? `note-${p.id}` : nothing} @click=${() => this.#toggleNote(p)}>Message ${p.name}</button></p>${note ? note.el : nothing}</li>`;
+      : nothing}${connectionNote(p)}<p><button type="button" data-action="admit" @click=${act('lobby:admit', `${p.name} has been let in.`, `We could not admit ${p.name}.`)}>Admit ${p.name}</button><button type="button" class="secondary" data-action="deny" @click=${act('lobby:deny', `${p.name} has been turned away.`, `We could not deny ${p.name}.`)}>Deny ${p.name}</button><button type="button" class="secondary" data-action="message" aria-expanded=${note ? 'true' : 'false'} aria-controls=${note ? `note-${p.id}` : nothing} @click=${() => this.#toggleNote(p)}>Message ${p.name}</button></p>${note ? note.el : nothing}</li>`;
   }
 
   #admittedItem(p: ParticipantView): TemplateResult {
     const act = (name: 'lobby:sendBack' | 'lobby:remove', done: string, failed: string) => () => void this.#act(name, { participantId: p.id }, done, failed);
     return html`<li data-participant=${p.id}>${who(p)}${p.device ? html`<p>Device: ${p.device}</p>` : nothing}${p.linkReused
       ? html`<p class="flag">Warning: link already used on another device.</p>`
-      : nothing}${p.connected ? nothing : html`<p class="flag">Connection lost: waiting for them to come back.</p>`}<p><button type="button" class="secondary" data-action="requestPhoto" @click=${() => void this.#requestPhoto(p)}>Request photo from ${p.name}</button><button type="button" class="secondary" data-action="sendBack" @click=${act('lobby:sendBack', `${p.name} has been sent back to the waiting room.`, `We could not send ${p.name} back.`)}>Send back ${p.name}</button><button type="button" class="danger" data-action="remove" @click=${act('lobby:remove', `${p.name} has been removed from the consultation.`, `We could not remove ${p.name}.`)}>Remove ${p.name}</button></p></li>`;
+      : nothing}${connectionNote(p)}<p><button type="button" class="secondary" data-action="requestPhoto" @click=${() => void this.#requestPhoto(p)}>Request photo from ${p.name}</button><button type="button" class="secondary" data-action="sendBack" @click=${act('lobby:sendBack', `${p.name} has been sent back to the waiting room.`, `We could not send ${p.name} back.`)}>Send back ${p.name}</button><button type="button" class="danger" data-action="remove" @click=${act('lobby:remove', `${p.name} has been removed from the consultation.`, `We could not remove ${p.name}.`)}>Remove ${p.name}</button></p></li>`;
   }
 
   /** The inline note form under a waiting person: opened and closed by their "Message" button. */
@@ -136,6 +136,12 @@ function section(key: string, title: string, none: string): Section {
     list: h('ul', { class: 'people', 'aria-labelledby': `${key}-heading` }),
     none: h('p', { class: 'empty' }, none),
   };
+}
+
+/** Their connection in plain words, when it is not fine. */
+function connectionNote(p: ParticipantView): TemplateResult | typeof nothing {
+  const text = participantConnection(p.connection);
+  return text ? html`<p class="flag" data-connection=${p.connection}>${text}</p>` : nothing;
 }
 
 function who(p: ParticipantView): TemplateResult {

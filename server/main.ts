@@ -64,7 +64,10 @@ async function main(): Promise<void> {
     });
     logger.info({ liveConsultations: live() }, 'shutting down: pages reconnect to the next process');
     app.restartAll();
-    await app.http.close();
+    // Stops listening at once; a connection that died silently (a phone that switched networks)
+    // would hold close() open for ever, so it gets a few seconds and exit ends the rest.
+    const closed = await settlesWithin(app.http.close(), HTTP_CLOSE_GRACE_MS);
+    if (!closed) logger.warn({ graceMs: HTTP_CLOSE_GRACE_MS }, 'connections still open after the grace; closing anyway');
     await deps.close();
     // The next process binds the same media ports: exit once the workers are gone.
     await workerProcesses.exited(5000);
@@ -73,6 +76,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** How long open HTTP connections get to finish after the drain, before the process exits regardless. */
+const HTTP_CLOSE_GRACE_MS = 3000;
+
+/** True if the promise settled within ms; false if the time ran out first. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true as const, () => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 await main();

@@ -1,0 +1,2 @@
+// Lives in support/netns.ts (shared with bench/, which never imports test/).
+export * from '../../support/netns.ts';

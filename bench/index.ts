@@ -7,14 +7,17 @@ import { capacity, type CapacityResult, type CapacityRun } from './capacity.ts';
 import { hostile, type HostileResult } from './hostile.ts';
 import { costRatio, forwarding, type ForwardResult } from './forwarding.ts';
 import { link, type LinkResult } from './link.ts';
+import { recovery } from './recovery.ts';
 import { cpuMonitor, type CpuShare } from './lib/machine.ts';
 import { machine, saveResult } from './lib/results.ts';
 import { fmt, fmtRatio, ratio, table } from './lib/stats.ts';
 import { sharing, type SharingResult } from './sharing.ts';
 import { GOALS, scale, type AllResults, type ScaleResult } from './scale.ts';
 
-const ALL = ['admit', 'link', 'capacity', 'forwarding', 'sharing', 'hostile', 'scale'] as const;
+const ALL = ['admit', 'link', 'capacity', 'forwarding', 'sharing', 'hostile', 'recovery', 'scale'] as const;
 type Name = (typeof ALL)[number];
+/** Run when none is named; recovery (8 minutes of faults in browser namespaces) only when named: `npm run bench -- recovery`. */
+const DEFAULT: readonly Name[] = ALL.filter((n) => n !== 'recovery');
 const ALIASES: Record<string, Name> = {
   'admit-to-first-frame': 'admit',
   'link-to-waiting': 'link',
@@ -26,7 +29,7 @@ const ALIASES: Record<string, Name> = {
 };
 
 function parseNames(args: string[]): Name[] {
-  if (args.length === 0) return [...ALL];
+  if (args.length === 0) return [...DEFAULT];
   return args.map((a) => {
     const n = (ALIASES[a] ?? a) as Name;
     if (!ALL.includes(n)) {
@@ -38,7 +41,7 @@ function parseNames(args: string[]): Name[] {
 }
 
 /** Each benchmark's own time budget; together they keep `npm run bench` under 17 minutes. */
-const BUDGET_MS: Record<Name, number> = { admit: 3.5 * 60_000, link: 1.5 * 60_000, capacity: 6 * 60_000, forwarding: 2.5 * 60_000, sharing: 1.5 * 60_000, hostile: 2 * 60_000, scale: 0 };
+const BUDGET_MS: Record<Name, number> = { admit: 3.5 * 60_000, link: 1.5 * 60_000, capacity: 6 * 60_000, forwarding: 2.5 * 60_000, sharing: 1.5 * 60_000, hostile: 2 * 60_000, recovery: 8 * 60_000, scale: 0 };
 const DEADLINE_MS = 17.5 * 60_000;
 
 const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
@@ -155,6 +158,7 @@ async function main(): Promise<void> {
       else if (name === 'forwarding') results.forwarding = (await forwarding(budget)) satisfies ForwardResult;
       else if (name === 'sharing') shared = await sharing(budget);
       else if (name === 'hostile') hostileRun = (await hostile(budget, process.env.BENCH_STORE === 'redis' ? 'redis' : 'memory')) satisfies HostileResult;
+      else if (name === 'recovery') await recovery(budget);
       else scaled = await scale(results);
     } catch (e) {
       console.error(`\n${name} FAILED: ${(e as Error).stack ?? String(e)}`);

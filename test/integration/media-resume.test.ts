@@ -122,6 +122,19 @@ describe.each(['memory', 'redis'] as const)('media outlives a signalling blip (%
     expect(await metrics(s)).toMatch(/consultroom_media_resumptions_total\{resumed="false"\} [1-9]/);
   });
 
+  it("another participant's transport ids resume nothing, and leave that participant's media alone", async () => {
+    const c = await openConsultation(s, track);
+    const gpMedia = await transports(c.gp);
+    const patientMedia = await transports(c.patient);
+    // The patient names the clinician's transports: not theirs, so nothing is resumed.
+    expect(await c.patient.request('media:resume', { transportIds: [gpMedia.send, gpMedia.recv] })).toEqual({ ok: true, data: { resumed: false } });
+    expect(await c.patient.request('media:restartIce', { transportId: gpMedia.send })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    // The clinician's media is untouched and still theirs; the patient's own is released (a fresh start follows).
+    expect(await c.gp.request('media:resume', { transportIds: [gpMedia.send, gpMedia.recv] })).toEqual({ ok: true, data: { resumed: true } });
+    expect(ok(await c.gp.request('media:restartIce', { transportId: gpMedia.recv })).iceParameters).toBeTruthy();
+    expect(await c.patient.request('media:restartIce', { transportId: patientMedia.send })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  });
+
   it("peer events reach the participant's new socket, not the one that made the peer", async () => {
     const c = await openConsultation(s, track);
     const gpSend = ok(await c.gp.request('media:createTransport', { direction: 'send' })).id;

@@ -34,6 +34,8 @@ export interface PeerEvents {
   onConsumerLayersChanged(consumerId: string, spatialLayer: number | null): void;
   /** A transport's ICE state changed (e.g. 'disconnected' when the client's network went away). */
   onIceStateChange?(transportId: string, state: types.IceState): void;
+  /** The send transport found a new path: those receiving this peer's video need a keyframe. */
+  onSendPathChanged?(): void;
 }
 
 const notFound = (what: string) => new AppError('NOT_FOUND', `No such ${what} in this consultation.`);
@@ -142,6 +144,12 @@ export class Peer {
     this.#transports.set(transport.id, { transport, direction });
     transport.observer.once('close', () => this.#transports.delete(transport.id));
     transport.on('icestatechange', (state) => this.#events.onIceStateChange?.(transport.id, state));
+    // A new path (an ICE restart after a network switch or an outage): video lost on the way can
+    // only be repaired by a keyframe, so ask for one now rather than wait for the browser to.
+    transport.on('iceselectedtuplechange', () => {
+      if (direction === 'recv') this.requestKeyFrames();
+      else this.#events.onSendPathChanged?.();
+    });
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
@@ -213,6 +221,14 @@ export class Peer {
     consumer.on('score', (s) => this.#events.onConsumerScore(consumer.id, s.score));
     consumer.on('layerschange', (l) => this.#events.onConsumerLayersChanged(consumer.id, l?.spatialLayer ?? null));
     return { id: consumer.id, producerId: producer.id, kind: consumer.kind, rtpParameters: consumer.rtpParameters, producerPaused: consumer.producerPaused };
+  }
+
+  /** Asks the senders for a keyframe on this peer's video consumers (all, or those of these producers). */
+  requestKeyFrames(producerIds?: ReadonlySet<string>): void {
+    for (const c of this.#consumers.values()) {
+      if (c.kind !== 'video' || c.closed || (producerIds && !producerIds.has(c.producerId))) continue;
+      c.requestKeyFrame().catch(() => undefined); // closed meanwhile: nothing to repair
+    }
   }
 
   async resumeConsumer(consumerId: string): Promise<void> {

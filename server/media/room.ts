@@ -63,10 +63,21 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.#closed) throw new AppError('CONSULTATION_ENDED');
     let peer = this.#peers.get(participantId);
     if (!peer || peer.closed) {
-      peer = new Peer(participantId, this.router, this.#webRtcServer, events);
+      const made: Peer = new Peer(participantId, this.router, this.#webRtcServer, {
+        ...events,
+        onSendPathChanged: () => this.#keyFramesFrom(made),
+      });
+      peer = made;
       this.#peers.set(participantId, peer);
     }
     return peer;
+  }
+
+  /** Everyone receiving this peer's video asks it for a keyframe (its sending path just changed). */
+  #keyFramesFrom(sender: Peer): void {
+    const video = new Set(sender.producers.filter((p) => p.kind === 'video').map((p) => p.id));
+    if (video.size === 0) return;
+    for (const peer of this.#peers.values()) if (peer !== sender) peer.requestKeyFrames(video);
   }
 
   existingPeer(participantId: string): Peer | undefined {

@@ -46,7 +46,8 @@ export async function faultRig(o: RigOptions = {}): Promise<FaultRig> {
   try {
     const lab = await faultLab();
     stops.push(() => lab.close());
-    const redis = await startRedisServer({ appendOnly: true });
+    // fsync always: the tests SIGKILL Redis right after a write and expect nothing lost.
+    const redis = await startRedisServer({ appendOnly: true, fsync: 'always' });
     stops.push(() => redis.stop());
     // HTTPS: the browsers reach it at 10.77.0.1, where plain http is no secure context (support/fault-browser.ts).
     const server = await serverProcess({ host: SERVER_ADDRESS, tls: true, workers: o.workers ?? 1, redisUrl: redis.url, ...(o.env ? { env: o.env } : {}) });

@@ -21,8 +21,13 @@ export interface RedisServerHandle {
 }
 
 export interface RedisServerOptions {
-  /** Append-only persistence (appendonly yes, fsync every second) in a private data directory; true by default. */
+  /** Append-only persistence (appendonly yes) in a private data directory; true by default. */
   appendOnly?: boolean;
+  /**
+   * When the AOF is flushed to disk: 'everysec' (the default; a crash loses up to a second of
+   * writes) or 'always' (nothing acknowledged is lost; what a test that SIGKILLs Redis needs).
+   */
+  fsync?: 'everysec' | 'always';
 }
 
 const NOT_INSTALLED = 'redis-server is not installed (apt-get install redis-server)';
@@ -102,8 +107,8 @@ interface RunningRedis {
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
 }
 
-async function runOnce(bin: string, port: number, dataDir: string | null): Promise<RunningRedis> {
-  const persistence = dataDir ? ['--dir', dataDir, '--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
+async function runOnce(bin: string, port: number, dataDir: string | null, fsync: 'everysec' | 'always'): Promise<RunningRedis> {
+  const persistence = dataDir ? ['--dir', dataDir, '--appendonly', 'yes', '--appendfsync', fsync] : ['--appendonly', 'no'];
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'yes'];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -152,7 +157,7 @@ async function runOnce(bin: string, port: number, dataDir: string | null): Promi
   }
 }
 
-async function startOnce(bin: string, appendOnly: boolean): Promise<RedisServerHandle> {
+async function startOnce(bin: string, appendOnly: boolean, fsync: 'everysec' | 'always'): Promise<RedisServerHandle> {
   const port = await freePort();
   const dataDir = appendOnly ? mkdtempSync(path.join(tmpdir(), 'consultroom-redis-')) : null;
   const removeData = (): void => {
@@ -160,7 +165,7 @@ async function startOnce(bin: string, appendOnly: boolean): Promise<RedisServerH
   };
   let running: RunningRedis | null;
   try {
-    running = await runOnce(bin, port, dataDir);
+    running = await runOnce(bin, port, dataDir, fsync);
   } catch (e) {
     removeData();
     throw e;
@@ -180,7 +185,7 @@ async function startOnce(bin: string, appendOnly: boolean): Promise<RedisServerH
     restart: async () => {
       if (running) throw new Error('redis-server is still running; halt() it first');
       // The port was ours a moment ago; another process taking it meanwhile fails loudly here.
-      running = await runOnce(bin, port, dataDir);
+      running = await runOnce(bin, port, dataDir, fsync);
     },
   };
 }
@@ -191,7 +196,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce(bin, opts.appendOnly ?? true);
+      return await startOnce(bin, opts.appendOnly ?? true, opts.fsync ?? 'everysec');
     } catch (e) {
       if (e instanceof Error && e.message.startsWith(NOT_INSTALLED)) throw e;
       lastError = e;

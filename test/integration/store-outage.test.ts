@@ -4,7 +4,6 @@
 // shows a stack or patient data; when Redis is back on the same port and data
 // (AOF), the same sessions work again without a restart and the waiting
 // patient is still waiting.
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETRYABLE_CODES } from '../../server/core/errors.ts';
 import { api, createAppointment, Device, type Client, type CreatedAppointment } from '../support/api.ts';
@@ -17,11 +16,8 @@ describe('Redis outage', () => {
   let redis: RedisServerHandle;
   let s: TestServer;
   beforeAll(async () => {
-    redis = await startRedisServer({ appendOnly: true });
     // Every write on disk before the crash below (the default, everysec, may lose the last second).
-    const admin = new Redis(redis.url);
-    await admin.config('SET', 'appendfsync', 'always');
-    admin.disconnect();
+    redis = await startRedisServer({ appendOnly: true, fsync: 'always' });
     s = await startTestServer({ REDIS_URL: redis.url, REDIS_RETRY_AFTER_SECONDS: '3' });
   });
   afterAll(async () => {

@@ -2,6 +2,7 @@
 // and close everything cleanly on SIGTERM/SIGINT.
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { createLogger } from './core/logger.ts';
+import { settlesWithin } from './core/settles.ts';
 import { buildApp } from './app.ts';
 import { StartupError } from './boot/startup-error.ts';
 import { createDeps } from './deps.ts';
@@ -80,16 +81,5 @@ async function main(): Promise<void> {
 
 /** How long open HTTP connections get to finish after the drain, before the process exits regardless. */
 const HTTP_CLOSE_GRACE_MS = 3000;
-
-/** True if the promise settled within ms; false if the time ran out first. */
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([p.then(() => true as const, () => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 await main();

@@ -21,6 +21,7 @@
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import type { Logger } from '../core/logger.ts';
+import { settlesWithin } from '../core/settles.ts';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
@@ -51,10 +52,7 @@ export function watchWorkerProcesses(log: Logger): WorkerProcesses {
   return {
     async exited(timeoutMs) {
       const gone = [...running].map((w) => new Promise<void>((resolve) => (w.subprocessClosed ? resolve() : w.once('subprocessclose', () => resolve()))));
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-      const all = await Promise.race([Promise.all(gone).then(() => true as const), timeout]);
-      clearTimeout(timer);
+      const all = await settlesWithin(Promise.all(gone), timeoutMs);
       if (!all) log.warn({ pids: [...running].map((w) => w.pid) }, 'mediasoup worker processes still running at exit');
       return all;
     },

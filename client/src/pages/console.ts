@@ -10,7 +10,7 @@ import type { ClinicianAppointmentSummary, SessionInfo } from '../../../server/w
 import { Consultation, type EndedReason } from '../model/consultation.ts';
 import { LocalDevices } from '../model/local-devices.ts';
 import { Thread } from '../model/thread.ts';
-import { ApiError, clinicianAppointments, createSession, currentSession, endSession, isRetryable, takeFragment } from '../net/api.ts';
+import { clinicianAppointments, endSession, isRetryable, takeFragment } from '../net/api.ts';
 import { consultationSocket } from '../net/socket.ts';
 import { CallView, remoteInto } from '../ui/call-view.ts';
 import { ConsultationScreen } from '../ui/console/consultation-screen.ts';
@@ -20,7 +20,7 @@ import { rememberedConsultation } from '../ui/console/remembered.ts';
 import { DeviceControls } from '../ui/device-controls.ts';
 import { button, h, setStatus, showView } from '../ui/dom.ts';
 import { CONNECTED_AGAIN, describeEnding, describeProblem, errorText, isoDay, RECONNECTING } from '../ui/messages.ts';
-import { browserEnvironment, codeOf, exposeDiagnostics, exposeRecovery, exposeThread, retrying, showProblem } from '../ui/page.ts';
+import { browserEnvironment, codeOf, exposeDiagnostics, exposeRecovery, exposeThread, openSession, retrying, sessionMissing, showProblem } from '../ui/page.ts';
 
 class ConsolePage {
   readonly #local = new LocalDevices();
@@ -54,11 +54,10 @@ class ConsolePage {
     setStatus('Signing you in…');
     let info: SessionInfo;
     try {
-      const token = this.#token;
-      info = await retrying(() => (token ? createSession(token) : currentSession()));
+      info = await openSession(this.#token);
     } catch (e) {
       const { code, message } = codeOf(e);
-      if (!this.#token && e instanceof ApiError && e.status === 401) {
+      if (sessionMissing(e, this.#token)) {
         this.#remembered.clear();
         showView('error', h('h1', {}, 'Please sign in again'), h('p', {}, 'Open the console link from your clinical system to sign in.'));
         setStatus('You are not signed in.', 'error', false);

@@ -8,11 +8,11 @@
 // is the composition: sign-in and moving between the screens; the screens are ui/join/.
 import type { ConsultationView } from '../../../server/wire/participants.ts';
 import type { SessionInfo } from '../../../server/wire/session.ts';
-import { ApiError, createSession, currentSession, takeFragment } from '../net/api.ts';
+import { takeFragment } from '../net/api.ts';
 import { Consultation, type EndedReason } from '../model/consultation.ts';
 import { button, h, setStatus, showView } from '../ui/dom.ts';
 import { CONNECTED_AGAIN, describeEnding, describeProblem, type EndReason } from '../ui/messages.ts';
-import { browserEnvironment, codeOf, exposeDiagnostics, exposeRecovery, exposeThread, retrying, showProblem } from '../ui/page.ts';
+import { browserEnvironment, codeOf, exposeDiagnostics, exposeRecovery, exposeThread, openSession, sessionMissing, showProblem } from '../ui/page.ts';
 import { ConnectionBanner } from '../ui/connection-banner.ts';
 import { LocalDevices } from '../model/local-devices.ts';
 import { consultationSocket } from '../net/socket.ts';
@@ -59,12 +59,10 @@ class JoinPage {
     setStatus('Opening your appointment…');
     let info: SessionInfo;
     try {
-      const token = this.#token;
-      info = await retrying(() => (token ? createSession(token) : currentSession()));
+      info = await openSession(this.#token);
     } catch (e) {
       const { code, message } = codeOf(e);
-      // A reload with no session: the link has to be opened again.
-      const missing = !this.#token && e instanceof ApiError && e.status === 401;
+      const missing = sessionMissing(e, this.#token);
       this.#screen = 'error';
       if (missing) showProblem('UNAUTHENTICATED', '');
       else showProblem(code, message, describeProblem(code, message).retry ? [button('Try again', () => void this.signIn())] : []);

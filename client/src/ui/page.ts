@@ -1,7 +1,8 @@
 // Bits both pages share: the test hooks, error views, the preview figure,
 // retrying a page's requests behind "Reconnecting…", the browser's 'online' hint.
 import type { ThreadItemView } from '../../../server/wire/thread.ts';
-import { ApiError, withRetry } from '../net/api.ts';
+import { ApiError, createSession, currentSession, withRetry } from '../net/api.ts';
+import type { SessionInfo } from '../../../server/wire/session.ts';
 import { h, setStatus, showView } from './dom.ts';
 import type { ConsultationEnvironment, RecoveryCounters } from '../model/consultation.ts';
 import type { ReceiveStats } from '../model/media-session.ts';
@@ -98,3 +99,14 @@ export function previewFigure(local: DeviceControls, caption: string): { figure:
 export function exposeThread(items: () => ThreadItemView[]): void {
   (window as unknown as { consultroomThread: () => ThreadItemView[] }).consultroomThread = items;
 }
+
+/**
+ * The page's session: the link's token exchanged once, or (a reload) the
+ * session cookie, retried through transient failures behind "Reconnecting…".
+ */
+export function openSession(token: string | null): Promise<SessionInfo> {
+  return retrying(() => (token ? createSession(token) : currentSession()));
+}
+
+/** A reload (no token) whose session is gone: the link has to be opened again. */
+export const sessionMissing = (e: unknown, token: string | null): boolean => !token && e instanceof ApiError && e.status === 401;

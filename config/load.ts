@@ -4,7 +4,7 @@
 // or from files it names, never from the repository.
 import { readFileSync } from 'node:fs';
 import { keyProblems } from './schema-errors.ts';
-import { ConfigSchema, type Config } from './schema.ts';
+import { ConfigSchema, OIDC_DEFAULTS, type Config } from './schema.ts';
 import defaults from './default.json' with { type: 'json' };
 
 export class ConfigError extends Error {
@@ -16,7 +16,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Parse = 'string' | 'int' | 'bool' | 'list' | 'lines-file' | 'text-file' | 'proxy';
+type Parse = 'string' | 'int' | 'bool' | 'list' | 'lines-file' | 'text-file' | 'proxy' | 'json';
 /** Environment variable -> [config path, how to read it]. */
 export const ENV_VARS: Record<string, [string, Parse]> = {
   HOST: ['server.host', 'string'],
@@ -50,6 +50,30 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   JWT_ISSUER: ['auth.issuer', 'string'],
   JWT_SIGNING_KEY_FILE: ['auth.signingKeyFile', 'string'],
   JWT_SIGNING_KEY_ID: ['auth.signingKeyId', 'string'],
+  CONSOLE_TICKET_TTL_MINUTES: ['auth.ticketTtlMinutes', 'int'],
+  SESSION_IDLE_MINUTES: ['auth.sessionIdleMinutes', 'int'],
+  SESSION_ABSOLUTE_HOURS: ['auth.sessionAbsoluteHours', 'int'],
+  SESSION_CHECK_SECONDS: ['auth.sessionCheckSeconds', 'int'],
+  OIDC_ISSUER: ['oidc.issuer', 'string'],
+  OIDC_CLIENT_ID: ['oidc.clientId', 'string'],
+  OIDC_CLIENT_SECRET: ['oidc.clientSecret', 'string'],
+  OIDC_CLIENT_SECRET_FILE: ['oidc.clientSecret', 'text-file'],
+  OIDC_CLIENT_AUTH: ['oidc.clientAuth', 'string'],
+  OIDC_CLIENT_KEY_FILE: ['oidc.clientKeyFile', 'string'],
+  OIDC_CLIENT_KEY_ID: ['oidc.clientKeyId', 'string'],
+  OIDC_SCOPES: ['oidc.scopes', 'string'],
+  OIDC_ID_TOKEN_ALG: ['oidc.idTokenAlg', 'string'],
+  OIDC_USERINFO: ['oidc.userinfo', 'bool'],
+  OIDC_ACR_VALUES: ['oidc.acrValues', 'string'],
+  OIDC_REQUIRED_ACR: ['oidc.requiredAcr', 'list'],
+  OIDC_CLOCK_TOLERANCE_SECONDS: ['oidc.clockToleranceSeconds', 'int'],
+  OIDC_END_PROVIDER_SESSION: ['oidc.endProviderSession', 'bool'],
+  OIDC_USER_ID_CLAIM: ['oidc.claims.userId', 'string'],
+  OIDC_NAME_CLAIM: ['oidc.claims.name', 'string'],
+  OIDC_ROLES_CLAIM: ['oidc.claims.roles', 'string'],
+  OIDC_GROUPS_CLAIM: ['oidc.claims.groups', 'string'],
+  OIDC_ROLE_MAP: ['oidc.roleMap', 'json'],
+  OIDC_CLINIC_MAP: ['oidc.clinicMap', 'json'],
   AUDIT_TRUST_ID: ['audit.trustId', 'string'],
   AUDIT_RECORD_SOURCE_ADDRESS: ['audit.recordSourceAddress', 'bool'],
   MAX_FAILURES: ['security.maxFailures', 'int'],
@@ -91,6 +115,16 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
 
 type Json = Record<string, unknown>;
 
+/** http://127.x.x.x, http://[::1] or http://localhost: a test identity provider on this machine. */
+function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
 function setPath(target: Json, path: string, value: unknown): void {
   const parts = path.split('.');
   let node = target;
@@ -129,6 +163,12 @@ function parseEnv(raw: string, how: Parse): unknown {
       return raw === 'true' || raw === 'false' ? raw === 'true' : /^\d+$/.test(raw) ? Number(raw) : raw;
     case 'text-file':
       return readFileSync(raw, 'utf8').trim();
+    case 'json':
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        return raw; // the schema names it: a string where an object belongs
+      }
     case 'string':
       return raw;
   }
@@ -163,6 +203,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const server = merged.server as Json;
   if (!explicitPublicUrl && typeof server.port === 'number' && server.port !== 0) {
     server.publicUrl = `http://localhost:${server.port}`;
+  }
+
+  // An oidc section (from the file or OIDC_* variables) turns sign-in on; what it leaves out has defaults.
+  if (merged.oidc && typeof merged.oidc === 'object' && !Array.isArray(merged.oidc)) merged.oidc = merge(structuredClone(OIDC_DEFAULTS) as unknown as Json, merged.oidc as Json);
+  const oidc = merged.oidc as { issuer?: unknown; clientAuth?: unknown; clientSecret?: unknown; clientKeyFile?: unknown; clientKeyId?: unknown } | undefined;
+  if (oidc && typeof oidc.issuer === 'string' && /^http:/.test(oidc.issuer) && !isLoopbackUrl(oidc.issuer)) {
+    problems.push({ key: 'oidc.issuer (env OIDC_ISSUER)', problem: 'must be https (plain http only for a loopback address, in tests)' });
+  }
+  if (oidc && oidc.clientAuth !== 'private_key_jwt' && !oidc.clientSecret) {
+    problems.push({ key: 'oidc.clientSecret (env OIDC_CLIENT_SECRET_FILE)', problem: 'missing (needed unless oidc.clientAuth is private_key_jwt)' });
+  }
+  if (oidc && oidc.clientAuth === 'private_key_jwt' && (!oidc.clientKeyFile || !oidc.clientKeyId)) {
+    problems.push({ key: 'oidc.clientKeyFile (env OIDC_CLIENT_KEY_FILE, OIDC_CLIENT_KEY_ID)', problem: 'missing (private_key_jwt needs the key file and its kid)' });
   }
 
   for (const p of keyProblems(ConfigSchema, merged)) {

@@ -6,6 +6,78 @@ const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
   description: 'one of fatal, error, warn, info, debug, trace, silent',
 });
 
+const StaffRoleNames = Type.Enum(['clinician', 'clinic-coordinator', 'clinic-admin', 'auditor', 'trust-admin'], {
+  description: 'clinician, clinic-coordinator, clinic-admin, auditor or trust-admin',
+});
+const ClaimPath = (description: string) => Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_:./-]+$', description });
+
+/**
+ * Sign-in with OpenID Connect. Absent: staff sign in only with console links
+ * (single-use tickets). The defaults below (OIDC_DEFAULTS) fill what is left out.
+ */
+const OidcSchema = Type.Object(
+  {
+    issuer: Type.String({
+      pattern: '^https?://[^\\s?#]+$',
+      description: "the identity provider's issuer URL, exactly as its discovery document says (https; http only on loopback, for tests)",
+    }),
+    clientId: Type.String({ minLength: 1, maxLength: 512, description: 'the client id registered with the identity provider' }),
+    clientSecret: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'the client secret (use OIDC_CLIENT_SECRET_FILE)' })),
+    clientAuth: Type.Enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'], {
+      description: 'how the server authenticates at the token endpoint: client_secret_basic, client_secret_post or private_key_jwt',
+    }),
+    clientKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'for private_key_jwt: path to the PEM (PKCS#8) private key' })),
+    clientKeyId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "for private_key_jwt: the key's kid, as registered" })),
+    scopes: Type.String({ minLength: 6, maxLength: 1000, pattern: '(^|\\s)openid(\\s|$)', description: 'space-separated scopes to ask for; must include openid' }),
+    idTokenAlg: Type.Enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], {
+      description: 'the one signature algorithm accepted on ID tokens (pinned; none and HMAC are never accepted)',
+    }),
+    userinfo: Type.Boolean({ description: 'true to read claims from the UserInfo endpoint too (NHS CIS2 puts roles there)' }),
+    acrValues: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'acr_values to ask for (e.g. an assurance level)' })),
+    requiredAcr: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { description: 'acr values accepted; empty accepts any' }),
+    clockToleranceSeconds: Type.Integer({ minimum: 0, maximum: 120, description: 'seconds of clock difference allowed on ID token times' }),
+    endProviderSession: Type.Boolean({ description: "true to also end the provider's session on sign-out, where it offers that" }),
+    claims: Type.Object(
+      {
+        userId: ClaimPath('the claim that is the staff member\'s stable id (sub; oid for Entra; uid for CIS2)'),
+        name: ClaimPath('the claim with their display name'),
+        roles: Type.Optional(ClaimPath('the claim with their roles (dotted path, e.g. realm_access.roles)')),
+        groups: Type.Optional(ClaimPath('the claim with their groups')),
+      },
+      { additionalProperties: false },
+    ),
+    roleMap: Type.Record(Type.String({ minLength: 1, maxLength: 200 }), Type.Array(StaffRoleNames, { maxItems: 5 }), {
+      description: 'a role or group value from the provider -> the trust-wide roles it gives',
+    }),
+    clinicMap: Type.Record(
+      Type.String({ minLength: 1, maxLength: 200 }),
+      Type.Object(
+        {
+          clinicId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$', description: 'a clinic id' }),
+          roles: Type.Array(StaffRoleNames, { minItems: 1, maxItems: 5 }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'a group (or role) value from the provider -> membership of a clinic with these roles' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** What an `oidc` section leaves out. */
+export const OIDC_DEFAULTS = {
+  clientAuth: 'client_secret_basic',
+  scopes: 'openid profile',
+  idTokenAlg: 'RS256',
+  userinfo: false,
+  requiredAcr: [],
+  clockToleranceSeconds: 30,
+  endProviderSession: true,
+  claims: { userId: 'sub', name: 'name' },
+  roleMap: {},
+  clinicMap: {},
+} as const;
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -96,11 +168,27 @@ export const ConfigSchema = Type.Object(
           ),
           { description: 'older public keys still accepted while their tokens live (key rotation)' },
         ),
-        clinicianTokenTtlMinutes: Type.Integer({ minimum: 1, maximum: 1440, description: 'minutes, 1 to 1440' }),
-        sessionTtlHours: Type.Integer({ minimum: 1, maximum: 72, description: 'hours, 1 to 72' }),
+        ticketTtlMinutes: Type.Integer({
+          minimum: 1,
+          maximum: 30,
+          description: 'minutes a console link (a single-use sign-in ticket from the booking system) may be opened, 1 to 30',
+        }),
+        sessionTtlHours: Type.Integer({ minimum: 1, maximum: 72, description: "hours a guest's device session may last at most, 1 to 72" }),
+        sessionIdleMinutes: Type.Integer({
+          minimum: 5,
+          maximum: 1440,
+          description: 'minutes a staff session may go unused before it ends (an open consultation counts as use), 5 to 1440',
+        }),
+        sessionAbsoluteHours: Type.Integer({ minimum: 1, maximum: 72, description: 'hours a staff session may last at most, however busy, 1 to 72' }),
+        sessionCheckSeconds: Type.Integer({
+          minimum: 1,
+          maximum: 300,
+          description: "seconds between checks that a staff member's open connection still has its session (revoked on another node, or timed out)",
+        }),
       },
       { additionalProperties: false },
     ),
+    oidc: Type.Optional(OidcSchema),
     appointments: Type.Object(
       {
         joinEarlyMinutes: Type.Integer({ minimum: 0, maximum: 1440, description: 'minutes before start a link opens' }),

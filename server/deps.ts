@@ -122,7 +122,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
       joinEarlyMinutes: config.appointments.joinEarlyMinutes,
       graceMinutes: config.appointments.graceMinutes,
       retentionHours: config.appointments.retentionHours,
-      clinicianTokenTtlMinutes: config.auth.clinicianTokenTtlMinutes,
+      clinicianTokenTtlMinutes: config.auth.ticketTtlMinutes,
     },
   });
   const sessions = new SessionService({ stores, tokens, appointments, events, bus, sessionTtlHours: config.auth.sessionTtlHours, now });

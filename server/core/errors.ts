@@ -9,6 +9,21 @@ export const ERRORS = {
   UNAUTHENTICATED: { status: 401, message: 'No session; open your link again.' },
   FORBIDDEN: { status: 403, message: 'You may not do that here.' },
   NOT_FOUND: { status: 404, message: 'Not found.' },
+  /** Staff pages when OpenID Connect is on and there is no staff session: the page goes to /auth/login. */
+  SIGN_IN_REQUIRED: { status: 401, message: 'Please sign in.' },
+  /** The identity provider's answer was refused (bad ID token, state, nonce, an error from the provider). */
+  SIGN_IN_FAILED: { status: 401, message: 'Sign-in did not work. Please try again.' },
+  /** Signed in, but no role this service knows (not a clinician, coordinator, admin or auditor). */
+  NO_ROLE: { status: 403, message: 'Your account has no role in this service. Ask your administrator for access.' },
+  /** A console link (sign-in ticket) is single-use. */
+  TICKET_USED: { status: 401, message: 'This console link has already been used. Open it again from your clinical system.' },
+  TICKET_EXPIRED: { status: 401, message: 'This console link has expired. Open it again from your clinical system.' },
+  TICKET_OTHER_USER: { status: 403, message: 'This console link is for another clinician. Sign out, then sign in as them.' },
+  /** A staff member whose roles do not allow the step. */
+  NOT_PERMITTED: { status: 403, message: 'Your role does not allow this.' },
+  /** An API key without the scope the route declares. */
+  SCOPE_MISSING: { status: 403, message: 'This API key does not have the scope this needs.' },
+  ALREADY_EXISTS: { status: 409, message: 'That already exists.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
   TOKEN_INVALID: { status: 401, message: 'This link is not valid.' },
   TOKEN_EXPIRED: { status: 401, message: 'This link has expired. Ask the clinic for a new one.' },

@@ -12,6 +12,9 @@ export type SessionId = Brand<string, 'SessionId'>;
 export type DeviceId = Brand<string, 'DeviceId'>;
 export type FileId = Brand<string, 'FileId'>;
 export type ItemId = Brand<string, 'ItemId'>;
+export type ApiKeyId = Brand<string, 'ApiKeyId'>;
+/** A clinic's id is a short slug trust IT chooses ("dermatology-north"), not random: it is not a secret. */
+export type ClinicId = Brand<string, 'ClinicId'>;
 
 export const randomId = <T extends string>(): T => randomBytes(16).toString('base64url') as T;
 

@@ -1,11 +1,13 @@
 // The domain's records. Plain data: stores persist them as JSON, services
 // change them, transports show them. Times are ISO 8601 strings (UTC).
-import type { AppointmentId, DeviceId, FileId, ItemId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
+import type { ApiKeyId, AppointmentId, ClinicId, DeviceId, FileId, ItemId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
+import type { ApiScope, StaffRole } from '../wire/auth.ts';
 import type { AppointmentStatus, GuestRole, ParticipantState, Role } from '../wire/participants.ts';
 
 // The roles, states and statuses are wire values, declared once in wire/participants.ts.
 export { INVITE_ROLES } from '../wire/participants.ts';
 export type { AppointmentStatus, GuestRole, ParticipantState, Role };
+export type { ApiScope, StaffRole };
 
 export interface Appointment {
   id: AppointmentId;
@@ -17,6 +19,8 @@ export interface Appointment {
   status: AppointmentStatus;
   locked: boolean;
   endedAt?: string;
+  /** The clinic it belongs to, if any (a clinic-bound API key or coordinator sees only its own). */
+  clinicId?: ClinicId;
 }
 
 /** A one-time link. Its id is the jti of the token the URL carries. */
@@ -59,14 +63,50 @@ export interface Participant {
   updatedAt: string;
 }
 
+/** A staff member's roles in one clinic. */
+export interface ClinicRoles {
+  clinicId: ClinicId;
+  roles: StaffRole[];
+}
+
+/**
+ * Who a signed-in staff member is and what they may do: trust-wide roles and
+ * roles per clinic, from the identity provider's claims (mapped by config) and
+ * the clinic memberships recorded here.
+ */
+export interface StaffPrincipal {
+  /** Their stable id at the identity provider (or the booking system's, for a console link). */
+  userId: string;
+  name: string;
+  roles: StaffRole[];
+  clinics: ClinicRoles[];
+}
+
 export type Session =
   | {
       id: SessionId;
+      /** A staff session (the name is historical: every staff member, clinician or not). */
       kind: 'clinician';
+      /** StaffPrincipal.userId. */
       clinicianId: string;
       clinicianName: string;
       deviceId: DeviceId;
+      /** The absolute end: however busy, the session ends here. */
       expiresAt: string;
+      /** Trust-wide roles, as at sign-in. */
+      roles: StaffRole[];
+      clinics: ClinicRoles[];
+      /** oidc: signed in at the identity provider; ticket: a console link without OpenID Connect. */
+      via: 'oidc' | 'ticket';
+      createdAt: string;
+      /** Last use (touched at most every 30 s); the session ends idleSeconds after it. */
+      lastSeenAt: string;
+      idleSeconds: number;
+      /** "Chrome on Windows", for the session list. */
+      device: string;
+      address?: string;
+      /** For RP-initiated sign-out: the ID token (a hint the provider needs) and its session id. Never sent to a browser. */
+      idp?: { idToken: string; sid?: string };
     }
   | {
       id: SessionId;
@@ -76,6 +116,61 @@ export type Session =
       deviceId: DeviceId;
       expiresAt: string;
     };
+
+export type StaffSession = Extract<Session, { kind: 'clinician' }>;
+
+/** A sign-in in progress (between /auth/login and /auth/callback), single use, kept minutes. */
+export interface LoginTransaction {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  /** Where to go after: a path on this server ("/console?appointment=..."), checked when it is stored. */
+  returnTo: string;
+  createdAt: string;
+}
+
+/** A clinic (a service or team that runs appointments, e.g. "Dermatology, North site"). */
+export interface Clinic {
+  id: ClinicId;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A staff member as last seen signing in: their trust-wide roles, so a change is noticed (and audited as role.changed). */
+export interface StaffRecord {
+  userId: string;
+  name: string;
+  roles: StaffRole[];
+  updatedAt: string;
+}
+
+export interface ClinicMember {
+  clinicId: ClinicId;
+  userId: string;
+  roles: StaffRole[];
+  /** admin: set through the API or CLI (kept across sign-ins); idp: from the identity provider's groups at the last sign-in (config oidc.clinicMap). */
+  source: 'admin' | 'idp';
+  updatedAt: string;
+}
+
+/**
+ * A REST API key. The secret is shown once, at creation; only its SHA-256
+ * is kept. A key bound to a clinic acts only on that clinic's records.
+ */
+export interface ApiKeyRecord {
+  id: ApiKeyId;
+  name: string;
+  /** SHA-256 (base64url) of the secret part of the key. */
+  hash: string;
+  scopes: ApiScope[];
+  clinicId?: ClinicId;
+  createdAt: string;
+  /** The actor id that created it ("staff:<userId>", "api:<keyId>"). */
+  createdBy: string;
+  lastUsedAt?: string;
+  revokedAt?: string;
+}
 
 export const EVENT_TYPES = [
   'appointment.created',
@@ -104,11 +199,28 @@ export const EVENT_TYPES = [
   'file.saved',
   'file.delivered',
   'file.deleted',
+  'auth.signed_in',
+  'auth.signed_out',
+  'auth.refused',
+  'session.revoked',
+  'session.expired',
+  'ticket.redeemed',
+  'role.changed',
+  'clinic.created',
+  'clinic.updated',
+  'clinic.member_set',
+  'clinic.member_removed',
+  'api_key.created',
+  'api_key.revoked',
+  'api_key.used',
+  'access.refused',
+  'appointment.viewed',
 ] as const;
 export type DomainEventType = (typeof EVENT_TYPES)[number];
 
 export interface Actor {
-  role: Role | 'api' | 'system' | 'anonymous';
+  /** staff: a signed-in staff member acting outside a consultation (id = their user id); api: an API key (id = its key id). */
+  role: Role | 'staff' | 'api' | 'system' | 'anonymous';
   id: string;
   /** The client's IP address, when the step came over the network (the audit record's source). */
   address?: string;

@@ -1,9 +1,9 @@
 // The domain's store interfaces. Two implementations live in server/stores/
 // (memory for the single-node default, Redis for production) and one contract
 // suite (test/contract/) holds both to the behaviour written here.
-import type { AppointmentId, DeviceId, FileId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
+import type { ApiKeyId, AppointmentId, ClinicId, DeviceId, FileId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
 import type { AuditRecord, ChainHead } from './audit/record.ts';
-import type { Appointment, DomainEvent, FileRecord, Link, LinkDecision, Participant, ParticipantState, Session, ThreadItem } from './model.ts';
+import type { ApiKeyRecord, Appointment, Clinic, ClinicMember, DomainEvent, FileRecord, Link, LinkDecision, LoginTransaction, Participant, ParticipantState, Session, StaffRecord, StaffSession, ThreadItem } from './model.ts';
 
 /** Every `ttlSeconds` is how long the record may be kept; stores expire it after that. */
 export interface AppointmentStore {
@@ -78,13 +78,65 @@ export interface ParticipantStore {
 }
 
 export interface SessionStore {
+  /** Stores the session for ttlSeconds; a staff session is also listed under its user (listForUser). */
   create(session: Session, ttlSeconds: number): Promise<void>;
   get(id: SessionId): Promise<Session | null>;
-  delete(id: SessionId): Promise<void>;
+  /** Deletes the session (and its entry in its user's list); true when there was one. */
+  delete(id: SessionId): Promise<boolean>;
+  /**
+   * A staff session's use: sets lastSeenAt and keeps it ttlSeconds more,
+   * atomically, only if it still exists; returns the updated record, or null.
+   */
+  touch(id: SessionId, lastSeenAt: string, ttlSeconds: number): Promise<StaffSession | null>;
+  /** A staff member's live sessions, oldest first (expired ones are pruned from the list). */
+  listForUser(userId: string): Promise<StaffSession[]>;
   /** Records (or refreshes) a device the server issued: the hash of its secret, kept for ttlSeconds. */
   putDevice(id: DeviceId, secretHash: string, ttlSeconds: number): Promise<void>;
   /** The secret hash of an issued device, or null when the server never issued it (or it expired). */
   getDevice(id: DeviceId): Promise<string | null>;
+  /**
+   * Marks a single-use token (a console ticket's jti) used, atomically across
+   * nodes: true for the first call, false for every later one while it is kept (ttlSeconds).
+   */
+  claimOnce(tokenId: string, ttlSeconds: number): Promise<boolean>;
+  /** Keeps a sign-in in progress under an unguessable id for ttlSeconds (the store keys it by its hash). */
+  putLogin(id: string, txn: LoginTransaction, ttlSeconds: number): Promise<void>;
+  /** Takes a sign-in in progress, atomically: it is gone after the first take (a replayed callback finds nothing). */
+  takeLogin(id: string): Promise<LoginTransaction | null>;
+}
+
+/** Clinics and their members (no TTL: trust configuration, kept until changed). */
+export interface ClinicStore {
+  /** Stores a new clinic; false (storing nothing) when one with its id exists. */
+  create(clinic: Clinic): Promise<boolean>;
+  /** Replaces a clinic that exists; false when there is none. */
+  update(clinic: Clinic): Promise<boolean>;
+  get(id: ClinicId): Promise<Clinic | null>;
+  /** Every clinic, by id. */
+  list(): Promise<Clinic[]>;
+  /** Sets (adds or replaces) one member's record of one clinic. */
+  setMember(member: ClinicMember): Promise<void>;
+  /** Removes a member; true when they were one. */
+  removeMember(clinicId: ClinicId, userId: string): Promise<boolean>;
+  /** A clinic's members, by user id. */
+  members(clinicId: ClinicId): Promise<ClinicMember[]>;
+  /** Every clinic membership of one user, by clinic id. */
+  membershipsOf(userId: string): Promise<ClinicMember[]>;
+  /** A staff member as last signed in; null when never. */
+  getStaff(userId: string): Promise<StaffRecord | null>;
+  putStaff(record: StaffRecord): Promise<void>;
+}
+
+/** REST API keys (no TTL; a revoked key is kept, marked, for the list and the audit trail). */
+export interface ApiKeyStore {
+  create(key: ApiKeyRecord): Promise<void>;
+  get(id: ApiKeyId): Promise<ApiKeyRecord | null>;
+  /** Every key, revoked ones included, oldest first. */
+  list(): Promise<ApiKeyRecord[]>;
+  /** Marks the key revoked at atIso; the updated record, or null when there is no such key. An already revoked key keeps its first revokedAt. */
+  revoke(id: ApiKeyId, atIso: string): Promise<ApiKeyRecord | null>;
+  /** Notes the key's last use (callers throttle this). */
+  markUsed(id: ApiKeyId, atIso: string): Promise<void>;
 }
 
 export type AppendOutcome = { appended: true } | { appended: false; head: ChainHead };
@@ -197,6 +249,8 @@ export interface Stores {
   links: LinkStore;
   participants: ParticipantStore;
   sessions: SessionStore;
+  clinics: ClinicStore;
+  apiKeys: ApiKeyStore;
   events: EventStore;
   thread: ThreadStore;
   /** Resolves when the backing store answers; rejects otherwise (readiness). */

@@ -28,6 +28,8 @@ const anyOf = (...requirements: Requirement[]): readonly Requirement[] => requir
 /** `security` values for route schemas; the schemes are defined below. */
 export const SECURITY = {
   apiKey: anyOf({ apiKey: [] }),
+  /** A guarded route (http/auth-guard.ts): an API key with the scope, or a staff session whose role gives it. */
+  scoped: (scope: string) => anyOf({ apiKey: [scope] }, { clinicianSession: [scope] }),
   guestOrClinician: anyOf({ guestSession: [] }, { clinicianSession: [] }),
   clinician: anyOf({ clinicianSession: [] }),
   /** Only when METRICS_TOKEN is set. */

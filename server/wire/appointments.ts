@@ -4,6 +4,7 @@
 // drops any property it does not name, so each lists everything its handler returns.
 import { Type, type Static } from 'typebox';
 import { Id, Time } from './ids.ts';
+import { ClinicIdSchema } from './auth.ts';
 import { AppointmentStatus, GuestRole, InviteRole, ParticipantView } from './participants.ts';
 
 export const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f<>]+$', description: 'a display name, 1 to 100 characters' });
@@ -20,6 +21,7 @@ export const CreateAppointmentBody = Type.Object(
     patient: Type.Object({ name: Name }, { additionalProperties: false }),
     startsAt: Type.String({ format: 'date-time', maxLength: 40, description: 'ISO 8601 date-time' }),
     durationMinutes: Type.Integer({ minimum: 5, maximum: 240, description: 'minutes, 5 to 240' }),
+    clinicId: Type.Optional(ClinicIdSchema('the clinic it belongs to (a key bound to a clinic always creates in its own)')),
   },
   {
     additionalProperties: false,
@@ -65,6 +67,7 @@ export const AppointmentDetail = Type.Object(
     startsAt: Time('ISO 8601, UTC'),
     durationMinutes: Type.Integer(),
     clinician: Type.Object({ id: Type.String(), name: Type.String() }),
+    clinicId: Type.Optional(Type.String()),
     patient: Type.Object({ name: Type.String() }),
     links: Type.Array(
       Type.Object({
@@ -87,7 +90,7 @@ export type AppointmentDetail = Static<typeof AppointmentDetail>;
 export const ConsoleTokenBody = Type.Object({ clinician: Clinician }, { additionalProperties: false, examples: [{ clinician: { id: 'gp-1', name: 'Dr Asha Patel' } }] });
 export const ConsoleLink = Type.Object(
   { url: Type.String({ description: "the clinician's console link (the token is in the fragment)" }) },
-  { description: 'A console link, valid for auth.clinicianTokenTtlMinutes.' },
+  { description: 'A console link: a single-use sign-in ticket, valid for auth.ticketTtlMinutes (5 by default). Ask for one when the clinician clicks, not at booking time.' },
 );
 export const WorkerStatus = Type.Object({
   index: Type.Integer(),

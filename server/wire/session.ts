@@ -5,6 +5,7 @@
 import { Type, type Static } from 'typebox';
 import { Time } from './ids.ts';
 import { AppointmentStatus, ParticipantState } from './participants.ts';
+import { ClinicRolesView, StaffRole } from './auth.ts';
 
 export const TokenBody = Type.Object({ token: Type.String({ minLength: 10, maxLength: 4096, description: 'the token from the link' }) }, { additionalProperties: false });
 export const KindQuery = Type.Object({ kind: Type.Optional(Type.Enum(['guest', 'clinician'])) }, { additionalProperties: false });
@@ -31,7 +32,16 @@ const GuestInfo = Type.Object({
   startsAt: Time(),
   durationMinutes: Type.Integer(),
 });
-const ClinicianInfo = Type.Object({ kind: Type.Literal('clinician'), clinicianId: Type.String(), name: Type.String() });
+/** A staff member's session (kind 'clinician' for every staff member, clinician or not). */
+const ClinicianInfo = Type.Object({
+  kind: Type.Literal('clinician'),
+  clinicianId: Type.String(),
+  name: Type.String(),
+  roles: Type.Array(StaffRole, { description: 'trust-wide roles' }),
+  clinics: Type.Array(ClinicRolesView, { description: 'roles per clinic' }),
+  via: Type.Enum(['oidc', 'ticket'], { description: 'oidc: signed in at the identity provider; ticket: a console link' }),
+  idleMinutes: Type.Integer({ description: 'the session ends after this long unused' }),
+});
 
 /** POST /api/v1/session {token} and GET /api/v1/session answer with this. */
 export const SessionInfo = Type.Union([GuestInfo, ClinicianInfo], { description: "This device's session: a guest's place in a consultation, or a clinician." });

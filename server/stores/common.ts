@@ -27,3 +27,16 @@ export function pickAppointmentPatch(patch: AppointmentPatch): AppointmentPatch 
   if (patch.endedAt !== undefined) out.endedAt = patch.endedAt;
   return out;
 }
+
+/** Oldest first by createdAt (ISO 8601 UTC strings sort as times), then by id, the same order in both stores. */
+export function byCreatedAt(a: { id: string; createdAt: string }, b: { id: string; createdAt: string }): number {
+  const at = isoToMs(a.createdAt, 'createdAt') - isoToMs(b.createdAt, 'createdAt');
+  if (at !== 0) return at;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Ascending by a string field (ids, user ids), by code unit: the order Redis sorts in too. */
+export const byField =
+  <K extends string>(field: K) =>
+  (a: Record<K, string>, b: Record<K, string>): number =>
+    a[field] < b[field] ? -1 : a[field] > b[field] ? 1 : 0;

@@ -1,14 +1,15 @@
 // One contract, two stores: the memory and Redis implementations are held to
 // the behaviour documented in server/domain/stores.ts by the same tests. The
 // Redis run uses a private redis-server and a fresh key prefix per test.
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { randomId, type AppointmentId, type DeviceId, type FileId, type ItemId, type LinkId, type ParticipantId, type SessionId } from '../../server/core/ids.ts';
+import { randomId, type ApiKeyId, type AppointmentId, type ClinicId, type DeviceId, type FileId, type ItemId, type LinkId, type ParticipantId, type SessionId } from '../../server/core/ids.ts';
 import { AuditChain } from '../../server/domain/audit/chain.ts';
 import { exportLines } from '../../server/domain/audit/export.ts';
 import { EMPTY_HEAD, eventOf, GENESIS_HASH, seal, type AuditEntry, type AuditRecord, type ChainHead } from '../../server/domain/audit/record.ts';
 import { verifyExport } from '../../server/domain/audit/verify.ts';
-import type { Appointment, DomainEventType, FileRecord, Link, Participant, Session, ThreadItem } from '../../server/domain/model.ts';
+import type { ApiKeyRecord, Appointment, Clinic, ClinicMember, DomainEventType, FileRecord, Link, LoginTransaction, Participant, Session, StaffRecord, StaffSession, ThreadItem } from '../../server/domain/model.ts';
 import type { EventStore, Stores } from '../../server/domain/stores.ts';
 import { createMemoryStores } from '../../server/stores/memory/index.ts';
 import { createRedisStores } from '../../server/stores/redis/index.ts';
@@ -473,14 +474,7 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
     });
 
     describe('sessions', () => {
-      const clinicianSession = (): Session => ({
-        id: sessionId(),
-        kind: 'clinician',
-        clinicianId: 'clin-1',
-        clinicianName: 'Dr Ngata',
-        deviceId: deviceId(),
-        expiresAt: '2030-03-04T17:00:00.000Z',
-      });
+      const clinicianSession = (over: Partial<StaffSession> = {}): StaffSession => aSession({ clinicianId: 'clin-1', ...over });
       const guestSession = (): Session => ({
         id: sessionId(),
         kind: 'guest',
@@ -500,15 +494,21 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
         expect(await stores.sessions.get(sessionId())).toBeNull();
       });
 
-      it('delete removes the session and tolerates an unknown id', async () => {
+      it('delete removes the session, says whether there was one, and tolerates an unknown id', async () => {
         const keep = clinicianSession();
         const drop = guestSession();
+        const dropStaff = clinicianSession();
         await stores.sessions.create(keep, HOUR);
         await stores.sessions.create(drop, HOUR);
-        await stores.sessions.delete(drop.id);
+        await stores.sessions.create(dropStaff, HOUR);
+        expect(await stores.sessions.delete(drop.id)).toBe(true);
+        expect(await stores.sessions.delete(dropStaff.id)).toBe(true);
         expect(await stores.sessions.get(drop.id)).toBeNull();
+        expect(await stores.sessions.get(dropStaff.id)).toBeNull();
         expect(await stores.sessions.get(keep.id)).toEqual(keep);
-        await expect(stores.sessions.delete(sessionId())).resolves.toBeUndefined();
+        expect(await stores.sessions.delete(drop.id)).toBe(false);
+        expect(await stores.sessions.delete(sessionId())).toBe(false);
+        expect(await stores.sessions.listForUser('clin-1')).toEqual([keep]);
       });
 
       it('keeps the secret hash of an issued device until its TTL; an unknown device is null', async () => {
@@ -528,8 +528,326 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
         const original = structuredClone(s);
         await stores.sessions.create(s, HOUR);
         s.deviceId = deviceId();
+        s.roles.push('trust-admin');
         (await stores.sessions.get(s.id))!.expiresAt = 'changed';
-        expect(await stores.sessions.get(s.id)).toEqual(original);
+        (await stores.sessions.touch(s.id, at(1), HOUR))!.roles.push('auditor');
+        (await stores.sessions.listForUser('clin-1'))[0]!.clinics.push({ clinicId: 'other' as ClinicId, roles: [] });
+        expect(await stores.sessions.get(s.id)).toEqual({ ...original, lastSeenAt: at(1) });
+      });
+
+      it('touch sets lastSeenAt, keeps every other field as stored, and gives the session ttlSeconds more', async () => {
+        // Empty lists and names with JSON-looking text must come back as they went in.
+        const s = clinicianSession({
+          clinicianName: 'Dr "lastSeenAt":"x" \\ Ngata / Ōtautahi',
+          clinics: [{ clinicId: 'derm-north' as ClinicId, roles: [] }],
+          roles: [],
+          idp: { idToken: 'a.b/c+d=', sid: 'sid-1' },
+          address: '192.0.2.7',
+        });
+        await stores.sessions.create(s, 1);
+        await harness.elapse(0.6);
+        const touched = await stores.sessions.touch(s.id, at(5), 2);
+        expect(touched).toEqual({ ...s, lastSeenAt: at(5) });
+        expect(await stores.sessions.get(s.id)).toEqual(touched);
+        await harness.elapse(0.8); // past the first TTL: kept by the touch
+        expect(await stores.sessions.get(s.id)).toEqual(touched);
+        expect(await stores.sessions.listForUser('clin-1')).toEqual([touched]);
+        await harness.elapse(1.5);
+        expect(await stores.sessions.get(s.id)).toBeNull();
+      });
+
+      it('touch of an unknown, deleted, expired or guest session is null and creates or changes nothing', async () => {
+        const unknown = sessionId();
+        expect(await stores.sessions.touch(unknown, at(1), HOUR)).toBeNull();
+        expect(await stores.sessions.get(unknown)).toBeNull();
+
+        const deleted = clinicianSession();
+        await stores.sessions.create(deleted, HOUR);
+        await stores.sessions.delete(deleted.id);
+        expect(await stores.sessions.touch(deleted.id, at(1), HOUR)).toBeNull();
+        expect(await stores.sessions.get(deleted.id)).toBeNull();
+
+        const expired = clinicianSession({ clinicianId: 'clin-expired' });
+        await stores.sessions.create(expired, 1);
+        await harness.elapse(1.2);
+        expect(await stores.sessions.touch(expired.id, at(1), HOUR)).toBeNull();
+        expect(await stores.sessions.get(expired.id)).toBeNull();
+        expect(await stores.sessions.listForUser('clin-expired')).toEqual([]);
+
+        const guest = guestSession();
+        await stores.sessions.create(guest, HOUR);
+        expect(await stores.sessions.touch(guest.id, at(1), HOUR)).toBeNull();
+        expect(await stores.sessions.get(guest.id)).toEqual(guest);
+      });
+
+      it("listForUser gives the user's live staff sessions oldest first, without deleted, expired or other users' sessions", async () => {
+        const second = clinicianSession({ createdAt: at(10) });
+        const first = clinicianSession({ createdAt: at(0) });
+        const third = clinicianSession({ createdAt: at(20) });
+        const deleted = clinicianSession({ createdAt: at(5) });
+        const expiring = clinicianSession({ createdAt: at(1) });
+        const otherUser = clinicianSession({ clinicianId: 'clin-2', createdAt: at(2) });
+        for (const s of [second, third, first, deleted, otherUser]) await stores.sessions.create(s, HOUR);
+        await stores.sessions.create(expiring, 1);
+        await stores.sessions.create(guestSession(), HOUR);
+        await stores.sessions.delete(deleted.id);
+
+        expect(await stores.sessions.listForUser('clin-1')).toEqual([first, expiring, second, third]);
+        await harness.elapse(1.2);
+        expect(await stores.sessions.listForUser('clin-1')).toEqual([first, second, third]);
+        expect(await stores.sessions.listForUser('clin-2')).toEqual([otherUser]);
+        expect(await stores.sessions.listForUser('nobody')).toEqual([]);
+        // Pruning the expired one changed nothing else.
+        expect(await stores.sessions.listForUser('clin-1')).toEqual([first, second, third]);
+      });
+
+      it('claimOnce is true for the first claim of a token only, until its TTL', async () => {
+        expect(await stores.sessions.claimOnce('jti-1', 1)).toBe(true);
+        expect(await stores.sessions.claimOnce('jti-1', HOUR)).toBe(false);
+        expect(await stores.sessions.claimOnce('jti-2', HOUR)).toBe(true);
+        expect(await stores.sessions.claimOnce('jti-1', HOUR)).toBe(false);
+        await harness.elapse(1.2);
+        expect(await stores.sessions.claimOnce('jti-1', HOUR)).toBe(true);
+      });
+
+      it('claimOnce is atomic: of 20 concurrent claims on several nodes exactly one is true', async () => {
+        const nodes = [stores, await harness.peer(), await harness.peer()];
+        const tokenId = randomId();
+        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => nodes[i % 3]!.sessions.claimOnce(tokenId, HOUR)));
+        expect(results.filter((r) => r)).toHaveLength(1);
+      });
+
+      it('takeLogin gives a sign-in in progress once; an unknown or expired one is null', async () => {
+        const id = randomId();
+        const txn = aLogin();
+        await stores.sessions.putLogin(id, txn, HOUR);
+        expect(await stores.sessions.takeLogin(randomId())).toBeNull();
+        expect(await stores.sessions.takeLogin(id)).toEqual(txn);
+        expect(await stores.sessions.takeLogin(id)).toBeNull();
+
+        const late = randomId();
+        await stores.sessions.putLogin(late, aLogin(), 1);
+        await harness.elapse(1.2);
+        expect(await stores.sessions.takeLogin(late)).toBeNull();
+      });
+
+      it('takeLogin is single use: of 10 concurrent takes on several nodes exactly one gets it', async () => {
+        const nodes = [stores, await harness.peer(), await harness.peer()];
+        const id = randomId();
+        const txn = aLogin();
+        await stores.sessions.putLogin(id, txn, HOUR);
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => nodes[i % 3]!.sessions.takeLogin(id)));
+        expect(results.filter((r) => r !== null)).toEqual([txn]);
+      });
+
+      it('refuses a TTL that is not a positive number', async () => {
+        const s = clinicianSession();
+        await stores.sessions.create(s, HOUR);
+        await expect(stores.sessions.touch(s.id, at(1), 0)).rejects.toThrow(RangeError);
+        await expect(stores.sessions.claimOnce('jti', -1)).rejects.toThrow(RangeError);
+        await expect(stores.sessions.putLogin(randomId(), aLogin(), Number.NaN)).rejects.toThrow(RangeError);
+        expect(await stores.sessions.get(s.id)).toEqual(s);
+        expect(await stores.sessions.claimOnce('jti', HOUR)).toBe(true);
+      });
+
+      it('refuses a time that is not ISO 8601 and changes nothing', async () => {
+        const s = clinicianSession();
+        await stores.sessions.create(s, HOUR);
+        await expect(stores.sessions.touch(s.id, 'yesterday', HOUR)).rejects.toThrow(RangeError);
+        expect(await stores.sessions.get(s.id)).toEqual(s);
+        const k: ApiKeyRecord = { id: randomId<ApiKeyId>(), name: 'k', hash: 'h', scopes: ['admin'], createdAt: at(0), createdBy: 'cli' };
+        await stores.apiKeys.create(k);
+        await expect(stores.apiKeys.revoke(k.id, 'soon')).rejects.toThrow(RangeError);
+        await expect(stores.apiKeys.markUsed(k.id, '')).rejects.toThrow(RangeError);
+        expect(await stores.apiKeys.get(k.id)).toEqual(k);
+      });
+    });
+
+    describe('clinics', () => {
+      const aClinic = (over: Partial<Clinic> = {}): Clinic => ({
+        id: `clinic-${randomId().toLowerCase().replace(/[^a-z0-9]/g, '')}` as ClinicId,
+        name: 'Dermatology, North site',
+        createdAt: at(0),
+        updatedAt: at(0),
+        ...over,
+      });
+      const aMember = (clinicId: ClinicId, userId: string, over: Partial<ClinicMember> = {}): ClinicMember => ({
+        clinicId,
+        userId,
+        roles: ['clinician'],
+        source: 'admin',
+        updatedAt: at(0),
+        ...over,
+      });
+
+      it('creates and gets a clinic; a second create of its id is false and stores nothing; an unknown id is null', async () => {
+        const c = aClinic();
+        expect(await stores.clinics.create(c)).toBe(true);
+        expect(await stores.clinics.get(c.id)).toEqual(c);
+        expect(await stores.clinics.create({ ...c, name: 'Impostor' })).toBe(false);
+        expect(await stores.clinics.get(c.id)).toEqual(c);
+        expect(await stores.clinics.list()).toEqual([c]);
+        expect(await stores.clinics.get('no-such-clinic' as ClinicId)).toBeNull();
+      });
+
+      it('create is atomic: of 10 concurrent creates of one id on several nodes exactly one is true, and its record is kept', async () => {
+        const nodes = [stores, await harness.peer(), await harness.peer()];
+        const base = aClinic();
+        const offered = Array.from({ length: 10 }, (_, i) => ({ ...base, name: `Clinic ${String(i)}` }));
+        const results = await Promise.all(offered.map((c, i) => nodes[i % 3]!.clinics.create(c)));
+        const winners = offered.filter((_, i) => results[i]);
+        expect(winners).toHaveLength(1);
+        expect(await stores.clinics.get(base.id)).toEqual(winners[0]);
+        expect(await stores.clinics.list()).toEqual([winners[0]]);
+      });
+
+      it('update replaces a clinic that exists; an unknown one is false and creates nothing', async () => {
+        const c = aClinic();
+        await stores.clinics.create(c);
+        const renamed = { ...c, name: 'Dermatology', updatedAt: at(5) };
+        expect(await stores.clinics.update(renamed)).toBe(true);
+        expect(await stores.clinics.get(c.id)).toEqual(renamed);
+        const ghost = aClinic();
+        expect(await stores.clinics.update(ghost)).toBe(false);
+        expect(await stores.clinics.get(ghost.id)).toBeNull();
+        expect(await stores.clinics.list()).toEqual([renamed]);
+      });
+
+      it('list gives every clinic by id', async () => {
+        const b = aClinic({ id: 'b-clinic' as ClinicId });
+        const a = aClinic({ id: 'a-clinic' as ClinicId });
+        const c = aClinic({ id: 'c-clinic' as ClinicId });
+        for (const clinic of [b, c, a]) await stores.clinics.create(clinic);
+        expect(await stores.clinics.list()).toEqual([a, b, c]);
+      });
+
+      it('members and membershipsOf stay in step through set, replace and remove', async () => {
+        const north = 'north' as ClinicId;
+        const south = 'south' as ClinicId;
+        const annNorth = aMember(north, 'ann');
+        const annSouth = aMember(south, 'ann', { roles: ['clinic-coordinator', 'clinic-admin'], source: 'idp' });
+        const bobNorth = aMember(north, 'bob');
+        for (const m of [bobNorth, annSouth, annNorth]) await stores.clinics.setMember(m);
+        expect(await stores.clinics.members(north)).toEqual([annNorth, bobNorth]);
+        expect(await stores.clinics.membershipsOf('ann')).toEqual([annNorth, annSouth]);
+        expect(await stores.clinics.membershipsOf('bob')).toEqual([bobNorth]);
+
+        const annNorthAdmin = { ...annNorth, roles: ['clinic-admin' as const], updatedAt: at(3) };
+        await stores.clinics.setMember(annNorthAdmin);
+        expect(await stores.clinics.members(north)).toEqual([annNorthAdmin, bobNorth]);
+        expect(await stores.clinics.membershipsOf('ann')).toEqual([annNorthAdmin, annSouth]);
+
+        expect(await stores.clinics.removeMember(north, 'ann')).toBe(true);
+        expect(await stores.clinics.removeMember(north, 'ann')).toBe(false);
+        expect(await stores.clinics.removeMember(south, 'nobody')).toBe(false);
+        expect(await stores.clinics.members(north)).toEqual([bobNorth]);
+        expect(await stores.clinics.membershipsOf('ann')).toEqual([annSouth]);
+        expect(await stores.clinics.members(south)).toEqual([annSouth]);
+
+        expect(await stores.clinics.removeMember(south, 'ann')).toBe(true);
+        expect(await stores.clinics.membershipsOf('ann')).toEqual([]);
+        expect(await stores.clinics.members(south)).toEqual([]);
+        expect(await stores.clinics.members('empty' as ClinicId)).toEqual([]);
+      });
+
+      it('keeps staff records: get is null until put, then the last put', async () => {
+        expect(await stores.clinics.getStaff('ann')).toBeNull();
+        const first: StaffRecord = { userId: 'ann', name: 'Ann Tane', roles: [], updatedAt: at(0) };
+        await stores.clinics.putStaff(first);
+        expect(await stores.clinics.getStaff('ann')).toEqual(first);
+        const second: StaffRecord = { ...first, roles: ['auditor', 'trust-admin'], updatedAt: at(9) };
+        await stores.clinics.putStaff(second);
+        expect(await stores.clinics.getStaff('ann')).toEqual(second);
+        expect(await stores.clinics.getStaff('bob')).toBeNull();
+      });
+
+      it('returns copies', async () => {
+        const c = aClinic();
+        const original = structuredClone(c);
+        await stores.clinics.create(c);
+        c.name = 'changed after create';
+        (await stores.clinics.get(c.id))!.name = 'changed after get';
+        (await stores.clinics.list())[0]!.name = 'changed in list';
+        expect(await stores.clinics.get(c.id)).toEqual(original);
+
+        const m = aMember(c.id, 'ann');
+        await stores.clinics.setMember(m);
+        m.roles.push('trust-admin');
+        (await stores.clinics.members(c.id))[0]!.roles.push('auditor');
+        (await stores.clinics.membershipsOf('ann'))[0]!.source = 'idp';
+        expect(await stores.clinics.membershipsOf('ann')).toEqual([aMember(c.id, 'ann')]);
+
+        const staff: StaffRecord = { userId: 'ann', name: 'Ann', roles: ['clinician'], updatedAt: at(0) };
+        await stores.clinics.putStaff(staff);
+        staff.roles.push('trust-admin');
+        (await stores.clinics.getStaff('ann'))!.roles.push('auditor');
+        expect(await stores.clinics.getStaff('ann')).toEqual({ ...staff, roles: ['clinician'] });
+      });
+    });
+
+    describe('API keys', () => {
+      const anApiKey = (over: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
+        id: randomId<ApiKeyId>(),
+        name: 'Booking system',
+        hash: 'c2VjcmV0LWhhc2g',
+        scopes: ['appointments:read', 'appointments:write'],
+        createdAt: at(0),
+        createdBy: 'staff:ann',
+        ...over,
+      });
+
+      it('creates and gets a key; an unknown id is null', async () => {
+        const k = anApiKey({ clinicId: 'north' as ClinicId });
+        await stores.apiKeys.create(k);
+        expect(await stores.apiKeys.get(k.id)).toEqual(k);
+        expect(await stores.apiKeys.get(randomId<ApiKeyId>())).toBeNull();
+      });
+
+      it('list gives every key, revoked ones included, oldest first', async () => {
+        const second = anApiKey({ createdAt: at(10) });
+        const first = anApiKey({ createdAt: at(0) });
+        const third = anApiKey({ createdAt: at(20) });
+        for (const k of [second, third, first]) await stores.apiKeys.create(k);
+        const revoked = await stores.apiKeys.revoke(second.id, at(30));
+        expect(await stores.apiKeys.list()).toEqual([first, revoked, third]);
+      });
+
+      it('revoke marks the key and keeps the first revokedAt; an unknown key is null and creates nothing', async () => {
+        const k = anApiKey();
+        await stores.apiKeys.create(k);
+        expect(await stores.apiKeys.revoke(k.id, at(5))).toEqual({ ...k, revokedAt: at(5) });
+        expect(await stores.apiKeys.revoke(k.id, at(9))).toEqual({ ...k, revokedAt: at(5) });
+        expect(await stores.apiKeys.get(k.id)).toEqual({ ...k, revokedAt: at(5) });
+        const ghost = randomId<ApiKeyId>();
+        expect(await stores.apiKeys.revoke(ghost, at(5))).toBeNull();
+        expect(await stores.apiKeys.get(ghost)).toBeNull();
+        expect(await stores.apiKeys.list()).toEqual([{ ...k, revokedAt: at(5) }]);
+      });
+
+      it('markUsed notes the last use and keeps every other field; an unknown key creates nothing', async () => {
+        // An empty scope list must come back as a list.
+        const k = anApiKey({ scopes: [], name: 'Ward "lastUsedAt":"x" / kiosk' });
+        await stores.apiKeys.create(k);
+        await stores.apiKeys.markUsed(k.id, at(1));
+        expect(await stores.apiKeys.get(k.id)).toEqual({ ...k, lastUsedAt: at(1) });
+        await stores.apiKeys.markUsed(k.id, at(2));
+        expect(await stores.apiKeys.get(k.id)).toEqual({ ...k, lastUsedAt: at(2) });
+        expect(await stores.apiKeys.revoke(k.id, at(3))).toEqual({ ...k, lastUsedAt: at(2), revokedAt: at(3) });
+        const ghost = randomId<ApiKeyId>();
+        await stores.apiKeys.markUsed(ghost, at(1));
+        expect(await stores.apiKeys.get(ghost)).toBeNull();
+        expect(await stores.apiKeys.list()).toHaveLength(1);
+      });
+
+      it('returns copies', async () => {
+        const k = anApiKey();
+        const original = structuredClone(k);
+        await stores.apiKeys.create(k);
+        k.scopes.push('admin');
+        (await stores.apiKeys.get(k.id))!.scopes.push('admin');
+        (await stores.apiKeys.list())[0]!.name = 'changed in list';
+        (await stores.apiKeys.revoke(k.id, at(1)))!.scopes.push('admin');
+        expect(await stores.apiKeys.get(k.id)).toEqual({ ...original, revokedAt: at(1) });
       });
     });
 
@@ -959,8 +1277,27 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
   });
 }
 
-function aSession(): Session {
-  return { id: sessionId(), kind: 'clinician', clinicianId: 'c', clinicianName: 'C', deviceId: deviceId(), expiresAt: T0 };
+function aSession(over: Partial<StaffSession> = {}): StaffSession {
+  return {
+    id: sessionId(),
+    kind: 'clinician',
+    clinicianId: 'c',
+    clinicianName: 'Dr Ngata',
+    deviceId: deviceId(),
+    expiresAt: '2030-03-04T17:00:00.000Z',
+    roles: ['clinician'],
+    clinics: [],
+    via: 'oidc',
+    createdAt: at(0),
+    lastSeenAt: at(0),
+    idleSeconds: 1800,
+    device: 'Chrome on Windows',
+    ...over,
+  };
+}
+
+function aLogin(): LoginTransaction {
+  return { state: randomId(), nonce: randomId(), codeVerifier: randomId(), returnTo: '/console?appointment=a', createdAt: at(0) };
 }
 
 // --- memory: a fake clock drives the TTLs -----------------------------------
@@ -1039,10 +1376,12 @@ describe('redis', () => {
       await stores.participants.put(participant, 100);
       await stores.sessions.create(aSession(), 100);
       await stores.sessions.putDevice(participant.deviceId, 'hash', 100);
+      await stores.sessions.claimOnce('jti', 100);
+      await stores.sessions.putLogin(randomId(), aLogin(), 100);
       await appendAll(stores.events, chainOf([anEntry('appointment.created', appt.id)]));
 
       const all = (await redis.keys('*')).sort();
-      expect(all).toHaveLength(12);
+      expect(all).toHaveLength(15);
       for (const key of all) {
         expect(key.startsWith('cr:')).toBe(true);
         const pttl = await redis.pttl(key);
@@ -1072,6 +1411,10 @@ describe('redis', () => {
       await stores.links.create(aLink(appt.id), 60);
       await stores.participants.put(aParticipant(appt.id), 300);
       await stores.participants.put(aParticipant(appt.id), 30);
+      const staff = `staff-${randomId()}`;
+      await stores.sessions.create(aSession({ clinicianId: staff }), 500);
+      const touched = aSession({ clinicianId: staff });
+      await stores.sessions.create(touched, 50);
 
       const ttlOf = async (fragment: string): Promise<number> => {
         const matching = (await keysUnder(prefix)).filter((k) => k.includes(fragment));
@@ -1083,6 +1426,37 @@ describe('redis', () => {
       expect(await ttlOf('appointment-links:')).toBeLessThanOrEqual(400_000);
       expect(await ttlOf('appointment-participants:')).toBeGreaterThan(299_000);
       expect(await ttlOf('appointment-participants:')).toBeLessThanOrEqual(300_000);
+      expect(await ttlOf('user-sessions:')).toBeGreaterThan(499_000);
+      expect(await ttlOf('user-sessions:')).toBeLessThanOrEqual(500_000);
+      // A touch that keeps a session longer than any before keeps its user's index as long.
+      await stores.sessions.touch(touched.id, at(1), 700);
+      expect(await ttlOf('user-sessions:')).toBeGreaterThan(699_000);
+    });
+
+    it('sign-in ids and single-use tokens never appear in a key name, only their SHA-256', async () => {
+      const prefix = testPrefix();
+      const stores = createRedisStores(redis, { prefix });
+      const loginId = randomId();
+      const tokenId = randomId();
+      await stores.sessions.putLogin(loginId, aLogin(), HOUR);
+      await stores.sessions.claimOnce(tokenId, HOUR);
+      const all = await redis.keys('*');
+      expect(all.filter((k) => k.includes(loginId) || k.includes(tokenId))).toEqual([]);
+      const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
+      expect(await keysUnder(prefix)).toEqual([`${prefix}login:${sha(loginId)}`, `${prefix}used-token:${sha(tokenId)}`]);
+    });
+
+    it('clinics, members, staff records and API keys have no TTL', async () => {
+      const prefix = testPrefix();
+      const stores = createRedisStores(redis, { prefix });
+      const clinicId = 'north' as ClinicId;
+      await stores.clinics.create({ id: clinicId, name: 'North', createdAt: at(0), updatedAt: at(0) });
+      await stores.clinics.setMember({ clinicId, userId: 'ann', roles: ['clinician'], source: 'admin', updatedAt: at(0) });
+      await stores.clinics.putStaff({ userId: 'ann', name: 'Ann', roles: [], updatedAt: at(0) });
+      await stores.apiKeys.create({ id: randomId<ApiKeyId>(), name: 'k', hash: 'h', scopes: ['admin'], createdAt: at(0), createdBy: 'cli' });
+      const all = await keysUnder(prefix);
+      expect(all.map((k) => k.slice(prefix.length).replace(/:.*/, '')).sort()).toEqual(['api-key', 'api-keys', 'clinic', 'clinic-members', 'clinics', 'staff', 'user-clinics']);
+      for (const key of all) expect(await redis.pttl(key)).toBe(-1);
     });
 
     it('two prefixes on one Redis do not see each other', async () => {
@@ -1139,6 +1513,12 @@ describe('redis', () => {
       await redis.script('FLUSH');
       expect(await stores.participants.transition(p.id, ['waiting'], 'removed', at(1), { closeLink: { id: link.id, decision: 'removed' } })).toMatchObject({ state: 'removed' });
       expect((await stores.links.get(link.id))?.closedBy).toBe('removed');
+      const session = aSession();
+      await stores.sessions.create(session, HOUR);
+      await redis.script('FLUSH');
+      expect(await stores.sessions.touch(session.id, at(1), HOUR)).toEqual({ ...session, lastSeenAt: at(1) });
+      await redis.script('FLUSH');
+      expect(await stores.sessions.delete(session.id)).toBe(true);
     });
   });
 
@@ -1171,6 +1551,34 @@ describe('redis stores: readiness when Redis goes away', () => {
     await expect(stores.close()).resolves.toBeUndefined();
     expect(Date.now() - closing).toBeLessThan(500);
     expect(redis.status).not.toBe('ready');
+  });
+
+  it('the access stores answer UNAVAILABLE (retryable) while Redis is down, like every other store', async () => {
+    const server2 = await startRedisServer();
+    // The production client's options (boot/redis.ts): no offline queue, so a command fails at once while disconnected.
+    const redis = new Redis(server2.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    redis.on('error', () => {});
+    const stores = createRedisStores(redis, { prefix: testPrefix() });
+    try {
+      await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
+      await stores.ping();
+      await server2.stop();
+      await new Promise<void>((resolve) => (redis.status === 'ready' ? redis.once('close', () => resolve()) : resolve()));
+      const calls: (() => Promise<unknown>)[] = [
+        () => stores.sessions.touch(sessionId(), at(1), HOUR),
+        () => stores.sessions.listForUser('ann'),
+        () => stores.sessions.claimOnce('jti', HOUR),
+        () => stores.sessions.takeLogin(randomId()),
+        () => stores.clinics.create({ id: 'north' as ClinicId, name: 'North', createdAt: at(0), updatedAt: at(0) }),
+        () => stores.clinics.membershipsOf('ann'),
+        () => stores.apiKeys.list(),
+        () => stores.apiKeys.revoke(randomId<ApiKeyId>(), at(1)),
+      ];
+      for (const call of calls) await expect(call()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    } finally {
+      await stores.close();
+      await server2.stop();
+    }
   });
 
   it('close quits a connected client and tolerates being called again', async () => {

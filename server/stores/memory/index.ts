@@ -3,7 +3,9 @@
 // enforced when a record is read (`now` is injectable for tests).
 import { DEFAULT_TRUST_ID } from '../../domain/audit/record.ts';
 import type { Stores } from '../../domain/stores.ts';
+import { createMemoryApiKeyStore } from './api-keys.ts';
 import { createMemoryAppointmentStore } from './appointments.ts';
+import { createMemoryClinicStore } from './clinics.ts';
 import { createMemoryEventStore } from './events.ts';
 import { createMemoryLinkStore } from './links.ts';
 import { createMemoryParticipantStore } from './participants.ts';
@@ -27,6 +29,8 @@ export function createMemoryStores(opts: MemoryStoresOptions = {}): Stores {
     links,
     participants: createMemoryParticipantStore(now, links),
     sessions: createMemorySessionStore(now),
+    clinics: createMemoryClinicStore(),
+    apiKeys: createMemoryApiKeyStore(),
     events: createMemoryEventStore(opts.trustId ?? DEFAULT_TRUST_ID),
     thread: createMemoryThreadStore(now),
     ping: () => settle(() => undefined),

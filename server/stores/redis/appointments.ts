@@ -5,7 +5,7 @@ import type { AppointmentStore } from '../../domain/stores.ts';
 import { isoToMs, pickAppointmentPatch, ttlToMs, type AppointmentPatch } from '../common.ts';
 import { parseRecord, parseRecords } from './json.ts';
 import type { Keys } from './keys.ts';
-import { CREATE_APPOINTMENT, UPDATE_APPOINTMENT, runScript } from './scripts.ts';
+import { PUT_SCORED, UPDATE_APPOINTMENT, runScript } from './scripts.ts';
 
 export function createRedisAppointmentStore(redis: Redis, keys: Keys): AppointmentStore {
   return {
@@ -14,7 +14,7 @@ export function createRedisAppointmentStore(redis: Redis, keys: Keys): Appointme
       const startsAt = isoToMs(appointment.startsAt, 'startsAt');
       await runScript(
         redis,
-        CREATE_APPOINTMENT,
+        PUT_SCORED,
         [keys.appointment(appointment.id), keys.clinicianAppointments(appointment.clinician.id)],
         [JSON.stringify(appointment), ms, startsAt, appointment.id],
       );

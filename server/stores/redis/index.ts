@@ -5,7 +5,9 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_TRUST_ID } from '../../domain/audit/record.ts';
 import type { Stores } from '../../domain/stores.ts';
+import { createRedisApiKeyStore } from './api-keys.ts';
 import { createRedisAppointmentStore } from './appointments.ts';
+import { createRedisClinicStore } from './clinics.ts';
 import { createRedisEventStore } from './events.ts';
 import { createRedisThreadStore } from './thread.ts';
 import { keysFor } from './keys.ts';
@@ -49,6 +51,8 @@ export function createRedisStores(redis: Redis, opts: RedisStoresOptions = {}): 
     links: guard(createRedisLinkStore(redis, keys)),
     participants: guard(createRedisParticipantStore(redis, keys)),
     sessions: guard(createRedisSessionStore(redis, keys)),
+    clinics: guard(createRedisClinicStore(redis, keys)),
+    apiKeys: guard(createRedisApiKeyStore(redis, keys)),
     events: guard(createRedisEventStore(redis, keys, opts.trustId ?? DEFAULT_TRUST_ID)),
     thread: guard(createRedisThreadStore(redis, keys)),
 

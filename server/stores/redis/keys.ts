@@ -1,6 +1,8 @@
-// Every key the Redis stores use, under one prefix. Ids are base64url, so a
-// ':' after the kind can never be confused with part of an id.
-import type { AppointmentId, DeviceId, FileId, LinkId, ParticipantId, SessionId } from '../../core/ids.ts';
+// Every key the Redis stores use, under one prefix. Ids are base64url (clinic
+// ids are slugs), so a ':' after the kind can never be confused with part of
+// an id. User ids come from the identity provider and may hold anything, so
+// they only ever end a key name.
+import type { ApiKeyId, AppointmentId, ClinicId, DeviceId, FileId, LinkId, ParticipantId, SessionId } from '../../core/ids.ts';
 
 export interface Keys {
   appointment(id: AppointmentId): string;
@@ -17,6 +19,28 @@ export interface Keys {
   session(id: SessionId): string;
   /** The SHA-256 (base64url) of an issued device's secret. */
   device(id: DeviceId): string;
+  /** Prefix of userSessions; userSessions(userId) = userSessionsPrefix + userId (the delete script builds it). */
+  userSessionsPrefix: string;
+  /** Sorted set: a staff member's session ids scored by createdAt (epoch ms); lives as long as their longest session. */
+  userSessions(userId: string): string;
+  /** A used single-use token (a console ticket's jti), keyed by its SHA-256 (hex). */
+  usedToken(tokenHash: string): string;
+  /** A sign-in in progress (JSON), keyed by the SHA-256 (hex) of its id (the id itself is never a key name). */
+  login(idHash: string): string;
+  /** A clinic (JSON). No TTL. */
+  clinic(id: ClinicId): string;
+  /** Set of every clinic id. No TTL. */
+  clinics: string;
+  /** Hash: a clinic's members (field: user id, value: ClinicMember JSON). No TTL. */
+  clinicMembers(id: ClinicId): string;
+  /** Set of the clinic ids a user is a member of (kept in step with clinicMembers). No TTL. */
+  userClinics(userId: string): string;
+  /** A staff member as last signed in (StaffRecord JSON). No TTL. */
+  staff(userId: string): string;
+  /** An API key's record (JSON). No TTL. */
+  apiKey(id: ApiKeyId): string;
+  /** Sorted set: every API key id scored by createdAt (epoch ms). No TTL. */
+  apiKeys: string;
   /** Stream of a trust's audit records, entry id `<seq>-0`. Trust ids hold no ':'. */
   auditLog(trustId: string): string;
   /** Hash { seq, hash } of the last record in auditLog. */
@@ -53,6 +77,17 @@ export function keysFor(prefix: string): Keys {
     appointmentParticipants: (id) => `${prefix}appointment-participants:${id}`,
     session: (id) => `${prefix}session:${id}`,
     device: (id) => `${prefix}device:${id}`,
+    userSessionsPrefix: `${prefix}user-sessions:`,
+    userSessions: (userId) => `${prefix}user-sessions:${userId}`,
+    usedToken: (tokenHash) => `${prefix}used-token:${tokenHash}`,
+    login: (idHash) => `${prefix}login:${idHash}`,
+    clinic: (id) => `${prefix}clinic:${id}`,
+    clinics: `${prefix}clinics`,
+    clinicMembers: (id) => `${prefix}clinic-members:${id}`,
+    userClinics: (userId) => `${prefix}user-clinics:${userId}`,
+    staff: (userId) => `${prefix}staff:${userId}`,
+    apiKey: (id) => `${prefix}api-key:${id}`,
+    apiKeys: `${prefix}api-keys`,
     auditLog: (trustId) => `${prefix}audit:${trustId}:log`,
     auditHead: (trustId) => `${prefix}audit:${trustId}:head`,
     auditAppointment: (trustId, id) => `${prefix}audit:${trustId}:appointment:${id}`,

@@ -10,7 +10,7 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-const script = (source: string): LuaScript => ({ source, sha: createHash('sha1').update(source).digest('hex') });
+export const script = (source: string): LuaScript => ({ source, sha: createHash('sha1').update(source).digest('hex') });
 
 export async function runScript(
   redis: Redis,
@@ -28,7 +28,7 @@ export async function runScript(
 
 // Gives an index key at least `ms` to live: never shortens it, and a key that
 // was just created (no TTL yet) gets one.
-const EXTEND = `
+export const EXTEND = `
 local function extend(key, ms)
   local current = redis.call('PTTL', key)
   if current == -1 or (current >= 0 and current < ms) then
@@ -57,8 +57,8 @@ extend(KEYS[2], ms)
 return 1
 `);
 
-/** KEYS: appointment, clinician index. ARGV: json, ttl ms, startsAt ms, id. */
-export const CREATE_APPOINTMENT = script(`${EXTEND}
+/** KEYS: record, scored index. ARGV: json, ttl ms, score, member. (An appointment by startsAt; a staff session by createdAt.) */
+export const PUT_SCORED = script(`${EXTEND}
 local ms = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ms)
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])

@@ -54,6 +54,7 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   SESSION_IDLE_MINUTES: ['auth.sessionIdleMinutes', 'int'],
   SESSION_ABSOLUTE_HOURS: ['auth.sessionAbsoluteHours', 'int'],
   SESSION_CHECK_SECONDS: ['auth.sessionCheckSeconds', 'int'],
+  API_KEY_USE_AUDIT_MINUTES: ['auth.apiKeyUseAuditMinutes', 'int'],
   OIDC_ISSUER: ['oidc.issuer', 'string'],
   OIDC_CLIENT_ID: ['oidc.clientId', 'string'],
   OIDC_CLIENT_SECRET: ['oidc.clientSecret', 'string'],
@@ -206,7 +207,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   // An oidc section (from the file or OIDC_* variables) turns sign-in on; what it leaves out has defaults.
-  if (merged.oidc && typeof merged.oidc === 'object' && !Array.isArray(merged.oidc)) merged.oidc = merge(structuredClone(OIDC_DEFAULTS) as unknown as Json, merged.oidc as Json);
+  const oidcSection: unknown = merged.oidc;
+  if (oidcSection && typeof oidcSection === 'object' && !Array.isArray(oidcSection)) {
+    merged.oidc = merge(structuredClone(OIDC_DEFAULTS), oidcSection as Json);
+  }
   const oidc = merged.oidc as { issuer?: unknown; clientAuth?: unknown; clientSecret?: unknown; clientKeyFile?: unknown; clientKeyId?: unknown } | undefined;
   if (oidc && typeof oidc.issuer === 'string' && /^http:/.test(oidc.issuer) && !isLoopbackUrl(oidc.issuer)) {
     problems.push({ key: 'oidc.issuer (env OIDC_ISSUER)', problem: 'must be https (plain http only for a loopback address, in tests)' });

@@ -185,6 +185,11 @@ export const ConfigSchema = Type.Object(
           maximum: 300,
           description: "seconds between checks that a staff member's open connection still has its session (revoked on another node, or timed out)",
         }),
+        apiKeyUseAuditMinutes: Type.Integer({
+          minimum: 1,
+          maximum: 1440,
+          description: "minutes between a key's api_key.used audit records (and lastUsedAt updates), per key and node, 1 to 1440",
+        }),
       },
       { additionalProperties: false },
     ),

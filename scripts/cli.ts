@@ -2,7 +2,8 @@
 // running server over its REST API (docs/openapi.json), so it needs only the
 // server's URL and an API key; audit-verify works offline on an export.
 // Exit status: 0 done, 1 the server refused (its "CODE: message" is shown) or
-// an export failed verification, 2 a usage error (nothing was sent).
+// an export failed verification, 2 a usage error (nothing was sent). The
+// commands about keys, sessions and clinics are in cli/access-commands.ts.
 import { createWriteStream, readFileSync } from 'node:fs';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,85 +12,13 @@ import { ID_PATTERN } from '../server/core/ids.ts';
 import { describeVerdict, verifyExport } from '../server/domain/audit/verify.ts';
 import { INVITE_ROLES } from '../server/wire/participants.ts';
 import type { AppointmentDetail, NodeStatus } from '../server/wire/appointments.ts';
-import type { ErrorBody } from '../server/wire/errors.ts';
+import { ACCESS_COMMANDS, clinicOption } from './cli/access-commands.ts';
+import { Api, idOption, out, RequestError, table, UsageError, type Command, type Ctx, type Option } from './cli/common.ts';
 
 const DEFAULT_URL = 'http://localhost:8080';
-
-class UsageError extends Error {}
-/** The server answered with an error, or could not be reached. */
-class RequestError extends Error {}
-
-interface Option {
-  value: string;
-  help: string;
-  required?: boolean;
-}
-
-interface Ctx {
-  values: Record<string, string | boolean | undefined>;
-  positionals: string[];
-  api: Api;
-}
-
-interface Command {
-  summary: string;
-  options: Record<string, Option>;
-  flags?: Record<string, string>;
-  positional?: { name: string; help: string };
-  /** False for commands that never talk to the server. */
-  server: boolean;
-  run(ctx: Ctx): Promise<number>;
-}
-
-// ---- the REST API ----------------------------------------------------------
-
-class Api {
-  readonly base: string;
-  readonly #key: string;
-  constructor(base: string, key: string) {
-    this.base = base;
-    this.#key = key;
-  }
-
-  async request(method: string, path: string, body?: unknown): Promise<Response> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${this.#key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new RequestError(`cannot reach ${this.base}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
-    }
-    if (!res.ok) {
-      const text = await res.text();
-      let err: Partial<ErrorBody> = {};
-      try {
-        err = JSON.parse(text) as Partial<ErrorBody>;
-      } catch {
-        // not one of our errors (a proxy in between?): show the status alone
-      }
-      const lines = [err.code && err.message ? `${err.code}: ${err.message}` : `HTTP ${String(res.status)} from ${method} ${path}`];
-      for (const d of err.details ?? []) lines.push(`  - ${d.key}: ${d.problem}`);
-      throw new RequestError(lines.join('\n'));
-    }
-    return res;
-  }
-
-  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return (await (await this.request(method, path, body)).json()) as T;
-  }
-}
+const ID_RE = new RegExp(ID_PATTERN);
 
 // ---- checks on options -------------------------------------------------------
-
-function idOption(values: Ctx['values'], name: string): string {
-  const v = String(values[name]);
-  if (!new RegExp(ID_PATTERN).test(v)) throw new UsageError(`--${name} must be an id: 22 characters of A-Z a-z 0-9 _ - (got "${v}")`);
-  return v;
-}
 
 function timeOption(values: Ctx['values'], name: string): string {
   const v = String(values[name]);
@@ -119,13 +48,6 @@ async function* chunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Ar
   }
 }
 
-const table = (rows: [string, string][]) => {
-  const w = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
-};
-
-const out = (text: string) => process.stdout.write(`${text}\n`);
-
 // ---- the commands ------------------------------------------------------------
 
 const CLINICIAN_OPTIONS: Record<string, Option> = {
@@ -141,6 +63,7 @@ const COMMANDS: Record<string, Command> = {
       'patient-name': { value: 'NAME', help: "the patient's name", required: true },
       'starts-at': { value: 'TIME', help: 'ISO 8601 with a zone, e.g. 2026-12-01T14:30:00Z', required: true },
       duration: { value: 'MINUTES', help: 'minutes, 5 to 240', required: true },
+      clinic: { value: 'CLINIC', help: 'the clinic it belongs to (a clinic-bound key always creates in its own)' },
     },
     server: true,
     async run({ values, api }) {
@@ -149,6 +72,7 @@ const COMMANDS: Record<string, Command> = {
         patient: { name: String(values['patient-name']) },
         startsAt: timeOption(values, 'starts-at'),
         durationMinutes: durationOption(String(values.duration)),
+        ...(values.clinic === undefined ? {} : { clinicId: clinicOption(String(values.clinic), '--clinic') }),
       };
       const a = await api.json<{ id: string; clinicianUrl: string; patientUrl: string; patientLinkId: string }>('POST', '/api/v1/appointments', body);
       out(table([
@@ -220,6 +144,7 @@ const COMMANDS: Record<string, Command> = {
         ['appointment', `${a.id}  ${a.status}${a.locked ? ', locked' : ''}`],
         ['starts', `${a.startsAt}, ${String(a.durationMinutes)} minutes`],
         ['clinician', `${a.clinician.name} (${a.clinician.id})`],
+        ...(a.clinicId ? [['clinic', a.clinicId] as [string, string]] : []),
         ['patient', a.patient.name],
       ]));
       out(`\nlinks (${String(a.links.length)})`);
@@ -307,6 +232,7 @@ const COMMANDS: Record<string, Command> = {
       return verdict.ok ? 0 : 1;
     },
   },
+  ...ACCESS_COMMANDS,
 };
 
 // ---- parsing and help ----------------------------------------------------------
@@ -317,7 +243,10 @@ const SERVER_OPTIONS: Record<string, Option> = {
 };
 
 function usageLine(name: string, c: Command): string {
-  const opts = Object.entries(c.options).map(([k, o]) => (o.required ? `--${k} ${o.value}` : `[--${k} ${o.value}]`));
+  const opts = Object.entries(c.options).map(([k, o]) => {
+    const one = o.required ? `--${k} ${o.value}` : `[--${k} ${o.value}]`;
+    return o.multiple ? `${one} [--${k} ${o.value} ...]` : one;
+  });
   const flags = Object.keys(c.flags ?? {}).map((k) => `[--${k}]`);
   return ['npm run cli --', name, ...opts, ...flags, ...(c.positional ? [c.positional.name] : [])].join(' ');
 }
@@ -375,17 +304,20 @@ function serverUrl(option: string | undefined): string {
 
 /**
  * `--appointment -Xy...`: ids are base64url, so one in 64 starts with '-', which
- * parseArgs would take for an option. A string option's next word is its value.
+ * parseArgs would take for an option. A string option's next word is its value,
+ * and an id-shaped word that is not an option is the positional (after `--`).
  */
 function joinValues(args: string[], spec: Record<string, { type: 'string' | 'boolean' }>): string[] {
   const out: string[] = [];
+  const ids: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
     if (name && spec[name]?.type === 'string' && i + 1 < args.length) out.push(`${a}=${args[++i]!}`);
+    else if (a.startsWith('-') && !(name && spec[name]) && ID_RE.test(a)) ids.push(a);
     else out.push(a);
   }
-  return out;
+  return ids.length > 0 ? [...out, '--', ...ids] : out;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -397,7 +329,9 @@ async function main(argv: string[]): Promise<number> {
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) throw new UsageError(`unknown command "${name}"; the commands are: ${Object.keys(COMMANDS).join(', ')}`);
   const spec = {
-    ...Object.fromEntries(Object.keys({ ...command.options, ...(command.server ? SERVER_OPTIONS : {}) }).map((k) => [k, { type: 'string' as const }])),
+    ...Object.fromEntries(
+      Object.entries({ ...command.options, ...(command.server ? SERVER_OPTIONS : {}) }).map(([k, o]) => [k, { type: 'string' as const, multiple: o.multiple === true }]),
+    ),
     ...Object.fromEntries(Object.keys(command.flags ?? {}).map((k) => [k, { type: 'boolean' as const }])),
     help: { type: 'boolean' as const, short: 'h' },
   };
@@ -413,7 +347,7 @@ async function main(argv: string[]): Promise<number> {
     out(commandHelp(name, command));
     return 0;
   }
-  const missing = Object.entries(command.options).filter(([k, o]) => o.required && (values[k] === undefined || values[k] === ''));
+  const missing = Object.entries(command.options).filter(([k, o]) => o.required && (values[k] === undefined || values[k] === '' || (Array.isArray(values[k]) && values[k].length === 0)));
   if (missing.length > 0) throw new UsageError(`${name} needs ${missing.map(([k, o]) => `--${k} ${o.value}`).join(', ')}`);
   if (command.positional && positionals.length !== 1) throw new UsageError(`${name} needs exactly one ${command.positional.name}`);
   const api = command.server ? new Api(serverUrl(values.url as string | undefined), apiKey(values['api-key-file'] as string | undefined)) : new Api('', '');

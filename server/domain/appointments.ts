@@ -1,7 +1,7 @@
 // Appointments and their one-time links: what a booking system (or trust IT)
 // asks for over the REST API. Pure logic over the store interfaces.
 import { AppError } from '../core/errors.ts';
-import { randomId, type AppointmentId, type LinkId } from '../core/ids.ts';
+import { randomId, type AppointmentId, type ClinicId, type LinkId } from '../core/ids.ts';
 import { cleanText } from '../core/text.ts';
 import type { TokenService } from './access/tokens.ts';
 import type { DomainBus, EventRecorder } from './events.ts';
@@ -22,6 +22,8 @@ export interface NewAppointment {
   patient: { name: string };
   startsAt: string;
   durationMinutes: number;
+  /** The clinic it belongs to (one that exists); none: a trust-wide appointment. */
+  clinicId?: string | undefined;
 }
 
 export interface CreatedAppointment {
@@ -81,6 +83,10 @@ export class AppointmentService {
     }
     const clinician = { id: input.clinician.id, name: displayName(input.clinician.name, 'body.clinician.name') };
     const patientName = displayName(input.patient.name, 'body.patient.name');
+    const clinicId = input.clinicId as ClinicId | undefined;
+    if (clinicId !== undefined && !(await this.#stores.clinics.get(clinicId))) {
+      throw new AppError('NOT_FOUND', 'No such clinic.', { details: [{ key: 'body.clinicId', problem: 'no such clinic' }] });
+    }
     const appointment: Appointment = {
       id: randomId<AppointmentId>(),
       clinician,
@@ -90,6 +96,7 @@ export class AppointmentService {
       createdAt: this.#now().toISOString(),
       status: 'scheduled',
       locked: false,
+      ...(clinicId ? { clinicId } : {}),
     };
     await this.#stores.appointments.create(appointment, this.ttlFor(appointment));
     await this.#events.record('appointment.created', appointment.id, actor);
@@ -171,6 +178,11 @@ export class AppointmentService {
     ]);
     const boundLinks = new Set(participants.filter((p) => !p.linkReused && p.linkId).map((p) => p.linkId));
     return { appointment, links: links.map((l) => ({ ...l, bound: boundLinks.has(l.id) })), participants };
+  }
+
+  /** Records that someone outside the consultation read this appointment's details (they show the patient's name). */
+  async viewed(appointmentId: AppointmentId, actor: Actor): Promise<void> {
+    await this.#events.record('appointment.viewed', appointmentId, actor);
   }
 
   /** The clinician's appointments in the 24 hours from `from` (the start of their day). */

@@ -1,7 +1,8 @@
 // The audit export for trust IT and information governance: the trust's hash
 // chain as JSON Lines (see server/domain/audit/export.ts), optionally one
-// appointment's records or a time range. API key only. Check an export with
-// `npm run audit:verify -- FILE`.
+// appointment's records or a time range. Scope audit:read, trust-wide only:
+// the chain is not split by clinic, so a clinic-bound credential gets 404.
+// Check an export with `npm run audit:verify -- FILE`.
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -10,25 +11,26 @@ import { AppError } from '../core/errors.ts';
 import type { AppointmentId } from '../core/ids.ts';
 import { exportLines, type ExportQuery } from '../domain/audit/export.ts';
 import type { EventStore } from '../domain/stores.ts';
-import { apiKeyGuard } from './api-key.ts';
+import { installScopeGuard, requireClinic, type ScopeGuardDeps } from './auth-guard.ts';
 import { AuditQuery } from '../wire/operations.ts';
 import { ERRORS, SECURITY } from './openapi.ts';
 
 export interface AuditRouteDeps {
   events: EventStore;
-  apiKeys: readonly string[];
+  guard: ScopeGuardDeps;
 }
 
 export const auditRoutes: FastifyPluginAsync<AuditRouteDeps> = async (base, deps) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onRequest', apiKeyGuard(deps.apiKeys));
+  installScopeGuard(app, deps.guard);
 
   app.get(
     '/api/v1/audit',
     {
+      config: { scope: 'audit:read' },
       schema: {
         tags: ['audit'],
-        security: SECURITY.apiKey,
+        security: SECURITY.scoped('audit:read'),
         summary: 'Export the audit trail as JSON Lines (check it with npm run audit:verify)',
         description:
           "One audit record per line, in chain order, then one trailer line `{ export: { trust, complete, records, head, ... } }`. " +
@@ -44,6 +46,7 @@ export const auditRoutes: FastifyPluginAsync<AuditRouteDeps> = async (base, deps
       },
     },
     async (req, reply) => {
+      requireClinic(req, 'audit:read', undefined);
       const { appointmentId, from, to } = req.query;
       if (from !== undefined && to !== undefined && Date.parse(from) > Date.parse(to)) {
         throw new AppError('BAD_REQUEST', 'from must not be after to.', { details: [{ key: 'querystring.from', problem: 'after to' }] });

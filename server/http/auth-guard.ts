@@ -64,7 +64,7 @@ export function installScopeGuard(app: FastifyInstance, deps: ScopeGuardDeps): v
     if (!scope) throw new AppError('INTERNAL', 'This route declares no scope.');
     const route = `${req.method} ${req.routeOptions.url ?? ''}`;
     const header = req.headers.authorization;
-    let credential: Credential | null = null;
+    let credential: Credential | null;
     if (header !== undefined) {
       const m = typeof header === 'string' ? BEARER.exec(header) : null;
       if (!m) throw new AppError('UNAUTHENTICATED', 'An API key is required (Authorization: Bearer <key>).');

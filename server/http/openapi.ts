@@ -38,9 +38,9 @@ export const SECURITY = {
 };
 
 const TAGS = [
-  { name: 'appointments', description: 'Appointments and their one-time links, for booking systems and trust IT (API key).' },
-  { name: 'admin', description: 'Clinician console links and the state of this node, for trust IT (API key).' },
-  { name: 'audit', description: "The trust's tamper-evident audit trail (API key)." },
+  { name: 'appointments', description: 'Appointments and their one-time links, for booking systems and trust IT (API key with a scope).' },
+  { name: 'admin', description: 'Clinician console links, API keys and the state of this node, for trust IT (API key with a scope).' },
+  { name: 'audit', description: "The trust's tamper-evident audit trail (API key with audit:read)." },
   { name: 'sessions', description: 'Device sessions of the browser pages (a link token exchanged once for HttpOnly cookies).' },
   { name: 'files', description: 'Photos and documents shared in a consultation by its admitted participants (session cookies).' },
   { name: 'operations', description: 'Liveness, readiness and Prometheus metrics, for orchestrators and monitoring.' },
@@ -66,7 +66,15 @@ export async function registerOpenApi(app: FastifyInstance, opts: { docs: boolea
       tags: TAGS,
       components: {
         securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'A REST API key from API_KEYS or API_KEYS_FILE (32 or more characters).' },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'A REST API key (`cr_<keyId>_<secret>`, made with POST /api/v1/api-keys or `npm run cli -- create-api-key`). ' +
+              'Each key carries scopes (appointments:read, appointments:write, audit:read, clinics:write; admin implies all) and ' +
+              'optionally a clinic, and each operation lists the one scope it needs: without it the answer is 403 SCOPE_MISSING. ' +
+              'A clinic-bound key acts only on its clinic\'s records (404 elsewhere). Keys from API_KEYS or API_KEYS_FILE have scope admin.',
+          },
           guestSession: { type: 'apiKey', in: 'cookie', name: GUEST_COOKIE, description: 'Set by POST /api/v1/session for a one-time link.' },
           clinicianSession: { type: 'apiKey', in: 'cookie', name: CLINICIAN_COOKIE, description: 'Set by POST /api/v1/session for a console link.' },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, required only when it is set.' },

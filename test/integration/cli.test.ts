@@ -77,7 +77,7 @@ describe('npm run cli', { timeout: 120_000 }, () => {
     const laptop = new Device(s.url);
     const gp = await laptop.redeem(f.clinician!);
     expect(gp.status).toBe(200);
-    expect(await gp.json()).toEqual({ kind: 'clinician', clinicianId: 'gp-7', name: 'Dr Asha Patel' });
+    expect(await gp.json()).toMatchObject({ kind: 'clinician', clinicianId: 'gp-7', name: 'Dr Asha Patel' });
 
     const shown = await cli(['show', '--appointment', f.appointment!]);
     expect(shown.code).toBe(0);
@@ -104,7 +104,7 @@ describe('npm run cli', { timeout: 120_000 }, () => {
     const url = r.stdout.trim();
     expect(url).toMatch(new RegExp(`^${s.url}/console#t=[^&]+$`));
     const laptop = new Device(s.url);
-    expect(await (await laptop.redeem(url)).json()).toEqual({ kind: 'clinician', clinicianId: 'gp-9', name: 'Dr Ben Ross' });
+    expect(await (await laptop.redeem(url)).json()).toMatchObject({ kind: 'clinician', clinicianId: 'gp-9', name: 'Dr Ben Ross' });
     expect((await laptop.fetch('GET', '/api/v1/clinician/appointments')).status).toBe(200);
   });
 
@@ -133,16 +133,93 @@ describe('npm run cli', { timeout: 120_000 }, () => {
     expect(ok.stdout).toMatch(/^OK: \d+ records, chain intact/);
 
     const lines = (await readFile(file, 'utf8')).split('\n');
-    lines[1] = lines[1]!.replace('"action":"link.issued"', '"action":"link.revoked"');
+    const at = lines.findIndex((l) => l.includes('"action":"link.issued"'));
+    lines[at] = lines[at]!.replace('"action":"link.issued"', '"action":"link.revoked"');
     await writeFile(path.join(dir, 'tampered.ndjson'), lines.join('\n'));
     const bad = await cli(['audit-verify', path.join(dir, 'tampered.ndjson')]);
-    expect(bad).toMatchObject({ code: 1, stdout: expect.stringMatching(/^FAIL at line 2 /) as string });
+    expect(bad).toMatchObject({ code: 1, stdout: expect.stringMatching(new RegExp(`^FAIL at line ${String(at + 1)} `)) as string });
 
     const id = fields((await cli([...CREATE, '--starts-at', soon()])).stdout).appointment!;
     const one = await cli(['audit-export', '--appointment', id]);
     expect(one.code).toBe(0);
     const trailer = JSON.parse(one.stdout.trimEnd().split('\n').at(-1)!) as { export: Record<string, unknown> };
     expect(trailer.export).toMatchObject({ complete: false, records: 2, appointmentId: id });
+  });
+
+  it('create-api-key prints a scoped key once; api-keys lists it without the secret; revoke-api-key stops it', async () => {
+    const made = await cli(['create-api-key', '--name', 'Booking system', '--scope', 'appointments:read', '--scope', 'appointments:write']);
+    expect(made.code).toBe(0);
+    expect(made.stderr).toMatch(/^Store the key now .*shown this once/);
+    const f = fields(made.stdout);
+    expect(f.key).toMatch(/^cr_[A-Za-z0-9_-]{22}_[A-Za-z0-9_-]{43}$/);
+    expect(f.key!.slice(3, 25)).toBe(f.id);
+    expect(f).toMatchObject({ scopes: 'appointments:read, appointments:write', clinic: 'any' });
+
+    // The new key does what its scopes allow, and nothing else.
+    const asKey = { CONSULTROOM_API_KEY: f.key! };
+    expect((await cli([...CREATE, '--starts-at', soon()], asKey)).code).toBe(0);
+    expect(await cli(['status'], asKey)).toMatchObject({ code: 1, stderr: 'SCOPE_MISSING: This API key does not have the scope this needs.\n  - scope: needs admin\n' });
+
+    const listed = await cli(['api-keys']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^  ${f.id!.replace(/-/g, '\\-')}  active  appointments:read,appointments:write  "Booking system"  made \\S+ by api:config-1, last used `, 'm'));
+    expect(listed.stdout).toMatch(/^ {2}config-1 {16}active {2}admin {2}"configured key 1 \(API_KEYS\)"/m);
+    expect(listed.stdout).not.toContain(f.key!.slice(26));
+    const json = JSON.parse((await cli(['api-keys', '--json'])).stdout) as { id: string; revokedAt?: string }[];
+    expect(json.find((k) => k.id === f.id)).toBeDefined();
+
+    expect(await cli(['revoke-api-key', f.id!])).toMatchObject({ code: 0, stdout: `revoked API key ${f.id!}\n` });
+    expect(await cli(['show', '--appointment', 'AAAAAAAAAAAAAAAAAAAAAA'], asKey)).toMatchObject({ code: 1, stderr: 'UNAUTHENTICATED: That API key is not valid.\n' });
+    const after = JSON.parse((await cli(['api-keys', '--json'])).stdout) as { id: string; revokedAt?: string }[];
+    expect(after.find((k) => k.id === f.id)?.revokedAt).toMatch(/^\d{4}-/);
+    expect((await cli(['api-keys'])).stdout).toContain(`${f.id!}  REVOKED `);
+  });
+
+  it('create-api-key --clinic makes a key bound to that clinic', async () => {
+    expect(await cli(['create-clinic', '--id', 'cli-derm', '--name', 'Dermatology'])).toMatchObject({ code: 0, stdout: 'created clinic cli-derm  Dermatology\n' });
+    const made = await cli(['create-api-key', '--name', 'Derm booking', '--scope', 'appointments:write', '--clinic', 'cli-derm']);
+    expect(made.code).toBe(0);
+    expect(fields(made.stdout)).toMatchObject({ scopes: 'appointments:write', clinic: 'cli-derm' });
+    const other = await cli(['create-appointment', ...CREATE.slice(1), '--starts-at', soon(), '--clinic', 'cli-other'], { CONSULTROOM_API_KEY: fields(made.stdout).key! });
+    expect(other).toMatchObject({ code: 1, stderr: expect.stringMatching(/^BAD_REQUEST: This credential creates appointments only in clinic cli-derm/) as string });
+    expect((await cli(['create-api-key', '--name', 'x', '--scope', 'admin', '--clinic', 'no-such-clinic'])).stderr).toBe('NOT_FOUND: No such clinic.\n  - body.clinicId: no such clinic\n');
+  });
+
+  it('sessions, revoke-session and revoke-sessions end a staff member\'s sessions', async () => {
+    const laptop = new Device(s.url);
+    const phone = new Device(s.url);
+    for (const d of [laptop, phone]) {
+      const url = (await cli(['clinician-token', '--clinician-id', 'gp-12', '--clinician-name', 'Dr Cy Ng'])).stdout.trim();
+      expect((await d.redeem(url)).status).toBe(200);
+    }
+    const listed = await cli(['sessions', '--user', 'gp-12']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^sessions \(2\)\n/);
+    const ids = (JSON.parse((await cli(['sessions', '--user', 'gp-12', '--json'])).stdout) as { id: string }[]).map((x) => x.id);
+    expect(ids).toHaveLength(2);
+    for (const id of ids) expect(listed.stdout).toContain(`  ${id}  ticket`);
+
+    expect(await cli(['revoke-session', ids[0]!])).toMatchObject({ code: 0, stdout: `revoked session ${ids[0]!}\n` });
+    expect(await cli(['revoke-session', ids[0]!])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^NOT_FOUND: /) as string });
+    expect(await cli(['revoke-sessions', '--user', 'gp-12'])).toMatchObject({ code: 0, stdout: 'revoked 1 session\n' });
+    expect((await cli(['sessions', '--user', 'gp-12'])).stdout).toBe('sessions (0)\n');
+    for (const d of [laptop, phone]) expect((await d.fetch('GET', '/api/v1/clinician/appointments')).status).toBe(401);
+  });
+
+  it('clinics, create-clinic, rename-clinic, members, set-member and remove-member', async () => {
+    expect(await cli(['create-clinic', '--id', 'cli-cardio', '--name', 'Cardiology'])).toMatchObject({ code: 0, stdout: 'created clinic cli-cardio  Cardiology\n' });
+    expect(await cli(['create-clinic', '--id', 'cli-cardio', '--name', 'Again'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^ALREADY_EXISTS: /) as string });
+    expect(await cli(['rename-clinic', 'cli-cardio', '--name', 'Cardiology, North'])).toMatchObject({ code: 0, stdout: 'renamed clinic cli-cardio  Cardiology, North\n' });
+    expect((await cli(['clinics'])).stdout).toContain('  cli-cardio  Cardiology, North\n');
+    expect(await cli(['set-member', 'cli-cardio', '--user', 'nurse-4', '--role', 'clinic-coordinator', '--role', 'clinician'])).toMatchObject({
+      code: 0,
+      stdout: 'nurse-4 in cli-cardio: clinic-coordinator, clinician\n',
+    });
+    const members = await cli(['members', 'cli-cardio']);
+    expect(members.stdout).toMatch(/^members of cli-cardio \(1\)\n {2}nurse-4 {2}(clinic-coordinator,clinician|clinician,clinic-coordinator) {2}\(set here, /);
+    expect(await cli(['remove-member', 'cli-cardio', '--user', 'nurse-4'])).toMatchObject({ code: 0, stdout: 'removed nurse-4 from cli-cardio\n' });
+    expect((await cli(['members', 'cli-cardio'])).stdout).toBe('members of cli-cardio (0)\n');
+    expect(await cli(['members', 'cli-none'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^NOT_FOUND: /) as string });
   });
 
   it('takes the API key from --api-key-file', async () => {
@@ -155,6 +232,8 @@ describe('npm run cli', { timeout: 120_000 }, () => {
     expect(await cli(['show', '--appointment', 'AAAAAAAAAAAAAAAAAAAAAA'])).toMatchObject({ code: 1, stdout: '', stderr: 'NOT_FOUND: No such appointment.\n' });
     // One id in 64 starts with '-': it is still the option's value, not an option.
     expect(await cli(['show', '--appointment', '-AAAAAAAAAAAAAAAAAAAAA'])).toMatchObject({ code: 1, stdout: '', stderr: 'NOT_FOUND: No such appointment.\n' });
+    // ... and as a command's ID.
+    expect(await cli(['revoke-api-key', '-AAAAAAAAAAAAAAAAAAAAA'])).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^NOT_FOUND: No such API key/) as string });
     expect(await cli(['status'], { CONSULTROOM_API_KEY: 'not-the-key' })).toMatchObject({ code: 1, stderr: 'UNAUTHENTICATED: That API key is not valid.\n' });
     const long = await cli([...CREATE, '--starts-at', soon(), '--duration', '600']);
     expect(long).toMatchObject({ code: 1, stderr: 'BAD_REQUEST: The request is not in the expected form.\n  - body.durationMinutes: must be <= 240\n' });
@@ -181,6 +260,18 @@ describe('npm run cli', { timeout: 120_000 }, () => {
       [['audit-verify'], /^error: audit-verify needs exactly one FILE/],
       [['audit-verify', path.join(dir, 'none')], /^error: cannot read .*: ENOENT/],
       [['audit-export', '--from', 'yesterday'], /^error: --from must be an ISO 8601 date-time/],
+      [['create-api-key', '--name', 'x'], /^error: create-api-key needs --scope SCOPE/],
+      [['create-api-key', '--name', 'x', '--scope', 'everything'], /^error: --scope must be one of appointments:read, appointments:write, audit:read, clinics:write, admin \(got "everything"\)/],
+      [['create-api-key', '--name', 'x', '--scope', 'admin', '--scope', 'admin'], /^error: --scope is given twice/],
+      [['create-api-key', '--name', 'x', '--scope', 'admin', '--clinic', 'Derm North'], /^error: --clinic must be a clinic id/],
+      [['revoke-api-key'], /^error: revoke-api-key needs exactly one ID/],
+      [['revoke-api-key', 'cr_not-an-id'], /^error: ID must be an id/],
+      [['revoke-session', 'config-1'], /^error: ID must be an id/],
+      [['sessions'], /^error: sessions needs --user USER/],
+      [['revoke-sessions', '--user', 'has space'], /^error: --user must be a staff member's id/],
+      [['create-clinic', '--id', '-bad', '--name', 'X'], /^error: --id must be a clinic id/],
+      [['set-member', 'cli-x', '--user', 'u1', '--role', 'trust-admin'], /^error: --role must be one of clinician, clinic-coordinator, clinic-admin/],
+      [['members'], /^error: members needs exactly one CLINIC/],
     ];
     const runs = await Promise.all(cases.map(([args, , env]) => cli(args, env)));
     runs.forEach((r, i) => {
@@ -195,7 +286,28 @@ describe('npm run cli', { timeout: 120_000 }, () => {
   it('--help for each command shows its usage and exits 0', async () => {
     const main = await cli(['--help']);
     expect(main.code).toBe(0);
-    const commands = ['create-appointment', 'invite', 'clinician-token', 'revoke-link', 'show', 'status', 'audit-export', 'audit-verify'];
+    const commands = [
+      'create-appointment',
+      'invite',
+      'clinician-token',
+      'revoke-link',
+      'show',
+      'status',
+      'audit-export',
+      'audit-verify',
+      'api-keys',
+      'create-api-key',
+      'revoke-api-key',
+      'sessions',
+      'revoke-session',
+      'revoke-sessions',
+      'clinics',
+      'create-clinic',
+      'rename-clinic',
+      'members',
+      'set-member',
+      'remove-member',
+    ];
     for (const c of commands) expect(main.stdout).toContain(`  ${c} `);
     const runs = await Promise.all(commands.map((c) => cli([c, '--help'], { CONSULTROOM_API_KEY: '' })));
     runs.forEach((r, i) => {

@@ -8,29 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../support/api.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { routesOf } from '../support/routes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 interface OpenApiDoc {
   info: { title: string; version: string };
   paths: Record<string, Record<string, { tags?: string[]; security?: unknown[]; responses: Record<string, unknown> }>>;
-}
-
-/** The app's routes as "METHOD /path/{param}", read from Fastify's route tree (HEAD left out). */
-function routesOf(s: TestServer): string[] {
-  const parents: string[] = [];
-  const routes: string[] = [];
-  for (const line of s.app.http.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^([│ ]*)[└├]── (.+?)(?: \(([^)]+)\))?$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    const full = (depth === 0 ? '' : parents[depth - 1]!) + m[2]!;
-    parents[depth] = full;
-    for (const method of (m[3] ?? '').split(', ').filter((x) => x && x !== 'HEAD')) {
-      routes.push(`${method} ${full.replace(/:(\w+)/g, '{$1}')}`);
-    }
-  }
-  return routes;
 }
 
 describe('OpenAPI document and /docs', () => {
@@ -79,7 +63,7 @@ describe('OpenAPI document and /docs', () => {
     expect(body.details.length).toBeGreaterThan(0);
     expect(await (await api(s.url, 'GET', '/api/v1/status', undefined, '')).json()).toEqual({
       code: 'UNAUTHENTICATED',
-      message: 'An API key is required (Authorization: Bearer <key>).',
+      message: 'An API key (Authorization: Bearer <key>) or a staff sign-in is required.',
     });
   });
 

@@ -23,7 +23,8 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/** `opts.now`: the server's clock (services, tokens, stores' expiry), for tests that move time. */
+export async function startTestServer(env: Record<string, string> = {}, opts: { now?: () => Date } = {}): Promise<TestServer> {
   const port = await freeTcpPort();
   const mediaPort = await freeMediaPorts(Number(env.MEDIASOUP_NUM_WORKERS ?? 1));
   // Each server its own files directory, removed when it stops (unless the test named one).
@@ -53,7 +54,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
   });
   const logger = createLogger(config.logLevel, sink);
-  const deps = await createDeps(config, logger);
+  const deps = await createDeps(config, logger, opts.now ? { now: opts.now } : {});
   const app = await buildApp(deps);
   await app.http.listen({ host: '127.0.0.1', port: config.server.port });
   return {

@@ -76,8 +76,25 @@ export class ConsultationService {
   }
 
   /** The clinician opens their appointment: they are admitted by right, and it goes live. */
+  /**
+   * Opening a consultation takes being its clinician AND holding the clinician
+   * role, trust-wide or in the appointment's clinic (a coordinator or admin
+   * session of the same person does not carry media). A refusal is audited.
+   */
   async clinicianJoin(session: ClinicianSession, appointmentId: AppointmentId, device: string, address?: string): Promise<Participant> {
-    const { appointment, actor } = await this.#clinicianOf(session, appointmentId, address);
+    const appointment = await this.#liveAppointment(appointmentId);
+    const mayTreat = session.roles?.includes('clinician') || (appointment.clinicId !== undefined && session.clinics?.some((c) => c.clinicId === appointment.clinicId && c.roles.includes('clinician')));
+    const refusal =
+      appointment.clinician.id !== session.clinicianId
+        ? new AppError('FORBIDDEN', 'This is not your appointment.')
+        : !mayTreat
+          ? new AppError('NOT_PERMITTED', 'Your role does not include consultations in this clinic.')
+          : null;
+    if (refusal) {
+      await this.#events.record('access.refused', appointmentId, by('staff', session.clinicianId, address), { outcome: 'refused', reason: refusal.code, subject: session.id });
+      throw refusal;
+    }
+    const actor = by('clinician', session.clinicianId, address);
     const all = await this.#stores.participants.listForAppointment(appointmentId);
     let p = all.find((x) => x.role === 'clinician' && x.clinicianId === session.clinicianId);
     if (!p) {

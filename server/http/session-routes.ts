@@ -1,6 +1,9 @@
 // The pages exchange a link's token, once, over POST, for a device session in
-// an HttpOnly cookie; after that the token is never needed again. Also the
-// clinician's list of their appointments for a day.
+// an HttpOnly cookie; after that the token is never needed again. A console
+// link's ticket starts a staff session (or, with sign-in on, confirms the one
+// this browser holds). Also the clinician's list of their appointments for a
+// day. Staff requests here count as use of the session (idle timeout), except
+// the day list's own background refresh.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -9,7 +12,9 @@ import type { DeviceCredential } from '../domain/access/devices.ts';
 import type { SessionService } from '../domain/access/sessions.ts';
 import type { AppointmentService } from '../domain/appointments.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
-import type { Session } from '../domain/model.ts';
+import { hasRole } from '../domain/access/permissions.ts';
+import { makeActor } from '../domain/actors.ts';
+import type { Session, StaffSession } from '../domain/model.ts';
 import { isWaiting, mayKnowOwnName } from '../domain/participants.ts';
 import { DayList, DayQuery, KindQuery, SessionInfo, TokenBody, type ClinicianAppointmentSummary } from '../wire/session.ts';
 import { clearedCookieOptions, CLINICIAN_COOKIE, cookieOptions, DEVICE_COOKIE, GUEST_COOKIE } from '../edge/cookies.ts';
@@ -23,6 +28,21 @@ export interface SessionRouteDeps {
   isConnected(participantId: string): boolean;
   now: () => Date;
   sessionAttemptsPerMinute: number;
+  /** OpenID Connect is configured: a console without a staff session is sent to sign in (SIGN_IN_REQUIRED). */
+  signInAvailable: boolean;
+}
+
+/** What a staff member's page is told about their session. */
+export function staffInfo(s: StaffSession): SessionInfo {
+  return {
+    kind: 'clinician',
+    clinicianId: s.clinicianId,
+    name: s.clinicianName,
+    roles: s.roles,
+    clinics: s.clinics,
+    via: s.via,
+    idleMinutes: Math.round(s.idleSeconds / 60),
+  };
 }
 
 const tags = ['sessions'];
@@ -51,6 +71,11 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
     };
   }
 
+  const staffOf = async (cookie: string | undefined): Promise<StaffSession | null> => {
+    const s = await deps.sessions.get(cookie);
+    return s?.kind === 'clinician' ? s : null;
+  };
+
   // The device cookie carries the credential the server issued (or the one it
   // just verified); whatever the browser sent is never echoed back unverified.
   const setCookies = (reply: FastifyReply, name: string, sessionId: string, ttl: number, device: DeviceCredential) => {
@@ -69,7 +94,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
         security: SECURITY.none,
         summary: "Exchange a link's token for a device session (sets HttpOnly cookies)",
         description:
-          'A one-time link binds to the first device that redeems it; a console token starts a clinician session. The device cookie is issued by the server: a missing, unknown or forged one gets a new device. A device new to a link the clinician closed (by denying or removing someone from it) is refused with LINK_CLOSED. Rate limited per address.',
+          'A one-time link binds to the first device that redeems it; a console ticket (single use, minutes long) starts a staff session, or, where sign-in is configured, is accepted only from a browser signed in as its clinician (SIGN_IN_REQUIRED without a session, the ticket left unused; TICKET_OTHER_USER for someone else; TICKET_USED, TICKET_EXPIRED). The device cookie is issued by the server: a missing, unknown or forged one gets a new device. A device new to a link the clinician closed (by denying or removing someone from it) is refused with LINK_CLOSED. Rate limited per address.',
         body: TokenBody,
         response: { 200: SessionInfo, ...ERRORS },
       },
@@ -78,10 +103,11 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
     async (req, reply) => {
       const device = { credential: req.cookies[DEVICE_COOKIE], device: describeDevice(req.headers['user-agent']), address: req.ip };
       if (deps.sessions.audienceOf(req.body.token) === 'clinician') {
-        const c = await deps.sessions.startClinician(req.body.token, device);
-        setCookies(reply, CLINICIAN_COOKIE, c.session.id, c.ttlSeconds, c.device);
-        const info: SessionInfo = { kind: 'clinician', clinicianId: c.session.clinicianId, name: c.session.clinicianName };
-        return info;
+        const presented = req.cookies[CLINICIAN_COOKIE];
+        const c = await deps.sessions.redeemTicket(req.body.token, device, await staffOf(presented));
+        // A new session gets its cookie; one already held keeps the browser's.
+        setCookies(reply, CLINICIAN_COOKIE, c.cookie ?? presented ?? '', c.ttlSeconds, c.device);
+        return staffInfo(c.session);
       }
       const g = await deps.sessions.redeemLink(req.body.token, device);
       setCookies(reply, GUEST_COOKIE, g.session.id, g.ttlSeconds, g.device);
@@ -105,11 +131,12 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
     async (req) => {
       const kind = req.query.kind;
       if (kind !== 'guest') {
-        const c = await deps.sessions.get(req.cookies[CLINICIAN_COOKIE]);
-        if (c?.kind === 'clinician') {
-          const info: SessionInfo = { kind: 'clinician', clinicianId: c.clinicianId, name: c.clinicianName };
-          return info;
+        const c = await staffOf(req.cookies[CLINICIAN_COOKIE]);
+        if (c) {
+          await deps.sessions.touch(c);
+          return staffInfo(c);
         }
+        if (kind === 'clinician' && deps.signInAvailable) throw new AppError('SIGN_IN_REQUIRED');
       }
       if (kind !== 'clinician') {
         const g = await deps.sessions.get(req.cookies[GUEST_COOKIE]);
@@ -131,7 +158,8 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
     },
     async (req, reply) => {
       await deps.sessions.end(req.cookies[GUEST_COOKIE]);
-      await deps.sessions.end(req.cookies[CLINICIAN_COOKIE]);
+      const staff = await staffOf(req.cookies[CLINICIAN_COOKIE]);
+      if (staff) await deps.sessions.signOut(staff, makeActor('staff', staff.clinicianId, req.ip));
       reply.clearCookie(GUEST_COOKIE, clearedCookieOptions());
       reply.clearCookie(CLINICIAN_COOKIE, clearedCookieOptions());
       return reply.status(204).send(null);
@@ -150,8 +178,10 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
       },
     },
     async (req) => {
-      const s = await deps.sessions.get(req.cookies[CLINICIAN_COOKIE]);
-      if (!s || s.kind !== 'clinician') throw new AppError('UNAUTHENTICATED', 'No clinician session; open your console link again.');
+      const s = await staffOf(req.cookies[CLINICIAN_COOKIE]);
+      if (!s) throw new AppError('UNAUTHENTICATED', 'No clinician session; open your console link again.');
+      if (!hasRole(s, 'clinician')) throw new AppError('NOT_PERMITTED', 'Only clinicians have a day list.');
+      if (req.query.refresh !== 'background') await deps.sessions.touch(s);
       const tz = req.query.tz ?? 0;
       // The clinician's local day: local midnight is UTC midnight plus the browser's offset.
       const day = req.query.day ?? new Date(deps.now().getTime() - tz * 60_000).toISOString().slice(0, 10);

@@ -1,7 +1,8 @@
 // socket.io authentication: the device-session cookie set by POST
 // /api/v1/session. A guest's socket enters the waiting room of its own
 // appointment; a clinician's socket names the appointment to open
-// (handshake auth { appointmentId }) and must be its clinician.
+// (handshake auth { appointmentId }) and must be its clinician, holding the
+// clinician role (ConsultationService.clinicianJoin; NOT_PERMITTED otherwise).
 import { fastifyCookie } from '@fastify/cookie';
 import type { Socket } from 'socket.io';
 import { AppError, isAppError } from '../core/errors.ts';
@@ -31,6 +32,8 @@ export async function authenticate(socket: Socket, sessions: SessionService, con
     const s = await sessions.get(cookies[CLINICIAN_COOKIE]);
     if (!s || s.kind !== 'clinician') throw new AppError('UNAUTHENTICATED', 'No clinician session; open your console link again.');
     const p = await consultations.clinicianJoin(s, wanted, describeDevice(socket.handshake.headers['user-agent']), address);
+    // Opening a consultation is use of the session (so is keeping it open: session-watch.ts).
+    await sessions.touch(s);
     return { participantId: p.id, appointmentId: p.appointmentId, role: 'clinician', session: s };
   }
   const s = await sessions.get(cookies[GUEST_COOKIE]);

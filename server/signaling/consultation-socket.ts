@@ -32,6 +32,7 @@ import type { Presence } from './presence.ts';
 import { connectionState } from './connection-state.ts';
 import type { SignalEvents } from './signal-events.ts';
 import { replaceOlderSockets } from './socket-takeover.ts';
+import { watchStaffSession } from './session-watch.ts';
 import { liveRoom, selfRoom, ViewPusher } from './view-pusher.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../wire/socket.ts';
 
@@ -63,6 +64,8 @@ export interface ConsultationSocketDeps {
    * this node, and each socket's message budget.
    */
   limits: { socketsPerParticipant: number; socketsPerAddress: number; messages: MessageRate };
+  /** How often a staff socket re-checks its session (auth.sessionCheckSeconds): revoked elsewhere or timed out, it is cut. */
+  sessionCheckSeconds: number;
 }
 
 export interface ConsultationSockets {
@@ -205,6 +208,14 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     void socket.join([aptRoom(appointmentId), selfRoom(participantId), sessionRoom(me.session.id)]);
     d.rooms.get(appointmentId)?.claimPeer(participantId);
     views.connected(appointmentId, participantId, socket.id);
+    if (me.session.kind === 'clinician') {
+      watchStaffSession(socket, me.session.id, {
+        liveStaff: (id) => d.sessions.liveStaff(id),
+        touch: (s) => d.sessions.touch(s),
+        everySeconds: d.sessionCheckSeconds,
+        logger: log,
+      });
+    }
     d.signals?.emit('socketConnected');
     log.info({ appointmentId, participantId, socketId: socket.id, role: me.role }, 'socket connected');
 

@@ -13,6 +13,7 @@ export const DayQuery = Type.Object(
   {
     day: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' })),
     tz: Type.Optional(Type.Integer({ minimum: -840, maximum: 840, description: "the browser's getTimezoneOffset(), in minutes" })),
+    refresh: Type.Optional(Type.Literal('background', { description: "the page's own periodic refresh: not counted as use of the session (it would never go idle)" })),
   },
   { additionalProperties: false },
 );

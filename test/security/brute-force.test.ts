@@ -198,7 +198,11 @@ describe('identifiers carry at least 128 random bits', () => {
         secrets.push(secret!);
       }
       seen.push(a.id, a.patientLinkId, inv.linkId, info.participantId, guest.cookies.get('__Host-cr_guest')!, devices[0]![0]!);
-      seen.push(gp.cookies.get('__Host-cr_clinician')!, devices[1]![0]!, String(decodePart(tokenOf(a.clinicianUrl), 1).jti));
+      // A staff session cookie is a 256-bit secret (the store keeps the session under a hash of it).
+      const staffCookie = gp.cookies.get('__Host-cr_clinician')!;
+      expect(staffCookie).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      secrets.push(staffCookie);
+      seen.push(devices[1]![0]!, String(decodePart(tokenOf(a.clinicianUrl), 1).jti));
     });
     for (const id of seen) bytesOf(id);
     expect(new Set(secrets).size).toBe(secrets.length);

@@ -6,7 +6,7 @@ import type { GuestRole } from '../model.ts';
 
 /** Audience of one-time guest links (patient, interpreter, family, carer). */
 export const LINK_AUDIENCE = 'consultroom:link';
-/** Audience of clinician console tokens. */
+/** Audience of clinician console tickets. */
 export const CLINICIAN_AUDIENCE = 'consultroom:clinician';
 
 /** A one-time link: it names one link record, nothing else (no names: URLs leak). */
@@ -19,7 +19,11 @@ export interface LinkGrant {
   expiresAt: number;
 }
 
-/** A clinician may open their own appointments' consoles until the token expires. */
+/**
+ * A console ticket: single use (its tokenId is claimed once, SessionService.redeemTicket), minutes long
+ * (auth.ticketTtlMinutes). It starts a staff session for the clinician, or, with sign-in on, confirms
+ * the session of the clinician already signed in as them.
+ */
 export interface ClinicianGrant {
   clinicianId: string;
   name: string;

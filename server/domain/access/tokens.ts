@@ -12,6 +12,8 @@ import { INVITE_ROLES } from '../model.ts';
 import { CLINICIAN_AUDIENCE, LINK_AUDIENCE, type ClinicianGrant, type LinkGrant } from './grants.ts';
 
 export const ALGORITHM = 'ES256' as const;
+/** Seconds of clock skew allowed on exp and nbf (a ticket's single-use mark is kept this long past its exp). */
+export const CLOCK_TOLERANCE_SECONDS = 5;
 
 export interface KeyRing {
   signing: { kid: string; privateKey: KeyObject };
@@ -80,7 +82,7 @@ export class TokenService {
         audience,
         issuer: this.#issuer,
         clockTimestamp: Math.floor(this.#now() / 1000),
-        clockTolerance: 5,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
       });
       if (typeof payload === 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string') throw new Error('claims');
       return payload;

@@ -3,12 +3,13 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { expect } from 'vitest';
 import { AppError, type ErrorCode } from '../../../server/core/errors.ts';
-import { SessionService } from '../../../server/domain/access/sessions.ts';
+import { SessionService, type StaffSessionPolicy } from '../../../server/domain/access/sessions.ts';
 import { keyRing, TokenService, type KeyRing } from '../../../server/domain/access/tokens.ts';
 import { AppointmentService, type AppointmentPolicy, type CreatedAppointment } from '../../../server/domain/appointments.ts';
+import { ClinicService } from '../../../server/domain/clinics.ts';
 import { ConsultationService } from '../../../server/domain/consultation.ts';
 import { DomainBus, EventRecorder } from '../../../server/domain/events.ts';
-import type { Actor, Session } from '../../../server/domain/model.ts';
+import type { Actor, Session, StaffPrincipal } from '../../../server/domain/model.ts';
 import type { Stores } from '../../../server/domain/stores.ts';
 import { createMemoryStores } from '../../../server/stores/memory/index.ts';
 
@@ -22,8 +23,11 @@ export const POLICY: AppointmentPolicy = {
   joinEarlyMinutes: 60,
   graceMinutes: 60,
   retentionHours: 24,
-  clinicianTokenTtlMinutes: 720,
+  clinicianTokenTtlMinutes: 5,
 };
+
+/** Staff sessions as configured by default, without OpenID Connect. */
+export const STAFF_POLICY: StaffSessionPolicy = { idleMinutes: 30, absoluteHours: 12, ticketTtlMinutes: POLICY.clinicianTokenTtlMinutes, requireSignIn: false };
 
 export const API_ACTOR: Actor = { role: 'api', id: 'booking-system' };
 export const PATIENT_NAME = 'Zebedee Quintrell-Oyelaran';
@@ -58,20 +62,26 @@ export interface World {
   tokens: TokenService;
   appointments: AppointmentService;
   sessions: SessionService;
+  clinics: ClinicService;
   consultations: ConsultationService;
 }
 
-export function makeWorld(opts: { clock?: Clock; keys?: KeyRing; maxParticipants?: number; policy?: Partial<AppointmentPolicy>; bus?: DomainBus } = {}): World {
+export function makeWorld(
+  opts: { clock?: Clock; keys?: KeyRing; maxParticipants?: number; policy?: Partial<AppointmentPolicy>; staff?: Partial<StaffSessionPolicy>; bus?: DomainBus } = {},
+): World {
   const clock = opts.clock ?? new Clock();
   const keys = opts.keys ?? keyRing({ kid: 'k1', privateKey: newP256().privateKey });
   const stores = createMemoryStores({ now: clock.nowMs });
   const bus = opts.bus ?? new DomainBus();
   const events = new EventRecorder(stores.events, bus, clock.now);
   const tokens = new TokenService(keys, ISSUER, () => clock.now().getTime());
-  const appointments = new AppointmentService({ stores, tokens, events, bus, now: clock.now, policy: { ...POLICY, ...opts.policy } });
-  const sessions = new SessionService({ stores, tokens, appointments, events, bus, sessionTtlHours: 12, now: clock.now });
+  const policy = { ...POLICY, ...opts.policy };
+  const appointments = new AppointmentService({ stores, tokens, events, bus, now: clock.now, policy });
+  const clinics = new ClinicService({ stores, events, now: clock.now });
+  const staff = { ...STAFF_POLICY, ticketTtlMinutes: policy.clinicianTokenTtlMinutes, ...opts.staff };
+  const sessions = new SessionService({ stores, tokens, appointments, clinics, events, bus, sessionTtlHours: 12, staff, now: clock.now });
   const consultations = new ConsultationService({ stores, appointments, events, bus, maxParticipants: opts.maxParticipants ?? 4, now: clock.now });
-  return { clock, keys, stores, bus, events, tokens, appointments, sessions, consultations };
+  return { clock, keys, stores, bus, events, tokens, appointments, sessions, clinics, consultations };
 }
 
 /** The token a join or console URL carries in its fragment. */
@@ -93,14 +103,23 @@ export function book(w: World, over: { startsAt?: string; clinician?: { id: stri
 /** A browser that has not been here before (no device cookie); pass `credential` from a redemption's `device` to come back as the same device. */
 export const device = (label = 'Mobile Safari on iOS'): { device: string; credential?: string } => ({ device: label });
 
-/** The clinician's session, through the real console token of the appointment. */
+/** A fresh console ticket (single use) for a clinician. */
+export const ticketFor = (w: World, clinician: { id: string; name: string } = CLINICIAN): string => tokenOf(w.appointments.clinicianUrl(clinician));
+
+/** The clinician's session, through a real console ticket (a fresh one each call: tickets are single use). */
 export async function clinicianSession(w: World, created: CreatedAppointment): Promise<ClinicianSession> {
-  return (await w.sessions.startClinician(tokenOf(created.clinicianUrl), device('Firefox on Linux'))).session;
+  return (await w.sessions.redeemTicket(ticketFor(w, created.appointment.clinician), device('Firefox on Linux'), null)).session;
 }
 
 /** A clinician session for some other clinician. */
 export async function otherClinicianSession(w: World, clinician = { id: 'gp-2', name: 'Dr Other' }): Promise<ClinicianSession> {
-  return (await w.sessions.startClinician(tokenOf(w.appointments.clinicianUrl(clinician)), device('Firefox on Linux'))).session;
+  return (await w.sessions.redeemTicket(ticketFor(w, clinician), device('Firefox on Linux'), null)).session;
+}
+
+/** A staff session for anyone with any roles (as a sign-in would start it). */
+export async function staffSession(w: World, p: Partial<StaffPrincipal> = {}): Promise<ClinicianSession> {
+  const principal: StaffPrincipal = { userId: CLINICIAN.id, name: CLINICIAN.name, roles: ['clinician'], clinics: [], ...p };
+  return (await w.sessions.startStaff(principal, device('Firefox on Linux'), 'oidc')).session;
 }
 
 /** The AppError a promise or a function rejects or throws with. */

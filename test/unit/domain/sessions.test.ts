@@ -5,10 +5,11 @@
 // new devices. Every refusal leaves an audit event without names or tokens.
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../../server/core/errors.ts';
-import { randomId, type DeviceId, type SessionId } from '../../../server/core/ids.ts';
+import { randomId, type ClinicId, type DeviceId, type SessionId } from '../../../server/core/ids.ts';
 import type { DeviceContext, GuestSession } from '../../../server/domain/access/sessions.ts';
-import type { DomainEvent } from '../../../server/domain/model.ts';
-import { API_ACTOR, book, clinicianSession, device, expectCode, makeWorld, MINUTE, PATIENT_NAME, tokenOf, type World } from './harness.ts';
+import { newStaffCookie } from '../../../server/domain/access/staff-sessions.ts';
+import type { DomainEvent, StaffSession } from '../../../server/domain/model.ts';
+import { API_ACTOR, book, clinicianSession, device, expectCode, makeWorld, MINUTE, PATIENT_NAME, staffSession, ticketFor, tokenOf, type World } from './harness.ts';
 
 async function booked(w: World = makeWorld()) {
   const created = await book(w);
@@ -271,7 +272,7 @@ describe('redeemLink: refusals', () => {
     const clin = await clinicianSession(w, created);
     const cases: [ErrorCode, () => Promise<unknown>][] = [];
     cases.push(['TOKEN_INVALID', () => redeem(w, 'garbage', device())]);
-    cases.push(['TOKEN_INVALID', () => w.sessions.startClinician(token, device())]);
+    cases.push(['TOKEN_INVALID', () => w.sessions.redeemTicket(token, device(), null)]);
     const first = device();
     await redeem(w, token, first);
     cases.push(['CONSULTATION_LOCKED', async () => {
@@ -356,43 +357,256 @@ describe('redeemLink: refusals', () => {
   });
 });
 
-describe('startClinician and sessions', () => {
-  it('a console token gives a clinician session with the clinician id and name', async () => {
-    const { w, created } = await booked();
+describe('console tickets', () => {
+  const ticketEvents = async (w: World) => (await w.stores.events.list()).filter((e) => ['token.rejected', 'access.refused', 'ticket.redeemed', 'auth.signed_in'].includes(e.type));
+
+  it('a ticket starts a staff session with the clinician role and the timeouts, under a cookie that is not its id', async () => {
+    const { w } = await booked();
     const dev = device('Firefox on Linux');
-    const c = await w.sessions.startClinician(tokenOf(created.clinicianUrl), dev);
-    expect(c.session).toMatchObject({ kind: 'clinician', clinicianId: 'gp-1', clinicianName: 'Dr Asha Patel', deviceId: c.device.deviceId });
-    expect(c.device).toMatchObject({ issued: true });
-    const again = await w.sessions.startClinician(tokenOf(created.clinicianUrl), { ...dev, credential: c.device.credential });
-    expect(again.device).toMatchObject({ issued: false, deviceId: c.device.deviceId, credential: c.device.credential });
+    const c = await w.sessions.redeemTicket(ticketFor(w), dev, null);
+    expect(c.session).toMatchObject({
+      kind: 'clinician',
+      clinicianId: 'gp-1',
+      clinicianName: 'Dr Asha Patel',
+      deviceId: c.device.deviceId,
+      roles: ['clinician'],
+      clinics: [],
+      via: 'ticket',
+      idleSeconds: 30 * 60,
+      device: 'Firefox on Linux',
+      createdAt: w.clock.now().toISOString(),
+      lastSeenAt: w.clock.now().toISOString(),
+      expiresAt: new Date(w.clock.ms + 12 * 3600_000).toISOString(),
+    });
     expect(c.ttlSeconds).toBe(12 * 3600);
-    expect(await w.sessions.get(c.session.id)).toEqual(c.session);
+    expect(c.device).toMatchObject({ issued: true });
+    expect(c.cookie).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await w.sessions.get(c.cookie)).toEqual(c.session);
+    // The stored id (which the audit trail and the admin API show) opens nothing.
+    expect(await w.sessions.get(c.session.id)).toBeNull();
+    const events = await ticketEvents(w);
+    expect(events.map((e) => [e.type, e.subject, e.actor.id])).toEqual([
+      ['auth.signed_in', c.session.id, 'gp-1'],
+      ['ticket.redeemed', c.session.id, 'gp-1'],
+    ]);
+    expect(JSON.stringify(await w.stores.events.list())).not.toContain(c.cookie);
   });
 
-  it('the clinician session lasts at most until the console token expires (and at least a minute)', async () => {
-    const w = makeWorld({ policy: { clinicianTokenTtlMinutes: 90 } });
-    const created = await book(w);
-    const c = await w.sessions.startClinician(tokenOf(created.clinicianUrl), device());
-    expect(c.ttlSeconds).toBe(90 * 60);
-    w.clock.advance(89 * MINUTE + 59_000);
-    const late = await w.sessions.startClinician(tokenOf(created.clinicianUrl), device());
-    expect(late.ttlSeconds).toBe(60);
+  it("a ticket session carries the clinician's clinic memberships", async () => {
+    const { w } = await booked();
+    await w.clinics.create({ id: 'derm-north' as ClinicId, name: 'Dermatology' }, API_ACTOR);
+    await w.clinics.setMember('derm-north' as ClinicId, 'gp-1', ['clinician', 'clinic-admin'], API_ACTOR);
+    const c = await w.sessions.redeemTicket(ticketFor(w), device(), null);
+    expect(c.session.clinics).toEqual([{ clinicId: 'derm-north', roles: ['clinician', 'clinic-admin'] }]);
   });
 
-  it('a link token or an expired console token is refused and recorded', async () => {
-    const { w, token, created } = await booked();
-    await expectCode(w.sessions.startClinician(token, device()), 'TOKEN_INVALID');
-    w.clock.advance(13 * 60 * MINUTE);
-    await expectCode(w.sessions.startClinician(tokenOf(created.clinicianUrl), device()), 'TOKEN_EXPIRED');
-    expect((await rejections(w)).map((e) => e.reason)).toEqual(['TOKEN_INVALID', 'TOKEN_EXPIRED']);
+  it('a ticket is single use: the second time it is TICKET_USED, recorded', async () => {
+    const { w } = await booked();
+    const ticket = ticketFor(w);
+    await w.sessions.redeemTicket(ticket, device(), null);
+    await expectCode(w.sessions.redeemTicket(ticket, device(), null), 'TICKET_USED');
+    // Still used after its lifetime too (then it is expired first).
+    w.clock.advance(6 * MINUTE);
+    await expectCode(w.sessions.redeemTicket(ticket, device(), null), 'TICKET_EXPIRED');
+    expect((await rejections(w)).map((e) => e.reason)).toEqual(['TICKET_USED', 'TICKET_EXPIRED']);
   });
 
-  it('audienceOf tells console tokens from links', async () => {
-    const { w, token, created } = await booked();
-    expect(w.sessions.audienceOf(tokenOf(created.clinicianUrl))).toBe('clinician');
-    expect(w.sessions.audienceOf(token)).toBe('link');
+  it('of ten concurrent uses of one ticket exactly one starts a session', async () => {
+    const { w } = await booked();
+    const ticket = ticketFor(w);
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => w.sessions.redeemTicket(ticket, device(), null)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((await rejections(w)).map((e) => e.reason)).toEqual(Array(9).fill('TICKET_USED'));
   });
 
+  it('a ticket past its lifetime is TICKET_EXPIRED; so is an hours-long console link from before tickets', async () => {
+    const { w } = await booked();
+    const ticket = ticketFor(w);
+    w.clock.advance(5 * MINUTE + 6_000);
+    await expectCode(w.sessions.redeemTicket(ticket, device(), null), 'TICKET_EXPIRED');
+    const old = makeWorld({ policy: { clinicianTokenTtlMinutes: 720 }, staff: { ticketTtlMinutes: 5 } });
+    await expectCode(old.sessions.redeemTicket(ticketFor(old), device(), null), 'TICKET_EXPIRED');
+    expect((await rejections(w)).map((e) => e.reason)).toEqual(['TICKET_EXPIRED']);
+  });
+
+  it("a guest link's token is not a ticket", async () => {
+    const { w, token } = await booked();
+    await expectCode(w.sessions.redeemTicket(token, device(), null), 'TOKEN_INVALID');
+  });
+
+  it('the same person signed in on this browser keeps their session (no new one, no new cookie)', async () => {
+    const { w } = await booked();
+    const first = await w.sessions.redeemTicket(ticketFor(w), device(), null);
+    const again = await w.sessions.redeemTicket(ticketFor(w), device(), first.session);
+    expect(again.session.id).toBe(first.session.id);
+    expect(again.cookie).toBeUndefined();
+    expect(await w.sessions.listForUser('gp-1')).toHaveLength(1);
+  });
+
+  describe('with sign-in required (OpenID Connect on)', () => {
+    const signInWorld = () => makeWorld({ staff: { requireSignIn: true } });
+
+    it('without a session: SIGN_IN_REQUIRED, and the ticket stays unused for after sign-in', async () => {
+      const w = signInWorld();
+      const ticket = ticketFor(w);
+      await expectCode(w.sessions.redeemTicket(ticket, device(), null), 'SIGN_IN_REQUIRED');
+      expect(await w.stores.sessions.listForUser('gp-1')).toEqual([]);
+      const signedIn = await staffSession(w);
+      const c = await w.sessions.redeemTicket(ticket, device(), signedIn);
+      expect(c.session).toEqual(signedIn);
+      expect(c.cookie).toBeUndefined();
+      expect(await w.sessions.listForUser('gp-1')).toHaveLength(1);
+      await expectCode(w.sessions.redeemTicket(ticket, device(), signedIn), 'TICKET_USED');
+    });
+
+    it('signed in as someone else: TICKET_OTHER_USER, recorded as access.refused, ticket unused', async () => {
+      const w = signInWorld();
+      const ticket = ticketFor(w);
+      const other = await staffSession(w, { userId: 'gp-2', name: 'Dr Other' });
+      await expectCode(w.sessions.redeemTicket(ticket, device(), other), 'TICKET_OTHER_USER');
+      const refused = (await w.stores.events.list()).filter((e) => e.type === 'access.refused');
+      expect(refused).toEqual([expect.objectContaining({ outcome: 'refused', reason: 'TICKET_OTHER_USER', actor: { role: 'staff', id: 'gp-2' } })]);
+      expect((await w.sessions.redeemTicket(ticket, device(), await staffSession(w))).session.clinicianId).toBe('gp-1');
+    });
+  });
+});
+
+describe('staff session timeouts', () => {
+  it('unused for the idle time, a session ends: session.expired (SESSION_IDLE) once, and sessionEnded for its sockets', async () => {
+    const w = makeWorld();
+    const ended: string[] = [];
+    w.bus.on('sessionEnded', (id) => ended.push(id));
+    const c = await w.sessions.startStaff({ userId: 'gp-1', name: 'x', roles: ['clinician'], clinics: [] }, device(), 'oidc');
+    w.clock.advance(30 * MINUTE - 1000);
+    expect(await w.sessions.get(c.cookie)).not.toBeNull();
+    w.clock.advance(1000);
+    expect(await w.sessions.get(c.cookie)).toBeNull();
+    expect(await w.sessions.get(c.cookie)).toBeNull();
+    expect(ended).toEqual([c.session.id]);
+    const expired = (await w.stores.events.list()).filter((e) => e.type === 'session.expired');
+    expect(expired).toEqual([expect.objectContaining({ subject: c.session.id, reason: 'SESSION_IDLE', actor: { role: 'staff', id: 'gp-1' } })]);
+    expect(await w.stores.sessions.get(c.session.id)).toBeNull();
+  });
+
+  it('use keeps it alive: each touch starts the idle time again', async () => {
+    const w = makeWorld();
+    const c = await w.sessions.startStaff({ userId: 'gp-1', name: 'x', roles: ['clinician'], clinics: [] }, device(), 'oidc');
+    for (let i = 0; i < 6; i++) {
+      w.clock.advance(20 * MINUTE);
+      const s = await w.sessions.get(c.cookie);
+      expect(s, `after ${(i + 1) * 20} minutes of use`).not.toBeNull();
+      await w.sessions.touch(s as StaffSession);
+    }
+    w.clock.advance(30 * MINUTE);
+    expect(await w.sessions.get(c.cookie)).toBeNull();
+  });
+
+  it('a touch is noted at most once per 30 seconds', async () => {
+    const w = makeWorld();
+    const c = await w.sessions.startStaff({ userId: 'gp-1', name: 'x', roles: ['clinician'], clinics: [] }, device(), 'oidc');
+    const t0 = c.session.lastSeenAt;
+    w.clock.advance(29_000);
+    await w.sessions.touch((await w.sessions.get(c.cookie)) as StaffSession);
+    expect(((await w.stores.sessions.get(c.session.id)) as StaffSession).lastSeenAt).toBe(t0);
+    w.clock.advance(1000);
+    await w.sessions.touch((await w.sessions.get(c.cookie)) as StaffSession);
+    expect(((await w.stores.sessions.get(c.session.id)) as StaffSession).lastSeenAt).toBe(w.clock.now().toISOString());
+  });
+
+  it('however busy, a session ends at its absolute end (SESSION_ABSOLUTE)', async () => {
+    const w = makeWorld({ staff: { absoluteHours: 1 } });
+    const c = await w.sessions.startStaff({ userId: 'gp-1', name: 'x', roles: ['clinician'], clinics: [] }, device(), 'oidc');
+    for (let i = 0; i < 5; i++) {
+      w.clock.advance(10 * MINUTE);
+      await w.sessions.touch((await w.sessions.get(c.cookie)) as StaffSession);
+    }
+    w.clock.advance(10 * MINUTE - 1000);
+    expect(await w.sessions.get(c.cookie)).not.toBeNull();
+    w.clock.advance(1000);
+    expect(await w.sessions.get(c.cookie)).toBeNull();
+    expect((await w.stores.events.list()).filter((e) => e.type === 'session.expired').map((e) => e.reason)).toEqual(['SESSION_ABSOLUTE']);
+  });
+
+  it('a stored staff session from before roles were kept counts as ended', async () => {
+    const w = makeWorld();
+    const { cookie, id } = newStaffCookie();
+    const legacy = { id, kind: 'clinician', clinicianId: 'gp-1', clinicianName: 'x', deviceId: randomId<DeviceId>(), expiresAt: new Date(w.clock.ms + 3600_000).toISOString() };
+    await w.stores.sessions.create(legacy as unknown as StaffSession, 3600);
+    expect(await w.sessions.get(cookie)).toBeNull();
+    expect((await w.stores.events.list()).filter((e) => e.type === 'session.expired').map((e) => e.reason)).toEqual(['SESSION_OUTDATED']);
+  });
+
+  it('listForUser leaves out (and ends) sessions past their end', async () => {
+    const w = makeWorld();
+    const old = await staffSession(w);
+    w.clock.advance(20 * MINUTE);
+    const fresh = await staffSession(w);
+    expect((await w.sessions.listForUser('gp-1')).map((s) => s.id)).toEqual([old.id, fresh.id]);
+    w.clock.advance(15 * MINUTE);
+    expect((await w.sessions.listForUser('gp-1')).map((s) => s.id)).toEqual([fresh.id]);
+  });
+});
+
+describe('signing out and revoking staff sessions', () => {
+  const principal = (userId = 'gp-1') => ({ userId, name: 'x', roles: ['clinician' as const], clinics: [] });
+
+  it('signOut ends the session of the cookie presented: audited, sockets told, cookie dead', async () => {
+    const w = makeWorld();
+    const ended: string[] = [];
+    w.bus.on('sessionEnded', (id) => ended.push(id));
+    const c = await w.sessions.startStaff(principal(), { device: 'x', address: '192.0.2.7' }, 'oidc');
+    // A stored id is not a cookie: it signs nobody out.
+    expect(await w.sessions.signOut(c.session.id)).toBeNull();
+    expect(await w.sessions.signOut(c.cookie)).toMatchObject({ id: c.session.id });
+    expect(await w.sessions.get(c.cookie)).toBeNull();
+    expect(await w.sessions.signOut(c.cookie)).toBeNull();
+    expect(ended).toEqual([c.session.id]);
+    const out = (await w.stores.events.list()).filter((e) => e.type === 'auth.signed_out');
+    expect(out).toEqual([expect.objectContaining({ subject: c.session.id, actor: { role: 'staff', id: 'gp-1' } })]);
+  });
+
+  it('revoke ends a session by its stored id: audited with who did it, sockets told', async () => {
+    const w = makeWorld();
+    const ended: string[] = [];
+    w.bus.on('sessionEnded', (id) => ended.push(id));
+    const c = await w.sessions.startStaff(principal(), device(), 'oidc');
+    expect(await w.sessions.revoke(c.session.id, API_ACTOR)).toBe(true);
+    expect(await w.sessions.get(c.cookie)).toBeNull();
+    expect(await w.sessions.revoke(c.session.id, API_ACTOR)).toBe(false);
+    expect(await w.sessions.revoke('not an id', API_ACTOR)).toBe(false);
+    expect(ended).toEqual([c.session.id]);
+    const revoked = (await w.stores.events.list()).filter((e) => e.type === 'session.revoked');
+    expect(revoked).toEqual([expect.objectContaining({ subject: c.session.id, actor: API_ACTOR })]);
+  });
+
+  it("a guest session's id cannot be revoked as a staff one, nor a staff one ended by its id", async () => {
+    const { w, token } = await booked();
+    const g = await redeem(w, token, device());
+    expect(await w.sessions.revoke(g.session.id, API_ACTOR)).toBe(false);
+    const c = await w.sessions.startStaff(principal(), device(), 'oidc');
+    await w.sessions.end(c.session.id);
+    expect(await w.sessions.get(c.cookie)).not.toBeNull();
+    await w.sessions.end(c.cookie);
+    expect(await w.sessions.get(c.cookie)).toBeNull();
+  });
+
+  it('revokeUser ends every session of one person and no one else', async () => {
+    const w = makeWorld();
+    const ended: string[] = [];
+    w.bus.on('sessionEnded', (id) => ended.push(id));
+    const a1 = await w.sessions.startStaff(principal(), device(), 'oidc');
+    const a2 = await w.sessions.startStaff(principal(), device(), 'ticket');
+    const b = await w.sessions.startStaff(principal('gp-2'), device(), 'oidc');
+    expect(await w.sessions.revokeUser('gp-1', API_ACTOR)).toBe(2);
+    expect(await w.sessions.listForUser('gp-1')).toEqual([]);
+    expect((await w.sessions.listForUser('gp-2')).map((s) => s.id)).toEqual([b.session.id]);
+    expect(ended.sort()).toEqual([a1.session.id, a2.session.id].sort());
+    expect(await w.sessions.revokeUser('gp-1', API_ACTOR)).toBe(0);
+    expect((await w.stores.events.list()).filter((e) => e.type === 'session.revoked')).toHaveLength(2);
+  });
+});
+
+describe('guest sessions', () => {
   it('get() is null for unknown, malformed, ended and expired sessions', async () => {
     const { w, token } = await booked();
     const g = await redeem(w, token, device());
@@ -530,5 +744,47 @@ describe('ending a session', () => {
     await w.sessions.end(undefined);
     await w.sessions.end('not a session id');
     expect(ended).toEqual([g.session.id]);
+  });
+});
+
+describe('opening a consultation takes the clinician role, trust-wide or in its clinic', () => {
+  const DERM = 'derm-north' as ClinicId;
+  const ENT = 'ent-south' as ClinicId;
+
+  async function clinicAppointment() {
+    const w = makeWorld();
+    for (const id of [DERM, ENT]) await w.clinics.create({ id, name: id }, API_ACTOR);
+    const created = await w.appointments.create(
+      { clinician: { id: 'gp-1', name: 'Dr Asha Patel' }, patient: { name: PATIENT_NAME }, startsAt: w.clock.now().toISOString(), durationMinutes: 30, clinicId: DERM },
+      API_ACTOR,
+    );
+    return { w, a: created.appointment.id };
+  }
+
+  it('a clinician trust-wide, or in the appointment\'s clinic, opens it', async () => {
+    const { w, a } = await clinicAppointment();
+    expect((await w.consultations.clinicianJoin(await staffSession(w), a, 'x')).role).toBe('clinician');
+    expect((await w.consultations.clinicianJoin(await staffSession(w, { roles: [], clinics: [{ clinicId: DERM, roles: ['clinician'] }] }), a, 'x')).role).toBe('clinician');
+  });
+
+  it('the same person as coordinator or admin only, or a clinician of another clinic, is NOT_PERMITTED, recorded as access.refused', async () => {
+    const { w, a } = await clinicAppointment();
+    const sessions = [
+      await staffSession(w, { roles: ['clinic-coordinator'] }),
+      await staffSession(w, { roles: ['trust-admin'] }),
+      await staffSession(w, { roles: [], clinics: [{ clinicId: DERM, roles: ['clinic-coordinator', 'clinic-admin'] }] }),
+      await staffSession(w, { roles: [], clinics: [{ clinicId: ENT, roles: ['clinician'] }] }),
+    ];
+    for (const s of sessions) await expectCode(w.consultations.clinicianJoin(s, a, 'x', '192.0.2.1'), 'NOT_PERMITTED');
+    const refused = (await w.stores.events.list()).filter((e) => e.type === 'access.refused');
+    expect(refused.map((e) => [e.appointmentId, e.reason, e.subject, e.actor.id])).toEqual(sessions.map((s) => [a, 'NOT_PERMITTED', s.id, 'gp-1']));
+    expect(await w.consultations.participants(a)).toEqual([]);
+  });
+
+  it("another clinician's appointment stays FORBIDDEN, and is recorded too", async () => {
+    const { w, a } = await clinicAppointment();
+    const other = await staffSession(w, { userId: 'gp-2' });
+    await expectCode(w.consultations.clinicianJoin(other, a, 'x'), 'FORBIDDEN');
+    expect((await w.stores.events.list()).filter((e) => e.type === 'access.refused').map((e) => e.reason)).toEqual(['FORBIDDEN']);
   });
 });

@@ -1,0 +1,153 @@
+// Exchanging a one-time link's token for a guest's device session. A link
+// binds to the first device that redeems it, atomically in the store; that
+// device coming back goes straight to where it was; any other device is never
+// admitted by the link and never displaces the first: it waits, flagged, for
+// the clinician. Devices are the server's own (DeviceRegistry): a device
+// cookie the client made up is a new device. Once the clinician denies or
+// removes someone who came through a link, the link takes no new device
+// (LINK_CLOSED).
+import { AppError } from '../../core/errors.ts';
+import { randomId, type DeviceId, type ParticipantId, type SessionId } from '../../core/ids.ts';
+import { makeActor } from '../actors.ts';
+import type { AppointmentService } from '../appointments.ts';
+import type { EventRecorder } from '../events.ts';
+import type { Appointment, Link, Participant, Session } from '../model.ts';
+import type { Stores } from '../stores.ts';
+import type { DeviceCredential, DeviceRegistry } from './devices.ts';
+import type { TokenService } from './tokens.ts';
+
+export interface DeviceContext {
+  /** The device cookie this browser presented, as it came: verified here, never trusted as given. */
+  credential?: string | undefined;
+  /** A short description for the clinician ("Chrome on Android"). */
+  device: string;
+  /** The client's IP address, for the audit trail. */
+  address?: string | undefined;
+}
+
+export interface GuestSession {
+  session: Extract<Session, { kind: 'guest' }>;
+  ttlSeconds: number;
+  participant: Participant;
+  appointment: Appointment;
+  link: Link;
+  resumed: boolean;
+  /** The device, as the server issued it: its credential goes back in the device cookie. */
+  device: DeviceCredential;
+}
+
+/** Records a refused token (token.rejected, the reason code) and throws the refusal. */
+export async function refuseToken(events: EventRecorder, e: AppError, ctx: DeviceContext, appointmentId: Appointment['id'] | null, subject?: string): Promise<never> {
+  const actor = makeActor('anonymous', 'unknown', ctx.address);
+  await events.record('token.rejected', appointmentId, actor, { outcome: 'refused', reason: e.code, ...(subject ? { subject } : {}) });
+  throw e;
+}
+
+export class LinkRedemption {
+  readonly #stores: Stores;
+  readonly #tokens: TokenService;
+  readonly #appointments: AppointmentService;
+  readonly #events: EventRecorder;
+  readonly #devices: DeviceRegistry;
+  readonly #sessionTtlSeconds: number;
+  readonly #now: () => Date;
+
+  constructor(deps: {
+    stores: Stores;
+    tokens: TokenService;
+    appointments: AppointmentService;
+    events: EventRecorder;
+    devices: DeviceRegistry;
+    /** A guest's session lasts at most this long. */
+    sessionTtlSeconds: number;
+    now: () => Date;
+  }) {
+    this.#stores = deps.stores;
+    this.#tokens = deps.tokens;
+    this.#appointments = deps.appointments;
+    this.#events = deps.events;
+    this.#devices = deps.devices;
+    this.#sessionTtlSeconds = deps.sessionTtlSeconds;
+    this.#now = deps.now;
+  }
+
+  async redeem(token: string, ctx: DeviceContext): Promise<GuestSession> {
+    let grant;
+    try {
+      grant = this.#tokens.verifyLink(token);
+    } catch (e) {
+      return refuseToken(this.#events, e as AppError, ctx, null);
+    }
+    const link = await this.#stores.links.get(grant.linkId);
+    if (!link || link.appointmentId !== grant.appointmentId) return refuseToken(this.#events, new AppError('TOKEN_INVALID'), ctx, null);
+    if (link.revoked) return refuseToken(this.#events, new AppError('LINK_REVOKED'), ctx, link.appointmentId, link.id);
+    const appointment = await this.#stores.appointments.get(link.appointmentId);
+    if (!appointment) return refuseToken(this.#events, new AppError('TOKEN_INVALID'), ctx, null);
+    if (appointment.status === 'ended') return refuseToken(this.#events, new AppError('CONSULTATION_ENDED'), ctx, appointment.id, link.id);
+
+    const ttl = Math.min(this.#sessionTtlSeconds, this.#appointments.ttlFor(appointment));
+    const device = await this.#devices.identify(ctx.credential);
+    const participant = await this.#participantFor(link, appointment, device.deviceId, ctx);
+    if (participant.p.state === 'denied' || participant.p.state === 'removed') {
+      return refuseToken(this.#events, new AppError('FORBIDDEN', 'The clinician has not let this device into the consultation.'), ctx, appointment.id, link.id);
+    }
+    await this.#devices.remember(device);
+    const session: GuestSession['session'] = {
+      id: randomId<SessionId>(),
+      kind: 'guest',
+      participantId: participant.p.id,
+      appointmentId: appointment.id,
+      deviceId: device.deviceId,
+      expiresAt: new Date(this.#now().getTime() + ttl * 1000).toISOString(),
+    };
+    await this.#stores.sessions.create(session, ttl);
+    return { session, ttlSeconds: ttl, participant: participant.p, appointment, link, resumed: participant.resumed, device };
+  }
+
+  /**
+   * This device's participant on the link. The store claims (link, device)
+   * atomically and the record is created under the claimed id only if absent,
+   * so any number of concurrent redemptions from one device make one
+   * participant. A device new to the link always starts waiting; a locked
+   * consultation or a closed link takes no new device.
+   */
+  async #participantFor(link: Link, appointment: Appointment, deviceId: DeviceId, ctx: DeviceContext): Promise<{ p: Participant; resumed: boolean }> {
+    const keep = this.#appointments.ttlFor(appointment);
+    const claim = await this.#stores.links.claim(link.id, deviceId, randomId<ParticipantId>(), keep, { acceptNew: !appointment.locked });
+    if (claim.outcome === 'refused') {
+      const e =
+        claim.reason === 'closed'
+          ? new AppError('LINK_CLOSED')
+          : claim.reason === 'not-accepting'
+            ? new AppError('CONSULTATION_LOCKED')
+            : new AppError('TOKEN_INVALID');
+      return refuseToken(this.#events, e, ctx, appointment.id, link.id);
+    }
+    if (!claim.created) {
+      const existing = await this.#stores.participants.get(claim.participantId);
+      if (existing) return { p: existing, resumed: true };
+    }
+    // Created by this claim, or claimed by a concurrent redemption (or one
+    // that failed) that has not stored its record: whichever put lands first holds.
+    const reused = !claim.holder;
+    const { participant: p, created } = await this.#stores.participants.putIfAbsent(
+      {
+        id: claim.participantId,
+        appointmentId: appointment.id,
+        role: link.role,
+        name: link.name,
+        linkId: link.id,
+        deviceId,
+        device: ctx.device,
+        state: 'waiting',
+        linkReused: reused,
+        updatedAt: this.#now().toISOString(),
+      },
+      keep,
+    );
+    if (!created) return { p, resumed: true };
+    const actor = makeActor(link.role, p.id, ctx.address);
+    await this.#events.record(reused ? 'link.reused' : 'link.redeemed', appointment.id, actor, { subject: link.id });
+    return { p, resumed: false };
+  }
+}

@@ -20,9 +20,12 @@ import { clientAddress, dropInvalidForwardedFor, trustProxyOption } from './edge
 import { installOriginGuard } from './http/origin-guard.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { adminRoutes } from './http/admin-routes.ts';
+import { apiKeyRoutes } from './http/api-key-routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { sessionRoutes } from './http/session-routes.ts';
+import { staffAdminRoutes } from './http/staff-admin-routes.ts';
+import { authRoutes } from './http/auth-routes.ts';
 import { fileRoutes } from './http/file-routes.ts';
 import { attachConsultations } from './signaling/consultation-socket.ts';
 import { attachSelfTest } from './signaling/selftest.ts';
@@ -103,10 +106,12 @@ export async function buildApp(deps: Deps): Promise<App> {
     draining: () => deps.lifecycle.draining,
     storeKind: deps.stores.kind,
   });
-  await http.register(appointmentRoutes, { appointments: deps.appointments, apiKeys: deps.apiKeys, isConnected: deps.presence.isConnected });
-  await http.register(auditRoutes, { events: deps.stores.events, apiKeys: deps.apiKeys });
+  await http.register(appointmentRoutes, { appointments: deps.appointments, guard: deps.scopeGuard, isConnected: deps.presence.isConnected });
+  await http.register(auditRoutes, { events: deps.stores.events, guard: deps.scopeGuard });
+  await http.register(apiKeyRoutes, { apiKeys: deps.apiKeys, guard: deps.scopeGuard });
+  await http.register(staffAdminRoutes, { sessions: deps.sessions, clinics: deps.clinics, guard: deps.scopeGuard });
   await http.register(adminRoutes, {
-    apiKeys: deps.apiKeys,
+    guard: deps.scopeGuard,
     clinicianUrl: (c) => deps.appointments.clinicianUrl(c),
     workers: () => deps.pool.status(),
     consultationsActive: () => deps.rooms.consultations().length,
@@ -121,6 +126,7 @@ export async function buildApp(deps: Deps): Promise<App> {
     isConnected: deps.presence.isConnected,
     now: deps.now,
     sessionAttemptsPerMinute: config.security.sessionAttemptsPerMinute,
+    signInAvailable: config.oidc !== undefined,
   });
   await http.register(fileRoutes, {
     files: deps.files,
@@ -132,7 +138,13 @@ export async function buildApp(deps: Deps): Promise<App> {
       perParticipant: config.files.maxConcurrentUploadsPerParticipant,
     },
   });
-  await http.register(pageRoutes, { clientDir: deps.clientDir, selfTest: config.selfTest.enabled });
+  await http.register(authRoutes, {
+    signIn: deps.signIn,
+    sessions: deps.sessions,
+    publicUrl: config.server.publicUrl,
+    attemptsPerMinute: config.security.sessionAttemptsPerMinute,
+  });
+  await http.register(pageRoutes, { clientDir: deps.clientDir, selfTest: config.selfTest.enabled, signInAvailable: deps.signIn !== null });
 
   const io = new SocketServer(http.server, {
     serveClient: false,
@@ -181,6 +193,7 @@ export async function buildApp(deps: Deps): Promise<App> {
       socketsPerAddress: config.security.socketsPerAddress,
       messages: { perSecond: config.security.socketMessagesPerSecond, burst: config.security.socketMessageBurst },
     },
+    sessionCheckSeconds: config.auth.sessionCheckSeconds,
   });
   const metrics = createMetrics({
     bus: deps.bus,

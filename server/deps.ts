@@ -5,21 +5,27 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.ts';
-import { apiKeysFor } from './boot/api-keys.ts';
+import { bootstrapApiKeys } from './boot/api-keys.ts';
 import { loadKeys } from './boot/keys.ts';
+import { loadOidcSecrets } from './boot/oidc.ts';
 import { connectRedis } from './boot/redis.ts';
 import { StartupError } from './boot/startup-error.ts';
 import { readTls, type TlsFiles } from './boot/tls.ts';
 import type { Logger } from './core/logger.ts';
+import { ApiKeyService } from './domain/access/api-keys.ts';
 import { SessionService } from './domain/access/sessions.ts';
+import { SignInService } from './domain/access/sign-in.ts';
+import { createOidcProvider } from './integrations/oidc/client.ts';
 import { TokenService } from './domain/access/tokens.ts';
 import { AppointmentService } from './domain/appointments.ts';
+import { ClinicService } from './domain/clinics.ts';
 import { ConsultationService } from './domain/consultation.ts';
 import { ContentPurger } from './domain/files/purger.ts';
 import { FileService } from './domain/files/service.ts';
 import { SanitizePool } from './files-worker/sanitize-pool.ts';
 import { ThreadService } from './domain/thread.ts';
 import { createRecordWebhook } from './integrations/record-webhook.ts';
+import type { ScopeGuardDeps } from './http/auth-guard.ts';
 import { createDiskBlobStore } from './stores/disk/blob-store.ts';
 import { DomainBus, EventRecorder } from './domain/events.ts';
 import type { Stores } from './domain/stores.ts';
@@ -45,6 +51,10 @@ export interface Deps {
   tokens: TokenService;
   appointments: AppointmentService;
   sessions: SessionService;
+  /** Sign-in with OpenID Connect; null when config has no oidc section. */
+  signIn: SignInService | null;
+  /** Clinics and their members. */
+  clinics: ClinicService;
   consultations: ConsultationService;
   /** Chat, photo requests and shared files of each consultation. */
   thread: ThreadService;
@@ -59,8 +69,10 @@ export interface Deps {
   signals: SignalEvents;
   /** Refuses addresses that keep failing (guessing ids, tokens, keys). */
   failureLimiter: FailureLimiter;
-  /** The REST API keys in force (configured, or one generated for a single-node trial). */
-  apiKeys: readonly string[];
+  /** The REST API keys: scoped stored ones, and the bootstrap ones (configured, or one generated for a single-node trial). */
+  apiKeys: ApiKeyService;
+  /** What the scope guard of every REST route plugin needs (http/auth-guard.ts). */
+  scopeGuard: ScopeGuardDeps;
   now: () => Date;
   clientDir: string;
   /** Certificate and key when the server terminates TLS itself. */
@@ -74,6 +86,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
   const now = opts.now ?? (() => new Date());
   const tls = readTls(config);
   const keys = loadKeys(config, logger);
+  const oidcSecrets = await loadOidcSecrets(config);
   let stores: Stores;
   let failures: FailureCounter;
   if (config.redisUrl) {
@@ -83,7 +96,8 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     failures = guardUnavailable(new RedisFailureCounter(redis), config.redis.retryAfterSeconds);
   } else {
     failures = new MemoryFailureCounter();
-    stores = createMemoryStores({ trustId: config.audit.trustId });
+    // The same clock as the services, so record expiry follows it (tests move it).
+    stores = createMemoryStores({ trustId: config.audit.trustId, now: () => now().getTime() });
     logger.warn(
       { store: 'memory' },
       'no REDIS_URL: single-node, non-persistent mode; appointments, links and waiting rooms are lost on restart',
@@ -125,7 +139,55 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
       clinicianTokenTtlMinutes: config.auth.ticketTtlMinutes,
     },
   });
-  const sessions = new SessionService({ stores, tokens, appointments, events, bus, sessionTtlHours: config.auth.sessionTtlHours, now });
+  const clinics = new ClinicService({ stores, events, now });
+  const sessions = new SessionService({
+    stores,
+    tokens,
+    appointments,
+    clinics,
+    events,
+    bus,
+    sessionTtlHours: config.auth.sessionTtlHours,
+    staff: {
+      idleMinutes: config.auth.sessionIdleMinutes,
+      absoluteHours: config.auth.sessionAbsoluteHours,
+      ticketTtlMinutes: config.auth.ticketTtlMinutes,
+      requireSignIn: config.oidc !== undefined,
+    },
+    now,
+  });
+  const apiKeys = new ApiKeyService({
+    stores,
+    events,
+    now,
+    bootstrap: bootstrapApiKeys(config, logger),
+    policy: { usedEverySeconds: config.auth.apiKeyUseAuditMinutes * 60 },
+  });
+  const scopeGuard: ScopeGuardDeps = {
+    verifyKey: (bearer) => apiKeys.verify(bearer),
+    // Staff sessions only (a guest cookie never reaches the REST API).
+    staffSession: async (cookie) => {
+      const s = await sessions.get(cookie);
+      if (s?.kind !== 'clinician') return null;
+      await sessions.touch(s);
+      return s;
+    },
+    refused: async (actor, reason, subject) => {
+      await events.record('access.refused', null, actor, { outcome: 'refused', reason, subject });
+    },
+  };
+  const signIn =
+    config.oidc && oidcSecrets
+      ? new SignInService({
+          provider: createOidcProvider({ oidc: config.oidc, publicUrl: config.server.publicUrl, secrets: oidcSecrets, logger: logger.child({ component: 'oidc' }), now }),
+          mapping: config.oidc,
+          logins: stores.sessions,
+          sessions,
+          clinics,
+          events,
+          warn: (fields, message) => logger.warn(fields, message),
+        })
+      : null;
   const consultations = new ConsultationService({ stores, appointments, events, bus, maxParticipants: config.appointments.maxParticipants, now });
   const thread = new ThreadService({
     stores,
@@ -189,6 +251,8 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     tokens,
     appointments,
     sessions,
+    signIn,
+    clinics,
     consultations,
     thread,
     files,
@@ -207,7 +271,8 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
           .catch((e: unknown) => logger.error({ err: e }, 'could not record a rate limit on the audit trail'));
       },
     ),
-    apiKeys: apiKeysFor(config, logger),
+    apiKeys,
+    scopeGuard,
     now,
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,
     tls,

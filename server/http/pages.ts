@@ -3,10 +3,13 @@
 // client/dist by `npm run build:client`.
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
+import { signedOutPage } from './signed-out-page.ts';
 
 export interface PageOptions {
   clientDir: string;
   selfTest: boolean;
+  /** OpenID Connect is configured: /signed-out offers "Sign in again". */
+  signInAvailable?: boolean;
 }
 
 export const PAGES: Record<string, string> = {
@@ -33,4 +36,9 @@ export const pageRoutes: FastifyPluginAsync<PageOptions> = async (app, opts) => 
     if (url === '/check' && !opts.selfTest) continue;
     app.get(url, (_req, reply) => reply.header('Cache-Control', 'no-store').sendFile(file));
   }
+  // Rendered here, not a file: it says why (a fixed sentence per ?error= code, never the value itself).
+  app.get('/signed-out', (req, reply) => {
+    const error = (req.query as Record<string, unknown> | undefined)?.['error'];
+    return reply.header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(signedOutPage(error, opts.signInAvailable ?? false));
+  });
 };

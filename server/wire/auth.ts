@@ -105,3 +105,4 @@ export const LoginQuery = Type.Object(
 );
 /** POST /auth/logout answers where the page goes next (the provider's sign-out, or /signed-out). */
 export const SignedOut = Type.Object({ redirect: Type.String() });
+export type SignedOut = Static<typeof SignedOut>;

@@ -3,6 +3,7 @@
 // are "not now" (retried with backoff behind "Reconnecting…") and how long to
 // wait between tries.
 import { RETRYABLE_CODES } from '../../../server/wire/retryable.ts';
+import type { SignedOut } from '../../../server/wire/auth.ts';
 import type { ClinicianAppointmentSummary, SessionInfo } from '../../../server/wire/session.ts';
 
 export class ApiError extends Error {
@@ -131,17 +132,31 @@ export function createSession(token: string): Promise<SessionInfo> {
   return call<SessionInfo>('POST', '/api/v1/session', { token });
 }
 
-/** The session behind the current cookie (a reload); rejects with status 401 when there is none. */
-export function currentSession(): Promise<SessionInfo> {
-  return call<SessionInfo>('GET', '/api/v1/session');
+/**
+ * The session behind the current cookie (a reload); rejects with status 401
+ * when there is none. `kind: 'clinician'` asks for the staff session only: with
+ * sign-in configured, its absence is SIGN_IN_REQUIRED.
+ */
+export function currentSession(kind?: 'clinician' | 'guest'): Promise<SessionInfo> {
+  return call<SessionInfo>('GET', kind ? `/api/v1/session?kind=${kind}` : '/api/v1/session');
 }
+
+/** Ends this browser's staff session; the answer says where to go (the provider's sign-out, or /signed-out). */
+export function signOutStaff(): Promise<SignedOut> {
+  return call<SignedOut>('POST', '/auth/logout');
+}
+
+/** Where the browser signs in at the identity provider, coming back to `returnTo` (a path on this server). */
+export const signInUrl = (returnTo: string): string => `/auth/login?returnTo=${encodeURIComponent(returnTo)}`;
 
 export function endSession(): Promise<void> {
   return call<void>('DELETE', '/api/v1/session');
 }
 
-export async function clinicianAppointments(day: string): Promise<ClinicianAppointmentSummary[]> {
-  const r = await call<{ appointments: ClinicianAppointmentSummary[] }>('GET', `/api/v1/clinician/appointments?day=${encodeURIComponent(day)}&tz=${new Date().getTimezoneOffset()}`);
+/** `background`: the page's own periodic refresh, which does not count as use (the session can still go idle). */
+export async function clinicianAppointments(day: string, background = false): Promise<ClinicianAppointmentSummary[]> {
+  const query = `day=${encodeURIComponent(day)}&tz=${new Date().getTimezoneOffset()}${background ? '&refresh=background' : ''}`;
+  const r = await call<{ appointments: ClinicianAppointmentSummary[] }>('GET', `/api/v1/clinician/appointments?${query}`);
   return r.appointments;
 }
 

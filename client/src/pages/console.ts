@@ -4,19 +4,24 @@
 // people in the call (send back / remove, ask for a photo), lock and end, the
 // call itself, and the chat with shared files. The open consultation is
 // remembered in this tab (its id only), so a reload reopens it; connection
-// trouble is retried by itself behind "Reconnecting…". This file is the
-// composition: sign-in and moving between the views; the views are ui/console/.
+// trouble is retried by itself behind "Reconnecting…". Where the server has
+// sign-in with an identity provider, a page without a staff session goes there
+// and comes back (a console link that came first is kept for the return, and
+// posted once). This file is the composition: sign-in and moving between the
+// views; the views are ui/console/.
 import type { ClinicianAppointmentSummary, SessionInfo } from '../../../server/wire/session.ts';
 import { Consultation, type EndedReason } from '../model/consultation.ts';
 import { LocalDevices } from '../model/local-devices.ts';
 import { Thread } from '../model/thread.ts';
-import { clinicianAppointments, endSession, isRetryable, takeFragment } from '../net/api.ts';
+import { ApiError, clinicianAppointments, isRetryable, signOutStaff, takeFragment } from '../net/api.ts';
 import { consultationSocket } from '../net/socket.ts';
 import { CallView, remoteInto } from '../ui/call-view.ts';
 import { ConsultationScreen } from '../ui/console/consultation-screen.ts';
 import { ConnectionBanner } from '../ui/connection-banner.ts';
 import { DayList } from '../ui/console/day-list.ts';
 import { rememberedConsultation } from '../ui/console/remembered.ts';
+import { isClinician, showNotClinician, showSignedOut } from '../ui/console/account.ts';
+import { goToSignIn, justTriedSignIn, signInDone, takeKeptTicket } from '../ui/console/sign-in.ts';
 import { DeviceControls } from '../ui/device-controls.ts';
 import { button, h, setStatus, showView } from '../ui/dom.ts';
 import { CONNECTED_AGAIN, describeEnding, describeProblem, errorText, isoDay, RECONNECTING } from '../ui/messages.ts';
@@ -27,6 +32,9 @@ class ConsolePage {
   readonly #controls = new DeviceControls(this.#local);
   #token: string | null;
   #clinicianName = '';
+  /** How this session was signed in (what "You were signed out" offers), and its idle limit. */
+  #via: 'oidc' | 'ticket' = 'ticket';
+  #idleMinutes: number | null = null;
   #appointments: ClinicianAppointmentSummary[] = [];
   #consultation: Consultation | null = null;
   #thread: Thread | null = null;
@@ -52,11 +60,23 @@ class ConsolePage {
 
   async signIn(openId: string | null): Promise<void> {
     setStatus('Signing you in…');
+    // Back from the identity provider with a console link that came before the sign-in: post it now, once.
+    if (!this.#token) {
+      const kept = takeKeptTicket();
+      if (kept) {
+        this.#token = kept.token;
+        openId ??= kept.appointmentId;
+      }
+    }
     let info: SessionInfo;
     try {
-      info = await openSession(this.#token);
+      info = await openSession(this.#token, 'clinician');
     } catch (e) {
       const { code, message } = codeOf(e);
+      if (code === 'SIGN_IN_REQUIRED') {
+        this.#needSignIn(openId);
+        return;
+      }
       if (sessionMissing(e, this.#token)) {
         this.#remembered.clear();
         showView('error', h('h1', {}, 'Please sign in again'), h('p', {}, 'Open the console link from your clinical system to sign in.'));
@@ -67,6 +87,7 @@ class ConsolePage {
       return;
     }
     this.#token = null; // used: a retry from here on resumes the session instead
+    signInDone();
     if (info.kind !== 'clinician') {
       showView(
         'error',
@@ -77,6 +98,12 @@ class ConsolePage {
       return;
     }
     this.#clinicianName = info.name;
+    this.#via = info.via;
+    this.#idleMinutes = info.idleMinutes;
+    if (!isClinician(info)) {
+      showNotClinician(info, () => void this.#signOut());
+      return;
+    }
     // A link naming an appointment wins; otherwise the one this tab had open before a reload.
     const remembered = openId ? null : this.#remembered.get();
     if (openId) void this.#open(openId);
@@ -84,14 +111,38 @@ class ConsolePage {
     else void this.#showList();
   }
 
+  /** No staff session and the server has sign-in: to the provider (keeping a console link), unless that just happened. */
+  #needSignIn(openId: string | null): void {
+    const ticket = this.#token ? { token: this.#token, appointmentId: openId } : null;
+    this.#token = null;
+    if (justTriedSignIn()) {
+      // Back from the provider and still no session (cookies blocked?): ask instead of going round again.
+      showView(
+        'sign-in',
+        h('h1', {}, 'Please sign in'),
+        h('p', {}, 'You need to sign in to use the clinician console. If you have just signed in, check that this browser allows cookies for this site.'),
+        h('p', {}, button('Sign in', () => goToSignIn(ticket))),
+      );
+      setStatus('You are not signed in.', 'error', false);
+      return;
+    }
+    setStatus('Taking you to sign in…');
+    goToSignIn(ticket);
+  }
+
   /** Today's appointments; `stillWanted` keeps retrying through an outage while it says so. */
-  async #loadList(stillWanted?: () => boolean): Promise<boolean> {
-    const load = () => clinicianAppointments(isoDay(new Date()));
+  async #loadList(stillWanted?: () => boolean, background = false): Promise<boolean> {
+    const load = () => clinicianAppointments(isoDay(new Date()), background);
     try {
       this.#appointments = await (stillWanted ? retrying(load, () => !stillWanted()) : load());
       return true;
     } catch (e) {
       if (!stillWanted?.()) return false;
+      if (e instanceof ApiError && e.status === 401) {
+        // The session ended (idle, revoked, signed out elsewhere).
+        this.#sessionEnded();
+        return false;
+      }
       setStatus(isRetryable(e) ? RECONNECTING : `We could not load your appointments. ${errorText(e)}`, 'error');
       return false;
     }
@@ -103,8 +154,8 @@ class ConsolePage {
     let loading: Promise<boolean> | null = null;
     const list: DayList = new DayList({
       clinicianName: this.#clinicianName,
-      load: async () => {
-        loading ??= this.#loadList(() => this.#dayList === list).finally(() => (loading = null));
+      load: async (background) => {
+        loading ??= this.#loadList(() => this.#dayList === list, background).finally(() => (loading = null));
         return (await loading) ? this.#appointments : null;
       },
       open: (id, name) => void this.#open(id, name),
@@ -123,9 +174,12 @@ class ConsolePage {
     this.#stopSharing();
     this.#local.stop();
     try {
-      await endSession();
+      // The server ends the session and says where to go: the provider's sign-out, or our signed-out page.
+      const { redirect } = await signOutStaff();
+      location.assign(redirect);
+      return;
     } catch {
-      // the cookie expires anyway
+      // the session ends by itself when unused
     }
     showView('ended', h('h1', {}, 'You have signed out'), h('p', {}, 'To sign in again, open the console link from your clinical system.'));
     setStatus('You have signed out.', 'info', false);
@@ -219,15 +273,29 @@ class ConsolePage {
     setStatus('You have left the consultation. It carries on until you end it.');
   }
 
-  #ended(reason: EndedReason): void {
+  /** Everything stopped, and "You were signed out" (with a Sign in button where the provider is how staff sign in). */
+  #sessionEnded(): void {
+    this.#closeConsultation();
+    showSignedOut(this.#via, this.#idleMinutes, () => goToSignIn(null));
+  }
+
+  /** The open consultation closed, camera and microphone off, nothing remembered (after "replaced" the other window remembers it itself). */
+  #closeConsultation(): void {
     this.#consultation?.close();
     this.#consultation = null;
-    // Replaced: the other window has it open now, and remembers it itself.
     this.#remembered.clear();
     this.#banner.reset();
     this.#stopSharing();
     this.#stopTimers();
     this.#local.stop();
+  }
+
+  #ended(reason: EndedReason): void {
+    if (reason === 'signed-out') {
+      this.#sessionEnded();
+      return;
+    }
+    this.#closeConsultation();
     const e = describeEnding(reason, 'clinician');
     const title = reason === 'ended' ? 'The consultation has ended' : e.title;
     showView('ended', h('h1', {}, title), h('p', {}, e.text), h('p', {}, button("Back to today's appointments", () => void this.#showList())));
@@ -236,4 +304,5 @@ class ConsolePage {
 }
 
 const fragment = takeFragment();
-void new ConsolePage(fragment.get('t')).signIn(fragment.get('a'));
+// The appointment: from a console link's fragment, or /console?appointment=<id> (a signed-in clinician needs no link).
+void new ConsolePage(fragment.get('t')).signIn(fragment.get('a') ?? new URLSearchParams(location.search).get('appointment'));

@@ -67,6 +67,36 @@ const KNOWN: Record<string, Omit<Problem, 'retry'> & { retry?: boolean }> = {
     text: 'Your connection may be slow. Please try again.',
     retry: true,
   },
+  // Staff sign-in and console links (the console page).
+  SIGN_IN_REQUIRED: {
+    title: 'Please sign in',
+    text: 'You need to sign in to use the clinician console.',
+  },
+  SIGN_IN_FAILED: {
+    title: 'Sign-in did not work',
+    text: 'Your sign-in could not be checked. Please try again. If it keeps happening, tell your IT service desk.',
+    retry: true,
+  },
+  NO_ROLE: {
+    title: 'No access to video consultations',
+    text: 'You are signed in, but your account has no role in this service. Ask your administrator to give you access.',
+  },
+  TICKET_USED: {
+    title: 'This console link has already been used',
+    text: 'Each console link works once. Open the appointment again from your clinical system to get a new link.',
+  },
+  TICKET_EXPIRED: {
+    title: 'This console link has expired',
+    text: 'Console links only work for a few minutes. Open the appointment again from your clinical system to get a new link.',
+  },
+  TICKET_OTHER_USER: {
+    title: 'This console link is for another clinician',
+    text: 'You are signed in as someone else. Sign out, then sign in as the clinician the link is for.',
+  },
+  NOT_PERMITTED: {
+    title: 'Your role does not allow this',
+    text: 'Your account cannot open this consultation. If you think it should, ask your administrator.',
+  },
   // Pages retry these by themselves; the words are here in case one is ever shown.
   UNAVAILABLE: {
     title: 'The video service is not available just now',
@@ -272,4 +302,21 @@ export function fileSize(bytes: number): string {
 /** The first and last characters of a SHA-256, for people to compare at a glance. */
 export function shortHash(hex: string): string {
   return hex.length > 16 ? `${hex.slice(0, 8)}…${hex.slice(-8)}` : hex;
+}
+
+// ---- staff accounts (the console) ----
+
+/** What each staff role lets someone do, in plain words (for an account without the clinician role). */
+export const ROLE_ABILITY: Record<string, string> = {
+  clinician: 'see patients by video in this console',
+  'clinic-coordinator': "book and manage a clinic's video appointments, through your booking system",
+  'clinic-admin': "manage who belongs to a clinic, through your trust's admin tools",
+  auditor: 'export the audit trail of video consultations, through the admin tools',
+  'trust-admin': 'administer this video service for the whole trust, through the admin tools',
+};
+
+/** "You were signed out": the words, for a session that was signed in at the identity provider or opened with a console link. */
+export function signedOutText(via: 'oidc' | 'ticket', idleMinutes: number | null): string {
+  const why = `You signed out in another window, the session was unused for ${idleMinutes ?? 'too many'} minutes, or an administrator ended it.`;
+  return via === 'oidc' ? `${why} Sign in again to carry on.` : `${why} To carry on, open the console link from your clinical system again.`;
 }

@@ -104,8 +104,8 @@ export function exposeThread(items: () => ThreadItemView[]): void {
  * The page's session: the link's token exchanged once, or (a reload) the
  * session cookie, retried through transient failures behind "Reconnecting…".
  */
-export function openSession(token: string | null): Promise<SessionInfo> {
-  return retrying(() => (token ? createSession(token) : currentSession()));
+export function openSession(token: string | null, kind?: 'clinician' | 'guest'): Promise<SessionInfo> {
+  return retrying(() => (token ? createSession(token) : currentSession(kind)));
 }
 
 /** A reload (no token) whose session is gone: the link has to be opened again. */

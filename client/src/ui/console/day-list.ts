@@ -17,8 +17,12 @@ const REFRESH_EVERY_MS = 15_000;
 
 export interface DayListOptions {
   clinicianName: string;
-  /** Today's appointments, or null when they could not be loaded (the status line says so). */
-  load(): Promise<ClinicianAppointmentSummary[] | null>;
+  /**
+   * Today's appointments, or null when they could not be loaded (the status
+   * line says so). `background`: the 15 s refresh, which does not count as use
+   * of the session (an unattended console still times out).
+   */
+  load(background: boolean): Promise<ClinicianAppointmentSummary[] | null>;
   open(id: string, patientName: string): void;
   signOut(): void;
 }
@@ -47,7 +51,7 @@ export class DayList {
       h('p', {}, button('Refresh the list', () => void this.refresh(true), 'secondary'), button('Sign out', () => this.#opts.signOut(), 'secondary')),
     );
     await this.refresh(false);
-    this.#timer = setInterval(() => void this.refresh(false), REFRESH_EVERY_MS);
+    this.#timer = setInterval(() => void this.refresh(false, true), REFRESH_EVERY_MS);
   }
 
   stop(): void {
@@ -55,8 +59,8 @@ export class DayList {
     this.#timer = undefined;
   }
 
-  async refresh(announce: boolean): Promise<void> {
-    const loaded = await this.#opts.load();
+  async refresh(announce: boolean, background = false): Promise<void> {
+    const loaded = await this.#opts.load(background);
     if (!loaded || !this.#list.isConnected) return;
     const items = [...loaded].sort((a, b) => a.startsAt.localeCompare(b.startsAt));
     render(repeat(items, (a) => a.id, (a) => this.#item(a)), this.#list);

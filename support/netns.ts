@@ -158,6 +158,10 @@ async function createNetwork(slot: number): Promise<BrowserNetwork> {
   try {
     // unshare has made the namespace once /proc/<pid>/ns/net differs from ours.
     for (let i = 0; i < 100 && (await sameNetns(pid)); i++) await new Promise((r) => setTimeout(r, 10));
+    // No IPv6 in the browser's namespace: its link-local address appears a moment after the link comes
+    // up (duplicate address detection), and Chromium aborts a navigation under way when its
+    // addresses change (net::ERR_NETWORK_CHANGED), which made the first page load flaky.
+    await run('nsenter', [`--net=/proc/${pid}/ns/net`, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6'], { encoding: 'utf8' });
     await ip(['link', 'add', hostDev, 'type', 'veth', 'peer', 'name', nsDev, 'netns', String(pid)]);
     await ip(['addr', 'add', `${subnet(0)}.1/24`, 'dev', hostDev]);
     await ip(['link', 'set', hostDev, 'up']);

@@ -33,6 +33,9 @@ export const ERRORS = {
   LINK_ALREADY_USED: { status: 409, message: 'This link is already in use on another device. Ask the clinic for a new one.' },
   APPOINTMENT_NOT_OPEN: { status: 403, message: 'This link is not open yet. Please come back closer to your appointment time.' },
   CONSULTATION_ENDED: { status: 410, message: 'This consultation has ended.' },
+  APPOINTMENT_CANCELLED: { status: 410, message: 'This appointment has been cancelled. Please contact the clinic.' },
+  /** A notification provider (SMS or email) refused or could not be reached; the link itself was made. */
+  DELIVERY_UNAVAILABLE: { status: 502, message: 'The message could not be sent. The link was made; give it another way, or try again.' },
   CONSULTATION_LOCKED: { status: 423, message: 'The clinician has locked this consultation. Contact the clinic.' },
   CONSULTATION_FULL: { status: 409, message: 'This consultation is full.' },
   NOT_ADMITTED: { status: 403, message: 'You are in the waiting room; the clinician has not let you in yet.' },

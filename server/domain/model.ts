@@ -2,6 +2,8 @@
 // change them, transports show them. Times are ISO 8601 strings (UTC).
 import type { ApiKeyId, AppointmentId, ClinicId, DeviceId, FileId, ItemId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
 import type { ApiScope, StaffRole } from '../wire/auth.ts';
+import type { ClinicSettings } from '../wire/clinic-info.ts';
+import type { AlertSettings } from '../wire/staff-socket.ts';
 import type { AppointmentStatus, GuestRole, ParticipantState, Role } from '../wire/participants.ts';
 
 // The roles, states and statuses are wire values, declared once in wire/participants.ts.
@@ -21,6 +23,17 @@ export interface Appointment {
   endedAt?: string;
   /** The clinic it belongs to, if any (a clinic-bound API key or coordinator sees only its own). */
   clinicId?: ClinicId;
+  cancelledAt?: string;
+  /** Links sent through the notification provider: its ids and last known status (never the number or address). */
+  deliveries?: DeliveryRecord[];
+}
+
+export interface DeliveryRecord {
+  id: string;
+  linkId: LinkId;
+  channel: 'sms' | 'email';
+  status: 'sending' | 'delivered' | 'failed' | 'unknown';
+  at: string;
 }
 
 /** A one-time link. Its id is the jti of the token the URL carries. */
@@ -60,6 +73,8 @@ export interface Participant {
   /** True when this device arrived on a link already bound to another device. */
   linkReused: boolean;
   waitingSince?: string;
+  /** Their pre-call check (camera, microphone), as their page reported it. */
+  check?: { camera: boolean; microphone: boolean };
   updatedAt: string;
 }
 
@@ -133,8 +148,18 @@ export interface LoginTransaction {
 export interface Clinic {
   id: ClinicId;
   name: string;
+  /** What patients are shown (phone, privacy notice, waiting-area message). */
+  settings: ClinicSettings;
   createdAt: string;
   updatedAt: string;
+}
+
+/** "Running late, about N minutes", set for a clinician by the clinic; kept a few hours. */
+export interface RunningLateRecord {
+  clinicianId: string;
+  minutes: number;
+  since: string;
+  setBy: string;
 }
 
 /** A staff member as last seen signing in: their trust-wide roles, so a change is noticed (and audited as role.changed). */
@@ -142,6 +167,8 @@ export interface StaffRecord {
   userId: string;
   name: string;
   roles: StaffRole[];
+  /** Their arrival-alert settings (sound on or off). */
+  alerts?: AlertSettings;
   updatedAt: string;
 }
 
@@ -215,6 +242,14 @@ export const EVENT_TYPES = [
   'api_key.used',
   'access.refused',
   'appointment.viewed',
+  'appointment.cancelled',
+  'appointment.rescheduled',
+  'appointment.reassigned',
+  'link.reissued',
+  'link.sent',
+  'clinician.running_late',
+  'waiting.messaged',
+  'alerts.changed',
 ] as const;
 export type DomainEventType = (typeof EVENT_TYPES)[number];
 

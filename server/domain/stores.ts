@@ -3,16 +3,24 @@
 // suite (test/contract/) holds both to the behaviour written here.
 import type { ApiKeyId, AppointmentId, ClinicId, DeviceId, FileId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
 import type { AuditRecord, ChainHead } from './audit/record.ts';
-import type { ApiKeyRecord, Appointment, Clinic, ClinicMember, DomainEvent, FileRecord, Link, LinkDecision, LoginTransaction, Participant, ParticipantState, Session, StaffRecord, StaffSession, ThreadItem } from './model.ts';
+import type { ApiKeyRecord, Appointment, Clinic, ClinicMember, DomainEvent, FileRecord, Link, LinkDecision, LoginTransaction, Participant, ParticipantState, RunningLateRecord, Session, StaffRecord, StaffSession, ThreadItem } from './model.ts';
 
 /** Every `ttlSeconds` is how long the record may be kept; stores expire it after that. */
 export interface AppointmentStore {
   create(appointment: Appointment, ttlSeconds: number): Promise<void>;
   get(id: AppointmentId): Promise<Appointment | null>;
   /** Applies the patch to a stored appointment; null when there is none. */
-  update(id: AppointmentId, patch: Partial<Pick<Appointment, 'status' | 'locked' | 'endedAt'>>): Promise<Appointment | null>;
+  update(id: AppointmentId, patch: Partial<Pick<Appointment, 'status' | 'locked' | 'endedAt' | 'cancelledAt' | 'deliveries'>>): Promise<Appointment | null>;
   /** The clinician's appointments starting in [fromIso, toIso), ordered by startsAt. */
   listForClinician(clinicianId: string, fromIso: string, toIso: string): Promise<Appointment[]>;
+  /** The clinic's appointments starting in [fromIso, toIso), ordered by startsAt. */
+  listForClinic(clinicId: ClinicId, fromIso: string, toIso: string): Promise<Appointment[]>;
+  /**
+   * Replaces a stored appointment's clinician, start or duration (reassign,
+   * reschedule), moving it between the clinician index and re-scoring it,
+   * atomically; null when there is none.
+   */
+  move(id: AppointmentId, patch: Partial<Pick<Appointment, 'clinician' | 'startsAt' | 'durationMinutes'>>, ttlSeconds: number): Promise<Appointment | null>;
 }
 
 /** What a device learns when it claims its place on a link (LinkStore.claim). */
@@ -75,6 +83,8 @@ export interface ParticipantStore {
    * updated record, or null when it does not exist or is in another state.
    */
   transition(id: ParticipantId, from: readonly ParticipantState[], to: ParticipantState, atIso: string, opts?: TransitionOptions): Promise<Participant | null>;
+  /** Records a participant's pre-call check on the stored record (no state change); null when there is none. */
+  setCheck(id: ParticipantId, check: { camera: boolean; microphone: boolean }): Promise<Participant | null>;
 }
 
 export interface SessionStore {
@@ -125,6 +135,10 @@ export interface ClinicStore {
   /** A staff member as last signed in; null when never. */
   getStaff(userId: string): Promise<StaffRecord | null>;
   putStaff(record: StaffRecord): Promise<void>;
+  /** Sets (minutes > 0, kept ttlSeconds) or clears (null) a clinician's running-late notice. */
+  setRunningLate(clinicianId: string, record: RunningLateRecord | null, ttlSeconds: number): Promise<void>;
+  /** The notices in force for these clinicians (absent ones left out). */
+  runningLate(clinicianIds: readonly string[]): Promise<RunningLateRecord[]>;
 }
 
 /** REST API keys (no TTL; a revoked key is kept, marked, for the list and the audit trail). */

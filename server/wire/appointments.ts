@@ -15,6 +15,31 @@ export const Clinician = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Send the patient's link by SMS and/or email through the trust's
+ * notification provider (GOV.UK Notify's API, or one like it), where
+ * configured. The number and address are used for this one message and never
+ * stored or logged; only the provider's notification id and status are kept.
+ */
+export const Deliver = Type.Object(
+  {
+    sms: Type.Optional(Type.String({ minLength: 7, maxLength: 20, pattern: '^\\+?[0-9 ()-]+$', description: 'a mobile number (UK or +international)' })),
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: 254, format: 'email', description: 'an email address' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type Deliver = Static<typeof Deliver>;
+
+/** One message sent through the provider: its id there and what the provider last said. */
+export const Delivery = Type.Object({
+  id: Type.String({ description: "the provider's notification id" }),
+  linkId: Type.String(),
+  channel: Type.Enum(['sms', 'email']),
+  status: Type.Enum(['sending', 'delivered', 'failed', 'unknown'], { description: 'sending (accepted by the provider), delivered, failed, or unknown (the provider could not be asked)' }),
+  at: Time('when it was sent'),
+});
+export type Delivery = Static<typeof Delivery>;
+
 export const CreateAppointmentBody = Type.Object(
   {
     clinician: Clinician,
@@ -22,6 +47,7 @@ export const CreateAppointmentBody = Type.Object(
     startsAt: Type.String({ format: 'date-time', maxLength: 40, description: 'ISO 8601 date-time' }),
     durationMinutes: Type.Integer({ minimum: 5, maximum: 240, description: 'minutes, 5 to 240' }),
     clinicId: Type.Optional(ClinicIdSchema('the clinic it belongs to (a key bound to a clinic always creates in its own)')),
+    deliver: Type.Optional(Deliver),
   },
   {
     additionalProperties: false,
@@ -46,6 +72,7 @@ export const CreatedAppointment = Type.Object(
     clinicianUrl: Type.String({ description: "the clinician's console link, opening this appointment" }),
     patientUrl: Type.String({ description: "the patient's one-time link (the token is in the fragment)" }),
     patientLinkId: Type.String({ description: "the patient link's id, for revoking it" }),
+    deliveries: Type.Optional(Type.Array(Delivery)),
   },
   { description: 'The appointment, with the console link and the patient link.' },
 );
@@ -59,6 +86,69 @@ export const Invitation = Type.Object(
   { description: 'The new one-time link.' },
 );
 export type Invitation = Static<typeof Invitation>;
+
+/** POST /api/v1/appointments/:id/links/:linkId/reissue: a new link in place of this one (same person, same role). */
+export const ReissueBody = Type.Object({ deliver: Type.Optional(Deliver) }, { additionalProperties: false });
+export const Reissued = Type.Object(
+  {
+    url: Type.String({ description: 'the new one-time link' }),
+    linkId: Type.String(),
+    role: GuestRole,
+    replaced: Type.String({ description: 'the old link, now refused; whoever came in through it was removed' }),
+    deliveries: Type.Optional(Type.Array(Delivery)),
+  },
+  { description: 'The new link. The old one stops working at once.' },
+);
+export type Reissued = Static<typeof Reissued>;
+
+/** POST /api/v1/appointments/:id/cancel: every link dead; anyone waiting is told and disconnected. */
+export const CancelBody = Type.Object({ notify: Type.Optional(Deliver) }, { additionalProperties: false });
+
+/** PATCH /api/v1/appointments/:id: move it. links 'keep': the same links work at the new time; 'reissue': new links, the old refused. */
+export const RescheduleBody = Type.Object(
+  {
+    startsAt: Type.String({ format: 'date-time', maxLength: 40 }),
+    durationMinutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 240 })),
+    links: Type.Enum(['keep', 'reissue']),
+    deliver: Type.Optional(Deliver),
+  },
+  { additionalProperties: false },
+);
+export const Rescheduled = Type.Object({
+  id: Type.String(),
+  startsAt: Time(),
+  durationMinutes: Type.Integer(),
+  /** With links 'reissue': the new links (the old are refused). */
+  links: Type.Array(Type.Object({ linkId: Type.String(), role: GuestRole, url: Type.String(), replaced: Type.String() })),
+  deliveries: Type.Optional(Type.Array(Delivery)),
+});
+export type Rescheduled = Static<typeof Rescheduled>;
+
+/** GET /api/v1/appointments: a clinic's, a clinician's, a day's, newest page first by time. */
+export const ListQuery = Type.Object(
+  {
+    clinicId: Type.Optional(ClinicIdSchema()),
+    clinicianId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' })),
+    day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (with tz, the local day)' }),
+    tz: Type.Optional(Type.Integer({ minimum: -840, maximum: 840, description: 'getTimezoneOffset() of the local day, minutes' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'per page, default 50' })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]+$', description: 'from the previous page' })),
+  },
+  { additionalProperties: false },
+);
+export const AppointmentSummary = Type.Object({
+  id: Type.String(),
+  status: AppointmentStatus,
+  startsAt: Time(),
+  durationMinutes: Type.Integer(),
+  clinician: Type.Object({ id: Type.String(), name: Type.String() }),
+  clinicId: Type.Optional(Type.String()),
+  patient: Type.Object({ name: Type.String() }),
+  waiting: Type.Integer(),
+});
+export type AppointmentSummary = Static<typeof AppointmentSummary>;
+export const AppointmentPage = Type.Object({ appointments: Type.Array(AppointmentSummary), next: Type.Optional(Type.String({ description: 'cursor of the next page' })) });
+export type AppointmentPage = Static<typeof AppointmentPage>;
 export const AppointmentDetail = Type.Object(
   {
     id: Type.String(),
@@ -69,6 +159,7 @@ export const AppointmentDetail = Type.Object(
     clinician: Type.Object({ id: Type.String(), name: Type.String() }),
     clinicId: Type.Optional(Type.String()),
     patient: Type.Object({ name: Type.String() }),
+    deliveries: Type.Optional(Type.Array(Delivery)),
     links: Type.Array(
       Type.Object({
         id: Type.String(),

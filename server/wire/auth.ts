@@ -3,6 +3,7 @@
 // domain's records (domain/model.ts) are what the stores keep.
 import { Type, type Static } from 'typebox';
 import { Id, Time } from './ids.ts';
+import { ClinicSettings } from './clinic-info.ts';
 
 /**
  * clinician: their own appointments; clinic-coordinator: a clinic's waiting
@@ -81,9 +82,26 @@ export const ApiKeyParams = Type.Object({ keyId: Id('an API key id') }, { additi
 const ClinicName = Type.String({ minLength: 1, maxLength: 120, pattern: '^[^\\x00-\\x1f\\x7f]+$' });
 export const CreateClinicBody = Type.Object({ id: ClinicIdSchema(), name: ClinicName }, { additionalProperties: false });
 export type CreateClinicBody = Static<typeof CreateClinicBody>;
-export const UpdateClinicBody = Type.Object({ name: ClinicName }, { additionalProperties: false });
+/** Rename it, or change what patients are shown (a setting given as null is removed). */
+export const UpdateClinicBody = Type.Object(
+  {
+    name: Type.Optional(ClinicName),
+    settings: Type.Optional(
+      Type.Object(
+        {
+          phone: Type.Optional(Type.Union([ClinicSettings.properties.phone, Type.Null()])),
+          privacyNoticeText: Type.Optional(Type.Union([ClinicSettings.properties.privacyNoticeText, Type.Null()])),
+          privacyNoticeUrl: Type.Optional(Type.Union([ClinicSettings.properties.privacyNoticeUrl, Type.Null()])),
+          waitingMessage: Type.Optional(Type.Union([ClinicSettings.properties.waitingMessage, Type.Null()])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
 export type UpdateClinicBody = Static<typeof UpdateClinicBody>;
-export const ClinicView = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Time(), updatedAt: Time() });
+export const ClinicView = Type.Object({ id: Type.String(), name: Type.String(), settings: ClinicSettings, createdAt: Time(), updatedAt: Time() });
 export type ClinicView = Static<typeof ClinicView>;
 export const ClinicList = Type.Object({ clinics: Type.Array(ClinicView) });
 export const ClinicParams = Type.Object({ clinicId: ClinicIdSchema() }, { additionalProperties: false });

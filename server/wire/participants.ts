@@ -4,6 +4,7 @@
 // clinician's view carries the waiting and admitted lists, so no page filters.
 import { Type, type Static } from 'typebox';
 import { Time } from './ids.ts';
+import { ClinicPublicView } from './clinic-info.ts';
 
 export const INVITE_ROLES = ['interpreter', 'family', 'carer', 'other'] as const;
 export const GuestRole = Type.Enum(['patient', ...INVITE_ROLES]);
@@ -19,7 +20,7 @@ export const InviteRole = Type.Enum([...INVITE_ROLES]);
 export const ParticipantState = Type.Enum(['waiting', 'admitted', 'denied', 'removed', 'left']);
 export type ParticipantState = Static<typeof ParticipantState>;
 
-export const AppointmentStatus = Type.Enum(['scheduled', 'live', 'ended'], { description: 'scheduled, live (someone joined) or ended' });
+export const AppointmentStatus = Type.Enum(['scheduled', 'live', 'ended', 'cancelled'], { description: 'scheduled, live (someone joined), ended, or cancelled (before it was held)' });
 export type AppointmentStatus = Static<typeof AppointmentStatus>;
 
 const participantFields = {
@@ -61,6 +62,12 @@ export const ConsultationView = Type.Object({
   startsAt: Time(),
   durationMinutes: Type.Integer(),
   clinicianName: Type.String(),
+  /** Someone who can let them in (their clinician, or a coordinator of the clinic) has the waiting area open and was alerted. */
+  clinicianAware: Type.Boolean({ description: 'their clinician (or the clinic) has been told they are waiting' }),
+  /** Set by the clinic: the clinician is running late by about this many minutes. */
+  runningLateMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 240 })),
+  /** The clinic, as shown to patients (absent for an appointment of no clinic). */
+  clinic: Type.Optional(ClinicPublicView),
   self: SelfView,
   /** Everyone else this person is shown: `waiting` and `admitted` together, and any who left or were turned away. */
   participants: Type.Array(ParticipantView),

@@ -54,6 +54,8 @@ export const ClientMessages = {
   'consultation:end': Empty,
   'consultation:leave': Empty,
   'consultation:state': Empty,
+  /** A waiting guest's pre-call check, shown beside them in the clinic's waiting area. */
+  'self:check': Type.Object({ camera: Type.Boolean(), microphone: Type.Boolean() }, { additionalProperties: false }),
   /**
    * One page of the thread as this participant may see it (oldest first), and
    * the sharing limits: the latest `limit` items (THREAD_PAGE_MAX at most, and
@@ -116,6 +118,7 @@ export const ClientReplySchemas = {
   'consultation:end': Done,
   'consultation:leave': Done,
   'consultation:state': ConsultationView,
+  'self:check': Done,
   'thread:list': Type.Object({ items: Type.Array(ThreadItemView), more: Type.Boolean(), limits: SharingLimits }),
   'thread:send': Type.Object({ item: ThreadItemView }),
   'thread:requestPhoto': Type.Object({ item: ThreadItemView }),
@@ -136,7 +139,8 @@ export const ServerEvents = {
   'consultation:state': ConsultationView,
   /** This person's part is over; 'signed-out': the session of this page was ended (sign-out or revocation). */
   /** 'replaced': the same person opened the consultation on another page or device, which took over. */
-  'consultation:ended': Type.Object({ reason: Type.Enum(['ended', 'removed', 'denied', 'media-lost', 'shutdown', 'signed-out', 'replaced']) }),
+  /** 'cancelled': the appointment was cancelled; 'reassigned': (clinician) the clinic gave it to another clinician; 'link-reissued': (guest) a new link replaced the one this device came in through. */
+  'consultation:ended': Type.Object({ reason: Type.Enum(['ended', 'removed', 'denied', 'media-lost', 'shutdown', 'signed-out', 'replaced', 'cancelled', 'reassigned', 'link-reissued']) }),
   'media:newProducer': ProducerAnnouncement,
   'media:producerPaused': Type.Object({ producerId: Type.String(), paused: Type.Boolean() }),
   'media:producerClosed': Type.Object({ producerId: Type.String() }),

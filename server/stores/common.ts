@@ -1,8 +1,9 @@
 // Checks and conversions both store implementations share, so that they
 // refuse the same inputs and read the same patch.
-import type { Appointment } from '../domain/model.ts';
+import type { Appointment, Clinic } from '../domain/model.ts';
 
-export type AppointmentPatch = Partial<Pick<Appointment, 'status' | 'locked' | 'endedAt'>>;
+export type AppointmentPatch = Partial<Pick<Appointment, 'status' | 'locked' | 'endedAt' | 'cancelledAt' | 'deliveries'>>;
+export type AppointmentMove = Partial<Pick<Appointment, 'clinician' | 'startsAt' | 'durationMinutes'>>;
 
 /** A TTL in whole milliseconds; a TTL that is not a positive number is a programming error. */
 export function ttlToMs(ttlSeconds: number): number {
@@ -25,6 +26,20 @@ export function pickAppointmentPatch(patch: AppointmentPatch): AppointmentPatch 
   if (patch.status !== undefined) out.status = patch.status;
   if (patch.locked !== undefined) out.locked = patch.locked;
   if (patch.endedAt !== undefined) out.endedAt = patch.endedAt;
+  if (patch.cancelledAt !== undefined) out.cancelledAt = patch.cancelledAt;
+  if (patch.deliveries !== undefined) out.deliveries = patch.deliveries;
+  return out;
+}
+
+/** Only the fields a move may change (AppointmentStore.move); a start that is not a time is a programming error. */
+export function pickAppointmentMove(patch: AppointmentMove): AppointmentMove {
+  const out: AppointmentMove = {};
+  if (patch.clinician !== undefined) out.clinician = { id: patch.clinician.id, name: patch.clinician.name };
+  if (patch.startsAt !== undefined) {
+    isoToMs(patch.startsAt, 'startsAt');
+    out.startsAt = patch.startsAt;
+  }
+  if (patch.durationMinutes !== undefined) out.durationMinutes = patch.durationMinutes;
   return out;
 }
 
@@ -40,3 +55,6 @@ export const byField =
   <K extends string>(field: K) =>
   (a: Record<K, string>, b: Record<K, string>): number =>
     a[field] < b[field] ? -1 : a[field] > b[field] ? 1 : 0;
+
+/** A clinic as read back: records stored before clinics had settings read as having none. */
+export const withSettings = (clinic: Clinic): Clinic => ({ ...clinic, settings: { ...clinic.settings } });

@@ -203,6 +203,82 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
       });
     });
 
+    describe('appointments: the clinic index, move, cancel and deliveries', () => {
+      const CLINIC = 'clinic-day' as ClinicId;
+
+      it("listForClinic gives the clinic's appointments in [from, to), by startsAt then id, whoever their clinician", async () => {
+        const nine = anAppointment({ startsAt: at(0), clinicId: CLINIC });
+        const nineToo = anAppointment({ startsAt: at(0), clinicId: CLINIC, clinician: { id: 'clin-2', name: 'Dr Other' } });
+        const ten = anAppointment({ startsAt: at(60), clinicId: CLINIC });
+        const elsewhere = anAppointment({ startsAt: at(30), clinicId: 'clinic-other' as ClinicId });
+        const none = anAppointment({ startsAt: at(30) });
+        for (const a of [ten, elsewhere, nineToo, none, nine]) await stores.appointments.create(a, HOUR);
+        const [first, second] = [nine, nineToo].sort((x, y) => (x.id < y.id ? -1 : 1));
+        expect((await stores.appointments.listForClinic(CLINIC, at(-60), at(600))).map((a) => a.id)).toEqual([first!.id, second!.id, ten.id]);
+        expect(await stores.appointments.listForClinic(CLINIC, at(60), at(61))).toEqual([ten]);
+        expect(await stores.appointments.listForClinic(CLINIC, at(1), at(60))).toEqual([]);
+        expect((await stores.appointments.listForClinic('clinic-other' as ClinicId, at(-60), at(600))).map((a) => a.id)).toEqual([elsewhere.id]);
+        expect(await stores.appointments.listForClinic('clinic-nobody' as ClinicId, at(-60), at(600))).toEqual([]);
+        expect(await (await harness.peer()).appointments.listForClinic(CLINIC, at(60), at(61))).toEqual([ten]);
+      });
+
+      it('move re-scores it in the clinician and clinic lists, reassigns it between clinicians, and keeps the other fields', async () => {
+        const a = anAppointment({ startsAt: at(0), clinicId: CLINIC, status: 'live', locked: true });
+        const stay = anAppointment({ startsAt: at(30), clinicId: CLINIC });
+        await stores.appointments.create(a, HOUR);
+        await stores.appointments.create(stay, HOUR);
+
+        const later = await stores.appointments.move(a.id, { startsAt: at(120), durationMinutes: 45 }, HOUR);
+        expect(later).toEqual({ ...a, startsAt: at(120), durationMinutes: 45 });
+        expect(await stores.appointments.get(a.id)).toEqual(later);
+        expect((await stores.appointments.listForClinic(CLINIC, at(-60), at(600))).map((x) => x.id)).toEqual([stay.id, a.id]);
+        expect((await stores.appointments.listForClinician('clin-1', at(-60), at(600))).map((x) => x.id)).toEqual([stay.id, a.id]);
+        expect(await stores.appointments.listForClinician('clin-1', at(0), at(1))).toEqual([]);
+
+        const other = { id: 'clin-9', name: 'Dr Nine' };
+        const moved = await stores.appointments.move(a.id, { clinician: other }, HOUR);
+        expect(moved).toEqual({ ...later, clinician: other });
+        expect((await stores.appointments.listForClinician('clin-1', at(-60), at(600))).map((x) => x.id)).toEqual([stay.id]);
+        // Reassigned without a new start: it keeps its place by time in the new clinician's list and the clinic's.
+        expect(await stores.appointments.listForClinician('clin-9', at(120), at(121))).toEqual([moved]);
+        expect((await stores.appointments.listForClinic(CLINIC, at(-60), at(600))).map((x) => x.id)).toEqual([stay.id, a.id]);
+        expect(await (await harness.peer()).appointments.listForClinician('clin-9', at(-60), at(600))).toEqual([moved]);
+      });
+
+      it('move of an unknown appointment is null and creates nothing; a start that is not a time is refused', async () => {
+        const id = appointmentId();
+        expect(await stores.appointments.move(id, { startsAt: at(5) }, HOUR)).toBeNull();
+        expect(await stores.appointments.get(id)).toBeNull();
+        expect(await stores.appointments.listForClinician('clin-1', at(-60), at(600))).toEqual([]);
+        const a = anAppointment();
+        await stores.appointments.create(a, HOUR);
+        await expect(stores.appointments.move(a.id, { startsAt: 'later' }, HOUR)).rejects.toThrow(RangeError);
+        await expect(stores.appointments.move(a.id, { startsAt: at(5) }, 0)).rejects.toThrow(RangeError);
+        expect(await stores.appointments.get(a.id)).toEqual(a);
+      });
+
+      it('move restarts the TTL (a later appointment is kept longer)', async () => {
+        const a = anAppointment({ clinicId: CLINIC });
+        await stores.appointments.create(a, 1);
+        await harness.elapse(0.5);
+        await stores.appointments.move(a.id, { startsAt: at(10) }, HOUR);
+        await harness.elapse(0.7);
+        expect(await stores.appointments.get(a.id)).toEqual({ ...a, startsAt: at(10) });
+        expect(await stores.appointments.listForClinic(CLINIC, at(0), at(60))).toEqual([{ ...a, startsAt: at(10) }]);
+      });
+
+      it('update records a cancellation and delivery records (an empty list stays a list)', async () => {
+        const a = anAppointment();
+        await stores.appointments.create(a, HOUR);
+        const cancelled = await stores.appointments.update(a.id, { status: 'cancelled', cancelledAt: at(-5) });
+        expect(cancelled).toEqual({ ...a, status: 'cancelled', cancelledAt: at(-5) });
+        const sent = { id: 'notify-1', linkId: linkId(), channel: 'sms' as const, status: 'sending' as const, at: at(-6) };
+        expect(await stores.appointments.update(a.id, { deliveries: [sent] })).toEqual({ ...cancelled, deliveries: [sent] });
+        expect(await stores.appointments.update(a.id, { deliveries: [] })).toEqual({ ...cancelled, deliveries: [] });
+        expect(await stores.appointments.get(a.id)).toEqual({ ...cancelled, deliveries: [] });
+      });
+    });
+
     describe('links', () => {
       it('creates and gets a link; an unknown id is null', async () => {
         const link = aLink(appointmentId());
@@ -667,6 +743,7 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
       const aClinic = (over: Partial<Clinic> = {}): Clinic => ({
         id: `clinic-${randomId().toLowerCase().replace(/[^a-z0-9]/g, '')}` as ClinicId,
         name: 'Dermatology, North site',
+        settings: {},
         createdAt: at(0),
         updatedAt: at(0),
         ...over,
@@ -782,6 +859,87 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
         staff.roles.push('trust-admin');
         (await stores.clinics.getStaff('ann'))!.roles.push('auditor');
         expect(await stores.clinics.getStaff('ann')).toEqual({ ...staff, roles: ['clinician'] });
+      });
+    });
+
+    describe('clinics: settings and running late', () => {
+      const aClinic = (over: Partial<Clinic> = {}): Clinic => ({
+        id: `clinic-${randomId().toLowerCase().replace(/[^a-z0-9]/g, '')}` as ClinicId,
+        name: 'Dermatology, North site',
+        settings: {},
+        createdAt: at(0),
+        updatedAt: at(0),
+        ...over,
+      });
+      const late = (clinicianId: string, minutes: number) => ({ clinicianId, minutes, since: at(0), setBy: 'coord-1' });
+
+      it('keeps settings through create and update; a record stored without settings reads as having none', async () => {
+        const c = aClinic({ settings: { phone: '01234 567890', waitingMessage: 'Please have your medicines to hand.' } });
+        await stores.clinics.create(c);
+        expect(await stores.clinics.get(c.id)).toEqual(c);
+        const changed = { ...c, settings: { privacyNoticeUrl: 'https://example.nhs.uk/privacy' }, updatedAt: at(2) };
+        await stores.clinics.update(changed);
+        expect(await stores.clinics.get(c.id)).toEqual(changed);
+        const { settings: _none, ...old } = aClinic();
+        await stores.clinics.create(old as Clinic);
+        expect((await stores.clinics.get(old.id))!.settings).toEqual({});
+        expect((await stores.clinics.list()).find((x) => x.id === old.id)!.settings).toEqual({});
+      });
+
+      it('sets, reads and clears running-late notices, leaving out clinicians without one', async () => {
+        expect(await stores.clinics.runningLate([])).toEqual([]);
+        expect(await stores.clinics.runningLate(['gp-a'])).toEqual([]);
+        await stores.clinics.setRunningLate('gp-a', late('gp-a', 15), HOUR);
+        await stores.clinics.setRunningLate('gp-b', late('gp-b', 30), HOUR);
+        expect(await stores.clinics.runningLate(['gp-b', 'gp-none', 'gp-a'])).toEqual([late('gp-b', 30), late('gp-a', 15)]);
+        await stores.clinics.setRunningLate('gp-a', late('gp-a', 45), HOUR);
+        expect(await (await harness.peer()).clinics.runningLate(['gp-a'])).toEqual([late('gp-a', 45)]);
+        await stores.clinics.setRunningLate('gp-a', null, HOUR);
+        await stores.clinics.setRunningLate('gp-never', null, HOUR);
+        expect(await stores.clinics.runningLate(['gp-a', 'gp-b'])).toEqual([late('gp-b', 30)]);
+        const got = await stores.clinics.runningLate(['gp-b']);
+        got[0]!.minutes = 99;
+        expect(await stores.clinics.runningLate(['gp-b'])).toEqual([late('gp-b', 30)]);
+      });
+
+      it('a running-late notice lapses after its TTL', async () => {
+        await stores.clinics.setRunningLate('gp-lapse', late('gp-lapse', 10), 1);
+        expect(await stores.clinics.runningLate(['gp-lapse'])).toHaveLength(1);
+        await harness.elapse(1.3);
+        expect(await stores.clinics.runningLate(['gp-lapse'])).toEqual([]);
+      });
+    });
+
+    describe('participants: pre-call check', () => {
+      it('records the check on the stored record without changing its state; an unknown id is null', async () => {
+        const p = aParticipant(appointmentId());
+        await stores.participants.put(p, HOUR);
+        const checked = await stores.participants.setCheck(p.id, { camera: true, microphone: false });
+        expect(checked).toEqual({ ...p, check: { camera: true, microphone: false } });
+        expect(await stores.participants.get(p.id)).toEqual(checked);
+        expect(await stores.participants.listForAppointment(p.appointmentId)).toEqual([checked]);
+        expect(await stores.participants.setCheck(p.id, { camera: false, microphone: true })).toMatchObject({ state: 'waiting', check: { camera: false, microphone: true } });
+        expect(await stores.participants.setCheck(participantId(), { camera: true, microphone: true })).toBeNull();
+        expect(await stores.participants.get(participantId())).toBeNull();
+      });
+
+      it('a check and a state change at once on several nodes both land (neither overwrites the other)', async () => {
+        const nodes = [stores, await harness.peer()];
+        for (let i = 0; i < 5; i++) {
+          const p = aParticipant(appointmentId());
+          await stores.participants.put(p, HOUR);
+          const [moved] = await Promise.all([nodes[0]!.participants.transition(p.id, ['waiting'], 'admitted', at(i)), nodes[1]!.participants.setCheck(p.id, { camera: true, microphone: true })]);
+          expect(moved).not.toBeNull();
+          expect(await stores.participants.get(p.id)).toMatchObject({ state: 'admitted', check: { camera: true, microphone: true } });
+        }
+      });
+
+      it('keeps the record\'s TTL', async () => {
+        const p = aParticipant(appointmentId());
+        await stores.participants.put(p, 1);
+        await stores.participants.setCheck(p.id, { camera: true, microphone: true });
+        await harness.elapse(1.3);
+        expect(await stores.participants.get(p.id)).toBeNull();
       });
     });
 
@@ -1450,7 +1608,7 @@ describe('redis', () => {
       const prefix = testPrefix();
       const stores = createRedisStores(redis, { prefix });
       const clinicId = 'north' as ClinicId;
-      await stores.clinics.create({ id: clinicId, name: 'North', createdAt: at(0), updatedAt: at(0) });
+      await stores.clinics.create({ id: clinicId, name: 'North', settings: {}, createdAt: at(0), updatedAt: at(0) });
       await stores.clinics.setMember({ clinicId, userId: 'ann', roles: ['clinician'], source: 'admin', updatedAt: at(0) });
       await stores.clinics.putStaff({ userId: 'ann', name: 'Ann', roles: [], updatedAt: at(0) });
       await stores.apiKeys.create({ id: randomId<ApiKeyId>(), name: 'k', hash: 'h', scopes: ['admin'], createdAt: at(0), createdBy: 'cli' });
@@ -1569,7 +1727,7 @@ describe('redis stores: readiness when Redis goes away', () => {
         () => stores.sessions.listForUser('ann'),
         () => stores.sessions.claimOnce('jti', HOUR),
         () => stores.sessions.takeLogin(randomId()),
-        () => stores.clinics.create({ id: 'north' as ClinicId, name: 'North', createdAt: at(0), updatedAt: at(0) }),
+        () => stores.clinics.create({ id: 'north' as ClinicId, name: 'North', settings: {}, createdAt: at(0), updatedAt: at(0) }),
         () => stores.clinics.membershipsOf('ann'),
         () => stores.apiKeys.list(),
         () => stores.apiKeys.revoke(randomId<ApiKeyId>(), at(1)),

@@ -1,11 +1,14 @@
 import type { ClinicId } from '../../core/ids.ts';
-import type { Clinic, ClinicMember, StaffRecord } from '../../domain/model.ts';
+import type { Clinic, ClinicMember, RunningLateRecord, StaffRecord } from '../../domain/model.ts';
 import type { ClinicStore } from '../../domain/stores.ts';
-import { byField } from '../common.ts';
+import { byField, ttlToMs, withSettings } from '../common.ts';
+import { ExpiringMap } from './expiring-map.ts';
 import { settle } from './settle.ts';
 
-export function createMemoryClinicStore(): ClinicStore {
+/** `now` (epoch ms) times running-late notices out. */
+export function createMemoryClinicStore(now: () => number = Date.now): ClinicStore {
   const clinics = new Map<ClinicId, Clinic>();
+  const runningLate = new ExpiringMap<string, RunningLateRecord>(now);
   // clinic id -> user id -> member; the one record of each membership, read both ways.
   const members = new Map<ClinicId, Map<string, ClinicMember>>();
   const staff = new Map<string, StaffRecord>();
@@ -28,10 +31,10 @@ export function createMemoryClinicStore(): ClinicStore {
     get: (id: ClinicId) =>
       settle(() => {
         const found = clinics.get(id);
-        return found === undefined ? null : structuredClone(found);
+        return found === undefined ? null : withSettings(structuredClone(found));
       }),
 
-    list: () => settle(() => [...clinics.values()].sort(byField('id')).map((c) => structuredClone(c))),
+    list: () => settle(() => [...clinics.values()].sort(byField('id')).map((c) => withSettings(structuredClone(c)))),
 
     setMember: (member: ClinicMember) =>
       settle(() => {
@@ -70,5 +73,19 @@ export function createMemoryClinicStore(): ClinicStore {
       settle(() => {
         staff.set(record.userId, structuredClone(record));
       }),
+
+    setRunningLate: (clinicianId: string, record: RunningLateRecord | null, ttlSeconds: number) =>
+      settle(() => {
+        if (record === null) runningLate.delete(clinicianId);
+        else runningLate.set(clinicianId, structuredClone(record), ttlToMs(ttlSeconds));
+      }),
+
+    runningLate: (clinicianIds: readonly string[]) =>
+      settle(() =>
+        clinicianIds.flatMap((id) => {
+          const found = runningLate.get(id);
+          return found === undefined ? [] : [structuredClone(found)];
+        }),
+      ),
   };
 }

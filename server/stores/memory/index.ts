@@ -29,7 +29,7 @@ export function createMemoryStores(opts: MemoryStoresOptions = {}): Stores {
     links,
     participants: createMemoryParticipantStore(now, links),
     sessions: createMemorySessionStore(now),
-    clinics: createMemoryClinicStore(),
+    clinics: createMemoryClinicStore(now),
     apiKeys: createMemoryApiKeyStore(),
     events: createMemoryEventStore(opts.trustId ?? DEFAULT_TRUST_ID),
     thread: createMemoryThreadStore(now),

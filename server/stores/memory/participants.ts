@@ -48,5 +48,14 @@ export function createMemoryParticipantStore(now: () => number, links: Pick<Memo
         if (opts.closeLink) links.closeNow(opts.closeLink.id, opts.closeLink.decision, atIso);
         return structuredClone(next);
       }),
+
+    setCheck: (id: ParticipantId, check: { camera: boolean; microphone: boolean }) =>
+      settle(() => {
+        const found = participants.get(id);
+        if (found === undefined) return null;
+        const next: Participant = { ...found, check: { camera: check.camera, microphone: check.microphone } };
+        participants.replace(id, next);
+        return structuredClone(next);
+      }),
   };
 }

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { ClinicId } from '../../core/ids.ts';
-import type { Clinic, ClinicMember, StaffRecord } from '../../domain/model.ts';
+import type { Clinic, ClinicMember, RunningLateRecord, StaffRecord } from '../../domain/model.ts';
 import type { ClinicStore } from '../../domain/stores.ts';
-import { byField } from '../common.ts';
+import { byField, ttlToMs, withSettings } from '../common.ts';
 import { CREATE_CLINIC, REMOVE_MEMBER, SET_MEMBER } from './access-scripts.ts';
 import { parseRecord, parseRecords } from './json.ts';
 import type { Keys } from './keys.ts';
@@ -19,13 +19,16 @@ export function createRedisClinicStore(redis: Redis, keys: Keys): ClinicStore {
     },
 
     async get(id: ClinicId): Promise<Clinic | null> {
-      return parseRecord<Clinic>(await redis.get(keys.clinic(id)));
+      const found = parseRecord<Clinic>(await redis.get(keys.clinic(id)));
+      return found && withSettings(found);
     },
 
     async list(): Promise<Clinic[]> {
       const ids = await redis.smembers(keys.clinics);
       if (ids.length === 0) return [];
-      return parseRecords<Clinic>(await redis.mget(ids.map((id) => keys.clinic(id as ClinicId)))).sort(byField('id'));
+      return parseRecords<Clinic>(await redis.mget(ids.map((id) => keys.clinic(id as ClinicId))))
+        .map(withSettings)
+        .sort(byField('id'));
     },
 
     async setMember(member: ClinicMember): Promise<void> {
@@ -60,6 +63,16 @@ export function createRedisClinicStore(redis: Redis, keys: Keys): ClinicStore {
 
     async putStaff(record: StaffRecord): Promise<void> {
       await redis.set(keys.staff(record.userId), JSON.stringify(record));
+    },
+
+    async setRunningLate(clinicianId: string, record: RunningLateRecord | null, ttlSeconds: number): Promise<void> {
+      if (record === null) await redis.del(keys.runningLate(clinicianId));
+      else await redis.set(keys.runningLate(clinicianId), JSON.stringify(record), 'PX', ttlToMs(ttlSeconds));
+    },
+
+    async runningLate(clinicianIds: readonly string[]): Promise<RunningLateRecord[]> {
+      if (clinicianIds.length === 0) return [];
+      return parseRecords<RunningLateRecord>(await redis.mget(clinicianIds.map((id) => keys.runningLate(id))));
     },
   };
 }

@@ -8,6 +8,12 @@ export interface Keys {
   appointment(id: AppointmentId): string;
   /** Sorted set: appointment ids scored by startsAt (epoch ms). */
   clinicianAppointments(clinicianId: string): string;
+  /** Prefix of clinicianAppointments (the move script builds the old clinician's key from it). */
+  clinicianAppointmentsPrefix: string;
+  /** Sorted set: a clinic's appointment ids scored by startsAt (epoch ms). */
+  clinicAppointments(id: ClinicId): string;
+  /** Prefix of clinicAppointments (for the move script). */
+  clinicAppointmentsPrefix: string;
   link(id: LinkId): string;
   /** Hash: each device's participant on the link (field: device id), and `holder`, the first device. */
   linkClaims(id: LinkId): string;
@@ -37,6 +43,8 @@ export interface Keys {
   userClinics(userId: string): string;
   /** A staff member as last signed in (StaffRecord JSON). No TTL. */
   staff(userId: string): string;
+  /** A clinician's running-late notice (RunningLateRecord JSON), kept a few hours. */
+  runningLate(clinicianId: string): string;
   /** An API key's record (JSON). No TTL. */
   apiKey(id: ApiKeyId): string;
   /** Sorted set: every API key id scored by createdAt (epoch ms). No TTL. */
@@ -70,6 +78,9 @@ export function keysFor(prefix: string): Keys {
   return {
     appointment: (id) => `${prefix}appointment:${id}`,
     clinicianAppointments: (clinicianId) => `${prefix}clinician-appointments:${clinicianId}`,
+    clinicianAppointmentsPrefix: `${prefix}clinician-appointments:`,
+    clinicAppointments: (id) => `${prefix}clinic-appointments:${id}`,
+    clinicAppointmentsPrefix: `${prefix}clinic-appointments:`,
     link: (id) => `${prefix}link:${id}`,
     linkClaims: (id) => `${prefix}link-claims:${id}`,
     appointmentLinks: (id) => `${prefix}appointment-links:${id}`,
@@ -86,6 +97,7 @@ export function keysFor(prefix: string): Keys {
     clinicMembers: (id) => `${prefix}clinic-members:${id}`,
     userClinics: (userId) => `${prefix}user-clinics:${userId}`,
     staff: (userId) => `${prefix}staff:${userId}`,
+    runningLate: (clinicianId) => `${prefix}running-late:${clinicianId}`,
     apiKey: (id) => `${prefix}api-key:${id}`,
     apiKeys: `${prefix}api-keys`,
     auditLog: (trustId) => `${prefix}audit:${trustId}:log`,

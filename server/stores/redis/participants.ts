@@ -5,7 +5,7 @@ import type { ParticipantStore, TransitionOptions } from '../../domain/stores.ts
 import { ttlToMs } from '../common.ts';
 import { parseRecord, parseRecords } from './json.ts';
 import type { Keys } from './keys.ts';
-import { PUT_APPENDING, PUT_IF_ABSENT, TRANSITION_PARTICIPANT, runScript } from './scripts.ts';
+import { PUT_APPENDING, PUT_IF_ABSENT, SET_CHECK, TRANSITION_PARTICIPANT, runScript } from './scripts.ts';
 
 export function createRedisParticipantStore(redis: Redis, keys: Keys): ParticipantStore {
   return {
@@ -54,6 +54,11 @@ export function createRedisParticipantStore(redis: Redis, keys: Keys): Participa
       const close = opts.closeLink;
       const keyList = close ? [keys.participant(id), keys.link(close.id)] : [keys.participant(id)];
       const out = await runScript(redis, TRANSITION_PARTICIPANT, keyList, [to, atIso, close?.decision ?? '', ...from]);
+      return parseRecord<Participant>(out as string | null);
+    },
+
+    async setCheck(id: ParticipantId, check: { camera: boolean; microphone: boolean }): Promise<Participant | null> {
+      const out = await runScript(redis, SET_CHECK, [keys.participant(id)], [check.camera ? '1' : '0', check.microphone ? '1' : '0']);
       return parseRecord<Participant>(out as string | null);
     },
   };

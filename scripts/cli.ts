@@ -3,7 +3,8 @@
 // server's URL and an API key; audit-verify works offline on an export.
 // Exit status: 0 done, 1 the server refused (its "CODE: message" is shown) or
 // an export failed verification, 2 a usage error (nothing was sent). The
-// commands about keys, sessions and clinics are in cli/access-commands.ts.
+// commands about keys, sessions and clinics are in cli/access-commands.ts;
+// listing, cancelling and rescheduling appointments in cli/appointment-commands.ts.
 import { createWriteStream, readFileSync } from 'node:fs';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,26 +14,13 @@ import { describeVerdict, verifyExport } from '../server/domain/audit/verify.ts'
 import { INVITE_ROLES } from '../server/wire/participants.ts';
 import type { AppointmentDetail, NodeStatus } from '../server/wire/appointments.ts';
 import { ACCESS_COMMANDS, clinicOption } from './cli/access-commands.ts';
-import { Api, idOption, out, RequestError, table, UsageError, type Command, type Ctx, type Option } from './cli/common.ts';
+import { APPOINTMENT_COMMANDS } from './cli/appointment-commands.ts';
+import { Api, durationOption, idOption, out, RequestError, table, timeOption, UsageError, type Command, type Ctx, type Option } from './cli/common.ts';
 
 const DEFAULT_URL = 'http://localhost:8080';
 const ID_RE = new RegExp(ID_PATTERN);
 
 // ---- checks on options -------------------------------------------------------
-
-function timeOption(values: Ctx['values'], name: string): string {
-  const v = String(values[name]);
-  // An explicit zone (Z or +01:00), so the time cannot be read in the wrong one.
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) || Number.isNaN(Date.parse(v))) {
-    throw new UsageError(`--${name} must be an ISO 8601 date-time with a zone, e.g. 2026-12-01T14:30:00Z (got "${v}")`);
-  }
-  return new Date(v).toISOString();
-}
-
-function durationOption(v: string): number {
-  if (!/^\d{1,4}$/.test(v)) throw new UsageError(`--duration must be a whole number of minutes (got "${v}")`);
-  return Number(v);
-}
 
 function roleOption(v: string): string {
   if (!(INVITE_ROLES as readonly string[]).includes(v)) throw new UsageError(`--role must be one of ${INVITE_ROLES.join(', ')} (got "${v}")`);
@@ -232,6 +220,7 @@ const COMMANDS: Record<string, Command> = {
       return verdict.ok ? 0 : 1;
     },
   },
+  ...APPOINTMENT_COMMANDS,
   ...ACCESS_COMMANDS,
 };
 

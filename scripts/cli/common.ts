@@ -82,6 +82,20 @@ export function checkId(v: string, what: string): string {
 
 export const idOption = (values: Values, name: string): string => checkId(String(values[name]), `--${name}`);
 
+/** An ISO 8601 date-time WITH a zone (Z or +01:00), so it cannot be read in the wrong one; as UTC ISO. */
+export function timeOption(values: Values, name: string): string {
+  const v = String(values[name]);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) || Number.isNaN(Date.parse(v))) {
+    throw new UsageError(`--${name} must be an ISO 8601 date-time with a zone, e.g. 2026-12-01T14:30:00Z (got "${v}")`);
+  }
+  return new Date(v).toISOString();
+}
+
+export function durationOption(v: string): number {
+  if (!/^\d{1,4}$/.test(v)) throw new UsageError(`--duration must be a whole number of minutes (got "${v}")`);
+  return Number(v);
+}
+
 export const table = (rows: [string, string][]): string => {
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');

@@ -55,6 +55,9 @@ const newAppointment = (clinicId?: string) => ({
 const BODIES: Record<string, () => unknown> = {
   'POST /api/v1/appointments': () => newAppointment(),
   'POST /api/v1/appointments/{id}/invites': () => ({ name: 'Sam Okafor', role: 'interpreter' }),
+  'POST /api/v1/appointments/{id}/links/{linkId}/reissue': () => ({}),
+  'POST /api/v1/appointments/{id}/cancel': () => ({}),
+  'PATCH /api/v1/appointments/{id}': () => ({ startsAt: soon(), links: 'keep' }),
   'POST /api/v1/clinician-tokens': () => ({ clinician: { id: 'gp-1', name: 'Dr Asha Patel' } }),
   'POST /api/v1/api-keys': () => ({ name: 'made by the scope test', scopes: ['appointments:read'] }),
   'POST /api/v1/clinics': () => ({ id: 'clinic-z', name: 'Clinic Z' }),
@@ -98,7 +101,7 @@ for (const kind of ['memory', 'redis'] as const) describe(`API scopes on every R
     expect(res.status).toBe(200);
     doc = (await res.json()) as OpenApiDoc;
     const at = new Date().toISOString();
-    for (const id of [CLINIC_A, CLINIC_B]) await s.deps.stores.clinics.create({ id: id as ClinicId, name: id, createdAt: at, updatedAt: at });
+    for (const id of [CLINIC_A, CLINIC_B]) await s.deps.stores.clinics.create({ id: id as ClinicId, name: id, settings: {}, createdAt: at, updatedAt: at });
   });
   afterAll(async () => {
     await s?.stop();
@@ -214,6 +217,9 @@ for (const kind of ['memory', 'redis'] as const) describe(`API scopes on every R
         await api(s.url, 'GET', `/api/v1/appointments/${id}`, undefined, bound.key),
         await api(s.url, 'POST', `/api/v1/appointments/${id}/invites`, { name: 'Sam', role: 'carer' }, bound.key),
         await api(s.url, 'DELETE', `/api/v1/appointments/${id}/links/${SOME_ID}`, undefined, bound.key),
+        await api(s.url, 'POST', `/api/v1/appointments/${id}/links/${SOME_ID}/reissue`, {}, bound.key),
+        await api(s.url, 'PATCH', `/api/v1/appointments/${id}`, { startsAt: soon(), links: 'keep' }, bound.key),
+        await api(s.url, 'POST', `/api/v1/appointments/${id}/cancel`, {}, bound.key),
       ];
       for (const r of reads) {
         expect(r.status).toBe(404);

@@ -98,6 +98,50 @@ describe('npm run cli', { timeout: 120_000 }, () => {
     expect(await r.json()).toMatchObject({ code: 'LINK_REVOKED' });
   });
 
+  it('appointments lists a day; reissue-link, reschedule and cancel manage one', async () => {
+    const day = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+    const at = (hhmm: string) => new Date(`${day}T${hhmm}:00`).toISOString(); // this machine's local day, as the CLI reads --day
+    const made: string[] = [];
+    for (const t of ['10:00', '09:00']) made.push(fields((await cli(['create-appointment', '--clinician-id', 'gp-cli-day', '--clinician-name', 'Dr Day', '--patient-name', `Pat ${t}`, '--duration', '15', '--starts-at', at(t)])).stdout).appointment!);
+    const listed = await cli(['appointments', '--day', day, '--clinician', 'gp-cli-day']);
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
+    const lines = listed.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`appointments on ${day} (2)`);
+    expect(lines.slice(1).map((l) => [l.trim().slice(0, 5), l.includes(made[1]!) ? made[1] : l.includes(made[0]!) ? made[0] : '?', /Pat (\S+)/.exec(l)?.[1]])).toEqual([
+      ['09:00', made[1], '09:00'],
+      ['10:00', made[0], '10:00'],
+    ]);
+    const asJson = JSON.parse((await cli(['appointments', '--day', day, '--clinician', 'gp-cli-day', '--json'])).stdout) as { id: string }[];
+    expect(asJson.map((a) => a.id)).toEqual([made[1], made[0]]);
+
+    // A link of an appointment happening now: re-issued, the old refused and the new working.
+    const now = fields((await cli([...CREATE, '--starts-at', soon()])).stdout);
+    const re = await cli(['reissue-link', '--appointment', now.appointment!, '--link', now['patient link']!]);
+    expect(re).toMatchObject({ code: 0, stderr: '' });
+    const rf = fields(re.stdout);
+    expect(rf).toMatchObject({ role: 'patient', replaced: `${now['patient link']!} (refused from now on)` });
+    expect((await new Device(s.url).redeem(now.patient!)).status).toBe(410);
+    expect((await new Device(s.url).redeem(rf.link!)).status).toBe(200);
+
+    const moved = await cli(['reschedule', '--appointment', made[0]!, '--starts-at', at('11:30'), '--duration', '20', '--links', 'reissue']);
+    expect(moved).toMatchObject({ code: 0, stderr: '' });
+    expect(fields(moved.stdout)).toMatchObject({ appointment: made[0], starts: `${at('11:30')}, 20 minutes`, links: '1 re-issued' });
+    const kept = await cli(['reschedule', '--appointment', made[1]!, '--starts-at', at('12:00'), '--links', 'keep']);
+    expect(fields(kept.stdout)).toMatchObject({ links: 'kept: the same links work at the new time' });
+
+    const cancelled = await cli(['cancel', '--appointment', now.appointment!]);
+    expect(cancelled).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(new RegExp(`^cancelled appointment ${now.appointment!} at `)) as string });
+    const r = await new Device(s.url).redeem(rf.link!);
+    expect(r.status).toBe(410);
+    expect(await r.json()).toMatchObject({ code: 'APPOINTMENT_CANCELLED' });
+    expect(await cli(['cancel', '--appointment', now.appointment!])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^INVALID_TRANSITION: /) as string });
+    const after = JSON.parse((await cli(['appointments', '--day', day, '--clinician', 'gp-cli-day', '--json'])).stdout) as { id: string; startsAt: string; durationMinutes: number }[];
+    expect(after.map((a) => [a.id, a.startsAt, a.durationMinutes])).toEqual([
+      [made[0], at('11:30'), 20],
+      [made[1], at('12:00'), 15],
+    ]);
+  });
+
   it("clinician-token prints a console link for the clinician's day", async () => {
     const r = await cli(['clinician-token', '--clinician-id', 'gp-9', '--clinician-name', 'Dr Ben Ross']);
     expect(r.code).toBe(0);
@@ -272,6 +316,14 @@ describe('npm run cli', { timeout: 120_000 }, () => {
       [['create-clinic', '--id', '-bad', '--name', 'X'], /^error: --id must be a clinic id/],
       [['set-member', 'cli-x', '--user', 'u1', '--role', 'trust-admin'], /^error: --role must be one of clinician, clinic-coordinator, clinic-admin/],
       [['members'], /^error: members needs exactly one CLINIC/],
+      [['appointments'], /^error: appointments needs --day DATE/],
+      [['appointments', '--day', '2030-02-30', '--clinic', 'cli-x'], /^error: --day must be a date, YYYY-MM-DD \(got "2030-02-30"\)/],
+      [['appointments', '--day', '2030-02-03', '--clinician', 'has space'], /^error: --clinician must be a clinician's id/],
+      [['reissue-link', '--appointment', 'AAAAAAAAAAAAAAAAAAAAAA'], /^error: reissue-link needs --link ID/],
+      [['cancel', '--appointment', 'nope'], /^error: --appointment must be an id/],
+      [['reschedule', '--appointment', 'AAAAAAAAAAAAAAAAAAAAAA', '--starts-at', '2030-01-01T10:00Z'], /^error: reschedule needs --links keep\|reissue/],
+      [['reschedule', '--appointment', 'AAAAAAAAAAAAAAAAAAAAAA', '--starts-at', '2030-01-01T10:00Z', '--links', 'maybe'], /^error: --links must be keep or reissue \(got "maybe"\)/],
+      [['reschedule', '--appointment', 'AAAAAAAAAAAAAAAAAAAAAA', '--starts-at', 'tomorrow', '--links', 'keep'], /^error: --starts-at must be an ISO 8601 date-time with a zone/],
     ];
     const runs = await Promise.all(cases.map(([args, , env]) => cli(args, env)));
     runs.forEach((r, i) => {
@@ -307,6 +359,10 @@ describe('npm run cli', { timeout: 120_000 }, () => {
       'members',
       'set-member',
       'remove-member',
+      'appointments',
+      'reissue-link',
+      'cancel',
+      'reschedule',
     ];
     for (const c of commands) expect(main.stdout).toContain(`  ${c} `);
     const runs = await Promise.all(commands.map((c) => cli([c, '--help'], { CONSULTROOM_API_KEY: '' })));

@@ -447,6 +447,7 @@ export function validPayloads(participantId = 'AAAAAAAAAAAAAAAAAAAAAA', ids: Med
     'consultation:end': {},
     'consultation:leave': {},
     'consultation:state': {},
+    'self:check': { camera: true, microphone: true },
     'thread:list': {},
     'thread:send': { text: 'hello' },
     'thread:requestPhoto': { participantId },

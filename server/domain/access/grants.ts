@@ -14,8 +14,13 @@ export interface LinkGrant {
   linkId: LinkId;
   appointmentId: AppointmentId;
   role: GuestRole;
-  /** The link opens this long before the appointment (seconds since epoch). */
-  notBefore: number;
+  /**
+   * Only in tokens minted before issue 15 (they still verify, nbf and all):
+   * a link's window now comes from the stored appointment at redemption, so a
+   * rescheduled appointment keeps its links (see link-redemption.ts).
+   */
+  notBefore?: number;
+  /** The outer bound (seconds since epoch): the appointment's end, grace and retention, as when it was issued. */
   expiresAt: number;
 }
 

@@ -5,10 +5,13 @@
 // the clinician. Devices are the server's own (DeviceRegistry): a device
 // cookie the client made up is a new device. Once the clinician denies or
 // removes someone who came through a link, the link takes no new device
-// (LINK_CLOSED).
+// (LINK_CLOSED). When a link works is the stored appointment's window (it
+// moves with a reschedule), not the token's: the token's exp is only an outer
+// bound.
 import { AppError } from '../../core/errors.ts';
 import { randomId, type DeviceId, type ParticipantId, type SessionId } from '../../core/ids.ts';
 import { makeActor } from '../actors.ts';
+import { closedError } from '../appointment-state.ts';
 import type { AppointmentService } from '../appointments.ts';
 import type { EventRecorder } from '../events.ts';
 import type { Appointment, Link, Participant, Session } from '../model.ts';
@@ -83,7 +86,10 @@ export class LinkRedemption {
     if (link.revoked) return refuseToken(this.#events, new AppError('LINK_REVOKED'), ctx, link.appointmentId, link.id);
     const appointment = await this.#stores.appointments.get(link.appointmentId);
     if (!appointment) return refuseToken(this.#events, new AppError('TOKEN_INVALID'), ctx, null);
-    if (appointment.status === 'ended') return refuseToken(this.#events, new AppError('CONSULTATION_ENDED'), ctx, appointment.id, link.id);
+    const closed = closedError(appointment);
+    if (closed) return refuseToken(this.#events, closed, ctx, appointment.id, link.id);
+    const shut = this.#outsideWindow(appointment);
+    if (shut) return refuseToken(this.#events, shut, ctx, appointment.id, link.id);
 
     const ttl = Math.min(this.#sessionTtlSeconds, this.#appointments.ttlFor(appointment));
     const device = await this.#devices.identify(ctx.credential);
@@ -102,6 +108,15 @@ export class LinkRedemption {
     };
     await this.#stores.sessions.create(session, ttl);
     return { session, ttlSeconds: ttl, participant: participant.p, appointment, link, resumed: participant.resumed, device };
+  }
+
+  /** APPOINTMENT_NOT_OPEN (with when it opens) before the window, TOKEN_EXPIRED after it; null inside. */
+  #outsideWindow(a: Appointment): AppError | null {
+    const { opensAtMs, closesAtMs } = this.#appointments.window(a);
+    const now = this.#now().getTime();
+    if (now < opensAtMs) return new AppError('APPOINTMENT_NOT_OPEN', { details: [{ key: 'opensAt', problem: new Date(opensAtMs).toISOString() }] });
+    if (now > closesAtMs) return new AppError('TOKEN_EXPIRED');
+    return null;
   }
 
   /**

@@ -2,7 +2,8 @@
 // pinned on both sides, so "alg: none" and HS256-with-the-public-key forgeries
 // fail), with audience, issuer, expiry, not-before and jti checked, and a key
 // id in the header so keys can be rotated: one signing key, any number of
-// verification keys by kid.
+// verification keys by kid. Link tokens carry no nbf and an exp that is only
+// an outer bound: their window is the stored appointment's (it can move).
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { AppError } from '../../core/errors.ts';
@@ -63,7 +64,9 @@ export class TokenService {
   }
 
   signLink(g: LinkGrant): string {
-    return this.#sign({ sub: g.linkId, jti: g.linkId, apt: g.appointmentId, role: g.role, nbf: g.notBefore, exp: g.expiresAt, iat: Math.floor(this.#now() / 1000) }, LINK_AUDIENCE);
+    // An nbf only if a caller still asks for one (the window lives in the store now).
+    const nbf = g.notBefore === undefined ? {} : { nbf: g.notBefore };
+    return this.#sign({ sub: g.linkId, jti: g.linkId, apt: g.appointmentId, role: g.role, ...nbf, exp: g.expiresAt, iat: Math.floor(this.#now() / 1000) }, LINK_AUDIENCE);
   }
 
   signClinician(g: ClinicianGrant): string {
@@ -88,9 +91,8 @@ export class TokenService {
       return payload;
     } catch (e) {
       if (e instanceof jwt.TokenExpiredError) throw new AppError('TOKEN_EXPIRED');
-      if (e instanceof jwt.NotBeforeError) {
-        throw new AppError('APPOINTMENT_NOT_OPEN');
-      }
+      // A token from before the window moved to the store: it says when it opens.
+      if (e instanceof jwt.NotBeforeError) throw new AppError('APPOINTMENT_NOT_OPEN', { details: [{ key: 'opensAt', problem: e.date.toISOString() }] });
       throw new AppError('TOKEN_INVALID', { cause: e });
     }
   }
@@ -106,7 +108,7 @@ export class TokenService {
     if (p.jti !== p.sub || !isId(p.jti) || typeof p.apt !== 'string' || !isId(p.apt) || !GUEST_ROLES.includes(String(p.role))) {
       throw new AppError('TOKEN_INVALID');
     }
-    return { linkId: p.jti as LinkId, appointmentId: p.apt as AppointmentId, role: p.role as GuestRole, notBefore: p.nbf ?? 0, expiresAt: p.exp ?? 0 };
+    return { linkId: p.jti as LinkId, appointmentId: p.apt as AppointmentId, role: p.role as GuestRole, ...(p.nbf === undefined ? {} : { notBefore: p.nbf }), expiresAt: p.exp ?? 0 };
   }
 
   verifyClinician(token: string): ClinicianGrant {

@@ -56,7 +56,7 @@ describe('ApiKeyService', () => {
   it('binds a key to a clinic that exists, and refuses one that does not', async () => {
     const w = world();
     const at = new Date().toISOString();
-    await w.stores.clinics.create({ id: 'derm-north' as ClinicId, name: 'Dermatology', createdAt: at, updatedAt: at });
+    await w.stores.clinics.create({ id: 'derm-north' as ClinicId, name: 'Dermatology', settings: {}, createdAt: at, updatedAt: at });
     const { key, record } = await w.keys.create({ name: 'Derm booking', scopes: ['appointments:write'], clinicId: 'derm-north' }, ADMIN);
     expect(await w.keys.verify(key)).toEqual({ kind: 'api-key', keyId: record.id, scopes: ['appointments:write'], clinicId: 'derm-north' });
     expect(await codeOf(w.keys.create({ name: 'x', scopes: ['admin'], clinicId: 'no-such-clinic' }, ADMIN))).toBe('NOT_FOUND');

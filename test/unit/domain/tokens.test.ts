@@ -29,7 +29,7 @@ function setup(): Setup {
 const nowS = (c: Clock): number => Math.floor(c.ms / 1000);
 
 function linkGrant(c: Clock, over: Partial<LinkGrant> = {}): LinkGrant {
-  return { linkId: randomId<LinkId>(), appointmentId: randomId<AppointmentId>(), role: 'patient', notBefore: nowS(c) - 60, expiresAt: nowS(c) + 3600, ...over };
+  return { linkId: randomId<LinkId>(), appointmentId: randomId<AppointmentId>(), role: 'patient', expiresAt: nowS(c) + 3600, ...over };
 }
 
 function clinicianGrant(c: Clock, over: Partial<ClinicianGrant> = {}): ClinicianGrant {
@@ -39,7 +39,7 @@ function clinicianGrant(c: Clock, over: Partial<ClinicianGrant> = {}): Clinician
 /** The claims signLink would put in a link token, for hand-made tokens. */
 function linkClaims(c: Clock, over: Record<string, unknown> = {}): Record<string, unknown> {
   const id = randomId<LinkId>();
-  return { sub: id, jti: id, apt: randomId(), role: 'patient', nbf: nowS(c) - 60, exp: nowS(c) + 3600, iat: nowS(c), iss: ISSUER, aud: LINK_AUDIENCE, ...over };
+  return { sub: id, jti: id, apt: randomId(), role: 'patient', exp: nowS(c) + 3600, iat: nowS(c), iss: ISSUER, aud: LINK_AUDIENCE, ...over };
 }
 
 /** Signs claims with a real ES256 key, as an insider with some key would. */
@@ -86,7 +86,16 @@ describe('TokenService round trips', () => {
   it('a link token carries ids and the role only, no names', () => {
     const { clock, tokens } = setup();
     const payload = jwt.decode(tokens.signLink(linkGrant(clock))) as Record<string, unknown>;
-    expect(Object.keys(payload).sort()).toEqual(['apt', 'aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'role', 'sub']);
+    expect(Object.keys(payload).sort()).toEqual(['apt', 'aud', 'exp', 'iat', 'iss', 'jti', 'role', 'sub']);
+  });
+
+  it('a link token has no nbf: when it opens is the stored appointment\'s (it can be rescheduled)', () => {
+    const { clock, tokens } = setup();
+    const g = linkGrant(clock);
+    const payload = jwt.decode(tokens.signLink(g)) as Record<string, unknown>;
+    expect(payload).not.toHaveProperty('nbf');
+    expect(payload.exp).toBe(g.expiresAt);
+    expect(tokens.verifyLink(tokens.signLink(g))).not.toHaveProperty('notBefore');
   });
 });
 
@@ -161,10 +170,12 @@ describe('TokenService claims checks', () => {
     await refused(() => tokens.verifyClinician(token), 'TOKEN_EXPIRED');
   });
 
-  it('refuses a link before its not-before time with APPOINTMENT_NOT_OPEN, and opens it after', async () => {
+  it('refuses a token made with an nbf (before issue 15) until then, with APPOINTMENT_NOT_OPEN saying when it opens, and opens it after', async () => {
     const { clock, tokens } = setup();
-    const token = tokens.signLink(linkGrant(clock, { notBefore: nowS(clock) + 3600, expiresAt: nowS(clock) + 7200 }));
-    await refused(() => tokens.verifyLink(token), 'APPOINTMENT_NOT_OPEN');
+    const opens = nowS(clock) + 3600;
+    const token = tokens.signLink(linkGrant(clock, { notBefore: opens, expiresAt: nowS(clock) + 7200 }));
+    const e = await refused(() => tokens.verifyLink(token), 'APPOINTMENT_NOT_OPEN');
+    expect(e.details).toEqual([{ key: 'opensAt', problem: new Date(opens * 1000).toISOString() }]);
     clock.advance(3600_000);
     expect(tokens.verifyLink(token).notBefore).toBe(nowS(clock));
   });

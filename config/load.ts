@@ -4,7 +4,7 @@
 // or from files it names, never from the repository.
 import { readFileSync } from 'node:fs';
 import { keyProblems } from './schema-errors.ts';
-import { ConfigSchema, OIDC_DEFAULTS, type Config } from './schema.ts';
+import { ConfigSchema, NOTIFY_DEFAULTS, OIDC_DEFAULTS, type Config } from './schema.ts';
 import defaults from './default.json' with { type: 'json' };
 
 export class ConfigError extends Error {
@@ -45,6 +45,7 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   MEDIASOUP_ANNOUNCED_ADDRESS: ['mediasoup.announcedAddress', 'string'],
   MEDIASOUP_PORT: ['mediasoup.port', 'int'],
   MEDIA_RESUME_GRACE_SECONDS: ['mediasoup.resumeGraceSeconds', 'int'],
+  RUNNING_LATE_HOURS: ['appointments.runningLateHours', 'int'],
   API_KEYS: ['auth.apiKeys', 'list'],
   API_KEYS_FILE: ['auth.apiKeys', 'lines-file'],
   JWT_ISSUER: ['auth.issuer', 'string'],
@@ -112,6 +113,14 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   RECORD_WEBHOOK_SECRET: ['recordSystem.webhookSecret', 'string'],
   RECORD_WEBHOOK_SECRET_FILE: ['recordSystem.webhookSecret', 'text-file'],
   RECORD_WEBHOOK_TIMEOUT_SECONDS: ['recordSystem.timeoutSeconds', 'int'],
+  NOTIFY_BASE_URL: ['notify.baseUrl', 'string'],
+  NOTIFY_API_KEY: ['notify.apiKey', 'string'],
+  NOTIFY_API_KEY_FILE: ['notify.apiKey', 'text-file'],
+  NOTIFY_SMS_TEMPLATE_ID: ['notify.smsTemplateId', 'string'],
+  NOTIFY_EMAIL_TEMPLATE_ID: ['notify.emailTemplateId', 'string'],
+  NOTIFY_CANCEL_SMS_TEMPLATE_ID: ['notify.cancelSmsTemplateId', 'string'],
+  NOTIFY_CANCEL_EMAIL_TEMPLATE_ID: ['notify.cancelEmailTemplateId', 'string'],
+  NOTIFY_TIMEOUT_SECONDS: ['notify.timeoutSeconds', 'int'],
 };
 
 type Json = Record<string, unknown>;
@@ -220,6 +229,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (oidc && oidc.clientAuth === 'private_key_jwt' && (!oidc.clientKeyFile || !oidc.clientKeyId)) {
     problems.push({ key: 'oidc.clientKeyFile (env OIDC_CLIENT_KEY_FILE, OIDC_CLIENT_KEY_ID)', problem: 'missing (private_key_jwt needs the key file and its kid)' });
+  }
+  // A notify section (from the file or NOTIFY_* variables) turns sending links on; the same defaults rule.
+  const notifySection: unknown = merged.notify;
+  if (notifySection && typeof notifySection === 'object' && !Array.isArray(notifySection)) {
+    merged.notify = merge(structuredClone(NOTIFY_DEFAULTS), notifySection as Json);
+  }
+  const notify = merged.notify as { baseUrl?: unknown } | undefined;
+  if (notify && typeof notify.baseUrl === 'string' && /^http:/.test(notify.baseUrl) && !isLoopbackUrl(notify.baseUrl)) {
+    problems.push({ key: 'notify.baseUrl (env NOTIFY_BASE_URL)', problem: 'must be https (plain http only for a loopback address, in tests)' });
   }
 
   for (const p of keyProblems(ConfigSchema, merged)) {

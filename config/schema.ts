@@ -64,6 +64,39 @@ const OidcSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const Uuid = (description: string) =>
+  Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description });
+
+/**
+ * Sending patients their links by SMS or email through GOV.UK Notify (or a
+ * provider with the same API). Absent: links are only returned, never sent.
+ * NOTIFY_DEFAULTS fills what is left out.
+ */
+const NotifySchema = Type.Object(
+  {
+    baseUrl: Type.String({
+      pattern: '^https?://[^\\s?#]+$',
+      maxLength: 500,
+      description: "the provider's API base URL (GOV.UK Notify: https://api.notifications.service.gov.uk); https, plain http only on loopback, for tests",
+    }),
+    apiKey: Type.String({
+      minLength: 75,
+      maxLength: 300,
+      pattern: '^\\S+-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+      description: 'the Notify API key, {key name}-{service id}-{secret key} (use NOTIFY_API_KEY_FILE)',
+    }),
+    smsTemplateId: Uuid("the text message template's id; it may use ((link)), ((clinic)), ((clinician)) and ((when))"),
+    emailTemplateId: Uuid("the email template's id; it may use ((link)), ((clinic)), ((clinician)) and ((when))"),
+    cancelSmsTemplateId: Type.Optional(Uuid("the cancellation text message template's id (none: cancellations are not sent by text)")),
+    cancelEmailTemplateId: Type.Optional(Uuid("the cancellation email template's id (none: cancellations are not sent by email)")),
+    timeoutSeconds: Type.Integer({ minimum: 1, maximum: 60, description: 'seconds to wait for the provider on each request, 1 to 60' }),
+  },
+  { additionalProperties: false },
+);
+
+/** What a `notify` section leaves out. */
+export const NOTIFY_DEFAULTS = { baseUrl: 'https://api.notifications.service.gov.uk', timeoutSeconds: 10 } as const;
+
 /** What an `oidc` section leaves out. */
 export const OIDC_DEFAULTS = {
   clientAuth: 'client_secret_basic',
@@ -194,12 +227,14 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     oidc: Type.Optional(OidcSchema),
+    notify: Type.Optional(NotifySchema),
     appointments: Type.Object(
       {
         joinEarlyMinutes: Type.Integer({ minimum: 0, maximum: 1440, description: 'minutes before start a link opens' }),
         graceMinutes: Type.Integer({ minimum: 0, maximum: 720, description: 'minutes links stay usable after the scheduled end' }),
         retentionHours: Type.Integer({ minimum: 1, maximum: 8760, description: 'hours state is kept after the end' }),
         maxParticipants: Type.Integer({ minimum: 2, maximum: 8, description: 'people in one consultation, 2 to 8' }),
+        runningLateHours: Type.Integer({ minimum: 1, maximum: 24, description: 'hours a "running late" notice for a clinician is kept unless cleared' }),
       },
       { additionalProperties: false },
     ),

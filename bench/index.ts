@@ -3,6 +3,7 @@
 // then one summary table. bench/run.sh puts all of it in a loopback-only
 // network namespace first. Benchmarks are measurements, never tests.
 import { admit, type AdmitResult } from './admit.ts';
+import { clinic, type ClinicResult } from './clinic.ts';
 import { capacity, type CapacityResult, type CapacityRun } from './capacity.ts';
 import { hostile, type HostileResult } from './hostile.ts';
 import { costRatio, forwarding, type ForwardResult } from './forwarding.ts';
@@ -14,7 +15,7 @@ import { fmt, fmtRatio, ratio, table } from './lib/stats.ts';
 import { sharing, type SharingResult } from './sharing.ts';
 import { GOALS, scale, type AllResults, type ScaleResult } from './scale.ts';
 
-const ALL = ['admit', 'link', 'capacity', 'forwarding', 'sharing', 'hostile', 'recovery', 'scale'] as const;
+const ALL = ['admit', 'link', 'capacity', 'forwarding', 'sharing', 'hostile', 'clinic', 'recovery', 'scale'] as const;
 type Name = (typeof ALL)[number];
 /** Run when none is named; recovery (8 minutes of faults in browser namespaces) only when named: `npm run bench -- recovery`. */
 const DEFAULT: readonly Name[] = ALL.filter((n) => n !== 'recovery');
@@ -26,6 +27,7 @@ const ALIASES: Record<string, Name> = {
   'scale-curve': 'scale',
   'clinical-photos': 'sharing',
   'hostile-client': 'hostile',
+  'arrival-alert': 'clinic',
 };
 
 function parseNames(args: string[]): Name[] {
@@ -41,13 +43,17 @@ function parseNames(args: string[]): Name[] {
 }
 
 /** Each benchmark's own time budget; together they keep `npm run bench` under 17 minutes. */
-const BUDGET_MS: Record<Name, number> = { admit: 3.5 * 60_000, link: 1.5 * 60_000, capacity: 6 * 60_000, forwarding: 2.5 * 60_000, sharing: 1.5 * 60_000, hostile: 2 * 60_000, recovery: 8 * 60_000, scale: 0 };
+const BUDGET_MS: Record<Name, number> = { admit: 3.5 * 60_000, link: 1.5 * 60_000, capacity: 6 * 60_000, forwarding: 2.5 * 60_000, sharing: 1.5 * 60_000, hostile: 2 * 60_000, clinic: 1.5 * 60_000, recovery: 8 * 60_000, scale: 0 };
 const DEADLINE_MS = 17.5 * 60_000;
 
 const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
 
-function summaryRows(r: AllResults, s: ScaleResult | null, sh: SharingResult | null, h: HostileResult | null): string[][] {
+function summaryRows(r: AllResults, s: ScaleResult | null, sh: SharingResult | null, h: HostileResult | null, cl: ClinicResult | null = null): string[][] {
   const rows: string[][] = [];
+  if (cl) {
+    rows.push([`arrival alert, ${cl.waiting} waiting: socket -> clinician`, `p50 ${fmt(cl.toClinician.p50, 1)} / p95 ${fmt(cl.toClinician.p95, 1)} ms`, `p50 ${fmt(cl.bare.toDesk.p50, 1)} ms`, fmtRatio(ratio(cl.toClinician.p50, cl.bare.toDesk.p50)), '-', '-']);
+    rows.push([`arrival alert: patient's link -> waiting`, `p50 ${fmt(cl.linkToWaiting.p50, 1)} / p95 ${fmt(cl.linkToWaiting.p95, 1)} ms`, '-', '-', '-', '-']);
+  }
   const a = r.admit;
   if (a) {
     for (const [side, label] of [
@@ -145,6 +151,7 @@ async function main(): Promise<void> {
   let scaled: ScaleResult | null = null;
   let shared: SharingResult | null = null;
   let hostileRun: HostileResult | null = null;
+  let clinicRun: ClinicResult | null = null;
   const cpu: Record<string, CpuShare> = {};
   for (const [i, name] of names.entries()) {
     const mon = cpuMonitor();
@@ -158,6 +165,7 @@ async function main(): Promise<void> {
       else if (name === 'forwarding') results.forwarding = (await forwarding(budget)) satisfies ForwardResult;
       else if (name === 'sharing') shared = await sharing(budget);
       else if (name === 'hostile') hostileRun = (await hostile(budget, process.env.BENCH_STORE === 'redis' ? 'redis' : 'memory')) satisfies HostileResult;
+      else if (name === 'clinic') clinicRun = await clinic(budget);
       else if (name === 'recovery') await recovery(budget);
       else scaled = await scale(results);
     } catch (e) {
@@ -173,12 +181,12 @@ async function main(): Promise<void> {
   const wallS = (Date.now() - t0) / 1000;
   if (names.length > 1 || names[0] === 'scale') {
     console.log('\n== summary (o = ours, b = bare floor) ==');
-    console.log(table(['benchmark', 'ours', 'bare', 'ratio', 'goal', 'met'], summaryRows(results, scaled, shared, hostileRun)));
+    console.log(table(['benchmark', 'ours', 'bare', 'ratio', 'goal', 'met'], summaryRows(results, scaled, shared, hostileRun, clinicRun)));
     const others = Object.entries(cpu).map(([k, v]) => `${k} ${v.otherCores.toFixed(2)}`).join(', ');
     console.log(`  other processes on the machine used (cores, average): ${others}`);
   }
   console.log(`\ntotal wall time: ${Math.floor(wallS / 60)} min ${Math.round(wallS % 60)} s`);
-  if (names.length > 1) saveResult('summary', { names, wallS, cpu, rows: summaryRows(results, scaled, shared, hostileRun) });
+  if (names.length > 1) saveResult('summary', { names, wallS, cpu, rows: summaryRows(results, scaled, shared, hostileRun, clinicRun) });
 }
 
 await main();

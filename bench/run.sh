@@ -3,7 +3,7 @@
 # namespace (unshare -n, then lo up), as scripts/test.sh does for the tests,
 # so all benchmark traffic - HTTP, socket.io, ICE/DTLS/SRTP, RTP, Redis -
 # stays on 127.0.0.1. Raises the open-file limit to its hard limit (10,000
-# waiting sockets need it). Names: admit link capacity forwarding sharing hostile scale.
+# waiting sockets need it). Names: admit link capacity forwarding sharing hostile clinic scale.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"

@@ -29,6 +29,7 @@ import { authRoutes } from './http/auth-routes.ts';
 import { fileRoutes } from './http/file-routes.ts';
 import { attachConsultations } from './signaling/consultation-socket.ts';
 import { attachSelfTest } from './signaling/selftest.ts';
+import { attachStaff } from './signaling/staff-socket.ts';
 
 export interface App {
   http: FastifyInstance;
@@ -106,7 +107,7 @@ export async function buildApp(deps: Deps): Promise<App> {
     draining: () => deps.lifecycle.draining,
     storeKind: deps.stores.kind,
   });
-  await http.register(appointmentRoutes, { appointments: deps.appointments, guard: deps.scopeGuard, isConnected: deps.presence.isConnected });
+  await http.register(appointmentRoutes, { appointments: deps.appointments, guard: deps.scopeGuard, isConnected: deps.presence.isConnected, delivery: deps.delivery });
   await http.register(auditRoutes, { events: deps.stores.events, guard: deps.scopeGuard });
   await http.register(apiKeyRoutes, { apiKeys: deps.apiKeys, guard: deps.scopeGuard });
   await http.register(staffAdminRoutes, { sessions: deps.sessions, clinics: deps.clinics, guard: deps.scopeGuard });
@@ -127,6 +128,7 @@ export async function buildApp(deps: Deps): Promise<App> {
     now: deps.now,
     sessionAttemptsPerMinute: config.security.sessionAttemptsPerMinute,
     signInAvailable: config.oidc !== undefined,
+    clinicView: (id) => deps.clinics.publicView(id),
   });
   await http.register(fileRoutes, {
     files: deps.files,
@@ -194,6 +196,27 @@ export async function buildApp(deps: Deps): Promise<App> {
       messages: { perSecond: config.security.socketMessagesPerSecond, burst: config.security.socketMessageBurst },
     },
     sessionCheckSeconds: config.auth.sessionCheckSeconds,
+  });
+  attachStaff({
+    io,
+    sessions: deps.sessions,
+    clinics: deps.clinics,
+    actions: deps.waitingActions,
+    reader: deps.waitingArea,
+    staffPresence: deps.staffPresence,
+    presence: deps.presence,
+    rooms: deps.rooms,
+    bus: deps.bus,
+    logger: deps.logger.child({ ns: 'staff' }),
+    failureLimiter: deps.failureLimiter,
+    clientAddress: (remote, xff) => clientAddress(remote, xff, config.server.trustProxy),
+    limits: {
+      socketsPerAddress: config.security.socketsPerAddress,
+      messages: { perSecond: config.security.socketMessagesPerSecond, burst: config.security.socketMessageBurst },
+    },
+    sessionCheckSeconds: config.auth.sessionCheckSeconds,
+    runningLateSeconds: config.appointments.runningLateHours * 3600,
+    now: deps.now,
   });
   const metrics = createMetrics({
     bus: deps.bus,

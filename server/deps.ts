@@ -25,11 +25,16 @@ import { FileService } from './domain/files/service.ts';
 import { SanitizePool } from './files-worker/sanitize-pool.ts';
 import { ThreadService } from './domain/thread.ts';
 import { createRecordWebhook } from './integrations/record-webhook.ts';
+import { DeliveryService } from './domain/delivery.ts';
+import { notifyClientFrom } from './integrations/notify/from-config.ts';
 import type { ScopeGuardDeps } from './http/auth-guard.ts';
 import { createDiskBlobStore } from './stores/disk/blob-store.ts';
 import { DomainBus, EventRecorder } from './domain/events.ts';
 import type { Stores } from './domain/stores.ts';
 import { Presence } from './signaling/presence.ts';
+import { StaffPresence } from './signaling/staff-presence.ts';
+import { WaitingAreaReader } from './domain/waiting-area.ts';
+import { WaitingActions } from './domain/waiting-actions.ts';
 import { SignalEvents } from './signaling/signal-events.ts';
 import { Lifecycle } from './core/lifecycle.ts';
 import { FailureLimiter, type FailureCounter } from './domain/access/failure-limiter.ts';
@@ -56,6 +61,14 @@ export interface Deps {
   /** Clinics and their members. */
   clinics: ClinicService;
   consultations: ConsultationService;
+  /** Who watches a clinic waiting area on this node (staff sockets). */
+  staffPresence: StaffPresence;
+  /** The reads behind the clinic waiting area. */
+  waitingArea: WaitingAreaReader;
+  /** Notes and re-assigning from the waiting area. */
+  waitingActions: WaitingActions;
+  /** Sends links by SMS or email through the notification provider (config notify); `configured` false without one. */
+  delivery: DeliveryService;
   /** Chat, photo requests and shared files of each consultation. */
   thread: ThreadService;
   files: FileService;
@@ -139,7 +152,8 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
       clinicianTokenTtlMinutes: config.auth.ticketTtlMinutes,
     },
   });
-  const clinics = new ClinicService({ stores, events, now });
+  const clinics = new ClinicService({ stores, events, bus, now, runningLateHours: config.appointments.runningLateHours });
+  const delivery = new DeliveryService({ sender: notifyClientFrom(config.notify), stores, events, now, log: logger.child({ component: 'delivery' }) });
   const sessions = new SessionService({
     stores,
     tokens,
@@ -188,7 +202,8 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
           warn: (fields, message) => logger.warn(fields, message),
         })
       : null;
-  const consultations = new ConsultationService({ stores, appointments, events, bus, maxParticipants: config.appointments.maxParticipants, now });
+  const staffPresence = new StaffPresence();
+  const consultations = new ConsultationService({ stores, appointments, events, bus, maxParticipants: config.appointments.maxParticipants, now, aware: staffPresence.aware });
   const thread = new ThreadService({
     stores,
     consultations,
@@ -198,6 +213,8 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     now,
     policy: { maxTextLength: config.chat.maxLength, retentionSeconds: config.chat.retentionSeconds, burst: 20, burstWindowSeconds: 10 },
   });
+  const waitingArea = new WaitingAreaReader({ stores, now });
+  const waitingActions = new WaitingActions({ stores, appointments, thread, reader: waitingArea, events, bus, now });
   const blobs = createDiskBlobStore(config.files.dir);
   const rs = config.recordSystem;
   const fc = config.files;
@@ -254,6 +271,10 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     signIn,
     clinics,
     consultations,
+    staffPresence,
+    waitingArea,
+    waitingActions,
+    delivery,
     thread,
     files,
     sanitizer,

@@ -4,10 +4,14 @@
 // Every change is on the audit trail with ids and role codes only.
 import { AppError } from '../core/errors.ts';
 import type { ClinicId } from '../core/ids.ts';
-import type { EventRecorder } from './events.ts';
-import type { Actor, Clinic, ClinicMember, ClinicRoles, StaffPrincipal, StaffRole } from './model.ts';
-import { STAFF_ROLES } from '../wire/auth.ts';
+import { makeActor as by } from './actors.ts';
+import type { DomainBus, EventRecorder } from './events.ts';
+import type { Actor, Clinic, ClinicMember, ClinicRoles, StaffPrincipal, StaffRole, StaffSession } from './model.ts';
+import { STAFF_ROLES, type UpdateClinicBody } from '../wire/auth.ts';
+import type { ClinicPublicView } from '../wire/clinic-info.ts';
+import type { AlertSettings } from '../wire/staff-socket.ts';
 import type { Stores } from './stores.ts';
+import { coordinates, DEFAULT_ALERTS } from './waiting-area.ts';
 
 /** Roles in a fixed order, without repeats, so two sets compare as strings. */
 const canonical = (roles: readonly StaffRole[]): StaffRole[] => STAFF_ROLES.filter((r) => roles.includes(r));
@@ -15,30 +19,93 @@ const sameRoles = (a: readonly StaffRole[], b: readonly StaffRole[]) => canonica
 /** The audit subject of one membership. */
 const memberSubject = (clinicId: ClinicId, userId: string) => `${clinicId}/${userId}`;
 
+/** The running-late request of the staff socket (wire waiting:runningLate). */
+export interface RunningLateRequest {
+  clinicianId: string;
+  clinicId?: ClinicId | undefined;
+  /** 0 clears the notice. */
+  minutes: number;
+}
+
 export class ClinicService {
   readonly #stores: Stores;
   readonly #events: EventRecorder;
+  readonly #bus: DomainBus | undefined;
   readonly #now: () => Date;
+  readonly #runningLateSeconds: number;
 
-  constructor(deps: { stores: Stores; events: EventRecorder; now: () => Date }) {
+  /** `bus`: tells the transports a running-late notice changed; `runningLateHours`: how long a notice is kept (4 by default). */
+  constructor(deps: { stores: Stores; events: EventRecorder; now: () => Date; bus?: DomainBus; runningLateHours?: number }) {
     this.#stores = deps.stores;
     this.#events = deps.events;
+    this.#bus = deps.bus;
     this.#now = deps.now;
+    this.#runningLateSeconds = (deps.runningLateHours ?? 4) * 3600;
   }
 
   async create(body: { id: ClinicId; name: string }, actor: Actor): Promise<Clinic> {
     const at = this.#now().toISOString();
-    const clinic: Clinic = { id: body.id, name: body.name, createdAt: at, updatedAt: at };
+    const clinic: Clinic = { id: body.id, name: body.name, settings: {}, createdAt: at, updatedAt: at };
     if (!(await this.#stores.clinics.create(clinic))) throw new AppError('ALREADY_EXISTS', 'A clinic with that id exists.');
     await this.#events.record('clinic.created', null, actor, { subject: clinic.id });
     return clinic;
   }
 
-  async update(id: ClinicId, body: { name: string }, actor: Actor): Promise<Clinic> {
-    const clinic: Clinic = { ...(await this.get(id)), name: body.name, updatedAt: this.#now().toISOString() };
+  /** Renames it and/or changes what patients are shown: a setting given as null is removed, one not given is kept. */
+  async update(id: ClinicId, body: UpdateClinicBody, actor: Actor): Promise<Clinic> {
+    const before = await this.get(id);
+    const settings: Record<string, string> = { ...before.settings };
+    for (const [key, value] of Object.entries(body.settings ?? {})) {
+      if (value === null || value === undefined) delete settings[key];
+      else settings[key] = value;
+    }
+    const clinic: Clinic = { ...before, name: body.name ?? before.name, settings, updatedAt: this.#now().toISOString() };
     if (!(await this.#stores.clinics.update(clinic))) throw new AppError('NOT_FOUND');
     await this.#events.record('clinic.updated', null, actor, { subject: id });
     return clinic;
+  }
+
+  /** What patients are shown about a clinic; null for none (or one since removed). */
+  async publicView(id: ClinicId | undefined): Promise<ClinicPublicView | null> {
+    const clinic = id === undefined ? null : await this.#stores.clinics.get(id);
+    return clinic && { name: clinic.name, ...clinic.settings };
+  }
+
+  /**
+   * "Running about N minutes late" for a clinician (0 clears it): set by the
+   * clinician for themselves, or by a coordinator of a clinic they are a
+   * clinician in (the named one, or any the coordinator coordinates). Kept
+   * runningLateHours unless cleared; audited with the minutes as the reason.
+   */
+  async setRunningLate(s: StaffSession, req: RunningLateRequest, address?: string): Promise<void> {
+    const self = req.clinicianId === s.clinicianId && (s.roles.includes('clinician') || s.clinics.some((c) => c.roles.includes('clinician')));
+    if (!self && !(await this.#coordinatesClinicianOf(s, req.clinicianId, req.clinicId))) {
+      throw new AppError('NOT_PERMITTED', "Only the clinic's coordinator, or the clinician, can say this.");
+    }
+    const at = this.#now().toISOString();
+    const record = req.minutes > 0 ? { clinicianId: req.clinicianId, minutes: req.minutes, since: at, setBy: s.clinicianId } : null;
+    await this.#stores.clinics.setRunningLate(req.clinicianId, record, this.#runningLateSeconds);
+    await this.#events.record('clinician.running_late', null, by('staff', s.clinicianId, address), { subject: req.clinicianId, reason: String(req.minutes) });
+    this.#bus?.safeEmit('runningLate', req.clinicianId);
+  }
+
+  async #coordinatesClinicianOf(s: StaffSession, clinicianId: string, clinicId: ClinicId | undefined): Promise<boolean> {
+    const theirs = await this.#stores.clinics.membershipsOf(clinicianId);
+    return theirs.some((m) => m.roles.includes('clinician') && (clinicId === undefined || m.clinicId === clinicId) && coordinates(s, m.clinicId));
+  }
+
+  /** A staff member's arrival-alert settings (sound on by default). */
+  async alerts(userId: string): Promise<AlertSettings> {
+    return (await this.#stores.clinics.getStaff(userId))?.alerts ?? DEFAULT_ALERTS;
+  }
+
+  /** Saves a staff member's own alert settings on their record (made if they never signed in through the provider). */
+  async setAlerts(s: StaffSession, alerts: AlertSettings, address?: string): Promise<AlertSettings> {
+    const staff = await this.#stores.clinics.getStaff(s.clinicianId);
+    const saved: AlertSettings = { sound: alerts.sound };
+    await this.#stores.clinics.putStaff({ userId: s.clinicianId, name: staff?.name ?? s.clinicianName, roles: staff?.roles ?? [], alerts: saved, updatedAt: this.#now().toISOString() });
+    await this.#events.record('alerts.changed', null, by('staff', s.clinicianId, address), { subject: s.clinicianId, reason: saved.sound ? 'sound-on' : 'sound-off' });
+    return saved;
   }
 
   async get(id: ClinicId): Promise<Clinic> {
@@ -102,7 +169,7 @@ export class ClinicService {
     const staff = await this.#stores.clinics.getStaff(userId);
     const roles = canonical(trustRoles);
     const trustChanged = staff ? !sameRoles(staff.roles, roles) : roles.length > 0;
-    await this.#stores.clinics.putStaff({ userId, name, roles, updatedAt: at });
+    await this.#stores.clinics.putStaff({ userId, name, roles, ...(staff?.alerts ? { alerts: staff.alerts } : {}), updatedAt: at });
     const principal = await this.principalFor(userId, name, roles);
     // Clinic roles from the provider that an admin record covers still count for this sign-in.
     principal.clinics = principal.clinics.map((c) => (adminOf.has(c.clinicId) && wanted.has(c.clinicId) ? { clinicId: c.clinicId, roles: canonical([...c.roles, ...wanted.get(c.clinicId)!]) } : c));

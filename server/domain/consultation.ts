@@ -5,6 +5,7 @@
 import { AppError } from '../core/errors.ts';
 import { randomId, type AppointmentId, type ParticipantId } from '../core/ids.ts';
 import { makeActor as by } from './actors.ts';
+import { requireOpen } from './appointment-state.ts';
 import type { AppointmentService } from './appointments.ts';
 import type { DomainBus, EventRecorder } from './events.ts';
 import type { Actor, Appointment, Participant, ParticipantState, Session } from './model.ts';
@@ -26,8 +27,10 @@ export class ConsultationService {
   readonly #bus: DomainBus;
   readonly #maxParticipants: number;
   readonly #now: () => Date;
+  readonly #aware: (a: Appointment) => boolean;
   readonly #admitting = new Map<AppointmentId, Promise<void>>();
 
+  /** `aware`: whether someone who would be alerted for this appointment has the waiting area open now (the staff socket's StaffPresence). */
   constructor(deps: {
     stores: Stores;
     appointments: AppointmentService;
@@ -35,7 +38,9 @@ export class ConsultationService {
     bus: DomainBus;
     maxParticipants: number;
     now: () => Date;
+    aware?: (a: Appointment) => boolean;
   }) {
+    this.#aware = deps.aware ?? (() => false);
     this.#stores = deps.stores;
     this.#appointments = deps.appointments;
     this.#events = deps.events;
@@ -46,7 +51,7 @@ export class ConsultationService {
 
   async #liveAppointment(id: AppointmentId): Promise<Appointment> {
     const a = await this.#appointments.get(id);
-    if (a.status === 'ended') throw new AppError('CONSULTATION_ENDED');
+    requireOpen(a);
     return a;
   }
 
@@ -71,6 +76,7 @@ export class ConsultationService {
     const moved = await this.#stores.participants.transition(p.id, ['waiting', 'left'], 'waiting', this.#now().toISOString());
     if (!moved) return this.#participantOf(appointmentId, participantId);
     await this.#events.record('participant.waiting', appointmentId, by(p.role, p.id, address), { subject: p.id });
+    if (moved.waitingSince) this.#bus.safeEmit('arrived', appointmentId, moved.id, moved.waitingSince);
     this.#bus.safeEmit('changed', appointmentId);
     return moved;
   }
@@ -219,6 +225,16 @@ export class ConsultationService {
     return p;
   }
 
+  /** A waiting guest's pre-call check (camera, microphone), shown beside them in the clinic's waiting area. */
+  async recordCheck(participantId: ParticipantId, appointmentId: AppointmentId, check: { camera: boolean; microphone: boolean }): Promise<void> {
+    await this.#liveAppointment(appointmentId);
+    const p = await this.#participantOf(appointmentId, participantId);
+    if (p.role === 'clinician') throw new AppError('FORBIDDEN', 'Only someone waiting can report a device check.');
+    if (p.state !== 'waiting') throw new AppError('INVALID_TRANSITION', 'The check is for the waiting room.');
+    if (!(await this.#stores.participants.setCheck(p.id, check))) throw new AppError('NOT_IN_CONSULTATION');
+    this.#bus.safeEmit('changed', appointmentId);
+  }
+
   async participants(appointmentId: AppointmentId): Promise<Participant[]> {
     return this.#stores.participants.listForAppointment(appointmentId);
   }
@@ -249,12 +265,21 @@ export class ConsultationService {
     const out = new Map<string, ConsultationView>();
     if (participantIds.length === 0) return out;
     const appointment = await this.#appointments.get(appointmentId);
-    const all = await this.#stores.participants.listForAppointment(appointmentId);
+    const [all, clinic, late] = await Promise.all([
+      this.#stores.participants.listForAppointment(appointmentId),
+      appointment.clinicId === undefined ? null : this.#stores.clinics.get(appointment.clinicId),
+      this.#stores.clinics.runningLate([appointment.clinician.id]),
+    ]);
+    const status: ClinicStatus = {
+      clinicianAware: this.#aware(appointment),
+      ...(late[0] ? { runningLateMinutes: late[0].minutes } : {}),
+      ...(clinic ? { clinic: { name: clinic.name, ...clinic.settings } } : {}),
+    };
     const connected = new Map(all.map((p) => [p.id as string, isConnected(p.id)]));
     const connection = new Map(all.map((p) => [p.id as string, connectionOf?.(p.id)]));
     for (const id of participantIds) {
       const self = all.find((p) => p.id === id);
-      if (self) out.set(id, viewFor(appointment, all, self, (x) => connected.get(x) ?? false, (x) => connection.get(x)));
+      if (self) out.set(id, viewFor(appointment, all, self, (x) => connected.get(x) ?? false, (x) => connection.get(x), status));
     }
     return out;
   }
@@ -268,12 +293,16 @@ export class ConsultationService {
  * waiting page needs, so their view changes only when their own state or the
  * appointment's does, never when others come and go.
  */
+/** What the clinic says to everyone in the appointment: someone knows they wait, running late, the clinic's details. */
+type ClinicStatus = Pick<ConsultationView, 'clinicianAware' | 'runningLateMinutes' | 'clinic'>;
+
 function viewFor(
   appointment: Appointment,
   all: readonly Participant[],
   self: Participant,
   isConnected: (id: string) => boolean,
   connectionOf: (id: string) => ParticipantView['connection'] | undefined,
+  status: ClinicStatus,
 ): ConsultationView {
   const toView = (p: Participant): ParticipantView => participantView(p, isConnected(p.id), connectionOf(p.id));
   const admittedGuest = self.role !== 'clinician' && self.state === 'admitted';
@@ -292,6 +321,7 @@ function viewFor(
     startsAt: appointment.startsAt,
     durationMinutes: appointment.durationMinutes,
     clinicianName: appointment.clinician.name,
+    ...status,
     self: mayKnowOwnName(self) ? { ...nameless, name } : nameless,
     participants: shown,
     // The clinician's visible waiting guests all passed isWaiting (the filter above).

@@ -12,13 +12,25 @@ export type DomainBusEvents = {
   /** Something about this appointment changed; views of it are stale. */
   changed: [appointmentId: AppointmentId];
   /** A participant must lose media and/or be disconnected now. */
-  participantExpelled: [appointmentId: AppointmentId, participantId: ParticipantId, reason: 'denied' | 'removed' | 'sent-back' | 'left'];
-  consultationEnded: [appointmentId: AppointmentId];
+  /** link-reissued: the link they came in through was replaced by a new one (AppointmentService.reissueLink). */
+  participantExpelled: [appointmentId: AppointmentId, participantId: ParticipantId, reason: 'denied' | 'removed' | 'sent-back' | 'left' | 'link-reissued'];
+  /** Over for everyone: ended by the clinician, or the appointment cancelled (absent: ended). */
+  consultationEnded: [appointmentId: AppointmentId, reason?: 'ended' | 'cancelled'];
   /** A device session ended (logout or revocation): its sockets must be disconnected now. */
   sessionEnded: [sessionId: SessionId];
   /** A new thread entry; transports deliver it to whoever may see it (ThreadService.visibleTo). */
   threadItem: [item: ThreadItem];
   recorded: [event: DomainEvent];
+  /** Someone began to wait (not a reconnect): the clinic's waiting area alerts once per arrival. */
+  arrived: [appointmentId: AppointmentId, participantId: ParticipantId, waitingSince: string];
+  /** A participant's sockets on this node came or went (the waiting area shows their connection). */
+  connectionChanged: [appointmentId: AppointmentId];
+  /** The appointment was given to another clinician; `participantId`: the old clinician's place in it, if they had one. */
+  reassigned: [appointmentId: AppointmentId, participantId: ParticipantId | null];
+  /** A clinician's running-late notice was set or cleared. */
+  runningLate: [clinicianId: string];
+  /** What the appointment's people are shown changed outside the appointment (someone began or stopped watching the waiting area, running late): push their views again. */
+  viewsStale: [appointmentId: AppointmentId];
 };
 
 /** Where a listener's failure is reported (the server's logger, from deps.ts). */

@@ -8,6 +8,7 @@ import { AppError } from '../core/errors.ts';
 import { randomId, type AppointmentId, type FileId, type ItemId, type ParticipantId } from '../core/ids.ts';
 import { cleanText } from '../core/text.ts';
 import { participantActor as by } from './actors.ts';
+import { closedAt, isClosed } from './appointment-state.ts';
 import type { AppointmentService } from './appointments.ts';
 import type { ConsultationService } from './consultation.ts';
 import type { DomainBus, EventRecorder } from './events.ts';
@@ -122,6 +123,28 @@ export class ThreadService {
     return this.viewOf(item)!;
   }
 
+  /**
+   * A note from the clinic's waiting area (the clinician, or a coordinator,
+   * who need not be in the consultation) to someone waiting: only they and
+   * the clinician see it, as with the clinician's own notes. `from` is the
+   * sender's place in the consultation, or a fresh id when they have none.
+   * The caller checks who may send it and audits it.
+   */
+  async noteToWaiting(appointmentId: AppointmentId, to: ParticipantId, rawText: string, from: { id: ParticipantId; name: string }): Promise<ThreadItemView> {
+    const text = cleanText(rawText, { multiline: true });
+    if (text.length === 0) throw new AppError('BAD_REQUEST', 'The message is empty.', { details: [{ key: 'text', problem: 'empty' }] });
+    if (text.length > this.#policy.maxTextLength) {
+      throw new AppError('BAD_REQUEST', `A message holds at most ${this.#policy.maxTextLength} characters.`, { details: [{ key: 'text', problem: 'too long' }] });
+    }
+    const target = await this.#stores.participants.get(to);
+    if (!target || target.appointmentId !== appointmentId || target.state !== 'waiting') throw new AppError('NOT_IN_CONSULTATION', 'That person is not waiting.');
+    this.#throttle(to);
+    const item: ThreadItem = { id: randomId<ItemId>(), appointmentId, at: this.#now().toISOString(), kind: 'text', from: from.id, fromRole: 'clinician', fromName: from.name, to, text };
+    await this.#append(item);
+    this.#bus.safeEmit('threadItem', item);
+    return this.viewOf(item)!;
+  }
+
   /** The clinician asks an admitted guest for a photo. */
   async requestPhoto(clinicianParticipantId: ParticipantId, appointmentId: AppointmentId, from: ParticipantId, address?: string): Promise<ThreadItemView> {
     const clinician = await this.#consultations.requireAdmitted(clinicianParticipantId, appointmentId);
@@ -228,8 +251,9 @@ export class ThreadService {
    */
   async endedMeanwhile(appointmentId: AppointmentId, kind: 'messages' | 'files', retentionSeconds: number): Promise<boolean> {
     const a = await this.#stores.appointments.get(appointmentId);
-    if (a?.status !== 'ended') return false;
-    const endedAt = a.endedAt ? Date.parse(a.endedAt) : this.#now().getTime();
+    if (!a || !isClosed(a)) return false;
+    const at = closedAt(a);
+    const endedAt = at ? Date.parse(at) : this.#now().getTime();
     await this.#stores.thread.schedulePurge(appointmentId, kind, endedAt + retentionSeconds * 1000);
     return true;
   }

@@ -10,11 +10,14 @@ import { Type } from 'typebox';
 import { AppError } from '../core/errors.ts';
 import type { DeviceCredential } from '../domain/access/devices.ts';
 import type { SessionService } from '../domain/access/sessions.ts';
+import { requireOpen } from '../domain/appointment-state.ts';
 import type { AppointmentService } from '../domain/appointments.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
 import { hasRole } from '../domain/access/permissions.ts';
 import { makeActor } from '../domain/actors.ts';
 import type { Session, StaffSession } from '../domain/model.ts';
+import type { ClinicId } from '../core/ids.ts';
+import type { ClinicPublicView } from '../wire/clinic-info.ts';
 import { isWaiting, mayKnowOwnName } from '../domain/participants.ts';
 import { DayList, DayQuery, KindQuery, SessionInfo, TokenBody, type ClinicianAppointmentSummary } from '../wire/session.ts';
 import { clearedCookieOptions, CLINICIAN_COOKIE, cookieOptions, DEVICE_COOKIE, GUEST_COOKIE } from '../edge/cookies.ts';
@@ -30,6 +33,8 @@ export interface SessionRouteDeps {
   sessionAttemptsPerMinute: number;
   /** OpenID Connect is configured: a console without a staff session is sent to sign in (SIGN_IN_REQUIRED). */
   signInAvailable: boolean;
+  /** What patients are shown of a clinic (null for none): the consent step shows its name and privacy notice. */
+  clinicView(id: ClinicId | undefined): Promise<ClinicPublicView | null>;
 }
 
 /** What a staff member's page is told about their session. */
@@ -52,9 +57,10 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
 
   async function guestInfo(s: Extract<Session, { kind: 'guest' }>, resumed: boolean): Promise<SessionInfo> {
     const a = await deps.appointments.get(s.appointmentId);
-    if (a.status === 'ended') throw new AppError('CONSULTATION_ENDED');
+    requireOpen(a);
     const p = (await deps.consultations.participants(s.appointmentId)).find((x) => x.id === s.participantId);
     if (!p) throw new AppError('UNAUTHENTICATED', 'Your session has ended; open your link again.');
+    const clinic = await deps.clinicView(a.clinicId);
     return {
       kind: 'guest',
       appointmentId: a.id,
@@ -68,6 +74,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
       clinicianName: a.clinician.name,
       startsAt: a.startsAt,
       durationMinutes: a.durationMinutes,
+      ...(clinic ? { clinic } : {}),
     };
   }
 

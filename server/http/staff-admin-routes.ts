@@ -55,7 +55,7 @@ export function sessionSummary(s: StaffSession): SessionSummary {
   };
 }
 
-const clinicView = (c: Clinic): ClinicView => ({ id: c.id, name: c.name, createdAt: c.createdAt, updatedAt: c.updatedAt });
+const clinicView = (c: Clinic): ClinicView => ({ id: c.id, name: c.name, settings: { ...c.settings }, createdAt: c.createdAt, updatedAt: c.updatedAt });
 const memberView = (m: ClinicMember): MemberView => ({ userId: m.userId, roles: m.roles, source: m.source, updatedAt: m.updatedAt });
 
 export const staffAdminRoutes: FastifyPluginAsync<StaffAdminRouteDeps> = async (base, deps) => {
@@ -141,7 +141,7 @@ export const staffAdminRoutes: FastifyPluginAsync<StaffAdminRouteDeps> = async (
     '/api/v1/clinics/:clinicId',
     {
       config: { scope: 'clinics:write' },
-      schema: { ...common('clinics:write'), summary: "Rename a clinic", params: ClinicParams, body: UpdateClinicBody, response: { 200: ClinicView, ...ERRORS } },
+      schema: { ...common('clinics:write'), summary: 'Rename a clinic, or change what its patients are shown (phone, privacy notice, waiting message; null removes one)', params: ClinicParams, body: UpdateClinicBody, response: { 200: ClinicView, ...ERRORS } },
     },
     async (req) => {
       const id = clinicIdOf(req.params);

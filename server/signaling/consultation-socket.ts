@@ -100,7 +100,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     sockets.socketsLeave(liveRoom(appointmentId));
     if (reason === 'sent-back') {
       sockets.emit('media:reset', { reason: 'sent-back' });
-    } else if (reason === 'denied' || reason === 'removed') {
+    } else if (reason === 'denied' || reason === 'removed' || reason === 'link-reissued') {
       sockets.emit('consultation:ended', { reason });
       sockets.disconnectSockets(true);
     }
@@ -111,9 +111,9 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     sockets.emit('consultation:ended', { reason: 'signed-out' });
     sockets.disconnectSockets(true);
   });
-  d.bus.on('consultationEnded', (appointmentId) => {
+  d.bus.on('consultationEnded', (appointmentId, reason = 'ended') => {
     d.rooms.close(appointmentId);
-    io.in(aptRoom(appointmentId)).emit('consultation:ended', { reason: 'ended' });
+    io.in(aptRoom(appointmentId)).emit('consultation:ended', { reason });
     // After the clinician's own ack has gone out (this runs inside their request).
     setImmediate(() => io.in(aptRoom(appointmentId)).disconnectSockets(true));
   });
@@ -128,6 +128,16 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
       })
       .catch((e: unknown) => log.warn({ err: e, appointmentId: item.appointmentId }, 'could not deliver a thread item'));
   });
+  // Given to another clinician: the old one's open page for it is told and cut off.
+  d.bus.on('reassigned', (appointmentId, participantId) => {
+    if (!participantId) return;
+    d.rooms.get(appointmentId)?.closePeer(participantId);
+    const sockets = io.in(selfRoom(participantId));
+    sockets.emit('consultation:ended', { reason: 'reassigned' });
+    sockets.disconnectSockets(true);
+  });
+  // Someone began or stopped watching the waiting area, or running late changed: what the patients are shown.
+  d.bus.on('viewsStale', (appointmentId) => views.changed(appointmentId));
   d.rooms.on('roomLost', (appointmentId) => {
     io.in(liveRoom(appointmentId)).emit('media:reset', { reason: 'media-lost' });
   });
@@ -160,6 +170,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     // Their media waits for their next socket (a reload, a network switch), for the grace period.
     if (last) d.rooms.get(appointmentId)?.holdPeer(participantId);
     views.disconnected(appointmentId, participantId, last);
+    d.bus.safeEmit('connectionChanged', appointmentId);
   }
   d.lifecycle.on('draining', (deadline) => {
     io.emit('server:draining', { deadline: new Date(deadline).toISOString() });
@@ -208,6 +219,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     void socket.join([aptRoom(appointmentId), selfRoom(participantId), sessionRoom(me.session.id)]);
     d.rooms.get(appointmentId)?.claimPeer(participantId);
     views.connected(appointmentId, participantId, socket.id);
+    d.bus.safeEmit('connectionChanged', appointmentId);
     if (me.session.kind === 'clinician') {
       watchStaffSession(socket, me.session.id, {
         liveStaff: (id) => d.sessions.liveStaff(id),
@@ -238,7 +250,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
         const stillLive = () =>
           d.consultations.requireAdmitted(participantId, appointmentId).then(
             () => true,
-            (e: unknown) => !(isAppError(e) && e.code === 'CONSULTATION_ENDED'),
+            (e: unknown) => !(isAppError(e) && (e.code === 'CONSULTATION_ENDED' || e.code === 'APPOINTMENT_CANCELLED')),
           );
         const room = await d.rooms.open(appointmentId, { stillWanted: stillLive });
         return { room, peer: room.peer(participantId, peerEvents) };
@@ -279,6 +291,10 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     handle(socket, log, 'consultation:leave', async () => {
       await d.consultations.leave(participantId, apt, address);
       setImmediate(() => socket.disconnect(true));
+      return {};
+    });
+    handle(socket, log, 'self:check', async (check) => {
+      await d.consultations.recordCheck(participantId, apt, check);
       return {};
     });
     handle(socket, log, 'consultation:state', () => d.consultations.view(participantId, apt, d.presence.isConnected, (id) => connectionOf(apt, id)));

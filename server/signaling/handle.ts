@@ -5,6 +5,7 @@
 // stack trace. A missing ack (a malformed client) is tolerated. limitMessages
 // puts a rate limit per socket in front of all of a socket's handlers.
 import type { Socket } from 'socket.io';
+import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { AppError, isAppError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -24,16 +25,17 @@ export function toWireError(e: unknown, log: Logger, event: string): Ack<never> 
   return { ok: false, error: new AppError('INTERNAL').toJSON() };
 }
 
-export function handle<K extends ClientMessageName>(socket: Socket, log: Logger, name: K, handler: Handler<K>): void {
-  const validator = validators[name];
-  // The name is a key of the protocol map; socket.io's overloads only accept it as a plain string.
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it (see above)
-  socket.on(name as string, async (...args: unknown[]) => {
+/**
+ * One message of any namespace's protocol: `schema` and `valid` (its compiled
+ * check) decide what reaches `handler`; the ack carries the reply or a typed error.
+ */
+export function onMessage<P, R>(socket: Socket, log: Logger, name: string, schema: TSchema, valid: (v: unknown) => v is P, handler: (payload: P) => Promise<R> | R): void {
+  socket.on(name, async (...args: unknown[]) => {
     const last = args.at(-1);
-    const ack = typeof last === 'function' ? (last as (r: Ack<ClientReplies[K]>) => void) : () => undefined;
-    const payload = typeof last === 'function' ? args[0] : args[0];
-    if (args.length > 2 || !validator.Check(payload)) {
-      const details = keyProblems(ClientMessages[name], payload).slice(0, 10);
+    const ack = typeof last === 'function' ? (last as (r: Ack<R>) => void) : () => undefined;
+    const payload = args[0];
+    if (args.length > 2 || !valid(payload)) {
+      const details = keyProblems(schema, payload).slice(0, 10);
       ack({ ok: false, error: new AppError('BAD_REQUEST', `The ${name} message is not in the expected form.`, { details }).toJSON() });
       return;
     }
@@ -43,6 +45,11 @@ export function handle<K extends ClientMessageName>(socket: Socket, log: Logger,
       ack(toWireError(e, log, name));
     }
   });
+}
+
+export function handle<K extends ClientMessageName>(socket: Socket, log: Logger, name: K, handler: Handler<K>): void {
+  const validator = validators[name];
+  onMessage(socket, log, name, ClientMessages[name], (v): v is ClientMessage<K> => validator.Check(v), handler);
 }
 
 /** A socket's message budget: `perSecond` on average, `burst` at once. */

@@ -137,7 +137,7 @@ export class ViewPusher {
   }
 
   #apply(appointmentId: string, participantId: string, view: ConsultationView, freshSockets: string[]): void {
-    const open = view.status !== 'ended';
+    const open = view.status !== 'ended' && view.status !== 'cancelled';
     const mine = this.#io.in(selfRoom(participantId));
     if (open && view.self.state === 'admitted') mine.socketsJoin(liveRoom(appointmentId));
     else mine.socketsLeave(liveRoom(appointmentId));

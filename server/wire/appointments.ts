@@ -103,6 +103,16 @@ export type Reissued = Static<typeof Reissued>;
 
 /** POST /api/v1/appointments/:id/cancel: every link dead; anyone waiting is told and disconnected. */
 export const CancelBody = Type.Object({ notify: Type.Optional(Deliver) }, { additionalProperties: false });
+export const Cancelled = Type.Object(
+  {
+    id: Type.String(),
+    status: AppointmentStatus,
+    cancelledAt: Time('when it was cancelled'),
+    deliveries: Type.Optional(Type.Array(Delivery, { description: 'with notify: the cancellation messages sent' })),
+  },
+  { description: 'Cancelled. Its links are refused with APPOINTMENT_CANCELLED from now on.' },
+);
+export type Cancelled = Static<typeof Cancelled>;
 
 /** PATCH /api/v1/appointments/:id: move it. links 'keep': the same links work at the new time; 'reissue': new links, the old refused. */
 export const RescheduleBody = Type.Object(

@@ -6,6 +6,7 @@ import { Type, type Static } from 'typebox';
 import { Time } from './ids.ts';
 import { AppointmentStatus, ParticipantState } from './participants.ts';
 import { ClinicRolesView, StaffRole } from './auth.ts';
+import { ClinicPublicView } from './clinic-info.ts';
 
 export const TokenBody = Type.Object({ token: Type.String({ minLength: 10, maxLength: 4096, description: 'the token from the link' }) }, { additionalProperties: false });
 export const KindQuery = Type.Object({ kind: Type.Optional(Type.Enum(['guest', 'clinician'])) }, { additionalProperties: false });
@@ -32,6 +33,8 @@ const GuestInfo = Type.Object({
   clinicianName: Type.String(),
   startsAt: Time(),
   durationMinutes: Type.Integer(),
+  /** The appointment's clinic as patients see it (name, phone, privacy notice): the consent step shows it before the socket opens. */
+  clinic: Type.Optional(ClinicPublicView),
 });
 /** A staff member's session (kind 'clinician' for every staff member, clinician or not). */
 const ClinicianInfo = Type.Object({

@@ -13,6 +13,7 @@ import type { SessionList } from '../../server/wire/auth.ts';
 import { api, createAppointment, Device, tokenOf, type Client } from '../support/api.ts';
 import { startRedisServer, type RedisServerHandle } from '../support/redis-server.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { io } from 'socket.io-client';
 
 const CLINICIAN_COOKIE = '__Host-cr_clinician';
 
@@ -257,6 +258,42 @@ describe('staff sessions over time (the server clock moved)', () => {
     expect(text).toContain(before!.id);
     expect(text).not.toContain(laptop.cookies.get(CLINICIAN_COOKIE) ?? 'no cookie left');
     expect(text).not.toContain(tokenOf(apt.clinicianUrl).split('.')[1]);
+  });
+});
+
+describe('a console left open on the waiting area (the /staff socket alone)', () => {
+  let offsetMs = 0;
+  const ctx = serverFor({ SESSION_CHECK_SECONDS: '1' }, () => new Date(Date.now() + offsetMs));
+  it('is not use of the session: it ends after the idle time, and the socket is told and cut', async () => {
+    const apt = await ctx.book('gp-desk');
+    const laptop = new Device(ctx.s.url);
+    await laptop.redeem(apt.clinicianUrl);
+    const socket = io(`${ctx.s.url}/staff`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: { cookie: `${CLINICIAN_COOKIE}=${laptop.cookies.get(CLINICIAN_COOKIE) ?? ''}`, origin: ctx.s.url },
+    });
+    const ended = new Promise<unknown>((resolve) => socket.once('staff:ended', resolve));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+    try {
+      const watched = (await socket.timeout(5000).emitWithAck('waiting:watch', { scope: 'mine' })) as { ok: boolean };
+      expect(watched.ok).toBe(true);
+      const [before] = await ctx.sessionsOf('gp-desk');
+      offsetMs += 20 * 60_000;
+      // Several re-checks pass with the socket open: none of them counts as use.
+      await new Promise((r) => setTimeout(r, 2500));
+      expect((await ctx.sessionsOf('gp-desk'))[0]?.lastSeenAt).toBe(before!.lastSeenAt);
+      offsetMs += 10 * 60_000 + 5_000;
+      expect(await ended).toEqual({ reason: 'signed-out' });
+      await until('the socket is disconnected', async () => socket.connected, (c) => !c);
+      expect(await ctx.sessionsOf('gp-desk')).toEqual([]);
+    } finally {
+      socket.close();
+    }
   });
 });
 

@@ -98,6 +98,7 @@ describe.runIf(chromiumAvailable())('connection trouble, as people see it', () =
 
     // Leaving forgets it: a reload after that shows the day list.
     await gp.getByRole('button', { name: /^Leave$/ }).click();
+    await gp.getByRole('button', { name: 'Step out', exact: true }).click();
     await phase(gp, 'list');
     await gp.reload();
     await phase(gp, 'list');

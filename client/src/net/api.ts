@@ -11,8 +11,11 @@ export class ApiError extends Error {
   readonly status: number;
   /** The server's Retry-After, in ms (null when it sent none). */
   readonly retryAfterMs: number | null;
-  constructor(code: string, message: string, status: number, retryAfterMs: number | null = null) {
+  /** The body's `details` (e.g. APPOINTMENT_NOT_OPEN's opensAt); empty when it had none. */
+  readonly details: { key: string; problem: string }[];
+  constructor(code: string, message: string, status: number, retryAfterMs: number | null = null, details: { key: string; problem: string }[] = []) {
     super(message);
+    this.details = details;
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
@@ -119,10 +122,16 @@ async function call<T>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: un
     data = null;
   }
   if (!res.ok) {
-    const e = (data ?? {}) as { code?: unknown; message?: unknown };
+    const e = (data ?? {}) as { code?: unknown; message?: unknown; details?: unknown };
     const code = typeof e.code === 'string' ? e.code : res.status === 401 ? 'UNAUTHENTICATED' : 'HTTP_' + res.status;
     const message = typeof e.message === 'string' ? e.message : '';
-    throw new ApiError(code, message, res.status, parseRetryAfter(res.headers.get('retry-after')));
+    const details = Array.isArray(e.details)
+      ? (e.details as unknown[]).filter(
+          (d): d is { key: string; problem: string } =>
+            typeof d === 'object' && d !== null && typeof (d as { key?: unknown }).key === 'string' && typeof (d as { problem?: unknown }).problem === 'string',
+        )
+      : [];
+    throw new ApiError(code, message, res.status, parseRetryAfter(res.headers.get('retry-after')), details);
   }
   return data as T;
 }

@@ -7,24 +7,44 @@
 // trouble is retried by itself behind "Reconnecting…". Where the server has
 // sign-in with an identity provider, a page without a staff session goes there
 // and comes back (a console link that came first is kept for the return, and
-// posted once). This file is the composition: sign-in and moving between the
-// views; the views are ui/console/.
+// posted once). For the whole page one /staff socket follows the waiting area
+// live (ui/console/clinic-day.ts): arrival alerts, the clinic's waiting area
+// (coordinators see only that), "N of your patients waiting" and "End and next
+// patient" in a consultation. Leave asks: step out, or end for everyone.
+// This file is the composition: sign-in and moving between the views; the
+// views are ui/console/.
 import type { ClinicianAppointmentSummary, SessionInfo } from '../../../server/wire/session.ts';
+import type { QueuedAppointment } from '../model/waiting-queue.ts';
 import { Consultation, type EndedReason } from '../model/consultation.ts';
 import { LocalDevices } from '../model/local-devices.ts';
 import { Thread } from '../model/thread.ts';
 import { ApiError, clinicianAppointments, isRetryable, signOutStaff, takeFragment } from '../net/api.ts';
 import { consultationSocket } from '../net/socket.ts';
 import { CallView, remoteInto } from '../ui/call-view.ts';
+import { ClinicDay } from '../ui/console/clinic-day.ts';
 import { ConsultationScreen } from '../ui/console/consultation-screen.ts';
+import { LeaveDialog } from '../ui/console/leave-dialog.ts';
+import { NextPatientBar } from '../ui/console/next-patient.ts';
 import { ConnectionBanner } from '../ui/connection-banner.ts';
 import { DayList } from '../ui/console/day-list.ts';
 import { rememberedConsultation } from '../ui/console/remembered.ts';
-import { isClinician, showNotClinician, showSignedOut } from '../ui/console/account.ts';
+import { coordinatesAny, isClinician, showNotClinician, showSignedOut } from '../ui/console/account.ts';
 import { goToSignIn, justTriedSignIn, signInDone, takeKeptTicket } from '../ui/console/sign-in.ts';
 import { DeviceControls } from '../ui/device-controls.ts';
 import { button, h, setStatus, showView } from '../ui/dom.ts';
-import { CONNECTED_AGAIN, describeEnding, describeProblem, errorText, isoDay, RECONNECTING } from '../ui/messages.ts';
+import {
+  CLINIC_CONSOLE,
+  CONNECTED_AGAIN,
+  CONSOLE_TITLE,
+  describeEnding,
+  describeProblem,
+  errorText,
+  isoDay,
+  LEAVE_DIALOG,
+  NEXT_PATIENT,
+  RECONNECTING,
+  waitingTitle,
+} from '../ui/messages.ts';
 import { browserEnvironment, codeOf, exposeDiagnostics, exposeRecovery, exposeThread, openSession, retrying, sessionMissing, showProblem } from '../ui/page.ts';
 
 class ConsolePage {
@@ -40,6 +60,18 @@ class ConsolePage {
   #thread: Thread | null = null;
   #screen: ConsultationScreen | null = null;
   #dayList: DayList | null = null;
+  /** The live waiting area and alerts (from sign-in to sign-out). */
+  #day: ClinicDay | null = null;
+  /** In a consultation: the queue bar, and the screen's title and its own waiting count (for the tab title). */
+  #queueBar: NextPatientBar | null = null;
+  #screenTitle: { title: string; waitingHere: number } | null = null;
+  #leaveDialog: LeaveDialog | null = null;
+  /** "End and next patient" is under way: one click is one move. */
+  #moving = false;
+  /** "End and next patient" waits for this consultation's ending (its ack may never come: ending closes the socket). */
+  #endWaiter: { c: Consultation; resolve: () => void } | null = null;
+  /** The appointment being opened (before its first view arrives). */
+  #opening: string | null = null;
   readonly #remembered = rememberedConsultation();
   readonly #banner = new ConnectionBanner(() => this.#consultation?.rejoin());
 
@@ -54,6 +86,7 @@ class ConsolePage {
     this.#banner.mount();
     window.addEventListener('pagehide', () => {
       this.#consultation?.close();
+      this.#day?.close();
       this.#local.stop();
     });
   }
@@ -100,8 +133,22 @@ class ConsolePage {
     this.#clinicianName = info.name;
     this.#via = info.via;
     this.#idleMinutes = info.idleMinutes;
-    if (!isClinician(info)) {
+    const coordinator = coordinatesAny(info);
+    if (!isClinician(info) && !coordinator) {
       showNotClinician(info, () => void this.#signOut());
+      return;
+    }
+    this.#day = new ClinicDay({
+      info,
+      open: (id, name) => void this.#switchTo(id, name),
+      showing: (id) => this.#openId() === id && document.visibilityState === 'visible',
+      changed: () => this.#viewChanged(),
+      ownChanged: () => this.#dayList?.refreshSoon(),
+      ended: () => this.#sessionEnded(),
+    });
+    if (!isClinician(info)) {
+      // A coordinator's console: the clinic's waiting area, nothing to open.
+      this.#showClinic();
       return;
     }
     // A link naming an appointment wins; otherwise the one this tab had open before a reload.
@@ -150,7 +197,7 @@ class ConsolePage {
 
   async #showList(): Promise<void> {
     this.#stopTimers();
-    // One load at a time: through an outage the 15 s refresh joins the retrying one.
+    // One load at a time: through an outage the background refresh joins the retrying one.
     let loading: Promise<boolean> | null = null;
     const list: DayList = new DayList({
       clinicianName: this.#clinicianName,
@@ -160,12 +207,55 @@ class ConsolePage {
       },
       open: (id, name) => void this.#open(id, name),
       signOut: () => void this.#signOut(),
+      panels: this.#day?.panels() ?? [],
+      title: (n) => this.#listTitle(n),
     });
     this.#dayList = list;
-    await list.show();
+    const shown = list.show();
+    this.#day?.waitingArea.render();
+    await shown;
+  }
+
+  /** A coordinator without patients of their own: the clinic's waiting area, running late, alerts. */
+  #showClinic(): void {
+    showView(
+      'clinic',
+      h('h1', {}, CLINIC_CONSOLE.heading),
+      h('p', {}, CLINIC_CONSOLE.intro(this.#clinicianName)),
+      ...(this.#day?.panels() ?? []),
+      h('p', {}, button('Sign out', () => void this.#signOut(), 'secondary')),
+    );
+    this.#day?.waitingArea.render();
+    this.#listTitle(0);
+  }
+
+  /** The appointment whose consultation is open here, if any. */
+  #openId(): string | null {
+    return this.#consultation?.view?.appointmentId ?? this.#opening;
+  }
+
+  /** The live view changed: the queue bar and the tab title follow. */
+  #viewChanged(): void {
+    this.#queueBar?.update(this.#day?.queue(this.#openId()) ?? null);
+    if (this.#screenTitle) this.#consultationTitle(this.#screenTitle.title, this.#screenTitle.waitingHere);
+    else if (this.#dayList || document.body.dataset.phase === 'clinic') this.#listTitle(0);
+  }
+
+  /** "(2) waiting · Console": from the live view, or (until it is in) the list's own counts. */
+  #listTitle(waitingInList: number): void {
+    const n = this.#day?.waitingCount() ?? waitingInList;
+    document.title = n > 0 ? waitingTitle(n) : `${document.body.dataset.phase === 'clinic' ? CLINIC_CONSOLE.heading : "Today's appointments"} · ${CONSOLE_TITLE}`;
+  }
+
+  #consultationTitle(title: string, waitingHere: number): void {
+    this.#screenTitle = { title, waitingHere };
+    const n = this.#day?.waitingCount() ?? waitingHere;
+    document.title = waitingTitle(n, `${title} · ${CONSOLE_TITLE}`);
   }
 
   async #signOut(): Promise<void> {
+    this.#day?.close();
+    this.#day = null;
     this.#remembered.clear();
     this.#banner.reset();
     this.#stopTimers();
@@ -191,11 +281,86 @@ class ConsolePage {
     this.#screen?.stop();
   }
 
-  /** Closes the open consultation's viewer and chat (they live beside the view). */
+  /** Closes the open consultation's viewer and chat (they live beside the view), its queue bar and leave dialog. */
   #stopSharing(): void {
     this.#screen?.dispose();
     this.#screen = null;
     this.#thread = null;
+    this.#queueBar?.stop();
+    this.#queueBar = null;
+    this.#screenTitle = null;
+    this.#leaveDialog?.remove();
+    this.#leaveDialog = null;
+    this.#opening = null;
+  }
+
+  /**
+   * Opens a patient's consultation from the waiting area, the banner or a
+   * notification. Already in another one: step out of it first (its patient
+   * is told, as with Leave), never just drop it.
+   */
+  async #switchTo(id: string, name: string): Promise<void> {
+    if (this.#openId() === id) return;
+    const c = this.#consultation;
+    if (c) {
+      this.#consultation = null;
+      setStatus(LEAVE_DIALOG.steppedOut);
+      await c.leave();
+    }
+    await this.#open(id, name);
+  }
+
+  /** "End and next patient": this consultation ends for everyone, then the longest-waiting patient's opens. */
+  async #endAndNext(head: QueuedAppointment): Promise<void> {
+    const c = this.#consultation;
+    if (!c || this.#moving) return;
+    this.#moving = true;
+    if (this.#queueBar) this.#queueBar.busy = true;
+    setStatus(NEXT_PATIENT.moving(head.name));
+    // Not the open one any more: its ending ("The consultation has ended") is not shown, the next one opens instead.
+    this.#consultation = null;
+    const ended = new Promise<void>((resolve) => (this.#endWaiter = { c, resolve }));
+    let failure: unknown = null;
+    try {
+      await Promise.race([c.rpc.request('consultation:end', {}), ended]);
+    } catch (e) {
+      // The ending closes the socket, which fails the pending request just before "ended" is handed on: wait for that a moment.
+      const endedAnyway = await Promise.race([ended.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2_000))]);
+      if (!endedAnyway) failure = e;
+    }
+    this.#endWaiter = null;
+    this.#moving = false;
+    if (failure) {
+      if (this.#queueBar) this.#queueBar.busy = false;
+      this.#consultation = c;
+      setStatus(`${NEXT_PATIENT.failed} ${errorText(failure)}`, 'error');
+      return;
+    }
+    c.close();
+    await this.#open(head.appointmentId, head.name);
+  }
+
+  /** Leave asks first (a dialog): step out, or end for everyone. */
+  #askLeave(): void {
+    const c = this.#consultation;
+    if (!c) return;
+    this.#leaveDialog ??= new LeaveDialog({
+      stepOut: () => void this.#leave(),
+      endForEveryone: () => void this.#endForEveryone(),
+    });
+    this.#leaveDialog.open(() => document.querySelector<HTMLElement>('#app h1'));
+  }
+
+  async #endForEveryone(): Promise<void> {
+    const c = this.#consultation;
+    if (!c) return;
+    setStatus('Ending the consultation…');
+    try {
+      await c.rpc.request('consultation:end', {});
+    } catch (e) {
+      // The ending itself closes the socket, and "The consultation has ended" follows: only a refusal is news.
+      if (this.#consultation === c) setStatus(`We could not end the consultation. ${errorText(e)}`, 'error');
+    }
   }
 
   /** `restored`: reopening what this tab had open before a reload (if that no longer works, back to the list). */
@@ -205,6 +370,8 @@ class ConsolePage {
     this.#stopSharing();
     this.#banner.reset();
     this.#remembered.set(id);
+    this.#opening = id;
+    this.#day?.alerts.banner.forget(id);
     setStatus('Opening the consultation and starting your camera…');
     const find = () => this.#appointments.find((a) => a.id === id)?.patientName ?? '';
     let patientName = name ?? find();
@@ -213,7 +380,10 @@ class ConsolePage {
       const r = await this.#local.open();
       if (r.problem) setStatus(r.problem, 'error');
     }
-    const call = new CallView(this.#controls, { media: () => c.media, leave: () => void this.#leave() });
+    const call = new CallView(this.#controls, { media: () => c.media, leave: () => this.#askLeave() });
+    const bar = this.#day?.clinician ? new NextPatientBar((head) => void this.#endAndNext(head)) : null;
+    this.#queueBar = bar;
+    bar?.update(this.#day?.queue(id) ?? null);
     let shown = false;
     const c: Consultation = new Consultation({
       socket: consultationSocket({ appointmentId: id }),
@@ -225,18 +395,32 @@ class ConsolePage {
           shown = true;
           if (!this.#screen) {
             patientName ||= view.participants.find((p) => p.role === 'patient')?.name ?? '';
-            const parts = { consultation: c, thread: t, call, controls: this.#controls, current: () => this.#consultation === c };
+            const parts = {
+              consultation: c,
+              thread: t,
+              call,
+              controls: this.#controls,
+              current: () => this.#consultation === c,
+              ...(bar ? { queueBar: bar.element } : {}),
+              title: (title: string, waitingHere: number) => {
+                if (this.#consultation === c) this.#consultationTitle(title, waitingHere);
+              },
+            };
             this.#screen = new ConsultationScreen(parts, view, patientName);
           }
           this.#screen.update(view, prev);
         },
-        ended: (reason) => this.#ended(reason),
+        ended: (reason) => {
+          // Not the open one any more (ended for "End and next patient", or stepped out of): nothing to show.
+          if (this.#consultation === c) this.#ended(reason);
+          else if (this.#endWaiter?.c === c) this.#endWaiter.resolve();
+        },
         failed: (code, message) => {
           c.close();
-          if (this.#consultation === c) {
-            this.#consultation = null;
-            this.#stopSharing();
-          }
+          // Not the open one any more (ended for "End and next patient", stepped out of): its closing is no news.
+          if (this.#consultation !== c) return;
+          this.#consultation = null;
+          this.#stopSharing();
           this.#stopTimers();
           this.#remembered.clear();
           this.#banner.reset();
@@ -251,7 +435,7 @@ class ConsolePage {
           if (this.#banner.show(state) && state === 'connected') setStatus(CONNECTED_AGAIN, 'ok');
         },
         mediaProblem: (m) => setStatus(m, 'error'),
-        leave: () => void this.#leave(),
+        leave: () => this.#askLeave(),
       },
     });
     const t = new Thread(c);
@@ -270,11 +454,15 @@ class ConsolePage {
     await c?.leave();
     this.#local.stop();
     await this.#showList();
-    setStatus('You have left the consultation. It carries on until you end it.');
+    setStatus(LEAVE_DIALOG.steppedOut);
   }
 
   /** Everything stopped, and "You were signed out" (with a Sign in button where the provider is how staff sign in). */
   #sessionEnded(): void {
+    // The staff socket and an open consultation's socket may both say so.
+    if (document.body.dataset.phase === 'signed-out') return;
+    this.#day?.close();
+    this.#day = null;
     this.#closeConsultation();
     showSignedOut(this.#via, this.#idleMinutes, () => goToSignIn(null));
   }

@@ -1,17 +1,20 @@
 // /join: the patient's (or interpreter's, or family member's) page. The link's
 // token is in the URL fragment: it is exchanged once for a session cookie and
 // removed from the address bar. Then: a name check and consent with a camera
-// and microphone preview, the waiting room (nobody seen or heard; notes from
-// the clinician shown), the call with its chat and photo requests, and a plain
-// final message. Trouble on the way (the service unreachable for a while, the
-// connection dropping) is retried by itself behind "Reconnecting…". This file
+// and microphone preview (its result sent once in the waiting room), the
+// waiting room (nobody seen or heard; honest status, the clinic's message and
+// notes from the clinician shown), the call with its chat and photo requests
+// (a chime, the tab title and a notification when let in while the page is in
+// the background), and a plain final message. Trouble on the way (the service
+// unreachable for a while, the connection dropping) is retried by itself
+// behind "Reconnecting…". This file
 // is the composition: sign-in and moving between the screens; the screens are ui/join/.
 import type { ConsultationView } from '../../../server/wire/participants.ts';
 import type { SessionInfo } from '../../../server/wire/session.ts';
 import { takeFragment } from '../net/api.ts';
 import { Consultation, type EndedReason } from '../model/consultation.ts';
 import { button, h, setStatus, showView } from '../ui/dom.ts';
-import { CONNECTED_AGAIN, describeEnding, describeProblem, type EndReason } from '../ui/messages.ts';
+import { CALL_CLINIC, CONNECTED_AGAIN, describeEnding, describeProblem, type EndReason } from '../ui/messages.ts';
 import { browserEnvironment, codeOf, exposeDiagnostics, exposeRecovery, exposeThread, openSession, sessionMissing, showProblem } from '../ui/page.ts';
 import { ConnectionBanner } from '../ui/connection-banner.ts';
 import { LocalDevices } from '../model/local-devices.ts';
@@ -20,9 +23,14 @@ import { CallView, remoteInto } from '../ui/call-view.ts';
 import { DeviceControls } from '../ui/device-controls.ts';
 import { showConsent, type Guest } from '../ui/join/consent.ts';
 import { startSharing, stopSharing, type Sharing } from '../ui/join/sharing.ts';
-import { showWaitingRoom } from '../ui/join/waiting-room.ts';
+import { showWaitingRoom, type WaitingRoom } from '../ui/join/waiting-room.ts';
+import { alertLetIn } from '../ui/join/let-in-alert.ts';
+import { phoneLine } from '../ui/join/clinic-details.ts';
 
 type Screen = 'loading' | 'consent' | 'waiting' | 'call' | 'ended' | 'error';
+
+/** Endings that send the patient to the clinic: its number follows, when it set one. */
+const CALL_CLINIC_AFTER = new Set<string>(['cancelled', 'link-reissued', 'denied', 'removed']);
 
 class JoinPage {
   readonly #local = new LocalDevices();
@@ -37,7 +45,9 @@ class JoinPage {
   readonly #banner = new ConnectionBanner(() => this.#consultation?.rejoin());
   #localOpened: Promise<unknown> | null = null;
   #sharing: Sharing | null = null;
-  #detachNotes: (() => void) | null = null;
+  #waiting: WaitingRoom | null = null;
+  /** The pre-call check went to the server (once a page: it is kept with the participant). */
+  #checkSent = false;
 
   constructor(token: string | null) {
     this.#token = token;
@@ -61,11 +71,11 @@ class JoinPage {
     try {
       info = await openSession(this.#token);
     } catch (e) {
-      const { code, message } = codeOf(e);
+      const { code, message, details = [] } = codeOf(e);
       const missing = sessionMissing(e, this.#token);
       this.#screen = 'error';
       if (missing) showProblem('UNAUTHENTICATED', '');
-      else showProblem(code, message, describeProblem(code, message).retry ? [button('Try again', () => void this.signIn())] : []);
+      else showProblem(code, message, describeProblem(code, message, details).retry ? [button('Try again', () => void this.signIn())] : [], details);
       return;
     }
     if (info.kind !== 'guest') {
@@ -105,8 +115,8 @@ class JoinPage {
   }
 
   #stopSharing(): void {
-    this.#detachNotes?.();
-    this.#detachNotes = null;
+    this.#waiting?.detach();
+    this.#waiting = null;
     if (!this.#sharing) return;
     stopSharing(this.#sharing);
     this.#sharing = null;
@@ -158,6 +168,7 @@ class JoinPage {
   #onState(view: ConsultationView): void {
     const s = view.self.state;
     if (s === 'waiting' && this.#screen !== 'waiting') this.#showWaiting(view);
+    else if (s === 'waiting') this.#waiting?.update(view);
     else if (s === 'admitted' && this.#screen !== 'call') this.#showCall(view);
     else if (s === 'denied' || s === 'removed' || s === 'left') this.#end(s);
   }
@@ -168,23 +179,35 @@ class JoinPage {
     this.#screen = 'waiting';
     this.#sharing?.photo.close();
     this.#sharing?.viewer.close();
-    this.#detachNotes?.();
-    this.#detachNotes = showWaitingRoom(view, {
+    this.#waiting?.detach();
+    this.#waiting = showWaitingRoom(view, {
       controls: this.#controls,
       thread: this.#sharing?.thread ?? null,
       sentBack,
       reused: view.self.linkReused || (this.#session?.linkReused ?? false),
       leave: () => void this.#leave(),
     });
+    this.#sendCheck();
+  }
+
+  /** The camera and microphone check's result, for the clinic's waiting area; a refusal changes nothing here. */
+  #sendCheck(): void {
+    const c = this.#consultation;
+    if (this.#checkSent || !c) return;
+    this.#checkSent = true;
+    void this.#openLocal()
+      .then(() => c.rpc.request('self:check', { camera: this.#local.hasVideo, microphone: this.#local.hasAudio }))
+      .catch(() => undefined);
   }
 
   #showCall(view: ConsultationView): void {
     const c = this.#call;
     if (!this.#consultation || !c) return;
+    const fromWaiting = this.#screen === 'waiting';
     this.#screen = 'call';
     this.#wasAdmitted = true;
-    this.#detachNotes?.();
-    this.#detachNotes = null;
+    this.#waiting?.detach();
+    this.#waiting = null;
     c.settings.append(this.#controls.element);
     const chat = this.#sharing?.chat;
     if (chat?.toggle) c.addControl(chat.toggle);
@@ -196,6 +219,7 @@ class JoinPage {
     );
     c.activate();
     setStatus('The clinician has let you in. You are now in the consultation.', 'ok');
+    if (fromWaiting) alertLetIn();
   }
 
   async #leave(): Promise<void> {
@@ -207,6 +231,7 @@ class JoinPage {
   }
 
   #end(reason: EndedReason | EndReason): void {
+    const phone = (this.#consultation?.view?.clinic ?? this.#session?.clinic)?.phone;
     this.#consultation?.close();
     this.#consultation = null;
     this.#stopSharing();
@@ -214,13 +239,15 @@ class JoinPage {
     this.#banner.reset();
     this.#screen = 'ended';
     const e = describeEnding(reason, 'guest');
+    const call = CALL_CLINIC_AFTER.has(reason) ? phoneLine(phone, CALL_CLINIC) : null;
     showView(
       'ended',
       h('h1', {}, e.title),
       h('p', {}, e.text),
+      ...(call ? [call] : []),
       ...(e.rejoin ? [h('p', {}, button('Join again', () => location.reload()))] : []),
     );
-    setStatus(`${e.title}. ${e.text}`, reason === 'ended' || reason === 'left' || reason === 'replaced' ? 'info' : 'error', false);
+    setStatus(e.text.startsWith(e.title) ? e.text : `${e.title}. ${e.text}`, reason === 'ended' || reason === 'left' || reason === 'replaced' ? 'info' : 'error', false);
   }
 }
 

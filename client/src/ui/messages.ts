@@ -6,6 +6,8 @@ export interface Problem {
   text: string;
   /** Whether trying the same thing again may help. */
   retry: boolean;
+  /** Our words say all the server's do, and more precisely (the server's are not shown). */
+  own?: boolean;
 }
 
 const KNOWN: Record<string, Omit<Problem, 'retry'> & { retry?: boolean }> = {
@@ -33,6 +35,10 @@ const KNOWN: Record<string, Omit<Problem, 'retry'> & { retry?: boolean }> = {
     title: 'Your appointment is not open yet',
     text: 'You can join a little before the time of your appointment. Please open the link again nearer the time.',
     retry: true,
+  },
+  APPOINTMENT_CANCELLED: {
+    title: 'This appointment has been cancelled',
+    text: 'The clinic has cancelled this appointment, so the link no longer works. The clinic will contact you.',
   },
   CONSULTATION_LOCKED: {
     title: 'The consultation is closed to new people',
@@ -110,7 +116,22 @@ const KNOWN: Record<string, Omit<Problem, 'retry'> & { retry?: boolean }> = {
   },
 };
 
-export function describeProblem(code: string, serverMessage: string): Problem {
+/** One entry of an error's `details` (server/wire/errors.ts). */
+export interface ProblemDetail {
+  key: string;
+  problem: string;
+}
+
+/**
+ * `details`: what the server added to its answer. APPOINTMENT_NOT_OPEN carries
+ * {key: 'opensAt', problem: <ISO time>}: then the page says when, and the
+ * server's own (general) words are not shown.
+ */
+export function describeProblem(code: string, serverMessage: string, details: readonly ProblemDetail[] = []): Problem {
+  const opensAt = details.find((d) => d.key === 'opensAt')?.problem;
+  if (code === 'APPOINTMENT_NOT_OPEN' && opensAt && !Number.isNaN(Date.parse(opensAt))) {
+    return { title: KNOWN[code]!.title, text: `Your link opens at ${friendlyTime(opensAt)}. Please open it again then.`, retry: true, own: true };
+  }
   const k = KNOWN[code];
   if (k) return { title: k.title, text: k.text, retry: k.retry ?? false };
   return {
@@ -120,7 +141,18 @@ export function describeProblem(code: string, serverMessage: string): Problem {
   };
 }
 
-export type EndReason = 'ended' | 'removed' | 'denied' | 'media-lost' | 'shutdown' | 'left' | 'signed-out' | 'replaced';
+export type EndReason =
+  | 'ended'
+  | 'removed'
+  | 'denied'
+  | 'media-lost'
+  | 'shutdown'
+  | 'left'
+  | 'signed-out'
+  | 'replaced'
+  | 'cancelled'
+  | 'link-reissued'
+  | 'reassigned';
 
 export interface Ending {
   title: string;
@@ -169,6 +201,20 @@ export function describeEnding(reason: EndReason, who: 'guest' | 'clinician'): E
         text: 'This consultation is open in another window or device. You can carry on there. To use this window instead, reload this page.',
         rejoin: false,
       };
+    case 'cancelled':
+      return who === 'clinician'
+        ? { title: 'This appointment has been cancelled', text: 'The clinic has cancelled this appointment. Everyone in it has been told.', rejoin: false }
+        : { title: 'This appointment has been cancelled', text: 'This appointment has been cancelled. The clinic will contact you.', rejoin: false };
+    case 'link-reissued':
+      return {
+        title: 'This link has been replaced',
+        text: 'This link has been replaced. Please use the new link the clinic sent you.',
+        rejoin: false,
+      };
+    case 'reassigned':
+      return who === 'clinician'
+        ? { title: 'This patient is now with another clinician', text: 'The clinic has given this appointment to another clinician, so it has closed here.', rejoin: false }
+        : { title: 'Your appointment has moved', text: 'The clinic has moved your appointment to another clinician. Open your link again to carry on.', rejoin: true };
     case 'left':
       return who === 'clinician'
         ? { title: 'You have left the consultation', text: 'You have left the consultation. The others can carry on without you.', rejoin: true }
@@ -250,6 +296,64 @@ export function duration(ms: number): string {
   return unit(s, 'second');
 }
 
+/** "2:15pm today", "9am tomorrow", "2:15pm on Tuesday 8 December": a time as a patient reads it, in their local time. */
+export function friendlyTime(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const hour = d.getHours() % 12 || 12;
+  const minutes = d.getMinutes();
+  const clock = `${hour}${minutes ? `:${String(minutes).padStart(2, '0')}` : ''}${d.getHours() < 12 ? 'am' : 'pm'}`;
+  const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
+  if (sameDay(d, now)) return `${clock} today`;
+  if (sameDay(d, tomorrow)) return `${clock} tomorrow`;
+  return `${clock} on ${dayFmt.format(d)}`;
+}
+
+// ---- the patient's consent step and waiting room: the clinic's details, honest status ----
+
+/** "This appointment is with Dr Asha Patel (Dermatology, North site) at 14:30 today." */
+export function appointmentWith(clinicianName: string, clinicName: string | undefined, startsAt: string): string {
+  return `This appointment is with ${clinicianName}${clinicName ? ` (${clinicName})` : ''} at ${when(startsAt)}.`;
+}
+
+export const PRIVACY_NOTICE = 'How we use your information';
+export const PRIVACY_NOTICE_LINK = 'How we use your information (opens in a new tab)';
+export const PRIVACY_NOTICE_MORE = 'Read the full privacy notice (opens in a new tab)';
+
+/** Before a tel: link: "If you need help, call 01234 567890." */
+export const HELP_CALL = 'If you need help, call ';
+/** Before a tel: link on an ending page. */
+export const CALL_CLINIC = 'If you need to speak to the clinic, call ';
+/** On the consent step, before the clinic's number (or without one, the sentence ends "contact the clinic."). */
+export const WRONG_DETAILS = 'If these details are not right, do not join: contact the clinic';
+
+/** The waiting room's status line: true when someone who can let them in has the waiting room open and was told. */
+export function clinicianAwareText(aware: boolean): string {
+  return aware
+    ? 'Your clinician knows you are here.'
+    : 'Your clinician will see that you are here when they open their video waiting room.';
+}
+
+export function runningLateText(minutes: number): string {
+  return `Your clinician is running about ${minutes} minute${minutes === 1 ? '' : 's'} late.`;
+}
+
+export const RUNNING_ON_TIME = 'Your clinician is no longer running late.';
+
+/** The heading over the clinic's own message to people waiting. */
+export function clinicMessageHeading(clinicName: string | undefined): string {
+  return clinicName ? `A message from ${clinicName}` : 'A message from the clinic';
+}
+
+/** Asking for notifications (only on a click). */
+export const NOTIFY_OFFER = 'Tell me when I am let in';
+export const NOTIFY_ON = 'We will tell you when you are let in, even if you are using another app or tab.';
+export const NOTIFY_OFF = 'Your browser will not show a notification. Keep this page open: it will play a sound when you are let in.';
+
+/** When let in while the page is in the background: the tab title and the notification. */
+export const LET_IN_TITLE = 'You can join now';
+export const LET_IN_BODY = 'Your clinician has let you in. Go back to your video appointment.';
+
 /** 'family_member' -> 'Family member' */
 export function roleLabel(role: string): string {
   const r = role.replace(/[_-]+/g, ' ').trim();
@@ -320,3 +424,119 @@ export function signedOutText(via: 'oidc' | 'ticket', idleMinutes: number | null
   const why = `You signed out in another window, the session was unused for ${idleMinutes ?? 'too many'} minutes, or an administrator ended it.`;
   return via === 'oidc' ? `${why} Sign in again to carry on.` : `${why} To carry on, open the console link from your clinical system again.`;
 }
+
+// ---- the console's waiting area, arrival alerts and moving between patients ----
+
+/** "less than a minute", "1 minute", "12 minutes", "1 hour 5 minutes": a wait, to the minute (it updates without chatter). */
+export function minutesText(ms: number): string {
+  const m = Math.max(0, Math.floor(ms / 60_000));
+  if (m < 1) return 'less than a minute';
+  const h = Math.floor(m / 60);
+  const rest = m % 60;
+  const unit = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  return h > 0 ? `${unit(h, 'hour')}${rest ? ` ${unit(rest, 'minute')}` : ''}` : unit(m, 'minute');
+}
+
+export const CONSOLE_TITLE = 'Console';
+/** The tab title while people wait: "(2) waiting · Console". */
+export const waitingTitle = (n: number, base: string = CONSOLE_TITLE): string => (n > 0 ? `(${n}) waiting · ${base}` : base);
+
+export const WAITING_AREA = {
+  heading: 'Waiting now',
+  wholeClinic: 'Show the whole clinic',
+  clinicHeading: (names: string[]) => (names.length ? `Waiting now in ${names.join(', ')}` : 'Waiting now in your clinic'),
+  noneMine: 'None of your patients is waiting.',
+  noneClinic: 'Nobody is waiting in your clinic.',
+  yourPatient: 'Your patient',
+  withClinician: (name: string) => `Waiting for ${name}`,
+  appointmentAt: (iso: string) => `Appointment at ${clockTime(iso)}`,
+  waitingFor: (ms: number, sinceIso: string) => `Waiting for ${minutesText(ms)} (since ${clockTime(sinceIso)})`,
+  device: (d: string) => `Device: ${d}`,
+  linkReused: 'Warning: this link was used on another device. Check who this is before you let them in.',
+  reconnecting: 'The waiting list is reconnecting…',
+  unavailable: 'The live waiting list is not available just now. It will come back by itself.',
+  open: (name: string) => `Open ${name}`,
+  message: (name: string) => `Message ${name}`,
+  messageSent: (name: string) => `Message sent to ${name}.`,
+  messageFailed: 'The message was not sent.',
+  reassign: (name: string) => `Re-assign ${name}`,
+  reassignLabel: (name: string) => `Give ${name}'s appointment to`,
+  reassignSubmit: 'Re-assign',
+  reassignNobody: 'There is no other clinician in this clinic to give this appointment to.',
+  reassigned: (name: string, to: string) => `${name} is now waiting for ${to}.`,
+  reassignFailed: (name: string) => `We could not re-assign ${name}.`,
+  cancel: 'Cancel',
+} as const;
+
+/** The result of someone's pre-call check, in plain words. */
+export function precallCheckText(check: { camera: boolean; microphone: boolean } | undefined): string {
+  if (!check) return 'Camera and microphone check: not done yet';
+  if (check.camera && check.microphone) return 'Camera and microphone check: both working';
+  if (!check.camera && !check.microphone) return 'Camera and microphone check: neither is working';
+  return `Camera and microphone check: the ${check.camera ? 'microphone' : 'camera'} is not working`;
+}
+
+export const RUNNING_LATE = {
+  heading: 'Running late',
+  clinician: 'Clinician',
+  minutes: 'About how many minutes late?',
+  minutesHint: 'Patients waiting for this clinician see it. From 1 to 240 minutes.',
+  save: 'Tell waiting patients',
+  clear: 'Clear',
+  none: 'Nobody is marked as running late.',
+  you: 'You',
+  line: (name: string, minutes: number) => `${name}: running about ${minutes} minute${minutes === 1 ? '' : 's'} late`,
+  saved: (name: string, minutes: number) => `Patients waiting for ${name} now see that they are running about ${minutes} minute${minutes === 1 ? '' : 's'} late.`,
+  cleared: (name: string) => `${name} is no longer marked as running late.`,
+  badMinutes: 'Enter a number of minutes from 1 to 240.',
+  failed: 'We could not change the running-late notice.',
+} as const;
+
+export const ALERT_SETTINGS = {
+  heading: 'Arrival alerts',
+  sound: 'Play a sound when a patient arrives',
+  soundOn: 'A sound will play when a patient arrives.',
+  soundOff: 'No sound will play when a patient arrives.',
+  soundFailed: 'We could not save the sound setting.',
+  desktopOffer: 'Turn on desktop alerts',
+  desktopOn: 'Desktop alerts are on: you will see one when a patient arrives, even in another window.',
+  desktopBlocked: 'Desktop alerts are blocked in this browser. To use them, allow notifications for this site in the browser settings.',
+  desktopUnsupported: 'This browser cannot show desktop alerts.',
+} as const;
+
+export const ARRIVAL = {
+  /** The banner's line and the status line. */
+  arrived: (name: string, clinicianName: string | null) => (clinicianName ? `${name} has arrived for ${clinicianName} and is waiting.` : `${name} has arrived and is waiting.`),
+  open: 'Open',
+  dismiss: 'Dismiss',
+  /** The desktop notification. */
+  notificationTitle: (name: string) => `${name} is waiting`,
+  notificationBody: (clinicianName: string | null) => (clinicianName ? `Waiting for ${clinicianName}.` : 'Select to open the consultation.'),
+} as const;
+
+export const NEXT_PATIENT = {
+  none: 'None of your other patients is waiting.',
+  summary: (n: number, longestMs: number) =>
+    `${n} of your patients ${n === 1 ? 'is' : 'are'} waiting, the longest for ${minutesText(longestMs)}.`,
+  button: 'End and next patient',
+  hint: (name: string) => `Ends this consultation for everyone, then opens ${name}'s.`,
+  moving: (name: string) => `Ending this consultation and opening ${name}'s…`,
+  failed: 'We could not end this consultation.',
+} as const;
+
+export const LEAVE_DIALOG = {
+  title: 'Leave the consultation?',
+  stepOut: 'Step out',
+  stepOutText: 'The patient will be told you stepped out, and can keep waiting for you. Open the consultation again to come back.',
+  end: 'End the consultation for everyone',
+  endText: 'The call ends for everyone, and the links stop working.',
+  cancel: 'Cancel',
+  steppedOut: 'You have stepped out. The patient can keep waiting for you.',
+} as const;
+
+export const CLINIC_CONSOLE = {
+  heading: "Your clinic's waiting area",
+  /** On the day list, over the clinician's own appointments (below the waiting area). */
+  appointments: 'Your appointments',
+  intro: (name: string) => `${name ? `${name}, you` : 'You'} can see everyone waiting in your clinics, send them a message, give an appointment to another clinician, and say when a clinician is running late.`,
+} as const;

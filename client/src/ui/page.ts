@@ -7,7 +7,7 @@ import { h, setStatus, showView } from './dom.ts';
 import type { ConsultationEnvironment, RecoveryCounters } from '../model/consultation.ts';
 import type { ReceiveStats } from '../model/media-session.ts';
 import type { DeviceControls } from './device-controls.ts';
-import { CONNECTED_AGAIN, describeProblem, RECONNECTING } from './messages.ts';
+import { CONNECTED_AGAIN, describeProblem, RECONNECTING, type ProblemDetail } from './messages.ts';
 import { ClientError } from '../net/rpc.ts';
 
 /** window.consultroomDiagnostics(): what this browser is receiving (null outside a call). */
@@ -70,8 +70,9 @@ export async function retrying<T>(fn: () => Promise<T>, stopped?: () => boolean)
   return r;
 }
 
-export function codeOf(e: unknown): { code: string; message: string } {
-  if (e instanceof ApiError || e instanceof ClientError) return { code: e.code, message: e.message };
+export function codeOf(e: unknown): { code: string; message: string; details?: ProblemDetail[] } {
+  if (e instanceof ApiError) return { code: e.code, message: e.message, details: e.details };
+  if (e instanceof ClientError) return { code: e.code, message: e.message };
   if (e instanceof Error) return { code: 'INTERNAL', message: e.message };
   return { code: 'INTERNAL', message: '' };
 }
@@ -80,9 +81,9 @@ export function codeOf(e: unknown): { code: string; message: string } {
  * The error view: a heading, our plain explanation, the server's own words when
  * they add something, and optional buttons (e.g. "Try again").
  */
-export function showProblem(code: string, serverMessage: string, actions: HTMLButtonElement[] = []): void {
-  const p = describeProblem(code, serverMessage);
-  const extra = serverMessage && serverMessage !== p.text ? h('p', { class: 'server-message' }, serverMessage) : null;
+export function showProblem(code: string, serverMessage: string, actions: HTMLButtonElement[] = [], details: readonly ProblemDetail[] = []): void {
+  const p = describeProblem(code, serverMessage, details);
+  const extra = serverMessage && serverMessage !== p.text && !p.own ? h('p', { class: 'server-message' }, serverMessage) : null;
   showView('error', h('h1', {}, p.title), h('p', {}, p.text), ...(extra ? [extra] : []), ...(actions.length ? [h('p', {}, ...actions)] : []));
   setStatus(`${p.title}. ${p.text}`, 'error', false);
 }

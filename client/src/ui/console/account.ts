@@ -10,6 +10,17 @@ type StaffInfo = Extract<SessionInfo, { kind: 'clinician' }>;
 /** The clinician role, trust-wide or in any clinic: what the console's day list and consultations need. */
 export const isClinician = (info: StaffInfo): boolean => (info.roles ?? []).includes('clinician') || (info.clinics ?? []).some((c) => c.roles.includes('clinician'));
 
+/** Roles that look after a clinic's waiting area (message anyone waiting, re-assign, running late). */
+const COORDINATING = new Set<string>(['clinic-coordinator', 'clinic-admin']);
+
+/** Whether this account looks after `clinicId`'s waiting area (a trust admin: every clinic's). */
+export const coordinates = (info: StaffInfo, clinicId: string | undefined): boolean =>
+  (info.roles ?? []).includes('trust-admin') || (clinicId !== undefined && (info.clinics ?? []).some((c) => c.clinicId === clinicId && c.roles.some((r) => COORDINATING.has(r))));
+
+/** Whether this account looks after any clinic's waiting area (its console shows the clinic, always). */
+export const coordinatesAny = (info: StaffInfo): boolean =>
+  (info.roles ?? []).includes('trust-admin') || (info.clinics ?? []).some((c) => c.roles.some((r) => COORDINATING.has(r)));
+
 /** Signed in, but not as a clinician: say what the account can do, and offer sign-out. */
 export function showNotClinician(info: StaffInfo, signOut: () => void): void {
   const lines = [

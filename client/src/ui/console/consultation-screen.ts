@@ -1,6 +1,7 @@
 // One open appointment on the console: the lobby (waiting room and the people
 // in the call), managing it, the call itself and the chat with shared files.
 // Built on the first consultation:state; update() follows every later one.
+// Above it all, the page's "N of your patients waiting" bar (next-patient.ts).
 import type { ConsultationView } from '../../../../server/wire/participants.ts';
 import type { ClientMessage, ClientMessageName } from '../../../../server/wire/socket.ts';
 import type { Consultation } from '../../model/consultation.ts';
@@ -22,6 +23,10 @@ export interface ScreenParts {
   controls: DeviceControls;
   /** Whether this consultation is still the one the page has open (a late reply is not shown otherwise). */
   current(): boolean;
+  /** Shown under the heading: how many other patients wait, and "End and next patient". */
+  queueBar?: HTMLElement;
+  /** Sets the tab title from this screen's name and how many wait in its waiting room (the page adds its own count). */
+  title?: (screenTitle: string, waitingHere: number) => void;
 }
 
 export class ConsultationScreen {
@@ -32,6 +37,7 @@ export class ConsultationScreen {
   readonly #viewer: FileViewer;
   readonly #thread: Thread;
   readonly #tick: ReturnType<typeof setInterval>;
+  readonly #setTitle: (screenTitle: string, waitingHere: number) => void;
   #view: ConsultationView;
   #busy = false;
 
@@ -40,6 +46,8 @@ export class ConsultationScreen {
     this.#view = first;
     this.#thread = t;
     this.#title = patientName ? `Consultation with ${patientName}` : 'Consultation';
+    this.#setTitle =
+      parts.title ?? ((t, n) => (document.title = `${n ? `(${n} waiting) ` : ''}${t} – Video consultation`));
     const act = async <K extends ClientMessageName>(name: K, payload: ClientMessage<K>, done: string, failed: string): Promise<void> => {
       if (this.#busy) return;
       this.#busy = true;
@@ -70,6 +78,7 @@ export class ConsultationScreen {
       'consultation',
       h('h1', {}, this.#title),
       h('p', {}, `${when(first.startsAt)}, ${first.durationMinutes} minutes.`),
+      ...(parts.queueBar ? [parts.queueBar] : []),
       h(
         'div',
         { class: 'console' },
@@ -89,7 +98,7 @@ export class ConsultationScreen {
     const { waiting, admitted } = v;
     this.#lobby.update(waiting, admitted);
     this.#manage.update(v.locked);
-    document.title = `${waiting.length ? `(${waiting.length} waiting) ` : ''}${this.#title} – Video consultation`;
+    this.#setTitle(this.#title, waiting.length);
     if (prev) {
       const before = new Set(prev.waiting.map((p) => p.id));
       const arrived = waiting.filter((p) => !before.has(p.id));

@@ -1,30 +1,42 @@
-// The console's first view: today's appointments, refreshed every 15 seconds
-// and on request. Rendered with lit-html's keyed `repeat`, so an appointment's
-// button stays the same element across refreshes and keeps keyboard focus.
+// The console's first view: today's appointments, and above them the live
+// waiting area and the alert settings (the page's panels). Arrivals come pushed
+// on the staff socket: the list itself is refreshed only slowly (for the
+// schedule: new or moved appointments), on request, and soon after the
+// clinician's own waiting room changes (for its counts). Rendered with
+// lit-html's keyed `repeat`, so an appointment's button stays the same element
+// across refreshes and keeps keyboard focus.
 import { html, nothing, render } from 'lit-html';
 import { repeat } from 'lit-html/directives/repeat.js';
 import type { ClinicianAppointmentSummary } from '../../../../server/wire/session.ts';
 import { button, h, setStatus, showView } from '../dom.ts';
-import { clockTime, longDay } from '../messages.ts';
+import { CLINIC_CONSOLE, clockTime, longDay } from '../messages.ts';
 
 const STATUS_TEXT: Record<ClinicianAppointmentSummary['status'], string> = {
   scheduled: 'Not started',
   live: 'In progress',
   ended: 'Ended',
+  cancelled: 'Cancelled',
 };
 
-const REFRESH_EVERY_MS = 15_000;
+/** The schedule changes rarely: arrivals do not wait for this. */
+const REFRESH_EVERY_MS = 5 * 60_000;
+/** Changes of the waiting room come in bursts (a family arriving together): one reload for them. */
+const SOON_MS = 1_000;
 
 export interface DayListOptions {
   clinicianName: string;
   /**
    * Today's appointments, or null when they could not be loaded (the status
-   * line says so). `background`: the 15 s refresh, which does not count as use
-   * of the session (an unattended console still times out).
+   * line says so). `background`: the page's own refresh, which does not count
+   * as use of the session (an unattended console still times out).
    */
   load(background: boolean): Promise<ClinicianAppointmentSummary[] | null>;
   open(id: string, patientName: string): void;
   signOut(): void;
+  /** Shown between the heading and the appointments (the waiting area, running late, alert settings). */
+  panels?: HTMLElement[];
+  /** Sets the tab title (the page knows who waits from the live view); by default from the list's counts. */
+  title?(waitingInList: number): void;
 }
 
 export class DayList {
@@ -32,10 +44,11 @@ export class DayList {
   readonly #list: HTMLElement;
   readonly #empty: HTMLElement;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #soon: ReturnType<typeof setTimeout> | undefined;
 
   constructor(opts: DayListOptions) {
     this.#opts = opts;
-    this.#list = h('ul', { class: 'appointments', 'aria-labelledby': 'list-heading' });
+    this.#list = h('ul', { class: 'appointments', 'aria-labelledby': 'appointments-heading' });
     this.#empty = h('p', { class: 'empty', hidden: '' }, 'You have no video appointments today.');
   }
 
@@ -46,6 +59,8 @@ export class DayList {
       'list',
       h('h1', { id: 'list-heading' }, "Today's appointments"),
       h('p', {}, `${clinicianName ? clinicianName + ', ' : ''}${longDay(new Date())}.`),
+      ...(this.#opts.panels ?? []),
+      h('h2', { id: 'appointments-heading' }, CLINIC_CONSOLE.appointments),
       this.#list,
       this.#empty,
       h('p', {}, button('Refresh the list', () => void this.refresh(true), 'secondary'), button('Sign out', () => this.#opts.signOut(), 'secondary')),
@@ -57,6 +72,16 @@ export class DayList {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#soon);
+  }
+
+  /** A quiet reload shortly (the clinician's own waiting room changed: the counts follow). */
+  refreshSoon(): void {
+    if (this.#timer === undefined || this.#soon !== undefined) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      if (this.#timer !== undefined) void this.refresh(false, true);
+    }, SOON_MS);
   }
 
   async refresh(announce: boolean, background = false): Promise<void> {
@@ -66,7 +91,8 @@ export class DayList {
     render(repeat(items, (a) => a.id, (a) => this.#item(a)), this.#list);
     this.#empty.hidden = items.length > 0;
     const waiting = items.reduce((n, a) => n + a.waiting, 0);
-    document.title = `${waiting ? `(${waiting} waiting) ` : ''}Today's appointments – Video consultation`;
+    if (this.#opts.title) this.#opts.title(waiting);
+    else document.title = `${waiting ? `(${waiting} waiting) ` : ''}Today's appointments – Video consultation`;
     if (announce) setStatus(`The list is up to date. ${items.length} appointments, ${waiting} people waiting.`);
   }
 

@@ -1,11 +1,13 @@
-// The guest's first screen: the appointment to check, a camera and microphone
-// preview, and the consent box that enables "Join the waiting room".
+// The guest's first screen: the appointment to check (who with, when, which
+// clinic), a camera and microphone preview, the clinic's privacy notice, and
+// the consent box that enables "Join the waiting room".
 import type { SessionInfo } from '../../../../server/wire/session.ts';
 import type { LocalDevices } from '../../model/local-devices.ts';
 import type { DeviceControls } from '../device-controls.ts';
 import { button, h, setStatus, showView } from '../dom.ts';
-import { asRole, when } from '../messages.ts';
+import { appointmentWith, asRole, WRONG_DETAILS } from '../messages.ts';
 import { previewFigure } from '../page.ts';
+import { privacyNotice, telLink } from './clinic-details.ts';
 
 export type Guest = Extract<SessionInfo, { kind: 'guest' }>;
 
@@ -28,9 +30,10 @@ export function showConsent(s: Guest, host: ConsentHost): void {
   // The patient's name is not sent until the clinician lets this device in (a
   // forwarded link must not reveal it): the clinician and the time are what the
   // patient checks, and the role says in what capacity a guest joins.
-  const about = `This appointment is with ${s.clinicianName} at ${when(s.startsAt)}.`;
+  const about = appointmentWith(s.clinicianName, s.clinic?.name, s.startsAt);
   const as = s.role === 'patient' ? '' : ` You are invited as ${asRole(s.role)}.`;
   const { figure } = previewFigure(controls, 'Your camera. Only you can see this until the clinician lets you in.');
+  const notice = privacyNotice(s.clinic);
   const check = h('input', { type: 'checkbox', id: 'consent' });
   const join = h('button', { type: 'button', id: 'join', 'aria-describedby': 'join-hint' }, 'Join the waiting room');
   join.disabled = true;
@@ -60,12 +63,13 @@ export function showConsent(s: Guest, host: ConsentHost): void {
     'consent',
     h('h1', {}, 'Your video appointment'),
     h('p', { class: 'lead' }, about + as),
-    h('p', {}, `It is booked for ${s.durationMinutes} minutes. If these details are not right, do not join: contact the clinic.`),
+    h('p', {}, `It is booked for ${s.durationMinutes} minutes. ${WRONG_DETAILS}`, ...(s.clinic?.phone ? [' on ', telLink(s.clinic.phone)] : []), '.'),
     ...(s.linkReused ? [h('p', { class: 'flag' }, reusedText())] : []),
     h('h2', {}, 'Check your camera and microphone'),
     h('div', { class: 'check' }, figure, controls.element),
     retry,
     h('h2', {}, 'Join'),
+    ...(notice ? [notice] : []),
     h('div', { class: 'consent' }, check, h('label', { for: 'consent' }, s.role === 'patient' ? 'I am the person this appointment is for (or joining for them), and I agree to a video consultation' : 'I was invited to this appointment, and I agree to a video consultation')),
     join,
     hint,

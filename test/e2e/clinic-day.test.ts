@@ -270,6 +270,8 @@ describe.runIf(chromiumAvailable())("a clinic's day in Chromium", () => {
     await dialog.getByRole('button', { name: 'Step out' }).click();
     await phase(ben, 'list');
     await phase(patient.bob!, 'call'); // the consultation carries on without the clinician
+    // ...and the patient is told, in words that stay on the page.
+    await patient.bob!.getByText(/has stepped out\. Please stay on this page/).waitFor(WAIT);
   });
 
   it('a re-issued link works, the old one is refused, and its arrival alerts once across two tabs', async () => {

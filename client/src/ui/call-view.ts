@@ -14,6 +14,7 @@ import { CallControls } from './call-controls.ts';
 import { labelTile, newTile, QUALITY_TEXT, qualityLine, showFrozen, type Tile } from './call-tile.ts';
 import type { DeviceControls } from './device-controls.ts';
 import { h, setStatus } from './dom.ts';
+import { CALL_EMPTY } from './messages.ts';
 
 export interface CallHost {
   media(): MediaSession | null;
@@ -34,6 +35,8 @@ export class CallView {
   readonly #names = new Map<string, string>();
   readonly #grid: HTMLElement;
   readonly #empty: HTMLElement;
+  /** A guest's clinician, once seen in the call (their absence after that is a step out). */
+  #clinicianSeen: { id: string; name: string } | null = null;
   readonly #selfVideo: HTMLVideoElement;
   readonly #selfQuality: HTMLElement;
   readonly #controls: CallControls;
@@ -46,7 +49,7 @@ export class CallView {
   constructor(controls: DeviceControls, host: CallHost) {
     this.#devicePanel = controls;
     this.#host = host;
-    this.#empty = h('p', { class: 'empty' }, 'Nobody else is in the call yet.');
+    this.#empty = h('p', { class: 'empty' }, CALL_EMPTY.nobodyYet);
     this.#grid = h('div', { class: 'tiles' });
     this.#selfVideo = h('video', { autoplay: '', playsinline: '', 'aria-label': 'Your camera' });
     this.#selfVideo.muted = true;
@@ -103,6 +106,12 @@ export class CallView {
       if (news.length) setStatus(news.join(' '));
     }
     this.#admitted = admitted;
+    // A guest whose clinician was in the call and is not now: they stepped out (the call goes on), so say so.
+    // (A guest's view lists only those in the call, so the clinician is remembered from when they were.)
+    const clinician = view.self.role === 'clinician' ? undefined : view.admitted.find((p) => p.role === 'clinician');
+    if (clinician) this.#clinicianSeen = { id: clinician.id, name: clinician.name };
+    const away = this.#clinicianSeen && !admitted.has(this.#clinicianSeen.id) ? this.#clinicianSeen : null;
+    this.#empty.textContent = away ? CALL_EMPTY.steppedOut(away.name) : CALL_EMPTY.nobodyYet;
     for (const id of admitted) this.#tile(id);
     for (const t of [...this.#tiles.values()]) {
       if (!admitted.has(t.participantId) && !t.consumers.audio && !t.consumers.video) this.#removeTile(t);

@@ -534,6 +534,12 @@ export const LEAVE_DIALOG = {
   steppedOut: 'You have stepped out. The patient can keep waiting for you.',
 } as const;
 
+/** What a patient (or guest) in the call is shown when the call has nobody else, or the clinician stepped out. */
+export const CALL_EMPTY = {
+  nobodyYet: 'Nobody else is in the call yet.',
+  steppedOut: (name: string) => `${name} has stepped out. Please stay on this page. They can come back to the call.`,
+} as const;
+
 export const CLINIC_CONSOLE = {
   heading: "Your clinic's waiting area",
   /** On the day list, over the clinician's own appointments (below the waiting area). */

@@ -3,8 +3,11 @@
 // localStorage (shared by this site's tabs) as arrival id -> when, trimmed to
 // the most recent and the last day; ids only, never a name. Storage may be
 // missing or refuse (private modes): then this page remembers by itself.
-// Tabs may hear the same arrival at the same moment: the page claims under a
-// Web Lock where the browser has them (see withArrivalLock).
+// Tabs may hear the same arrival at the same moment, and one tab's
+// localStorage write reaches another a moment later (Chromium syncs it
+// between renderers asynchronously): so the first tab also takes a Web Lock
+// named for the arrival and holds it a while (claimAcrossTabs), which the
+// browser arbitrates at once for every tab.
 
 const KEY = 'consultroom.console.arrivals';
 
@@ -62,12 +65,29 @@ export function sharedStorage(): SmallStorage | null {
 }
 
 interface LockManagerLike {
-  request<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
+  request(name: string, options: { ifAvailable: true }, fn: (lock: unknown) => Promise<void>): Promise<void>;
 }
 
-/** Runs `fn` under this site's arrivals lock (Web Locks), so two tabs never both claim one arrival; without locks, at once. */
-export function withArrivalLock<T>(fn: () => T): Promise<T> {
+/** How long the first tab holds an arrival's lock: far longer than storage takes to reach the other tabs. */
+const HOLD_MS = 60_000;
+
+/**
+ * True in exactly one tab of this browser for an arrival (and false after a
+ * reload, through the log). Without Web Locks, the log alone decides.
+ */
+export function claimAcrossTabs(arrivalId: string, log: ArrivalLog): Promise<boolean> {
   const locks = (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
-  if (!locks) return Promise.resolve(fn());
-  return locks.request('consultroom.console.arrivals', fn);
+  if (!locks) return Promise.resolve(log.claim(arrivalId));
+  return new Promise<boolean>((resolve) => {
+    locks
+      .request(`consultroom.arrival.${arrivalId}`, { ifAvailable: true }, async (lock) => {
+        if (!lock) {
+          resolve(false); // another tab holds it: that tab alerts
+          return;
+        }
+        resolve(log.claim(arrivalId));
+        await new Promise((r) => setTimeout(r, HOLD_MS));
+      })
+      .catch(() => resolve(log.claim(arrivalId)));
+  });
 }

@@ -6,7 +6,7 @@
 // patient whose consultation this page has open in front of the clinician
 // (its waiting room already shows them). A clinician is alerted for their own
 // patients only; a coordinator for the clinic's.
-import { arrivalLog, sharedStorage, withArrivalLock, type ArrivalLog } from '../../model/arrival-log.ts';
+import { arrivalLog, claimAcrossTabs, sharedStorage, type ArrivalLog } from '../../model/arrival-log.ts';
 import type { Arrival } from '../../model/staff-connection.ts';
 import { ALERT_SETTINGS, ARRIVAL } from '../messages.ts';
 import { ArrivalBanner, type BannerLine } from './arrival-banner.ts';
@@ -48,7 +48,7 @@ export class ArrivalAlerts {
   async arrived(a: Arrival): Promise<void> {
     const mine = a.clinicianId === this.#opts.me;
     if (!mine && !this.#opts.coordinator) return;
-    const first = await withArrivalLock(() => this.#log.claim(a.arrivalId));
+    const first = await claimAcrossTabs(a.arrivalId, this.#log);
     if (!first || this.#opts.showing(a.appointmentId)) return;
     const clinicianName = mine ? null : this.#opts.clinicianName(a.clinicianId);
     if (this.#opts.sound()) this.#chime.play();

@@ -36,6 +36,15 @@ const participantFields = {
       'online: connected, and their media (if any) flowing; reconnecting: their connection or media dropped just now and is being restored (their place and media are kept for a grace period); offline: not connected',
   }),
   waitingSince: Type.Optional(Time('when they entered the waiting room')),
+  videoPaused: Type.Optional(
+    Type.Object(
+      {
+        sending: Type.Boolean({ description: 'their camera is paused: their connection cannot send video just now' }),
+        receiving: Type.Boolean({ description: "others' video to them is paused: their connection cannot receive it just now" }),
+      },
+      { description: 'present while video is paused to keep their sound clear (a weak connection); absent when all video flows' },
+    ),
+  ),
 };
 
 /** One participant as shown to the clinician, the API and the others in the call. */

@@ -7,6 +7,7 @@ import type { Ack } from './errors.ts';
 import { Ref as Id } from './ids.ts';
 import { ConsumerInfo, DtlsParameters, IceConfig, ProducerAnnouncement, RtpCapabilities, RtpParameters, TransportInfo } from './media.ts';
 import { ConsultationView } from './participants.ts';
+import { NetworkVerdict, PrecallCheck } from './precall.ts';
 import { RecordSidecar, SharingLimits, THREAD_PAGE_MAX, ThreadItemView } from './thread.ts';
 
 const Empty = Type.Object({}, { additionalProperties: false });
@@ -45,6 +46,8 @@ export const ClientMessages = {
     { additionalProperties: false },
   ),
   'media:setProducerPaused': Type.Object({ producerId: Id, paused: Type.Boolean() }, { additionalProperties: false }),
+  /** The receiver pauses (or resumes) one of its own video consumers: its link cannot carry the video (issue 16 adaptation). */
+  'media:setConsumerPaused': Type.Object({ consumerId: Id, paused: Type.Boolean() }, { additionalProperties: false }),
   'media:closeProducer': Type.Object({ producerId: Id }, { additionalProperties: false }),
   'lobby:admit': Type.Object({ participantId: Id }, { additionalProperties: false }),
   'lobby:deny': Type.Object({ participantId: Id }, { additionalProperties: false }),
@@ -55,7 +58,13 @@ export const ClientMessages = {
   'consultation:leave': Empty,
   'consultation:state': Empty,
   /** A waiting guest's pre-call check, shown beside them in the clinic's waiting area. */
-  'self:check': Type.Object({ camera: Type.Boolean(), microphone: Type.Boolean() }, { additionalProperties: false }),
+  'self:check': PrecallCheck,
+  /**
+   * This page paused video because its link cannot carry it (sending: its own
+   * camera to the others; receiving: the others' video to it); sound goes on.
+   * Shown to everyone in the call (ParticipantView.videoPaused).
+   */
+  'self:videoPaused': Type.Object({ sending: Type.Boolean(), receiving: Type.Boolean() }, { additionalProperties: false }),
   /**
    * One page of the thread as this participant may see it (oldest first), and
    * the sharing limits: the latest `limit` items (THREAD_PAGE_MAX at most, and
@@ -109,6 +118,7 @@ export const ClientReplySchemas = {
   'media:resumeConsumer': Done,
   'media:setPreferredLayers': Done,
   'media:setProducerPaused': Done,
+  'media:setConsumerPaused': Done,
   'media:closeProducer': Done,
   'lobby:admit': Done,
   'lobby:deny': Done,
@@ -118,7 +128,8 @@ export const ClientReplySchemas = {
   'consultation:end': Done,
   'consultation:leave': Done,
   'consultation:state': ConsultationView,
-  'self:check': Done,
+  'self:check': Type.Object({ verdict: Type.Optional(NetworkVerdict) }),
+  'self:videoPaused': Done,
   'thread:list': Type.Object({ items: Type.Array(ThreadItemView), more: Type.Boolean(), limits: SharingLimits }),
   'thread:send': Type.Object({ item: ThreadItemView }),
   'thread:requestPhoto': Type.Object({ item: ThreadItemView }),

@@ -8,6 +8,7 @@ import type { Ack } from './errors.ts';
 import { Id, Time } from './ids.ts';
 import { ClinicIdSchema, UserIdSchema } from './auth.ts';
 import { Role } from './participants.ts';
+import { PrecallCheckView } from './precall.ts';
 
 export const STAFF_NAMESPACE = '/staff';
 
@@ -28,7 +29,7 @@ export const WaitingEntry = Type.Object({
   linkReused: Type.Boolean({ description: 'came on a link already used on another device: look before letting them in' }),
   connection: Type.Enum(['online', 'reconnecting', 'offline']),
   /** Their pre-call check (self:check), when they ran it. */
-  check: Type.Optional(Type.Object({ camera: Type.Boolean(), microphone: Type.Boolean() })),
+  check: Type.Optional(PrecallCheckView),
 });
 export type WaitingEntry = Static<typeof WaitingEntry>;
 

@@ -431,6 +431,7 @@ export function mediaPayloads(ids: MediaIds = MADE_UP_IDS): Record<Extract<Clien
     'media:resumeConsumer': { consumerId: ids.consumerId },
     'media:setPreferredLayers': { consumerId: ids.consumerId, spatialLayer: 1 },
     'media:setProducerPaused': { producerId: ids.producerId, paused: true },
+    'media:setConsumerPaused': { consumerId: ids.consumerId, paused: true },
     'media:closeProducer': { producerId: ids.producerId },
   };
 }
@@ -448,6 +449,7 @@ export function validPayloads(participantId = 'AAAAAAAAAAAAAAAAAAAAAA', ids: Med
     'consultation:leave': {},
     'consultation:state': {},
     'self:check': { camera: true, microphone: true },
+    'self:videoPaused': { sending: false, receiving: true },
     'thread:list': {},
     'thread:send': { text: 'hello' },
     'thread:requestPhoto': { participantId },

@@ -5,6 +5,7 @@
 import type { ProducerAnnouncement } from '../../../server/wire/media.ts';
 import type { ConsultationView } from '../../../server/wire/participants.ts';
 import type { MediaSession, RemoteTrack } from './media-session.ts';
+import type { CallNetwork } from './call-network.ts';
 
 /** Where remote media and who is in the call go (the call view, wired by the page). */
 export interface RemoteMedia {
@@ -14,6 +15,8 @@ export interface RemoteMedia {
   removed(consumerId: string): void;
   paused(consumerId: string, paused: boolean): void;
   score(consumerId: string, score: number): void;
+  /** The call's network state changed (quality, video paused to keep sound clear). */
+  network(state: CallNetwork): void;
   /** All remote media gone (sent back, media rebuilt). */
   cleared(): void;
   /** The consultation is closed. */

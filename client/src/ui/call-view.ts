@@ -281,6 +281,7 @@ export function remoteInto(call: CallView): RemoteMedia {
     removed: (consumerId) => call.removeConsumer(consumerId),
     paused: (consumerId, paused) => call.setConsumerPaused(consumerId, paused),
     score: (consumerId, score) => call.setScore(consumerId, score),
+    network: () => undefined, // issue 16: the view renders CallNetwork (call-view owner)
     cleared: () => call.clearRemote(),
     closed: () => call.deactivate(),
   };

@@ -66,7 +66,7 @@ export function setup(startError?: Error, opts: Pick<ConsultationOptions, 'envir
     ],
   }));
   const medias: ReturnType<typeof fakeMedia>[] = [];
-  const remote = { participants: vi.fn(), added: vi.fn(), removed: vi.fn(), paused: vi.fn(), score: vi.fn(), cleared: vi.fn(), closed: vi.fn() };
+  const remote = { participants: vi.fn(), added: vi.fn(), removed: vi.fn(), paused: vi.fn(), score: vi.fn(), network: vi.fn(), cleared: vi.fn(), closed: vi.fn() };
   const on = { state: vi.fn(), ended: vi.fn(), failed: vi.fn(), connection: vi.fn(), mediaProblem: vi.fn(), leave: vi.fn() };
   const local = { stream: { getTracks: () => [] }, cameraOn: true, microphoneOn: true, onTrackReplaced: null } as unknown as LocalDevices;
   const c = new Consultation({

@@ -57,6 +57,11 @@ function layers() {
       { regex: '^\\.\\./(?!core/)', message: 'wire imports only typebox and core (ids, errors): the domain, the transports and the client import it.' },
       { regex: '^(?!typebox$|\\.)', message: 'wire imports only typebox and core (ids, errors).' },
     ]),
+    // i18n: the server's own words (SMS, email, server-rendered pages) by language; it sits beside wire.
+    layer(['server/i18n/**'], [
+      { regex: '^\\.\\./(?!core/|wire/)', message: 'server/i18n imports only wire and core: the domain and http use it.' },
+      forbidPkgs([...TRANSPORT_PKGS, ...HEAVY_PKGS], 'server/i18n is words only.'),
+    ]),
     layer(['server/http/**'], [
       forbid(['signaling'], 'http and signaling never import each other: share code through edge/ or wire/.'),
       forbid(['media', 'stores', 'content', 'files-worker', 'boot'], 'http calls domain services; it never touches mediasoup, stores, file checking or start-up code.'),

@@ -13,7 +13,7 @@ import { ID_PATTERN } from '../server/core/ids.ts';
 import { describeVerdict, verifyExport } from '../server/domain/audit/verify.ts';
 import { INVITE_ROLES } from '../server/wire/participants.ts';
 import type { AppointmentDetail, NodeStatus } from '../server/wire/appointments.ts';
-import { ACCESS_COMMANDS, clinicOption } from './cli/access-commands.ts';
+import { ACCESS_COMMANDS, clinicOption, languageOption } from './cli/access-commands.ts';
 import { APPOINTMENT_COMMANDS } from './cli/appointment-commands.ts';
 import { Api, durationOption, idOption, out, RequestError, table, timeOption, UsageError, type Command, type Ctx, type Option } from './cli/common.ts';
 
@@ -52,6 +52,7 @@ const COMMANDS: Record<string, Command> = {
       'starts-at': { value: 'TIME', help: 'ISO 8601 with a zone, e.g. 2026-12-01T14:30:00Z', required: true },
       duration: { value: 'MINUTES', help: 'minutes, 5 to 240', required: true },
       clinic: { value: 'CLINIC', help: 'the clinic it belongs to (a clinic-bound key always creates in its own)' },
+      language: { value: 'en-GB|cy', help: "its links' and messages' language (default: the clinic's, else en-GB)" },
     },
     server: true,
     async run({ values, api }) {
@@ -61,13 +62,15 @@ const COMMANDS: Record<string, Command> = {
         startsAt: timeOption(values, 'starts-at'),
         durationMinutes: durationOption(String(values.duration)),
         ...(values.clinic === undefined ? {} : { clinicId: clinicOption(String(values.clinic), '--clinic') }),
+        ...(values.language === undefined ? {} : { language: languageOption(String(values.language)) }),
       };
-      const a = await api.json<{ id: string; clinicianUrl: string; patientUrl: string; patientLinkId: string }>('POST', '/api/v1/appointments', body);
+      const a = await api.json<{ id: string; clinicianUrl: string; patientUrl: string; patientLinkId: string; language: string }>('POST', '/api/v1/appointments', body);
       out(table([
         ['appointment', a.id],
         ['clinician', a.clinicianUrl],
         ['patient', a.patientUrl],
         ['patient link', a.patientLinkId],
+        ['language', a.language],
       ]));
       return 0;
     },
@@ -134,6 +137,7 @@ const COMMANDS: Record<string, Command> = {
         ['clinician', `${a.clinician.name} (${a.clinician.id})`],
         ...(a.clinicId ? [['clinic', a.clinicId] as [string, string]] : []),
         ['patient', a.patient.name],
+        ['language', a.language],
       ]));
       out(`\nlinks (${String(a.links.length)})`);
       for (const l of a.links) {

@@ -13,6 +13,7 @@ import {
   type MemberView,
   type SessionList,
 } from '../../server/wire/auth.ts';
+import { isLanguage, LANGUAGES, type Language } from '../../server/wire/language.ts';
 import { checkId, out, table, UsageError, type Command, type Values } from './common.ts';
 
 const CLINIC_RE = new RegExp(CLINIC_ID_PATTERN);
@@ -21,6 +22,12 @@ const CLINIC_ROLES: readonly string[] = ClinicRole.enum;
 
 export function clinicOption(v: string, what: string): string {
   if (!CLINIC_RE.test(v)) throw new UsageError(`${what} must be a clinic id: 2 to 63 of a-z 0-9 -, starting with a letter or digit (got "${v}")`);
+  return v;
+}
+
+/** --language: en-GB or cy. */
+export function languageOption(v: string): Language {
+  if (!isLanguage(v)) throw new UsageError(`--language must be ${LANGUAGES.join(' or ')} (got "${v}")`);
   return v;
 }
 
@@ -168,6 +175,19 @@ export const ACCESS_COMMANDS: Record<string, Command> = {
       const id = clinicOption(positionals[0]!, 'CLINIC');
       const c = await api.json<ClinicView>('PATCH', `/api/v1/clinics/${id}`, { name: String(values.name) });
       out(`renamed clinic ${c.id}  ${c.name}`);
+      return 0;
+    },
+  },
+  'clinic-language': {
+    summary: "set a clinic's language: cy makes its new appointments Welsh (Welsh links, bilingual SMS and email)",
+    options: { language: { value: LANGUAGES.join('|'), help: 'en-GB (the default) or cy (Welsh)', required: true } },
+    positional: CLINIC_POSITIONAL,
+    server: true,
+    async run({ values, positionals, api }) {
+      const id = clinicOption(positionals[0]!, 'CLINIC');
+      const language = languageOption(String(values.language));
+      const c = await api.json<ClinicView>('PATCH', `/api/v1/clinics/${id}`, { settings: { language } });
+      out(`clinic ${c.id}  ${c.name}: language ${c.settings.language ?? 'en-GB'} (appointments made from now on)`);
       return 0;
     },
   },

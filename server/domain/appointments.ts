@@ -3,10 +3,13 @@
 // reschedule, list. Pure logic over the store interfaces. A link's window
 // (when it opens and closes) is the stored appointment's, read at redemption,
 // so a rescheduled appointment can keep its links; the token's exp is only an
-// outer bound (end + grace + retention, as when it was issued).
+// outer bound (end + grace + retention, as when it was issued). An
+// appointment has a language (the one asked for, else its clinic's, else
+// en-GB), kept for its life: its links open the pages in it (joinUrl).
 import { AppError } from '../core/errors.ts';
 import { randomId, type AppointmentId, type ClinicId, type LinkId } from '../core/ids.ts';
 import { cleanText } from '../core/text.ts';
+import { DEFAULT_LANGUAGE, LANGUAGE_PARAM, type Language } from '../wire/language.ts';
 import type { TokenService } from './access/tokens.ts';
 import { decodeCursor, encodeCursor, isAfter, positionOf } from './appointment-cursor.ts';
 import { isClosed, requireOpen } from './appointment-state.ts';
@@ -31,6 +34,8 @@ export interface NewAppointment {
   durationMinutes: number;
   /** The clinic it belongs to (one that exists); none: a trust-wide appointment. */
   clinicId?: string | undefined;
+  /** Its language; absent: the clinic's setting, else en-GB. */
+  language?: Language | undefined;
 }
 
 export interface CreatedAppointment {
@@ -85,6 +90,20 @@ export interface LinkWindow {
   opensAtMs: number;
   closesAtMs: number;
 }
+
+/**
+ * THE join link of a token, for every link made (created, invited,
+ * re-issued, sent again): "/join#t=..." in English, "/join?lang=cy#t=..."
+ * otherwise, so the page opens in the appointment's language. The token
+ * rides in the fragment: browsers never send it to any server, log or Referer.
+ */
+export function joinUrl(publicUrl: string, token: string, language: Language = DEFAULT_LANGUAGE): string {
+  const query = language === DEFAULT_LANGUAGE ? '' : `?${LANGUAGE_PARAM}=${encodeURIComponent(language)}`;
+  return `${publicUrl}/join${query}#t=${token}`;
+}
+
+/** An appointment's language: made before appointments had one, en-GB. */
+export const languageOf = (a: Pick<Appointment, 'language'>): Language => a.language ?? DEFAULT_LANGUAGE;
 
 const epoch = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
@@ -143,6 +162,13 @@ export class AppointmentService {
     return start;
   }
 
+  /** The language a new appointment gets: the one asked for, else its clinic's setting, else en-GB. */
+  async languageFor(asked: Language | undefined, clinicId: string | undefined): Promise<Language> {
+    if (asked !== undefined) return asked;
+    const clinic = clinicId === undefined ? null : await this.#stores.clinics.get(clinicId as ClinicId);
+    return clinic?.settings.language ?? DEFAULT_LANGUAGE;
+  }
+
   async create(input: NewAppointment, actor: Actor): Promise<CreatedAppointment> {
     const start = this.#startOf(input.startsAt, input.durationMinutes);
     const clinician = { id: input.clinician.id, name: displayName(input.clinician.name, 'body.clinician.name') };
@@ -151,6 +177,7 @@ export class AppointmentService {
     if (clinicId !== undefined && !(await this.#stores.clinics.get(clinicId))) {
       throw new AppError('NOT_FOUND', 'No such clinic.', { details: [{ key: 'body.clinicId', problem: 'no such clinic' }] });
     }
+    const language = await this.languageFor(input.language, clinicId);
     const appointment: Appointment = {
       id: randomId<AppointmentId>(),
       clinician,
@@ -161,6 +188,7 @@ export class AppointmentService {
       status: 'scheduled',
       locked: false,
       ...(clinicId ? { clinicId } : {}),
+      language,
     };
     await this.#stores.appointments.create(appointment, this.ttlFor(appointment));
     await this.#events.record('appointment.created', appointment.id, actor);
@@ -201,18 +229,18 @@ export class AppointmentService {
     };
     await this.#stores.links.create(link, this.ttlFor(a));
     await this.#events.record('link.issued', a.id, actor, { subject: link.id });
-    return { link, url: this.linkUrl(link) };
+    return { link, url: this.linkUrl(link, a) };
   }
 
   /**
-   * The join URL of a stored link. Every token minted for a link names the
-   * link record, so a fresh one works exactly as the first (and is revoked
-   * with it): how a kept link is sent again after a reschedule.
+   * The join URL of a stored link of appointment `a`, in its language. Every
+   * token minted for a link names the link record, so a fresh one works
+   * exactly as the first (and is revoked with it): how a kept link is sent
+   * again after a reschedule.
    */
-  linkUrl(link: Link): string {
+  linkUrl(link: Link, a: Pick<Appointment, 'language'>): string {
     const token = this.#tokens.signLink({ linkId: link.id, appointmentId: link.appointmentId, role: link.role, expiresAt: epoch(link.expiresAt) });
-    // The token rides in the fragment: browsers never send it to any server, log or Referer.
-    return `${this.#policy.publicUrl}/join#t=${token}`;
+    return joinUrl(this.#policy.publicUrl, token, languageOf(a));
   }
 
   async #linkOf(appointmentId: AppointmentId, linkId: LinkId): Promise<Link> {

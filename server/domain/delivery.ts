@@ -5,10 +5,15 @@
 // provider's id, the link id, the channel, the last known status). A provider
 // that fails does not fail the request that made the link: the record says
 // 'failed' and the link is still returned, to be given another way.
+// An English appointment's messages use the provider's own templates, filled
+// with the placeholders below; a Welsh one's are bilingual (Welsh first), the
+// whole text written here from the server's catalogues (delivery-text.ts) and
+// sent through a template that is only ((message)) (and ((subject))).
 import { AppError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import type { Deliver } from '../wire/appointments.ts';
-import { whenText } from './delivery-text.ts';
+import { DEFAULT_LANGUAGE, type Language } from '../wire/language.ts';
+import { emailText, messageLanguages, smsText, whenText, type MessageFacts } from './delivery-text.ts';
 import type { EventRecorder } from './events.ts';
 import type { Actor, Appointment, DeliveryRecord, Link } from './model.ts';
 import type { Stores } from './stores.ts';
@@ -27,10 +32,16 @@ export interface LinkPersonalisation {
   clinician: string;
   /** The appointment's time as plain text, e.g. "Tuesday 8 December at 2:30pm". */
   when: string;
+  /** A bilingual message only: its whole text (SMS: with the link once; email: the body). */
+  message?: string;
+  /** A bilingual email only: its subject. */
+  subject?: string;
 }
 
 export interface OutgoingMessage {
   kind: MessageKind;
+  /** The appointment's language; absent: en-GB. cy: bilingual, through the bilingual template. */
+  language?: Language;
   personalisation: LinkPersonalisation;
   /** Our reference for the message at the provider (the link id: no personal data). */
   reference: string;
@@ -59,8 +70,8 @@ export class DeliveryError extends Error {
 
 /** A notification provider, as the domain needs it. Implementations: integrations/notify/client.ts. */
 export interface LinkSender {
-  /** Whether a template is configured for this channel and kind of message. */
-  supports(channel: Channel, kind: MessageKind): boolean;
+  /** Whether a template is configured for this channel and kind of message (in this language; absent: en-GB). */
+  supports(channel: Channel, kind: MessageKind, language?: Language): boolean;
   /** The provider's id for the accepted message; throws DeliveryError. */
   sendSms(phoneNumber: string, message: OutgoingMessage): Promise<{ id: string }>;
   sendEmail(emailAddress: string, message: OutgoingMessage): Promise<{ id: string }>;
@@ -102,18 +113,20 @@ export class DeliveryService {
   /**
    * Call BEFORE making anything when a request asks for delivery: refuses
    * NOT_CONFIGURED when there is no provider, or no template for a channel
-   * and kind asked for, so nothing is half done.
+   * and kind asked for (for a Welsh appointment, the bilingual template), so
+   * nothing is half done.
    */
-  assertConfigured(to: Deliver | undefined, kind: MessageKind = 'invite'): void {
+  assertConfigured(to: Deliver | undefined, kind: MessageKind = 'invite', language: Language = DEFAULT_LANGUAGE): void {
     if (!to) return;
     const key = kind === 'cancelled' ? 'body.notify' : 'body.deliver';
     if (!this.#sender) {
       throw new AppError('NOT_CONFIGURED', 'Sending links by SMS or email is not configured on this server.', { details: [{ key, problem: 'not configured' }] });
     }
     for (const channel of channelsOf(to)) {
-      if (!this.#sender.supports(channel, kind)) {
-        throw new AppError('NOT_CONFIGURED', `No ${channel === 'sms' ? 'text message' : 'email'} template is configured for this message.`, {
-          details: [{ key: `${key}.${channel}`, problem: `no ${kind} template` }],
+      if (!this.#sender.supports(channel, kind, language)) {
+        const bilingual = language !== DEFAULT_LANGUAGE;
+        throw new AppError('NOT_CONFIGURED', `No ${bilingual ? 'bilingual ' : ''}${channel === 'sms' ? 'text message' : 'email'} template is configured for this message.`, {
+          details: [{ key: `${key}.${channel}`, problem: bilingual ? 'no bilingual template' : `no ${kind} template` }],
         });
       }
     }
@@ -125,12 +138,14 @@ export class DeliveryService {
    * A provider failure is a 'failed' record, never a throw.
    */
   async send(a: Appointment, link: Link, url: string, to: Deliver, kind: MessageKind, actor: Actor): Promise<DeliveryRecord[]> {
-    this.assertConfigured(to, kind);
+    const language = a.language ?? DEFAULT_LANGUAGE;
+    this.assertConfigured(to, kind, language);
     const sender = this.#sender!;
-    const message: OutgoingMessage = { kind, personalisation: await this.#personalisation(a, kind === 'invite' ? url : ''), reference: link.id };
+    const personalisation = await this.#personalisation(a, kind === 'invite' ? url : '');
     const records = await Promise.all(
       channelsOf(to).map(async (channel): Promise<DeliveryRecord> => {
         const at = this.#now().toISOString();
+        const message = messageFor(channel, { kind, language, personalisation, reference: link.id }, a.startsAt);
         try {
           const { id } = channel === 'sms' ? await sender.sendSms(to.sms!, message) : await sender.sendEmail(to.email!, message);
           return { id, linkId: link.id, channel, status: 'sending', at };
@@ -199,6 +214,20 @@ export class DeliveryService {
     const clinic = a.clinicId ? await this.#stores.clinics.get(a.clinicId) : null;
     return { link, clinic: clinic?.name ?? '', clinician: a.clinician.name, when: whenText(a.startsAt) };
   }
+}
+
+/**
+ * The message on one channel: an English one as it is (the provider's
+ * template says the words); a bilingual one with its text written here.
+ */
+function messageFor(channel: Channel, base: OutgoingMessage & { language: Language }, startsAt: string): OutgoingMessage {
+  if (base.language === DEFAULT_LANGUAGE) return base;
+  const p = base.personalisation;
+  const facts: MessageFacts = { kind: base.kind, link: p.link, clinic: p.clinic, clinician: p.clinician, startsAt };
+  const languages = messageLanguages(base.language);
+  if (channel === 'sms') return { ...base, personalisation: { ...p, message: smsText(facts, languages) } };
+  const { subject, body } = emailText(facts, languages);
+  return { ...base, personalisation: { ...p, subject, message: body } };
 }
 
 function channelsOf(to: Deliver): Channel[] {

@@ -11,7 +11,7 @@ import { Type } from 'typebox';
 import { AppError } from '../core/errors.ts';
 import type { AppointmentId, ClinicId, LinkId } from '../core/ids.ts';
 import { allows, boundClinic } from '../domain/access/permissions.ts';
-import type { AppointmentService } from '../domain/appointments.ts';
+import { languageOf, type AppointmentService } from '../domain/appointments.ts';
 import type { DeliveryService, MessageKind } from '../domain/delivery.ts';
 import type { ApiScope, Appointment, DeliveryRecord } from '../domain/model.ts';
 import { participantView } from '../domain/participants.ts';
@@ -34,6 +34,7 @@ import {
   type AppointmentSummary,
   type Deliver,
 } from '../wire/appointments.ts';
+import type { Language } from '../wire/language.ts';
 import { credentialOf, installScopeGuard, requestActor, requireClinic, type ScopeGuardDeps } from './auth-guard.ts';
 import { ERRORS, SECURITY } from './openapi.ts';
 
@@ -86,13 +87,13 @@ export const appointmentRoutes: FastifyPluginAsync<AppointmentRouteDeps> = async
    * The delivery service, when the request asks for a message; refused
    * NOT_CONFIGURED (before anything is changed) when it cannot be sent.
    */
-  const deliveryFor = (to: Deliver | undefined, kind: MessageKind): DeliveryService | null => {
+  const deliveryFor = (to: Deliver | undefined, kind: MessageKind, language: Language): DeliveryService | null => {
     if (!to) return null;
     if (!deps.delivery) {
       const key = kind === 'cancelled' ? 'body.notify' : 'body.deliver';
       throw new AppError('NOT_CONFIGURED', 'Sending links by SMS or email is not configured on this server.', { details: [{ key, problem: 'not configured' }] });
     }
-    deps.delivery.assertConfigured(to, kind);
+    deps.delivery.assertConfigured(to, kind, language);
     return deps.delivery;
   };
   const withDeliveries = (records: DeliveryRecord[] | null | undefined) => (records && records.length > 0 ? { deliveries: records } : {});
@@ -113,9 +114,10 @@ export const appointmentRoutes: FastifyPluginAsync<AppointmentRouteDeps> = async
     async (req, reply) => {
       const clinicId = clinicForNew(req, req.body.clinicId);
       const { deliver, ...input } = req.body;
-      const delivery = deliveryFor(deliver, 'invite');
+      const language = await deps.appointments.languageFor(input.language, clinicId);
+      const delivery = deliveryFor(deliver, 'invite', language);
       const actor = requestActor(req);
-      const created = await deps.appointments.create({ ...input, clinicId }, actor);
+      const created = await deps.appointments.create({ ...input, clinicId, language }, actor);
       const a = created.appointment;
       const sent = delivery && deliver ? await delivery.send(a, created.patientLink, created.patientUrl, deliver, 'invite', actor) : null;
       return reply.status(201).send({
@@ -126,6 +128,7 @@ export const appointmentRoutes: FastifyPluginAsync<AppointmentRouteDeps> = async
         clinicianUrl: created.clinicianUrl,
         patientUrl: created.patientUrl,
         patientLinkId: created.patientLinkId,
+        language: languageOf(a),
         ...withDeliveries(sent),
       });
     },
@@ -140,6 +143,7 @@ export const appointmentRoutes: FastifyPluginAsync<AppointmentRouteDeps> = async
     clinician: a.clinician,
     ...(a.clinicId ? { clinicId: a.clinicId } : {}),
     patient: { name: a.patientName },
+    language: languageOf(a),
     waiting: await deps.appointments.waitingCount(a.id, (id) => deps.isConnected(id)),
   });
 
@@ -186,8 +190,8 @@ export const appointmentRoutes: FastifyPluginAsync<AppointmentRouteDeps> = async
       },
     },
     async (req) => {
-      await reachable(req, req.params.id, WRITE);
-      const delivery = deliveryFor(req.body.notify, 'cancelled');
+      const found = await reachable(req, req.params.id, WRITE);
+      const delivery = deliveryFor(req.body.notify, 'cancelled', languageOf(found));
       const id = req.params.id as AppointmentId;
       const patientLink = delivery ? await deps.appointments.patientLink(id, { live: false }) : null;
       if (delivery && !patientLink) throw new AppError('BAD_REQUEST', 'This appointment has no patient link to send a message about.', { details: [{ key: 'body.notify', problem: 'no patient link' }] });
@@ -212,8 +216,8 @@ export const appointmentRoutes: FastifyPluginAsync<AppointmentRouteDeps> = async
       },
     },
     async (req, reply) => {
-      await reachable(req, req.params.id, WRITE);
-      const delivery = deliveryFor(req.body.deliver, 'invite');
+      const found = await reachable(req, req.params.id, WRITE);
+      const delivery = deliveryFor(req.body.deliver, 'invite', languageOf(found));
       const actor = requestActor(req);
       const r = await deps.appointments.reissueLink(req.params.id as AppointmentId, req.params.linkId as LinkId, actor);
       const sent = delivery && req.body.deliver ? await delivery.send(await deps.appointments.get(r.link.appointmentId), r.link, r.url, req.body.deliver, 'invite', actor) : null;
@@ -236,9 +240,9 @@ export const appointmentRoutes: FastifyPluginAsync<AppointmentRouteDeps> = async
       },
     },
     async (req) => {
-      await reachable(req, req.params.id, WRITE);
+      const found = await reachable(req, req.params.id, WRITE);
       const { deliver, ...move } = req.body;
-      const delivery = deliveryFor(deliver, 'invite');
+      const delivery = deliveryFor(deliver, 'invite', languageOf(found));
       const id = req.params.id as AppointmentId;
       const kept = delivery && move.links === 'keep' ? await deps.appointments.patientLink(id, { live: true }) : null;
       if (delivery && move.links === 'keep' && !kept) throw new AppError('BAD_REQUEST', 'This appointment has no patient link to send.', { details: [{ key: 'body.deliver', problem: 'no patient link' }] });
@@ -248,7 +252,7 @@ export const appointmentRoutes: FastifyPluginAsync<AppointmentRouteDeps> = async
       let sent: DeliveryRecord[] | null = null;
       if (delivery && deliver) {
         // The patient's link with the new time: the one kept (a fresh token for it), or its replacement.
-        const patient = kept ? { link: kept, url: deps.appointments.linkUrl(kept) } : r.links.find((l) => l.link.role === 'patient');
+        const patient = kept ? { link: kept, url: deps.appointments.linkUrl(kept, a) } : r.links.find((l) => l.link.role === 'patient');
         if (patient) sent = await delivery.send(a, patient.link, patient.url, deliver, 'invite', actor);
       }
       return {
@@ -326,6 +330,7 @@ export const appointmentRoutes: FastifyPluginAsync<AppointmentRouteDeps> = async
         clinician: a.clinician,
         ...(a.clinicId ? { clinicId: a.clinicId } : {}),
         patient: { name: a.patientName },
+        language: languageOf(a),
         ...withDeliveries(deliveries),
         // When it stops working: the appointment's window closing (it moves with a reschedule), or the link's own end.
         links: links.map((l) => ({ id: l.id, role: l.role, name: l.name, revoked: l.revoked, bound: l.bound, expiresAt: new Date(Math.min(closes, Date.parse(l.expiresAt))).toISOString() })),

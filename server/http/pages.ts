@@ -3,6 +3,8 @@
 // client/dist by `npm run build:client`.
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
+import { requestLanguage } from '../i18n/request-language.ts';
+import { LANGUAGE_PARAM } from '../wire/language.ts';
 import { signedOutPage } from './signed-out-page.ts';
 
 export interface PageOptions {
@@ -38,7 +40,13 @@ export const pageRoutes: FastifyPluginAsync<PageOptions> = async (app, opts) => 
   }
   // Rendered here, not a file: it says why (a fixed sentence per ?error= code, never the value itself).
   app.get('/signed-out', (req, reply) => {
-    const error = (req.query as Record<string, unknown> | undefined)?.['error'];
-    return reply.header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(signedOutPage(error, opts.signInAvailable ?? false));
+    const query = req.query as Record<string, unknown> | undefined;
+    const language = requestLanguage(query?.[LANGUAGE_PARAM], req.headers['accept-language']);
+    return reply
+      .header('Cache-Control', 'no-store')
+      .header('Vary', 'Accept-Language')
+      .header('Content-Language', language)
+      .type('text/html; charset=utf-8')
+      .send(signedOutPage(query?.['error'], opts.signInAvailable ?? false, language));
   });
 };

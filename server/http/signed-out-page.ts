@@ -1,45 +1,55 @@
 // GET /signed-out: where sign-out, the provider's sign-out and a refused
 // sign-in land. Rendered here with no script: a fixed sentence per error code
-// (?error= picks one; its value is never written into the page), and a link
-// to sign in again.
+// (?error= picks one; its value is never written into the page, only a code
+// we know), and a link to sign in again. In the language of ?lang=, else the
+// browser's (Accept-Language), else English, with a link to the other language.
 import type { ErrorCode } from '../core/errors.ts';
+import { serverText, type ServerKey } from '../i18n/server-text.ts';
+import { LANGUAGE_PARAM, LANGUAGES, type Language } from '../wire/language.ts';
 
-const SENTENCES: Partial<Record<ErrorCode, { title: string; text: string }>> = {
-  SIGN_IN_FAILED: {
-    title: 'Sign-in did not work',
-    text: 'Your sign-in could not be checked, so you are not signed in. Please try again. If it keeps happening, tell your IT service desk.',
-  },
-  NO_ROLE: {
-    title: 'No access to video consultations',
-    text: 'You signed in, but your account has no role in this service. Ask your administrator to give you access.',
-  },
-  NOT_CONFIGURED: {
-    title: 'Sign-in is not set up',
-    text: 'This server has no sign-in set up. Open your console link from your clinical system instead.',
-  },
+type Said = 'signedOut' | 'signInFailed' | 'noRole' | 'notConfigured' | 'failed';
+
+const SENTENCES: Partial<Record<ErrorCode, Said>> = {
+  SIGN_IN_FAILED: 'signInFailed',
+  NO_ROLE: 'noRole',
+  NOT_CONFIGURED: 'notConfigured',
 };
-const FALLBACK = { title: 'Sign-in did not work', text: 'Something went wrong while signing you in. Please try again in a minute.' };
-const SIGNED_OUT = { title: 'You are signed out', text: 'You have signed out of video consultations. Close this tab, or sign in again.' };
+/** The code an unknown ?error= is carried on as (by the language link): it says the same. */
+const UNKNOWN_ERROR = 'ERROR';
 
-export function signedOutPage(error: unknown, signInAvailable: boolean): string {
-  const said = typeof error === 'string' && error !== '' ? (SENTENCES[error as ErrorCode] ?? FALLBACK) : SIGNED_OUT;
-  const next = signInAvailable
-    ? '<p><a href="/auth/login">Sign in again</a></p>'
-    : '<p>To open the console again, use the console link in your clinical system.</p>';
+/** Text for an HTML element or a double-quoted attribute. */
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+export function signedOutPage(error: unknown, signInAvailable: boolean, language: Language = 'en-GB'): string {
+  const asked = typeof error === 'string' && error !== '' ? error : null;
+  const known = asked !== null && Object.hasOwn(SENTENCES, asked) ? (asked as ErrorCode) : null;
+  const code = asked === null ? null : (known ?? UNKNOWN_ERROR);
+  const said: Said = asked === null ? 'signedOut' : known ? SENTENCES[known]! : 'failed';
+  const text = (key: ServerKey) => escapeHtml(serverText(language, key));
+  const title = text(`signedOut.${said}.title`);
+  const next = signInAvailable ? `<p><a href="/auth/login">${text('signedOut.signInAgain')}</a></p>` : `<p>${text('signedOut.useConsoleLink')}</p>`;
+  // The same page in the other language: written in that language, for those who read it.
+  const other = LANGUAGES.find((l) => l !== language)!;
+  const query = new URLSearchParams({ [LANGUAGE_PARAM]: other, ...(code ? { error: code } : {}) });
   return `<!doctype html>
-<html lang="en">
+<html lang="${language}">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="referrer" content="no-referrer">
-  <title>${said.title}</title>
+  <title>${title}</title>
   <link rel="stylesheet" href="/assets/styles.css">
 </head>
 <body>
+  <nav id="language-switch" aria-label="Language / Iaith">
+    <a lang="${other}" hreflang="${other}" href="/signed-out?${escapeHtml(query.toString())}">${escapeHtml(serverText(other, 'languageSwitch.name'))}</a>
+  </nav>
   <main>
     <section class="view">
-      <h1>${said.title}</h1>
-      <p>${said.text}</p>
+      <h1>${title}</h1>
+      <p>${text(`signedOut.${said}.text`)}</p>
       ${next}
     </section>
   </main>

@@ -5,6 +5,7 @@
 import { Type, type Static } from 'typebox';
 import { Id, Time } from './ids.ts';
 import { ClinicIdSchema } from './auth.ts';
+import { LANGUAGES } from './language.ts';
 import { AppointmentStatus, GuestRole, InviteRole, ParticipantView } from './participants.ts';
 
 export const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f<>]+$', description: 'a display name, 1 to 100 characters' });
@@ -30,6 +31,9 @@ export const Deliver = Type.Object(
 );
 export type Deliver = Static<typeof Deliver>;
 
+/** An appointment's language: its links open the pages in it; cy: Welsh pages, bilingual SMS and email (Welsh first). */
+const AppointmentLanguage = (description: string) => Type.Enum([...LANGUAGES], { description });
+
 /** One message sent through the provider: its id there and what the provider last said. */
 export const Delivery = Type.Object({
   id: Type.String({ description: "the provider's notification id" }),
@@ -48,6 +52,7 @@ export const CreateAppointmentBody = Type.Object(
     durationMinutes: Type.Integer({ minimum: 5, maximum: 240, description: 'minutes, 5 to 240' }),
     clinicId: Type.Optional(ClinicIdSchema('the clinic it belongs to (a key bound to a clinic always creates in its own)')),
     deliver: Type.Optional(Deliver),
+    language: Type.Optional(AppointmentLanguage("en-GB or cy (Welsh); absent: the clinic's language setting, else en-GB. Its links open the pages in it; cy messages are bilingual, Welsh first")),
   },
   {
     additionalProperties: false,
@@ -72,6 +77,7 @@ export const CreatedAppointment = Type.Object(
     clinicianUrl: Type.String({ description: "the clinician's console link, opening this appointment" }),
     patientUrl: Type.String({ description: "the patient's one-time link (the token is in the fragment)" }),
     patientLinkId: Type.String({ description: "the patient link's id, for revoking it" }),
+    language: AppointmentLanguage("its language (asked for, else the clinic's, else en-GB)"),
     deliveries: Type.Optional(Type.Array(Delivery)),
   },
   { description: 'The appointment, with the console link and the patient link.' },
@@ -154,6 +160,7 @@ export const AppointmentSummary = Type.Object({
   clinician: Type.Object({ id: Type.String(), name: Type.String() }),
   clinicId: Type.Optional(Type.String()),
   patient: Type.Object({ name: Type.String() }),
+  language: AppointmentLanguage('the language of its links and messages'),
   waiting: Type.Integer(),
 });
 export type AppointmentSummary = Static<typeof AppointmentSummary>;
@@ -169,6 +176,7 @@ export const AppointmentDetail = Type.Object(
     clinician: Type.Object({ id: Type.String(), name: Type.String() }),
     clinicId: Type.Optional(Type.String()),
     patient: Type.Object({ name: Type.String() }),
+    language: AppointmentLanguage('the language of its links and messages (kept when it is rescheduled or a link re-issued)'),
     deliveries: Type.Optional(Type.Array(Delivery)),
     links: Type.Array(
       Type.Object({

@@ -93,6 +93,7 @@ export const UpdateClinicBody = Type.Object(
           privacyNoticeText: Type.Optional(Type.Union([ClinicSettings.properties.privacyNoticeText, Type.Null()])),
           privacyNoticeUrl: Type.Optional(Type.Union([ClinicSettings.properties.privacyNoticeUrl, Type.Null()])),
           waitingMessage: Type.Optional(Type.Union([ClinicSettings.properties.waitingMessage, Type.Null()])),
+          language: Type.Optional(Type.Union([ClinicSettings.properties.language, Type.Null()])),
         },
         { additionalProperties: false },
       ),

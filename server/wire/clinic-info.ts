@@ -1,6 +1,7 @@
 // What a patient is shown about the clinic (its settings, set through the
 // clinic API): on the consent step, the waiting page and the error pages.
 import { Type, type Static } from 'typebox';
+import { LANGUAGES } from './language.ts';
 
 const Text = (maxLength: number, description: string) => Type.String({ minLength: 1, maxLength, pattern: '^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]+$', description });
 
@@ -11,6 +12,9 @@ export const ClinicSettings = Type.Object(
     privacyNoticeText: Type.Optional(Text(2000, 'the privacy notice, as plain text, shown on the consent step')),
     privacyNoticeUrl: Type.Optional(Type.String({ maxLength: 500, pattern: '^https://[^\\s<>"]+$', description: "a link to the trust's privacy notice (https)" })),
     waitingMessage: Type.Optional(Text(500, 'a message shown to patients while they wait')),
+    language: Type.Optional(
+      Type.Enum([...LANGUAGES], { description: "the language of its appointments' links and messages unless an appointment names its own: en-GB (default) or cy (Welsh: links open in Welsh, SMS and email are bilingual, Welsh first)" }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,27 +1,11 @@
 // The languages pages, links and messages come in: one list for the server
 // (appointments, clinics, SMS and email texts) and the browser client alike.
+// The codes and rules are in language-codes.ts (no TypeBox, for the pages);
+// this adds the schema the REST API validates with.
 import { Type, type Static } from 'typebox';
+import { LANGUAGES } from './language-codes.ts';
 
-/** English (UK) and Welsh. The first is the default. */
-export const LANGUAGES = ['en-GB', 'cy'] as const;
+export { DEFAULT_LANGUAGE, isLanguage, LANGUAGE_PARAM, LANGUAGES, languageOfTag } from './language-codes.ts';
+
 export const Language = Type.Enum([...LANGUAGES], { description: 'en-GB (English) or cy (Welsh)' });
 export type Language = Static<typeof Language>;
-export const DEFAULT_LANGUAGE: Language = 'en-GB';
-
-/** The query parameter a link carries to choose its page's language: "/join?lang=cy#t=...". */
-export const LANGUAGE_PARAM = 'lang';
-
-export function isLanguage(v: unknown): v is Language {
-  return typeof v === 'string' && (LANGUAGES as readonly string[]).includes(v);
-}
-
-/**
- * The supported language a BCP 47 tag asks for, if any: "cy", "cy-GB" -> cy;
- * "en", "en-US", "en-GB" -> en-GB.
- */
-export function languageOfTag(tag: string): Language | null {
-  const primary = tag.trim().toLowerCase().split(/[-_]/)[0];
-  if (primary === 'cy') return 'cy';
-  if (primary === 'en') return 'en-GB';
-  return null;
-}

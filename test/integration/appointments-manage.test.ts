@@ -212,7 +212,7 @@ for (const kind of ['memory', 'redis'] as const) describe(`managing appointments
     const listed = pages.flatMap((p) => p.appointments);
     expect(listed.map((x) => x.id).slice(0, 5)).toEqual([a1, a2, a3, a4, a5]);
     expect(listed.at(-1)).toMatchObject({ startsAt: `${day}T13:00:00.000Z` });
-    expect(listed[0]).toEqual({ id: a1, status: 'scheduled', startsAt: `${day}T09:00:00.000Z`, durationMinutes: 15, clinician: { id: 'list-1', name: 'Dr list-1' }, clinicId: 'clinic-a', patient: { name: 'Patient at 09:00' }, waiting: 0 });
+    expect(listed[0]).toEqual({ id: a1, status: 'scheduled', startsAt: `${day}T09:00:00.000Z`, durationMinutes: 15, clinician: { id: 'list-1', name: 'Dr list-1' }, clinicId: 'clinic-a', patient: { name: 'Patient at 09:00' }, language: 'en-GB', waiting: 0 });
 
     const byClinician = await json<AppointmentPage>(await list('clinicianId=list-1'), 200);
     expect(byClinician.appointments.map((x) => x.id).slice(0, 6)).toEqual([a1, b1, none, a3, a5, byClinician.appointments[5]!.id]);

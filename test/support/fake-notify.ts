@@ -28,7 +28,7 @@ export type Failure = { status: 400 | 403 | 429 | 500; error?: string; message?:
 export class FakeNotify {
   readonly serviceId = randomUUID();
   readonly secretKey = randomUUID();
-  readonly templates = { sms: randomUUID(), email: randomUUID(), cancelSms: randomUUID(), cancelEmail: randomUUID() };
+  readonly templates = { sms: randomUUID(), email: randomUUID(), cancelSms: randomUUID(), cancelEmail: randomUUID(), bilingualSms: randomUUID(), bilingualEmail: randomUUID() };
   readonly #server: Server;
   /** Requests that passed authentication, in order. */
   readonly requests: NotifyRequest[] = [];
@@ -57,6 +57,8 @@ export class FakeNotify {
       NOTIFY_EMAIL_TEMPLATE_ID: this.templates.email,
       NOTIFY_CANCEL_SMS_TEMPLATE_ID: this.templates.cancelSms,
       NOTIFY_CANCEL_EMAIL_TEMPLATE_ID: this.templates.cancelEmail,
+      NOTIFY_BILINGUAL_SMS_TEMPLATE_ID: this.templates.bilingualSms,
+      NOTIFY_BILINGUAL_EMAIL_TEMPLATE_ID: this.templates.bilingualEmail,
     };
   }
 
@@ -157,10 +159,15 @@ export class FakeNotify {
     if (channel === 'sms' && !/^\+?[0-9 ()-]{7,20}$/.test(to)) return 'phone_number Not a valid phone number';
     if (channel === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(to)) return 'email_address Not a valid email address';
     if (typeof body.template_id !== 'string' || !UUID.test(body.template_id)) return 'template_id is not a valid UUID';
-    const known: string[] = channel === 'sms' ? [this.templates.sms, this.templates.cancelSms] : [this.templates.email, this.templates.cancelEmail];
+    const known: string[] =
+      channel === 'sms' ? [this.templates.sms, this.templates.cancelSms, this.templates.bilingualSms] : [this.templates.email, this.templates.cancelEmail, this.templates.bilingualEmail];
     if (!known.includes(body.template_id)) return 'Template not found';
     const p = body.personalisation;
     if (p !== undefined && (typeof p !== 'object' || p === null || Array.isArray(p) || Object.values(p).some((v) => typeof v !== 'string'))) return 'personalisation must be an object of strings';
+    // The bilingual templates are ((message)) (email: subject ((subject))): Notify refuses a message missing one.
+    const needs = body.template_id === this.templates.bilingualSms ? ['message'] : body.template_id === this.templates.bilingualEmail ? ['subject', 'message'] : [];
+    const missing = needs.filter((k) => typeof (p as Record<string, unknown> | undefined)?.[k] !== 'string');
+    if (missing.length > 0) return `Missing personalisation: ${missing.join(', ')}`;
     if (body.reference !== undefined && (typeof body.reference !== 'string' || body.reference.length > 1000)) return 'reference must be a string of at most 1000 characters';
     return null;
   }

@@ -4,8 +4,11 @@
 // /v2/notifications/{id}). One request per call with no retry inside (a
 // retried SMS may be a second SMS: the caller decides), a timeout, a bounded
 // answer, and no redirects followed. The number, the address, the link and
-// the key never reach an error message (and so never a log).
+// the key never reach an error message (and so never a log). A Welsh
+// appointment's messages go through the bilingual templates, whose whole
+// text is the ((message)) (and ((subject))) the domain writes.
 import { DeliveryError, type Channel, type DeliveryFailure, type DeliveryStatus, type LinkSender, type MessageKind, type OutgoingMessage } from '../../domain/delivery.ts';
+import { DEFAULT_LANGUAGE, type Language } from '../../wire/language.ts';
 import { bearerToken, parseApiKey, type NotifyCredentials } from './api-key.ts';
 import { deliveryStatusOf } from './statuses.ts';
 
@@ -14,6 +17,9 @@ export interface NotifyTemplates {
   email: string;
   cancelSms?: string | undefined;
   cancelEmail?: string | undefined;
+  /** Templates of one placeholder, ((message)) (email: subject ((subject))), for bilingual (Welsh and English) messages of every kind. */
+  bilingualSms?: string | undefined;
+  bilingualEmail?: string | undefined;
 }
 
 export interface NotifyClientOptions {
@@ -54,8 +60,8 @@ export class NotifyClient implements LinkSender {
     this.#now = opts.now ?? Date.now;
   }
 
-  supports(channel: Channel, kind: MessageKind): boolean {
-    return this.#template(channel, kind) !== undefined;
+  supports(channel: Channel, kind: MessageKind, language: Language = DEFAULT_LANGUAGE): boolean {
+    return this.#template(channel, kind, language) !== undefined;
   }
 
   sendSms(phoneNumber: string, message: OutgoingMessage): Promise<{ id: string }> {
@@ -75,14 +81,15 @@ export class NotifyClient implements LinkSender {
     return deliveryStatusOf(status);
   }
 
-  #template(channel: Channel, kind: MessageKind): string | undefined {
+  #template(channel: Channel, kind: MessageKind, language: Language): string | undefined {
+    if (language !== DEFAULT_LANGUAGE) return channel === 'sms' ? this.#templates.bilingualSms : this.#templates.bilingualEmail;
     if (kind === 'invite') return channel === 'sms' ? this.#templates.sms : this.#templates.email;
     return channel === 'sms' ? this.#templates.cancelSms : this.#templates.cancelEmail;
   }
 
   async #send(channel: Channel, recipient: Record<string, string>, message: OutgoingMessage): Promise<{ id: string }> {
-    const templateId = this.#template(channel, message.kind);
-    if (!templateId) throw new DeliveryError('REFUSED', `no ${message.kind} template is configured for ${channel}`);
+    const templateId = this.#template(channel, message.kind, message.language ?? DEFAULT_LANGUAGE);
+    if (!templateId) throw new DeliveryError('REFUSED', `no ${message.language === 'cy' ? 'bilingual' : message.kind} template is configured for ${channel}`);
     const body = JSON.stringify({ ...recipient, template_id: templateId, personalisation: { ...message.personalisation }, reference: message.reference });
     const answer = await this.#request('POST', `/v2/notifications/${channel}`, body);
     // What the provider says back may quote what it was sent: never let that through.

@@ -7,7 +7,14 @@ export function notifyClientFrom(cfg: Config['notify']): NotifyClient | null {
   return new NotifyClient({
     baseUrl: cfg.baseUrl,
     apiKey: cfg.apiKey,
-    templates: { sms: cfg.smsTemplateId, email: cfg.emailTemplateId, cancelSms: cfg.cancelSmsTemplateId, cancelEmail: cfg.cancelEmailTemplateId },
+    templates: {
+      sms: cfg.smsTemplateId,
+      email: cfg.emailTemplateId,
+      cancelSms: cfg.cancelSmsTemplateId,
+      cancelEmail: cfg.cancelEmailTemplateId,
+      bilingualSms: cfg.bilingualSmsTemplateId,
+      bilingualEmail: cfg.bilingualEmailTemplateId,
+    },
     timeoutSeconds: cfg.timeoutSeconds,
   });
 }

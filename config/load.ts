@@ -85,6 +85,8 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   TURN_SECRET_FILE: ['turn.secret', 'text-file'],
   TURN_TTL_SECONDS: ['turn.ttlSeconds', 'int'],
   TURN_FORCE_RELAY: ['turn.forceRelay', 'bool'],
+  SELF_TEST_MAX_PER_ADDRESS: ['selfTest.maxPerAddress', 'int'],
+  SELF_TEST_RELAY_SECONDS: ['selfTest.relaySeconds', 'int'],
   RATE_LIMIT_PER_MINUTE: ['security.requestsPerMinute', 'int'],
   SESSION_RATE_LIMIT_PER_MINUTE: ['security.sessionAttemptsPerMinute', 'int'],
   SOCKETS_PER_PARTICIPANT: ['security.socketsPerParticipant', 'int'],
@@ -120,6 +122,8 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   NOTIFY_EMAIL_TEMPLATE_ID: ['notify.emailTemplateId', 'string'],
   NOTIFY_CANCEL_SMS_TEMPLATE_ID: ['notify.cancelSmsTemplateId', 'string'],
   NOTIFY_CANCEL_EMAIL_TEMPLATE_ID: ['notify.cancelEmailTemplateId', 'string'],
+  NOTIFY_BILINGUAL_SMS_TEMPLATE_ID: ['notify.bilingualSmsTemplateId', 'string'],
+  NOTIFY_BILINGUAL_EMAIL_TEMPLATE_ID: ['notify.bilingualEmailTemplateId', 'string'],
   NOTIFY_TIMEOUT_SECONDS: ['notify.timeoutSeconds', 'int'],
 };
 

@@ -89,6 +89,12 @@ const NotifySchema = Type.Object(
     emailTemplateId: Uuid("the email template's id; it may use ((link)), ((clinic)), ((clinician)) and ((when))"),
     cancelSmsTemplateId: Type.Optional(Uuid("the cancellation text message template's id (none: cancellations are not sent by text)")),
     cancelEmailTemplateId: Type.Optional(Uuid("the cancellation email template's id (none: cancellations are not sent by email)")),
+    bilingualSmsTemplateId: Type.Optional(
+      Uuid("a text message template whose whole body is ((message)), for appointments in Welsh (cy): the server writes the bilingual text, Welsh first, link and cancellation alike (none: such a request is refused NOT_CONFIGURED)"),
+    ),
+    bilingualEmailTemplateId: Type.Optional(
+      Uuid('an email template with subject ((subject)) and body ((message)), for appointments in Welsh (cy): the server writes the bilingual text, Welsh first (none: such a request is refused NOT_CONFIGURED)'),
+    ),
     timeoutSeconds: Type.Integer({ minimum: 1, maximum: 60, description: 'seconds to wait for the provider on each request, 1 to 60' }),
   },
   { additionalProperties: false },
@@ -338,6 +344,13 @@ export const ConfigSchema = Type.Object(
         enabled: Type.Boolean({ description: 'true to offer the camera and connection check at /check' }),
         maxConcurrent: Type.Integer({ minimum: 1, maximum: 100, description: 'concurrent checks, 1 to 100' }),
         maxSeconds: Type.Integer({ minimum: 5, maximum: 600, description: 'seconds one check may last, 5 to 600' }),
+        maxPerAddress: Type.Integer({ minimum: 1, maximum: 100, description: 'concurrent checks from one client address, 1 to 100' }),
+        relaySeconds: Type.Integer({
+          minimum: 0,
+          maximum: 300,
+          description:
+            'seconds the TURN credentials a check gets for its relay probe last, 0 to 300; 0 gives none (the check then cannot tell "relay only" from "no connection"); only when turn.urls is set',
+        }),
       },
       { additionalProperties: false },
     ),

@@ -168,7 +168,13 @@ export async function buildApp(deps: Deps): Promise<App> {
     attachSelfTest(io, deps.rooms, deps.logger.child({ ns: 'selftest' }), {
       maxConcurrent: config.selfTest.maxConcurrent,
       maxSeconds: config.selfTest.maxSeconds,
+      maxPerAddress: config.selfTest.maxPerAddress,
       messages: { perSecond: config.security.socketMessagesPerSecond, burst: config.security.socketMessageBurst },
+      relay: {
+        policy: { urls: config.turn.urls, secret: config.turn.secret ?? '', ttlSeconds: config.turn.ttlSeconds },
+        seconds: config.selfTest.relaySeconds,
+      },
+      clientAddress: (remote, xff) => clientAddress(remote, xff, config.server.trustProxy),
     });
   }
   const consultationSockets = attachConsultations({

@@ -3,6 +3,8 @@
 import type { ApiKeyId, AppointmentId, ClinicId, DeviceId, FileId, ItemId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
 import type { ApiScope, StaffRole } from '../wire/auth.ts';
 import type { ClinicSettings } from '../wire/clinic-info.ts';
+import type { Language } from '../wire/language.ts';
+import type { PrecallCheckView } from '../wire/precall.ts';
 import type { AlertSettings } from '../wire/staff-socket.ts';
 import type { AppointmentStatus, GuestRole, ParticipantState, Role } from '../wire/participants.ts';
 
@@ -26,6 +28,8 @@ export interface Appointment {
   cancelledAt?: string;
   /** Links sent through the notification provider: its ids and last known status (never the number or address). */
   deliveries?: DeliveryRecord[];
+  /** Its links' and messages' language (cy: Welsh links, bilingual messages); absent (made before languages): en-GB. */
+  language?: Language;
 }
 
 export interface DeliveryRecord {
@@ -73,8 +77,8 @@ export interface Participant {
   /** True when this device arrived on a link already bound to another device. */
   linkReused: boolean;
   waitingSince?: string;
-  /** Their pre-call check (camera, microphone), as their page reported it. */
-  check?: { camera: boolean; microphone: boolean };
+  /** Their pre-call check: camera and microphone as their page reported them, the network measured with the server's own verdict. */
+  check?: PrecallCheckView;
   updatedAt: string;
 }
 

@@ -3,6 +3,7 @@
 // suite (test/contract/) holds both to the behaviour written here.
 import type { ApiKeyId, AppointmentId, ClinicId, DeviceId, FileId, LinkId, ParticipantId, SessionId } from '../core/ids.ts';
 import type { AuditRecord, ChainHead } from './audit/record.ts';
+import type { PrecallCheckView } from '../wire/precall.ts';
 import type { ApiKeyRecord, Appointment, Clinic, ClinicMember, DomainEvent, FileRecord, Link, LinkDecision, LoginTransaction, Participant, ParticipantState, RunningLateRecord, Session, StaffRecord, StaffSession, ThreadItem } from './model.ts';
 
 /** Every `ttlSeconds` is how long the record may be kept; stores expire it after that. */
@@ -84,7 +85,7 @@ export interface ParticipantStore {
    */
   transition(id: ParticipantId, from: readonly ParticipantState[], to: ParticipantState, atIso: string, opts?: TransitionOptions): Promise<Participant | null>;
   /** Records a participant's pre-call check on the stored record (no state change); null when there is none. */
-  setCheck(id: ParticipantId, check: { camera: boolean; microphone: boolean }): Promise<Participant | null>;
+  setCheck(id: ParticipantId, check: PrecallCheckView): Promise<Participant | null>;
 }
 
 export interface SessionStore {

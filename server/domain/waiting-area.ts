@@ -7,6 +7,7 @@ import type { AppointmentId, ClinicId } from '../core/ids.ts';
 import type { Appointment, Participant, RunningLateRecord, StaffSession } from './model.ts';
 import { isWaiting } from './participants.ts';
 import type { Stores } from './stores.ts';
+import type { PrecallCheckView } from '../wire/precall.ts';
 import type { AlertSettings, WaitingAreaView, WaitingEntry } from '../wire/staff-socket.ts';
 
 export type WaitingScope = WaitingAreaView['scope'];
@@ -80,9 +81,30 @@ export function entriesOf(a: Appointment, participants: readonly Participant[], 
         device: p.device,
         linkReused: p.linkReused,
         connection: conn.connectionOf(a.id, p.id),
-        ...(p.check ? { check: { camera: p.check.camera, microphone: p.check.microphone } } : {}),
+        ...(p.check ? { check: checkView(p.check) } : {}),
       };
     });
+}
+
+/** A stored pre-call check as the waiting area shows it, field by field (nothing else a record may hold). */
+export function checkView(c: PrecallCheckView): PrecallCheckView {
+  const n = c.network;
+  return {
+    camera: c.camera,
+    microphone: c.microphone,
+    ...(n
+      ? {
+          network: {
+            udp: n.udp,
+            tcp: n.tcp,
+            relay: n.relay,
+            ...(n.uploadKbps !== undefined ? { uploadKbps: n.uploadKbps } : {}),
+            ...(n.lossPercent !== undefined ? { lossPercent: n.lossPercent } : {}),
+            verdict: n.verdict,
+          },
+        }
+      : {}),
+  };
 }
 
 /** Oldest arrival first (then by arrival id, so equal times keep one order). */

@@ -1,12 +1,12 @@
 // A waiting guest's pre-call check: camera, microphone and what their network
 // let through to the SFU (UDP, TCP, only the TURN relay) with an upload
 // estimate. The page measures; the verdict the clinic sees is computed from
-// the measurements by the one rule below (the server recomputes it: a page's
-// own verdict is never taken).
+// the measurements by the one rule in network-verdict.ts (the server
+// recomputes it: a page's own verdict is never taken).
 import { Type, type Static } from 'typebox';
+import { NETWORK_VERDICTS } from './network-verdict.ts';
 
-/** Below this upload estimate a call's video will struggle (one low simulcast layer plus sound). */
-export const WEAK_UPLOAD_KBPS = 300;
+export { networkVerdict, WEAK_UPLOAD_KBPS } from './network-verdict.ts';
 
 export const NetworkMeasurement = Type.Object(
   {
@@ -21,7 +21,7 @@ export const NetworkMeasurement = Type.Object(
 export type NetworkMeasurement = Static<typeof NetworkMeasurement>;
 
 /** good: direct and fast enough; weak: works but slow or lossy; relay-only: only through TURN; failed: nothing got through. */
-export const NetworkVerdict = Type.Enum(['good', 'weak', 'relay-only', 'failed']);
+export const NetworkVerdict = Type.Enum([...NETWORK_VERDICTS]);
 export type NetworkVerdict = Static<typeof NetworkVerdict>;
 
 export const PrecallCheck = Type.Object(
@@ -41,11 +41,3 @@ export const PrecallCheckView = Type.Object({
   network: Type.Optional(Type.Object({ ...NetworkMeasurement.properties, verdict: NetworkVerdict })),
 });
 export type PrecallCheckView = Static<typeof PrecallCheckView>;
-
-/** The one rule from measurements to the word the clinician (and the patient) sees. */
-export function networkVerdict(m: NetworkMeasurement): NetworkVerdict {
-  if (!m.udp && !m.tcp && !m.relay) return 'failed';
-  if (!m.udp && !m.tcp) return 'relay-only';
-  if ((m.uploadKbps !== undefined && m.uploadKbps < WEAK_UPLOAD_KBPS) || (m.lossPercent !== undefined && m.lossPercent > 5) || !m.udp) return 'weak';
-  return 'good';
-}

@@ -923,6 +923,16 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
         expect(await stores.participants.get(participantId())).toBeNull();
       });
 
+      it('keeps the network measurement and verdict exactly, and a later check without one replaces it', async () => {
+        const p = aParticipant(appointmentId());
+        await stores.participants.put(p, HOUR);
+        const network = { udp: false, tcp: true, relay: true, uploadKbps: 1_000_000, lossPercent: 2.5, verdict: 'weak' as const };
+        expect(await stores.participants.setCheck(p.id, { camera: true, microphone: true, network })).toEqual({ ...p, check: { camera: true, microphone: true, network } });
+        expect((await stores.participants.get(p.id))?.check).toEqual({ camera: true, microphone: true, network });
+        expect((await stores.participants.setCheck(p.id, { camera: false, microphone: true }))?.check).toEqual({ camera: false, microphone: true });
+        expect((await stores.participants.get(p.id))?.check).toEqual({ camera: false, microphone: true });
+      });
+
       it('a check and a state change at once on several nodes both land (neither overwrites the other)', async () => {
         const nodes = [stores, await harness.peer()];
         for (let i = 0; i < 5; i++) {

@@ -97,7 +97,8 @@ describe.each(['memory', 'redis'] as const)('media races (%s store)', (store) =>
   beforeAll(async () => {
     if (store === 'redis') redis = await startRedisServer();
     watch.start();
-    s = await startTestServer({ MAX_FAILURES: '1000000', METRICS_TOKEN, ...(redis ? { REDIS_URL: redis.url } : {}) });
+    // All checks here come from one address: only the overall cap is under test.
+    s = await startTestServer({ MAX_FAILURES: '1000000', SELF_TEST_MAX_PER_ADDRESS: '100', METRICS_TOKEN, ...(redis ? { REDIS_URL: redis.url } : {}) });
     watch.stop();
     expect(s.deps.stores.kind).toBe(store);
     expect(watch.workers).toHaveLength(1);

@@ -142,10 +142,14 @@ describe.each(['memory', 'redis'] as const)('TURN credentials (%s store)', (stor
     expect(credentialsPushedTo(c.patient, c.patientId)).toEqual([]);
   });
 
-  it('a self-test page gets no TURN credentials at all', async () => {
+  it("a self-test page gets relay credentials for its relay probe only: seconds long, not a participant's, never forcing the relay", async () => {
     const socket = await selfTestSocket(s);
-    expect(await socket.timeout(5000).emitWithAck('media:iceServers', {})).toEqual({ ok: true, data: { iceServers: [], iceTransportPolicy: 'all', expiresAt: null } });
-    expect(await socket.timeout(5000).emitWithAck('media:capabilities', {})).toMatchObject({ ok: true, data: { iceServers: [], expiresAt: null } });
+    const got = (await socket.timeout(5000).emitWithAck('media:capabilities', {})) as { ok: true; data: IceConfig };
+    expect(got).toMatchObject({ ok: true, data: { iceTransportPolicy: 'all' } });
+    expect(got.data.iceServers).toHaveLength(1);
+    // selfTest.relaySeconds (30 by default), far short of a participant's turn.ttlSeconds.
+    expect(Date.parse(got.data.expiresAt!) - Date.now()).toBeLessThanOrEqual(31_000);
+    expect(got.data.iceServers[0]!.username).toMatch(/^\d+:selftest-[^:]+$/);
     socket.close();
   });
 });

@@ -49,11 +49,11 @@ export function createMemoryParticipantStore(now: () => number, links: Pick<Memo
         return structuredClone(next);
       }),
 
-    setCheck: (id: ParticipantId, check: { camera: boolean; microphone: boolean }) =>
+    setCheck: (id: ParticipantId, check: NonNullable<Participant['check']>) =>
       settle(() => {
         const found = participants.get(id);
         if (found === undefined) return null;
-        const next: Participant = { ...found, check: { camera: check.camera, microphone: check.microphone } };
+        const next: Participant = { ...found, check: structuredClone(check) };
         participants.replace(id, next);
         return structuredClone(next);
       }),

@@ -57,8 +57,8 @@ export function createRedisParticipantStore(redis: Redis, keys: Keys): Participa
       return parseRecord<Participant>(out as string | null);
     },
 
-    async setCheck(id: ParticipantId, check: { camera: boolean; microphone: boolean }): Promise<Participant | null> {
-      const out = await runScript(redis, SET_CHECK, [keys.participant(id)], [check.camera ? '1' : '0', check.microphone ? '1' : '0']);
+    async setCheck(id: ParticipantId, check: NonNullable<Participant['check']>): Promise<Participant | null> {
+      const out = await runScript(redis, SET_CHECK, [keys.participant(id)], [JSON.stringify(check)]);
       return parseRecord<Participant>(out as string | null);
     },
   };

@@ -153,12 +153,12 @@ end
 return out
 `);
 
-/** KEYS: participant. ARGV: camera ('1' or '0'), microphone. Records the pre-call check; returns the updated json, or nil. */
+/** KEYS: participant. ARGV: the check's json (built field by field by the domain). Records the pre-call check; returns the updated json, or nil. */
 export const SET_CHECK = script(`
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
 local record = cjson.decode(raw)
-record.check = { camera = ARGV[1] == '1', microphone = ARGV[2] == '1' }
+record.check = cjson.decode(ARGV[1])
 local out = cjson.encode(record)
 redis.call('SET', KEYS[1], out, 'KEEPTTL')
 return out

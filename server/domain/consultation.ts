@@ -11,12 +11,16 @@ import type { DomainBus, EventRecorder } from './events.ts';
 import type { Actor, Appointment, Participant, ParticipantState, Session } from './model.ts';
 import { isWaiting, mayKnowOwnName, participantView } from './participants.ts';
 import type { Stores } from './stores.ts';
+import { checkView } from './waiting-area.ts';
 import type { ConsultationView, ParticipantView } from '../wire/participants.ts';
+import { networkVerdict, type NetworkVerdict, type PrecallCheck } from '../wire/precall.ts';
 
 type ClinicianSession = Extract<Session, { kind: 'clinician' }>;
 
 /** A participant's connection as the signalling layer knows it (media held, ICE lost); see participantView. */
 type ConnectionOf = (participantId: string) => ParticipantView['connection'];
+/** Video a participant paused to keep their sound clear, as the signalling layer knows it (ephemeral, per node). */
+type VideoPausedOf = (participantId: string) => ParticipantView['videoPaused'] | null | undefined;
 
 /** The actor, with the client's IP address when the step came over the network. */
 
@@ -225,14 +229,24 @@ export class ConsultationService {
     return p;
   }
 
-  /** A waiting guest's pre-call check (camera, microphone), shown beside them in the clinic's waiting area. */
-  async recordCheck(participantId: ParticipantId, appointmentId: AppointmentId, check: { camera: boolean; microphone: boolean }): Promise<void> {
+  /**
+   * A waiting guest's pre-call check, shown beside them in the clinic's
+   * waiting area: the network verdict is this server's, from the measurements
+   * (networkVerdict), never the page's. Returns that verdict (none when the
+   * page could not measure the network).
+   */
+  async recordCheck(participantId: ParticipantId, appointmentId: AppointmentId, check: PrecallCheck): Promise<NetworkVerdict | undefined> {
     await this.#liveAppointment(appointmentId);
     const p = await this.#participantOf(appointmentId, participantId);
     if (p.role === 'clinician') throw new AppError('FORBIDDEN', 'Only someone waiting can report a device check.');
     if (p.state !== 'waiting') throw new AppError('INVALID_TRANSITION', 'The check is for the waiting room.');
-    if (!(await this.#stores.participants.setCheck(p.id, check))) throw new AppError('NOT_IN_CONSULTATION');
+    const n = check.network;
+    const verdict = n ? networkVerdict(n) : undefined;
+    // Field by field (checkView): nothing the page sent beyond the measurements is kept.
+    const view = checkView({ camera: check.camera, microphone: check.microphone, ...(n && verdict ? { network: { ...n, verdict } } : {}) });
+    if (!(await this.#stores.participants.setCheck(p.id, view))) throw new AppError('NOT_IN_CONSULTATION');
     this.#bus.safeEmit('changed', appointmentId);
+    return verdict;
   }
 
   async participants(appointmentId: AppointmentId): Promise<Participant[]> {
@@ -245,8 +259,9 @@ export class ConsultationService {
     appointmentId: AppointmentId,
     isConnected: (id: string) => boolean,
     connectionOf?: ConnectionOf,
+    videoPausedOf?: VideoPausedOf,
   ): Promise<ConsultationView> {
-    const v = (await this.views(appointmentId, [participantId], isConnected, connectionOf)).get(participantId);
+    const v = (await this.views(appointmentId, [participantId], isConnected, connectionOf, videoPausedOf)).get(participantId);
     if (!v) throw new AppError('NOT_IN_CONSULTATION');
     return v;
   }
@@ -261,6 +276,7 @@ export class ConsultationService {
     participantIds: readonly string[],
     isConnected: (id: string) => boolean,
     connectionOf?: ConnectionOf,
+    videoPausedOf?: VideoPausedOf,
   ): Promise<Map<string, ConsultationView>> {
     const out = new Map<string, ConsultationView>();
     if (participantIds.length === 0) return out;
@@ -279,7 +295,7 @@ export class ConsultationService {
     const connection = new Map(all.map((p) => [p.id as string, connectionOf?.(p.id)]));
     for (const id of participantIds) {
       const self = all.find((p) => p.id === id);
-      if (self) out.set(id, viewFor(appointment, all, self, (x) => connected.get(x) ?? false, (x) => connection.get(x), status));
+      if (self) out.set(id, viewFor(appointment, all, self, (x) => connected.get(x) ?? false, (x) => connection.get(x), status, (x) => videoPausedOf?.(x)));
     }
     return out;
   }
@@ -303,8 +319,9 @@ function viewFor(
   isConnected: (id: string) => boolean,
   connectionOf: (id: string) => ParticipantView['connection'] | undefined,
   status: ClinicStatus,
+  videoPausedOf: VideoPausedOf = () => undefined,
 ): ConsultationView {
-  const toView = (p: Participant): ParticipantView => participantView(p, isConnected(p.id), connectionOf(p.id));
+  const toView = (p: Participant): ParticipantView => participantView(p, isConnected(p.id), connectionOf(p.id), videoPausedOf(p.id));
   const admittedGuest = self.role !== 'clinician' && self.state === 'admitted';
   const visible =
     self.role === 'clinician'

@@ -27,6 +27,8 @@ export function participantView<R extends Participant['role']>(
   connected: boolean,
   /** From the signalling layer when it knows more (media held, ICE lost); else from `connected`. */
   connection: ParticipantView['connection'] = connected ? 'online' : 'offline',
+  /** Video paused to keep their sound clear (the signalling layer knows); shown only while they are admitted. */
+  videoPaused?: ParticipantView['videoPaused'] | null,
 ): ParticipantView & { role: R } {
   return {
     id: p.id,
@@ -38,5 +40,8 @@ export function participantView<R extends Participant['role']>(
     connected,
     connection,
     ...(p.waitingSince ? { waitingSince: p.waitingSince } : {}),
+    ...(videoPaused && p.state === 'admitted' && (videoPaused.sending || videoPaused.receiving)
+      ? { videoPaused: { sending: videoPaused.sending, receiving: videoPaused.receiving } }
+      : {}),
   };
 }

@@ -30,12 +30,19 @@ export interface ProducerAppData extends types.AppData {
 export interface PeerEvents {
   /** A consumer closed because its producer went away or its transport closed. */
   onConsumerClosed(consumerId: string): void;
-  onConsumerScore(consumerId: string, score: number): void;
+  /** `producerScore`: the sender's stream as it reaches the SFU (loss there is theirs, not this receiver's). */
+  onConsumerScore(consumerId: string, score: number, producerScore?: number): void;
   onConsumerLayersChanged(consumerId: string, spatialLayer: number | null): void;
   /** A transport's ICE state changed (e.g. 'disconnected' when the client's network went away). */
   onIceStateChange?(transportId: string, state: types.IceState): void;
   /** The send transport found a new path: those receiving this peer's video need a keyframe. */
   onSendPathChanged?(): void;
+}
+
+/** Which of this peer's video is paused because its link cannot carry it (ParticipantView.videoPaused). */
+export interface VideoPaused {
+  sending: boolean;
+  receiving: boolean;
 }
 
 const notFound = (what: string) => new AppError('NOT_FOUND', `No such ${what} in this consultation.`);
@@ -71,6 +78,7 @@ export class Peer {
   readonly #pendingDirections = new Set<Direction>();
   readonly #pendingSources = new Set<MediaSource>();
   #pendingConsumers = 0;
+  #videoPaused: VideoPaused | null = null;
   #closed = false;
 
   constructor(id: string, router: types.Router, webRtcServer: types.WebRtcServer, events: PeerEvents) {
@@ -218,7 +226,7 @@ export class Peer {
       gone();
     });
     consumer.on('transportclose', gone);
-    consumer.on('score', (s) => this.#events.onConsumerScore(consumer.id, s.score));
+    consumer.on('score', (s) => this.#events.onConsumerScore(consumer.id, s.score, s.producerScore));
     consumer.on('layerschange', (l) => this.#events.onConsumerLayersChanged(consumer.id, l?.spatialLayer ?? null));
     return { id: consumer.id, producerId: producer.id, kind: consumer.kind, rtpParameters: consumer.rtpParameters, producerPaused: consumer.producerPaused };
   }
@@ -241,6 +249,30 @@ export class Peer {
     const c = this.#consumer(consumerId);
     if (c.type !== 'simulcast') return;
     await mediasoup(() => c.setPreferredLayers({ spatialLayer }));
+  }
+
+  /**
+   * The receiver's own pause of one of its consumers (its link cannot carry
+   * that video just now; resumed when it recovers). Only this peer's consumers:
+   * anyone else's id is not found.
+   */
+  async setConsumerPaused(consumerId: string, paused: boolean): Promise<void> {
+    const c = this.#consumer(consumerId);
+    await mediasoup(() => (paused ? c.pause() : c.resume()));
+  }
+
+  /** Video this peer paused to keep its sound clear, as it last said (null: none); ephemeral, gone with the peer. */
+  get videoPaused(): VideoPaused | null {
+    return this.#videoPaused;
+  }
+
+  /** Returns whether that changed what the others are shown. */
+  setVideoPaused(v: VideoPaused): boolean {
+    this.#assertOpen();
+    const next = v.sending || v.receiving ? { sending: v.sending, receiving: v.receiving } : null;
+    const changed = next?.sending !== this.#videoPaused?.sending || next?.receiving !== this.#videoPaused?.receiving;
+    this.#videoPaused = next;
+    return changed;
   }
 
   async setProducerPaused(producerId: string, paused: boolean): Promise<types.Producer<ProducerAppData>> {
@@ -266,8 +298,8 @@ export class Peer {
     this.#consumers.clear();
   }
 
-  async stats(): Promise<{ consumers: { id: string; score: number }[] }> {
-    return { consumers: [...this.#consumers.values()].map((c) => ({ id: c.id, score: c.score.score })) };
+  async stats(): Promise<{ consumers: { id: string; score: number; paused: boolean }[] }> {
+    return { consumers: [...this.#consumers.values()].map((c) => ({ id: c.id, score: c.score.score, paused: c.paused })) };
   }
 
   #assertOpen(): void {

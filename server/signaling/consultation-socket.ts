@@ -92,7 +92,9 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
 
   // ---- pushing views -------------------------------------------------------
   const connectionOf = connectionState(d.rooms, d.presence);
-  const views = new ViewPusher({ io, consultations: d.consultations, presence: d.presence, logger: log, connectionOf });
+  // Ephemeral, on the participant's media peer: gone when they leave, are sent back or start their media afresh.
+  const videoPausedOf = (apt: string, id: string) => d.rooms.get(apt)?.existingPeer(id)?.videoPaused;
+  const views = new ViewPusher({ io, consultations: d.consultations, presence: d.presence, logger: log, connectionOf, videoPausedOf });
   d.bus.on('changed', (appointmentId) => views.changed(appointmentId));
   d.bus.on('participantExpelled', (appointmentId, participantId, reason) => {
     d.rooms.get(appointmentId)?.closePeer(participantId);
@@ -235,26 +237,29 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     const mine = () => io.to(selfRoom(participantId));
     const peerEvents: PeerEvents = {
       onConsumerClosed: (consumerId) => mine().emit('media:consumerClosed', { consumerId }),
-      onConsumerScore: (consumerId, score) => mine().emit('media:consumerScore', { consumerId, score }),
+      onConsumerScore: (consumerId, score, producerScore) =>
+        mine().emit('media:consumerScore', { consumerId, score, ...(producerScore === undefined ? {} : { producerScore }) }),
       onConsumerLayersChanged: (consumerId, spatialLayer) => mine().emit('media:consumerLayers', { consumerId, spatialLayer }),
       onIceStateChange: (transportId, state) => {
         log.info({ appointmentId, participantId, transportId, iceState: state }, 'media connection state changed');
         views.changed(appointmentId);
       },
     };
+    const mediaAccess = async () => {
+      // Admission is read from the store on every media call, on purpose.
+      await d.consultations.requireAdmitted(participantId, appointmentId);
+      // Read again once the Router exists: an end landing meanwhile must leave no Router behind.
+      const stillLive = () =>
+        d.consultations.requireAdmitted(participantId, appointmentId).then(
+          () => true,
+          (e: unknown) => !(isAppError(e) && (e.code === 'CONSULTATION_ENDED' || e.code === 'APPOINTMENT_CANCELLED')),
+        );
+      const room = await d.rooms.open(appointmentId, { stillWanted: stillLive });
+      return { room, peer: room.peer(participantId, peerEvents) };
+    };
     registerMediaHandlers(socket, log.child({ appointmentId, participantId }), {
-      access: async () => {
-        // Admission is read from the store on every media call, on purpose.
-        await d.consultations.requireAdmitted(participantId, appointmentId);
-        // Read again once the Router exists: an end landing meanwhile must leave no Router behind.
-        const stillLive = () =>
-          d.consultations.requireAdmitted(participantId, appointmentId).then(
-            () => true,
-            (e: unknown) => !(isAppError(e) && (e.code === 'CONSULTATION_ENDED' || e.code === 'APPOINTMENT_CANCELLED')),
-          );
-        const room = await d.rooms.open(appointmentId, { stillWanted: stillLive });
-        return { room, peer: room.peer(participantId, peerEvents) };
-      },
+      access: mediaAccess,
+      released: () => views.changed(appointmentId),
       mayConsume: (producer: types.Producer, self) => (producer.appData as { peerId?: string }).peerId !== self.id,
       announce: (p, producer) => {
         socket.to(liveRoom(appointmentId)).emit('media:newProducer', p);
@@ -294,10 +299,18 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
       return {};
     });
     handle(socket, log, 'self:check', async (check) => {
-      await d.consultations.recordCheck(participantId, apt, check);
+      const verdict = await d.consultations.recordCheck(participantId, apt, check);
+      return verdict ? { verdict } : {};
+    });
+    // Video paused to keep the sound clear (an admitted participant's weak link): everyone's view shows it.
+    handle(socket, log, 'self:videoPaused', async (paused) => {
+      const { peer } = await mediaAccess();
+      if (peer.setVideoPaused(paused)) views.changed(apt);
       return {};
     });
-    handle(socket, log, 'consultation:state', () => d.consultations.view(participantId, apt, d.presence.isConnected, (id) => connectionOf(apt, id)));
+    handle(socket, log, 'consultation:state', () =>
+      d.consultations.view(participantId, apt, d.presence.isConnected, (id) => connectionOf(apt, id), (id) => videoPausedOf(apt, id)),
+    );
     registerThreadHandlers(socket, log, me, { thread: d.thread, files: d.files, address });
 
     socket.on('disconnect', (reason) => {

@@ -30,6 +30,8 @@ export interface MediaHandlerOptions {
   announcePaused(producerId: string, paused: boolean): void;
   /** ICE servers for this caller (called only after access() allowed media). */
   ice?(peerId: string): TurnGrant & { iceTransportPolicy: 'all' | 'relay' };
+  /** The caller's media was closed for a fresh start (media:resume without its transports): what others are shown may change. */
+  released?(): void;
   /** Where refusals, ICE restarts and resumptions are counted. */
   signals?: SignalEvents;
 }
@@ -84,7 +86,10 @@ export function registerMediaHandlers(socket: Socket, log: Logger, o: MediaHandl
   handleMedia('media:resume', async ({ transportIds }) => {
     const { room, peer } = await o.access();
     const resumed = transportIds.length > 0 && peer.holdsExactly(transportIds);
-    if (!resumed) room.closePeer(peer.id);
+    if (!resumed) {
+      room.closePeer(peer.id);
+      o.released?.();
+    }
     // A fresh start (an empty list) is not a resumption: neither counted nor logged as one.
     if (transportIds.length > 0) {
       o.signals?.emit('mediaResumed', resumed);
@@ -110,6 +115,11 @@ export function registerMediaHandlers(socket: Socket, log: Logger, o: MediaHandl
   });
   handleMedia('media:setPreferredLayers', async ({ consumerId, spatialLayer }) => {
     await (await o.access()).peer.setPreferredLayers(consumerId, spatialLayer);
+    return {};
+  });
+  // The caller's own consumers only (Peer looks in its own maps): another's id is NOT_FOUND.
+  handleMedia('media:setConsumerPaused', async ({ consumerId, paused }) => {
+    await (await o.access()).peer.setConsumerPaused(consumerId, paused);
     return {};
   });
   handleMedia('media:setProducerPaused', async ({ producerId, paused }) => {

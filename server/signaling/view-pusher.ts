@@ -21,6 +21,8 @@ export const selfRoom = (participantId: string): string => `p:${participantId}`;
 
 /** A participant's connection as the others see it (online, reconnecting, offline). */
 export type ConnectionOf = (appointmentId: string, participantId: string) => ParticipantView['connection'];
+/** Video a participant paused to keep their sound clear (their media peer on this node says). */
+export type VideoPausedOf = (appointmentId: string, participantId: string) => ParticipantView['videoPaused'] | null | undefined;
 
 /** Milliseconds a presence change waits for others before it is pushed. */
 const PRESENCE_SETTLE_MS = 250;
@@ -40,13 +42,15 @@ export class ViewPusher {
   readonly #presence: Presence;
   readonly #log: Logger;
   readonly #connectionOf: ConnectionOf | undefined;
+  readonly #videoPausedOf: VideoPausedOf | undefined;
   readonly #schedules = new Map<string, Schedule>();
   /** participant id -> the view last sent to their sockets on this node (serialized). */
   readonly #sent = new Map<string, string>();
   readonly #waiting = new Set<string>();
 
-  constructor(deps: { io: ViewServer; consultations: ConsultationService; presence: Presence; logger: Logger; connectionOf?: ConnectionOf }) {
+  constructor(deps: { io: ViewServer; consultations: ConsultationService; presence: Presence; logger: Logger; connectionOf?: ConnectionOf; videoPausedOf?: VideoPausedOf }) {
     this.#io = deps.io;
+    this.#videoPausedOf = deps.videoPausedOf;
     this.#connectionOf = deps.connectionOf;
     this.#consultations = deps.consultations;
     this.#presence = deps.presence;
@@ -123,11 +127,13 @@ export class ViewPusher {
   async #push(appointmentId: string, fresh: Map<string, string>): Promise<void> {
     const ids = this.#presence.participantsIn(appointmentId);
     const connectionOf = this.#connectionOf;
+    const videoPausedOf = this.#videoPausedOf;
     const views = await this.#consultations.views(
       appointmentId as AppointmentId,
       ids,
       this.#presence.isConnected,
       connectionOf && ((id) => connectionOf(appointmentId, id)),
+      videoPausedOf && ((id) => videoPausedOf(appointmentId, id)),
     );
     for (const [id, view] of views) {
       // Gone from this node while the views were computed: nothing to send, nothing to remember.

@@ -156,7 +156,12 @@ export const ServerEvents = {
   'media:producerPaused': Type.Object({ producerId: Type.String(), paused: Type.Boolean() }),
   'media:producerClosed': Type.Object({ producerId: Type.String() }),
   'media:consumerClosed': Type.Object({ consumerId: Type.String() }),
-  'media:consumerScore': Type.Object({ consumerId: Type.String(), score: Type.Number() }),
+  'media:consumerScore': Type.Object({
+    consumerId: Type.String(),
+    score: Type.Number(),
+    /** The sender's stream as it reaches the SFU (0-10): low means the loss is on the sender's side, not this receiver's (issue 16). */
+    producerScore: Type.Optional(Type.Number()),
+  }),
   'media:consumerLayers': Type.Object({ consumerId: Type.String(), spatialLayer: Type.Union([Type.Integer(), Type.Null()]) }),
   /** Media must be set up again: sent back to the waiting room, or the worker under the room died. */
   'media:reset': Type.Object({ reason: Type.Enum(['sent-back', 'media-lost']) }),

@@ -6,8 +6,10 @@
 // the new network; if not, it is built afresh (admission is the server's
 // state: never asked again). Each transport's ICE state is watched too: a
 // failure is repaired with an ICE restart, then by rebuilding the session.
-// Sent back: the session is closed and remote media removed. No DOM: remote
-// media goes to a RemoteMedia, browser events come in through an environment.
+// Sent back: the session is closed and remote media removed. While media runs,
+// a VideoAdaptation steps video down (and back up) to keep the sound clear on
+// a poor link. No DOM: remote media and the call's network state go to a
+// RemoteMedia, browser events come in through an environment.
 import type { ProducerAnnouncement } from '../../../server/wire/media.ts';
 import type { ConsultationView } from '../../../server/wire/participants.ts';
 import type { ServerToClientEvents } from '../../../server/wire/socket.ts';
@@ -18,6 +20,7 @@ import { MediaRecovery, type RecoveryCounters } from './media-recovery.ts';
 import { MediaSession } from './media-session.ts';
 import { Backoff, RECOVERY_TIMING, isRetryable, type RecoveryTiming } from './reconnect-policy.ts';
 import { RemoteSubscriptions, type RemoteMedia } from './remote-subscriptions.ts';
+import { VideoAdaptation } from './video-adaptation.ts';
 
 export type { ConnectionState, ConsultationEnvironment } from './connection-keeper.ts';
 export type { RecoveryCounters } from './media-recovery.ts';
@@ -54,6 +57,8 @@ export interface ConsultationOptions {
   environment?: ConsultationEnvironment;
   /** Recovery timings (tests shorten them). */
   timing?: Partial<RecoveryTiming>;
+  /** How often the adaptation samples the link (ms); 0: never by itself (tests call adaptation.poll()). */
+  adaptEveryMs?: number;
 }
 
 export class Consultation {
@@ -70,6 +75,8 @@ export class Consultation {
   /** Delays between ICE recoveries, so a failing network is not hammered. */
   readonly #iceBackoff: Backoff;
   readonly recovery: RecoveryCounters = { iceRestarts: 0, resumptions: 0, rebuilds: 0, socketReconnects: 0 };
+  /** Keeps the sound clear on a poor link (video down a layer, then paused), while media runs. */
+  readonly adaptation: VideoAdaptation;
   #view: ConsultationView | null = null;
   #media: MediaSession | null = null;
   /** Keeps the running session through network trouble (while #ready). */
@@ -82,7 +89,7 @@ export class Consultation {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  constructor({ socket, local, on, remote, createMedia, environment, timing }: ConsultationOptions) {
+  constructor({ socket, local, on, remote, createMedia, environment, timing, adaptEveryMs }: ConsultationOptions) {
     this.#local = local;
     this.#on = on;
     this.#remote = remote;
@@ -90,7 +97,40 @@ export class Consultation {
     this.#socket = socket;
     this.#rpc = rpcOver(socket);
     this.#timing = { ...RECOVERY_TIMING, ...timing };
-    this.#received = new RemoteSubscriptions(remote, () => this.#view?.self.id);
+    // What the sender paused matters to the adaptation too (a paused stream scores nothing at the SFU).
+    this.#received = new RemoteSubscriptions(
+      {
+        participants: (view) => remote.participants(view),
+        added: (track) => {
+          this.adaptation.senderPaused(track.consumerId, track.producerPaused);
+          remote.added(track);
+        },
+        removed: (consumerId) => {
+          this.adaptation.consumerGone(consumerId);
+          remote.removed(consumerId);
+        },
+        paused: (consumerId, paused) => {
+          this.adaptation.senderPaused(consumerId, paused);
+          remote.paused(consumerId, paused);
+        },
+        score: (consumerId, score) => remote.score(consumerId, score),
+        network: (state) => remote.network(state),
+        cleared: () => remote.cleared(),
+        closed: () => remote.closed(),
+      },
+      () => this.#view?.self.id,
+    );
+    this.adaptation = new VideoAdaptation(
+      {
+        tell: async (paused) => {
+          await this.#rpc.request('self:videoPaused', paused);
+        },
+        network: (state) => {
+          if (!this.#closed) this.#remote.network(state);
+        },
+      },
+      adaptEveryMs === undefined ? {} : { everyMs: adaptEveryMs },
+    );
     this.#setupBackoff = new Backoff(this.#timing.retryBaseMs, this.#timing.retryMaxMs);
     this.#iceBackoff = new Backoff(this.#timing.retryBaseMs * 2, this.#timing.iceRecoverMs);
     local.onTrackReplaced = async (kind, track) => {
@@ -155,6 +195,7 @@ export class Consultation {
     this.#keeper.close();
     clearTimeout(this.#retryTimer);
     this.#stopMedia();
+    this.adaptation.close();
     this.#remote.closed();
     this.#socket.removeAllListeners();
     this.#socket.close();
@@ -175,9 +216,15 @@ export class Consultation {
       else void this.#received.subscribe(this.#media, a, this.#isCurrent(this.#gen));
     });
     s.on('media:producerClosed', ({ producerId }) => this.#received.forget(producerId));
-    s.on('media:consumerClosed', ({ consumerId }) => this.#received.forgetConsumer(consumerId));
+    s.on('media:consumerClosed', ({ consumerId }) => {
+      this.adaptation.consumerGone(consumerId);
+      this.#received.forgetConsumer(consumerId);
+    });
     s.on('media:producerPaused', ({ producerId, paused }) => this.#received.paused(producerId, paused));
-    s.on('media:consumerScore', ({ consumerId, score }) => this.#remote.score(consumerId, score));
+    s.on('media:consumerScore', ({ consumerId, score, producerScore }) => {
+      this.adaptation.score(consumerId, score, producerScore);
+      this.#remote.score(consumerId, score);
+    });
     s.on('media:reset', ({ reason }) => {
       // Sent back: the state that follows says 'waiting'. Otherwise (the room was lost) start again.
       const wasUp = this.#ready;
@@ -215,6 +262,7 @@ export class Consultation {
     const prev = this.#view;
     this.#view = view;
     this.#remote.participants(view);
+    this.adaptation.view(view);
     this.#reconcile();
     this.#on.state(view, prev);
   }
@@ -262,6 +310,7 @@ export class Consultation {
       const all = [...producers, ...this.#pending];
       this.#pending = [];
       this.#keep = this.#keepAlive(media, gen);
+      this.adaptation.start(media);
       await Promise.all(all.map((a) => this.#received.subscribe(media, a, this.#isCurrent(gen))));
     } catch (e) {
       if (gen !== this.#gen) return;
@@ -351,6 +400,7 @@ export class Consultation {
     this.#received.clear();
     this.#keep?.close();
     this.#keep = null;
+    this.adaptation.stop();
     this.#media?.close();
     this.#media = null;
     this.#remote.cleared();

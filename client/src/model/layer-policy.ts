@@ -1,7 +1,7 @@
-// How good a remote tile's connection is, and which simulcast layer to ask the
-// SFU for because of it: the lowest layer (0) while the connection is poor, the
-// highest (2) once it is good again; fair or unknown keeps what it has, so a
-// connection on the edge does not flap between layers.
+// How good a connection looks from round-trip time and the SFU's score, as the
+// call shows it ("Connection: good"), and the simulcast layers the camera is
+// sent as. Which layer is sent or received, and when video pauses, is the
+// adaptation's (model/adaptation-policy.ts, model/video-adaptation.ts).
 
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
 
@@ -14,19 +14,4 @@ export function qualityOf(rttSeconds: number | null, score: number | null): Qual
   if ((score !== null && score <= 4) || (rttSeconds !== null && rttSeconds > 0.5)) return 'poor';
   if ((score !== null && score <= 7) || (rttSeconds !== null && rttSeconds > 0.25)) return 'fair';
   return 'good';
-}
-
-/** The layer to prefer for a tile rated `quality` that now asks for `current`. */
-export function preferredLayer(quality: Quality, current: number): number {
-  if (quality === 'poor') return 0;
-  if (quality === 'good') return TOP_LAYER;
-  return current;
-}
-
-/**
- * What to remember as asked for when asking for `wanted` failed: the other
- * extreme, so the next rating that still wants `wanted` asks again.
- */
-export function layerAfterFailure(wanted: number): number {
-  return wanted === 0 ? TOP_LAYER : 0;
 }

@@ -12,6 +12,8 @@ import type { ConsumerInfo, IceConfig, ProducerAnnouncement, TransportInfo } fro
 import { ClientError, type Rpc } from '../net/rpc.ts';
 import { Emitter } from './emitter.ts';
 import type { TransportConnectionState, TransportStatus } from './ice-watch.ts';
+import type { Level } from './adaptation-policy.ts';
+import { TOP_LAYER } from './layer-policy.ts';
 
 export interface RemoteTrack {
   consumerId: string;
@@ -28,11 +30,44 @@ export interface ReceiveStats {
   videoBytesReceived: number;
   audioBytesReceived: number;
   audioPacketsReceived: number;
+  /** Audio samples decoded and played out (inbound-rtp totalSamplesReceived): sound actually heard. */
+  audioSamplesReceived?: number;
   packetsLost: number;
   roundTripTime: number | null;
   /** How the receive path reaches the server: 'host' directly, 'relay' through TURN. */
   localCandidateType: string | null;
 }
+
+/** Raw counters of both paths, for the adaptation (model/video-adaptation.ts turns them into samples). */
+export interface LinkStats {
+  send: {
+    /** The congestion controller's estimate, bit/s (candidate pair availableOutgoingBitrate). */
+    availableBitrate: number | null;
+    /**
+     * The worst fractionLost the SFU reports on the video we send (active
+     * encodings only: a paused layer's report is stale). Not audio: for Opus
+     * with FEC mediasoup reports the worst loss among its receivers, to raise
+     * our FEC, which says nothing about our own link.
+     */
+    fractionLost: number | null;
+    /** The same for our sound: mediasoup may report the worst loss among its receivers here (to raise our FEC). */
+    audioFractionLost: number | null;
+    rttSeconds: number | null;
+    /** Some video encoding is limited by bandwidth (qualityLimitationReason). */
+    bandwidthLimited: boolean;
+  };
+  recv: {
+    packetsReceived: number;
+    packetsLost: number;
+    videoFramesDecoded: number;
+    /** Audio jitter in seconds (the worst stream). */
+    jitterSeconds: number | null;
+    rttSeconds: number | null;
+  };
+}
+
+/** The SSRC of the SFU's bandwidth probation packets (mediasoup's RTP_PROBATION_SSRC). */
+const PROBATOR_SSRC = 1234;
 
 /** Never renew more often than this, whatever the lifetime (ms). */
 const MIN_RENEW_MS = 10_000;
@@ -56,6 +91,10 @@ export class MediaSession {
   #recv: types.Transport | undefined;
   readonly #producers = new Map<'camera' | 'microphone', types.Producer>();
   readonly #consumers = new Map<string, { consumer: types.Consumer; participantId: string }>();
+  /** The person wants their camera sent (their own toggle); never overridden by the link. */
+  #cameraWanted = true;
+  /** How much of the camera the link can carry now (the adaptation's send level). */
+  #sendLevel: Level = 'top';
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   /** Each transport's ICE/DTLS connection state changes (for the consultation's ICE watch). */
@@ -194,12 +233,63 @@ export class MediaSession {
     await this.#producers.get(source)?.replaceTrack({ track });
   }
 
+  /**
+   * The person's own camera or microphone toggle. The camera is sent iff they
+   * want it AND the link can carry it (setSendLevel): a link recovering never
+   * turns on a camera they turned off.
+   */
   async setPaused(source: 'camera' | 'microphone', paused: boolean): Promise<void> {
     const p = this.#producers.get(source);
     if (!p) return;
+    if (source === 'camera') this.#cameraWanted = !paused;
     if (paused) p.pause();
     else p.resume();
-    await this.#rpc.request('media:setProducerPaused', { producerId: p.id, paused });
+    await this.#rpc.request('media:setProducerPaused', { producerId: p.id, paused: source === 'camera' ? this.#cameraPaused : paused });
+  }
+
+  /** Whether the SFU should hold our camera paused: not wanted, or the link cannot carry it. */
+  get #cameraPaused(): boolean {
+    return !this.#cameraWanted || this.#sendLevel === 'audio';
+  }
+
+  /** Whether a camera is being sent (the person has not turned it off); false without a camera. */
+  get sendingCamera(): boolean {
+    const p = this.#producers.get('camera');
+    return !!p && !p.closed && this.#cameraWanted;
+  }
+
+  /**
+   * How much of the camera the link carries: every simulcast layer, the
+   * lowest only, or none (audio only; the SFU holds the producer paused so
+   * the others know). The track itself is untouched: the self view goes on.
+   */
+  async setSendLevel(level: Level): Promise<void> {
+    if (level === this.#sendLevel) return;
+    const wasPaused = this.#cameraPaused;
+    this.#sendLevel = level;
+    const p = this.#producers.get('camera');
+    if (!p || p.closed) return;
+    if (level === 'audio') await p.setRtpEncodingParameters({ active: false });
+    else await p.setMaxSpatialLayer(level === 'top' ? TOP_LAYER : 0);
+    if (this.#cameraPaused !== wasPaused) await this.#rpc.request('media:setProducerPaused', { producerId: p.id, paused: this.#cameraPaused });
+  }
+
+  get sendLevel(): Level {
+    return this.#sendLevel;
+  }
+
+  /** The video this page receives: consumer and whose it is. */
+  videoConsumers(): { consumerId: string; participantId: string }[] {
+    return [...this.#consumers.values()].filter((c) => c.consumer.kind === 'video' && !c.consumer.closed).map((c) => ({ consumerId: c.consumer.id, participantId: c.participantId }));
+  }
+
+  /** Stops (or restarts) receiving one video at the SFU and here: our link cannot carry it just now. */
+  async setConsumerPaused(consumerId: string, paused: boolean): Promise<void> {
+    const c = this.#consumers.get(consumerId)?.consumer;
+    if (!c || c.closed) return;
+    await this.#rpc.request('media:setConsumerPaused', { consumerId, paused });
+    if (paused) c.pause();
+    else c.resume();
   }
 
   async subscribe(a: ProducerAnnouncement): Promise<RemoteTrack> {
@@ -237,12 +327,54 @@ export class MediaSession {
     await this.#rpc.request('media:setPreferredLayers', { consumerId, spatialLayer });
   }
 
+  /** Both paths' counters in one go (for the adaptation, every couple of seconds). */
+  async linkStats(): Promise<LinkStats> {
+    const out: LinkStats = {
+      send: { availableBitrate: null, fractionLost: null, audioFractionLost: null, rttSeconds: null, bandwidthLimited: false },
+      recv: { packetsReceived: 0, packetsLost: 0, videoFramesDecoded: 0, jitterSeconds: null, rttSeconds: null },
+    };
+    const live = (t: types.Transport | undefined) => (t && !t.closed && t.connectionState === 'connected' ? t : undefined);
+    const send = live(this.#send);
+    const recv = live(this.#recv);
+    if (send) {
+      const report = await send.getStats();
+      report.forEach((s: Record<string, unknown>) => {
+        if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
+          if (typeof s.availableOutgoingBitrate === 'number') out.send.availableBitrate = s.availableOutgoingBitrate;
+          if (typeof s.currentRoundTripTime === 'number') out.send.rttSeconds = s.currentRoundTripTime;
+        }
+        if (s.type === 'outbound-rtp' && s.kind === 'video' && s.active !== false && s.qualityLimitationReason === 'bandwidth') out.send.bandwidthLimited = true;
+        if (s.type === 'remote-inbound-rtp' && s.kind === 'video' && typeof s.fractionLost === 'number') {
+          const local = report.get(String(s.localId)) as Record<string, unknown> | undefined;
+          if (local?.active !== false) out.send.fractionLost = Math.max(out.send.fractionLost ?? 0, s.fractionLost);
+        }
+        if (s.type === 'remote-inbound-rtp' && s.kind === 'audio' && typeof s.fractionLost === 'number') {
+          out.send.audioFractionLost = Math.max(out.send.audioFractionLost ?? 0, s.fractionLost);
+        }
+      });
+    }
+    if (recv) {
+      (await recv.getStats()).forEach((s: Record<string, unknown>) => {
+        // Not the SFU's bandwidth probe (mediasoup-client's 'probator' receiver): its bursts jump sequence numbers.
+        if (s.type === 'inbound-rtp' && s.mid !== 'probator' && s.ssrc !== PROBATOR_SSRC) {
+          out.recv.packetsReceived += Number(s.packetsReceived ?? 0);
+          out.recv.packetsLost += Math.max(0, Number(s.packetsLost ?? 0));
+          if (s.kind === 'video') out.recv.videoFramesDecoded += Number(s.framesDecoded ?? 0);
+          if (s.kind === 'audio' && typeof s.jitter === 'number') out.recv.jitterSeconds = Math.max(out.recv.jitterSeconds ?? 0, s.jitter);
+        }
+        if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded' && typeof s.currentRoundTripTime === 'number') out.recv.rttSeconds = s.currentRoundTripTime;
+      });
+    }
+    return out;
+  }
+
   async receiveStats(): Promise<ReceiveStats> {
     const out: ReceiveStats = {
       videoFramesDecoded: 0,
       videoBytesReceived: 0,
       audioBytesReceived: 0,
       audioPacketsReceived: 0,
+      audioSamplesReceived: 0,
       packetsLost: 0,
       roundTripTime: null,
       localCandidateType: null,
@@ -257,6 +389,7 @@ export class MediaSession {
         } else if (s.kind === 'audio') {
           out.audioBytesReceived += Number(s.bytesReceived ?? 0);
           out.audioPacketsReceived += Number(s.packetsReceived ?? 0);
+          out.audioSamplesReceived = (out.audioSamplesReceived ?? 0) + Number(s.totalSamplesReceived ?? 0);
         }
         out.packetsLost += Number(s.packetsLost ?? 0);
       }

@@ -51,6 +51,16 @@ export function fakeMedia() {
     })),
     dropConsumer: vi.fn(),
     replaceTrack: vi.fn(async () => undefined),
+    // The adaptation (video-adaptation.ts): a quiet, clean link.
+    linkStats: vi.fn(async () => ({
+      send: { availableBitrate: 1_500_000, fractionLost: 0, audioFractionLost: 0, rttSeconds: 0.02, bandwidthLimited: false },
+      recv: { packetsReceived: 0, packetsLost: 0, videoFramesDecoded: 0, jitterSeconds: 0.005, rttSeconds: 0.02 },
+    })),
+    setSendLevel: vi.fn(async () => undefined),
+    sendingCamera: true,
+    videoConsumers: () => [] as { consumerId: string; participantId: string }[],
+    setConsumerPaused: vi.fn(async () => undefined),
+    preferLayer: vi.fn(async () => undefined),
     close: vi.fn(),
   };
 }
@@ -74,6 +84,7 @@ export function setup(startError?: Error, opts: Pick<ConsultationOptions, 'envir
     local,
     on: on satisfies ConsultationEvents,
     remote: remote satisfies RemoteMedia,
+    adaptEveryMs: 0,
     createMedia: () => {
       const m = fakeMedia();
       if (startError) m.start.mockRejectedValue(startError);

@@ -1,7 +1,8 @@
-// The simulcast layer policy: a poor connection gets the lowest layer, a good
-// one the highest, and in between nothing changes (no flapping at the edge).
+// Connection quality as the call shows it: the worse of round-trip time and
+// the SFU's score decides. (Which layer is sent or received is the
+// adaptation's: adaptation-policy.test.ts, video-adaptation.test.ts.)
 import { describe, expect, it } from 'vitest';
-import { layerAfterFailure, preferredLayer, qualityOf, TOP_LAYER } from '../../../client/src/model/layer-policy.ts';
+import { qualityOf } from '../../../client/src/model/layer-policy.ts';
 
 describe('qualityOf', () => {
   it('is unknown with nothing measured', () => {
@@ -16,26 +17,5 @@ describe('qualityOf', () => {
     expect(qualityOf(0.05, 4)).toBe('poor');
     expect(qualityOf(null, 8)).toBe('good');
     expect(qualityOf(0.2, null)).toBe('good');
-  });
-});
-
-describe('preferredLayer', () => {
-  it('drops to the lowest layer when poor and climbs to the top when good', () => {
-    expect(preferredLayer('poor', TOP_LAYER)).toBe(0);
-    expect(preferredLayer('good', 0)).toBe(TOP_LAYER);
-  });
-
-  it('keeps the current layer when fair or unknown', () => {
-    for (const layer of [0, 1, TOP_LAYER]) {
-      expect(preferredLayer('fair', layer)).toBe(layer);
-      expect(preferredLayer('unknown', layer)).toBe(layer);
-    }
-  });
-
-  it('after a failed switch remembers the other extreme, so the next rating asks again', () => {
-    expect(layerAfterFailure(0)).toBe(TOP_LAYER);
-    expect(layerAfterFailure(TOP_LAYER)).toBe(0);
-    expect(preferredLayer('poor', layerAfterFailure(0))).toBe(0);
-    expect(preferredLayer('good', layerAfterFailure(TOP_LAYER))).toBe(TOP_LAYER);
   });
 });

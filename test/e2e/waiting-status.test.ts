@@ -176,9 +176,10 @@ describe.runIf(chromiumAvailable())("the patient's waiting status in Chromium", 
     expect(await fitsWidth(patient, ['.waiting-status p', '.clinic-message', '.clinic-phone'])).toEqual([]);
     expect(await seriousA11yViolations(patient)).toEqual([]);
 
-    // The camera and microphone check went to the server once the patient was waiting.
+    // The pre-call check (camera, microphone, and the network to the SFU, measured in the waiting room) went to the server.
     const patientRecord = async () => (await server.deps.consultations.participants(apt.id as never)).find((p) => p.role === 'patient');
-    await expect.poll(async () => (await patientRecord())?.check, { timeout: 10_000 }).toEqual({ camera: true, microphone: true });
+    await expect.poll(async () => (await patientRecord())?.check?.network?.verdict, { timeout: 30_000 }).toBeDefined();
+    expect((await patientRecord())?.check).toMatchObject({ camera: true, microphone: true, network: { udp: true } });
 
     // The clinician opens their waiting area: the patient is told, once, through the status region.
     const { gp, staff } = await staffSocket(apt);

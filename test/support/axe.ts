@@ -23,3 +23,13 @@ export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]>
   });
   return results.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
+
+/** Every violation (any impact) of the WCAG 2.0, 2.1 and 2.2 A/AA rules axe checks. */
+export async function wcag22Violations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: { id: string; impact: string | null; help: string; nodes: unknown[] }[] }> } }).axe;
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
+  });
+}

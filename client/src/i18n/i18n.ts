@@ -6,7 +6,7 @@
 import i18next, { type TFunction } from 'i18next';
 import { CATALOGUES, NAMESPACES } from './catalogues.ts';
 import { chooseLanguage, LANGUAGE_STORAGE_KEY, type Language } from './languages.ts';
-import { LANGUAGE_PARAM } from '../../../server/wire/language.ts';
+import { LANGUAGE_PARAM } from '../../../server/wire/language-codes.ts';
 
 function storedChoice(): string | null {
   try {
@@ -67,18 +67,44 @@ export function switchLanguage(next: Language): void {
 
 // ---- Intl formats in the page's language ----
 
-/** "14:30" */
+/** "14:30": the 24-hour clock in both languages (browsers without Welsh locale data would say "06:30 PM"). */
 export function clock(d: Date): string {
-  return new Intl.DateTimeFormat(language(), { hour: '2-digit', minute: '2-digit' }).format(d);
+  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
 }
 
-/** "Tuesday 2 December" / "Dydd Mawrth 2 Rhagfyr" */
+const WEEKDAYS = ['date.weekdays.sun', 'date.weekdays.mon', 'date.weekdays.tue', 'date.weekdays.wed', 'date.weekdays.thu', 'date.weekdays.fri', 'date.weekdays.sat'] as const;
+const MONTHS = [
+  'date.months.jan',
+  'date.months.feb',
+  'date.months.mar',
+  'date.months.apr',
+  'date.months.may',
+  'date.months.jun',
+  'date.months.jul',
+  'date.months.aug',
+  'date.months.sep',
+  'date.months.oct',
+  'date.months.nov',
+  'date.months.dec',
+] as const;
+
+/**
+ * "Tuesday 2 December" / "dydd Mawrth 2 Rhagfyr". Day and month names come
+ * from the catalogue, not Intl: Chromium builds without Welsh locale data
+ * silently fall back to American English ("Tuesday, December 2").
+ */
 export function longDate(d: Date): string {
-  return new Intl.DateTimeFormat(language(), { weekday: 'long', day: 'numeric', month: 'long' }).format(d);
+  return t('date.long', { weekday: t(WEEKDAYS[d.getDay()]!), day: String(d.getDate()), month: t(MONTHS[d.getMonth()]!) });
 }
 
 /** "Asha, Ben and Carys" / "Asha, Ben a Carys" */
 export function list(items: readonly string[]): string {
+  if (language() === 'cy' && items.length > 1) {
+    // Written here, not by Intl: ICU writes "a(c)" and browsers without Welsh data write English "and".
+    // Welsh says "ac" before a vowel and "a" otherwise.
+    const last = items[items.length - 1]!;
+    return `${items.slice(0, -1).join(', ')} ${/^[aeiouwyâêîôûŵŷ]/i.test(last) ? 'ac' : 'a'} ${last}`;
+  }
   return new Intl.ListFormat(language(), { style: 'long', type: 'conjunction' }).format(items);
 }
 

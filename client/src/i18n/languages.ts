@@ -1,9 +1,9 @@
 // Which language a page speaks: the person's own choice on this device first,
 // then the link's (a Welsh clinic sends ?lang=cy), then the browser's, then
 // English. Pure, so the order is tested without a browser.
-import { DEFAULT_LANGUAGE, isLanguage, languageOfTag, type Language } from '../../../server/wire/language.ts';
+import { DEFAULT_LANGUAGE, isLanguage, languageOfTag, type Language } from '../../../server/wire/language-codes.ts';
 
-export { LANGUAGES, type Language } from '../../../server/wire/language.ts';
+export { LANGUAGES, type Language } from '../../../server/wire/language-codes.ts';
 
 /** Where the person's own choice is kept (localStorage). */
 export const LANGUAGE_STORAGE_KEY = 'consultroom.language';

@@ -2,10 +2,16 @@
 // page (tracks are swapped inside it when another device is picked), the list
 // of devices to pick from and the microphone's level. No DOM: the pickers, the
 // meter and the video elements showing the stream are ui/device-controls.ts,
-// which follows the events here.
+// which follows the events here. A track the device takes back (another app
+// took the camera, a phone call paused the microphone) is reported as lost,
+// and reacquire() opens the device again and hands the new track on.
+import { t } from '../i18n/i18n.ts';
 import { Emitter } from './emitter.ts';
 
 export type LocalKind = 'video' | 'audio';
+
+/** Why a track was lost: it ended (the device was taken back), or it stayed muted (a phone call, another app). */
+export type TrackLoss = 'ended' | 'muted';
 
 export interface OpenResult {
   video: boolean;
@@ -25,21 +31,24 @@ export interface LocalDevicesEvents {
   note: [text: string];
   /** The microphone level, 0-100. */
   level: [level: number];
+  /** The camera or microphone stopped without the person asking: views offer to turn it back on. */
+  lost: [kind: LocalKind, why: TrackLoss];
+  /** A lost camera or microphone works again (came back by itself, or reacquired). */
+  restored: [kind: LocalKind];
 }
+
+/** A track muted for this long (ms) is reported lost: brief mutes happen as a camera starts or a network hiccups. */
+export const MUTE_GRACE_MS = 3000;
 
 const VIDEO: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24, max: 30 } };
 const AUDIO: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
 export function mediaProblem(e: unknown): string {
   const name = e instanceof DOMException ? e.name : '';
-  if (name === 'NotAllowedError' || name === 'SecurityError') {
-    return 'This browser is not allowed to use your camera and microphone. Allow them in the browser settings for this site, then choose "Try the camera and microphone again".';
-  }
-  if (name === 'NotFoundError' || name === 'OverconstrainedError') return 'We could not find a camera or microphone on this device.';
-  if (name === 'NotReadableError' || name === 'AbortError') {
-    return 'Your camera or microphone is being used by another app. Close other apps that use them, then try again.';
-  }
-  return 'We could not start your camera or microphone.';
+  if (name === 'NotAllowedError' || name === 'SecurityError') return t('call:problems.notAllowed');
+  if (name === 'NotFoundError' || name === 'OverconstrainedError') return t('call:problems.notFound');
+  if (name === 'NotReadableError' || name === 'AbortError') return t('call:problems.inUse');
+  return t('call:problems.generic');
 }
 
 export class LocalDevices extends Emitter<LocalDevicesEvents> {
@@ -58,6 +67,9 @@ export class LocalDevices extends Emitter<LocalDevicesEvents> {
   #stopped = false;
   /** The camera's device id while lent out for a still photo. */
   #lent: string | null = null;
+  /** What was lost, by kind, and the device it was (to open the same one again). */
+  readonly #lost = new Map<LocalKind, { why: TrackLoss; deviceId: string }>();
+  readonly #muteTimers = new Map<MediaStreamTrack, ReturnType<typeof setTimeout>>();
 
   constructor() {
     super();
@@ -78,6 +90,26 @@ export class LocalDevices extends Emitter<LocalDevicesEvents> {
     return this.#devices.filter((d) => d.kind === want && d.deviceId);
   }
 
+  /** Whether the camera or microphone was lost (and not yet back), and why. */
+  lost(kind: LocalKind): TrackLoss | null {
+    return this.#lost.get(kind)?.why ?? null;
+  }
+
+  /**
+   * Whether "Switch camera" makes sense: more than one camera listed, or a
+   * camera that says which way it faces (a phone's, before it lists both).
+   */
+  get canSwitchCamera(): boolean {
+    if (this.devicesOf('video').length > 1) return true;
+    const track = this.stream.getVideoTracks()[0];
+    return !!navigator.mediaDevices?.getSupportedConstraints?.().facingMode && !!track?.getSettings().facingMode;
+  }
+
+  /** Which way the camera faces, where it says ('user', 'environment'), else ''. */
+  get cameraFacing(): string {
+    return this.stream.getVideoTracks()[0]?.getSettings().facingMode ?? '';
+  }
+
   /** The device id of the track in use ('' when there is none). */
   currentDevice(kind: LocalKind): string {
     const track = kind === 'video' ? this.stream.getVideoTracks()[0] : this.stream.getAudioTracks()[0];
@@ -93,7 +125,7 @@ export class LocalDevices extends Emitter<LocalDevicesEvents> {
   async open(): Promise<OpenResult> {
     this.#stopped = false;
     if (!navigator.mediaDevices?.getUserMedia) {
-      const problem = 'This browser cannot use a camera or microphone here. Try an up-to-date Chrome, Edge, Firefox or Safari.';
+      const problem = t('call:problems.unsupported');
       this.emit('note', problem);
       return { video: false, audio: false, problem };
     }
@@ -126,8 +158,8 @@ export class LocalDevices extends Emitter<LocalDevicesEvents> {
     for (const t of got?.getTracks() ?? []) this.#adopt(t);
     const video = this.hasVideo;
     const audio = this.hasAudio;
-    if (got && !video) problem = 'We could not start your camera, so the clinician will hear you but not see you.';
-    else if (got && !audio) problem = 'We could not start your microphone, so the clinician will see you but not hear you.';
+    if (got && !video) problem = t('call:problems.noCamera');
+    else if (got && !audio) problem = t('call:problems.noMicrophone');
     else if (got) problem = null;
     this.emit('note', problem ?? '');
     this.emit('tracks');
@@ -142,44 +174,83 @@ export class LocalDevices extends Emitter<LocalDevicesEvents> {
     for (const t of kind === 'video' ? this.stream.getVideoTracks() : this.stream.getAudioTracks()) t.enabled = on;
   }
 
-  async switchDevice(kind: LocalKind, deviceId: string): Promise<void> {
-    const current = kind === 'video' ? this.stream.getVideoTracks()[0] : this.stream.getAudioTracks()[0];
-    if (current && current.getSettings().deviceId === deviceId && current.readyState === 'live') return;
+  /** Uses another camera or microphone (the pickers). Resolves whether it worked. */
+  async switchDevice(kind: LocalKind, deviceId: string): Promise<boolean> {
+    const current = this.#track(kind);
+    if (current && current.getSettings().deviceId === deviceId && current.readyState === 'live') return true;
+    const problem = await this.#reopen(kind, { deviceId: { exact: deviceId } });
+    if (problem !== null) {
+      this.emit('note', t(kind === 'video' ? 'call:problems.switchCamera' : 'call:problems.switchMicrophone', { reason: problem }));
+    }
+    return problem === null;
+  }
+
+  /**
+   * The other camera: the next one listed, or on a phone that lists one, the
+   * one facing the other way. Resolves null when it worked, else plain words.
+   */
+  async switchCamera(): Promise<string | null> {
+    const cameras = this.devicesOf('video');
+    if (cameras.length > 1) {
+      const at = cameras.findIndex((d) => d.deviceId === this.currentDevice('video'));
+      const next = cameras[(at + 1) % cameras.length]!;
+      return this.#reopen('video', { deviceId: { exact: next.deviceId } });
+    }
+    const facing = this.cameraFacing === 'environment' ? 'user' : 'environment';
+    return this.#reopen('video', { facingMode: { exact: facing } });
+  }
+
+  /**
+   * Opens a lost camera or microphone again (the same device where it can)
+   * and hands the new track on to the call. Resolves null when it worked,
+   * else plain words saying why not.
+   */
+  reacquire(kind: LocalKind): Promise<string | null> {
+    const deviceId = this.#lost.get(kind)?.deviceId || this.currentDevice(kind);
+    return this.#reopen(kind, deviceId ? { deviceId: { ideal: deviceId } } : {});
+  }
+
+  /**
+   * Replaces the track of `kind` with a new one opened with `pick`. Resolves
+   * null when done, else plain words; a camera that could not be switched is
+   * opened again as any camera (the old one was let go first).
+   */
+  async #reopen(kind: LocalKind, pick: MediaTrackConstraints): Promise<string | null> {
+    const current = this.#track(kind);
     const base = kind === 'video' ? VIDEO : AUDIO;
     let fresh: MediaStream;
+    let problem: string | null = null;
     try {
       // Phones often cannot open two cameras at once: let the old one go first.
       if (kind === 'video') current?.stop();
-      fresh = await navigator.mediaDevices.getUserMedia({ [kind]: { ...base, deviceId: { exact: deviceId } } });
+      fresh = await navigator.mediaDevices.getUserMedia({ [kind]: { ...base, ...pick } });
     } catch (e) {
-      this.emit('note', `We could not switch to that ${kind === 'video' ? 'camera' : 'microphone'}. ${mediaProblem(e)}`);
-      if (kind === 'video' && current) {
-        // The old camera was let go: get it (or any camera) back.
-        try {
-          fresh = await navigator.mediaDevices.getUserMedia({ video: base });
-        } catch {
-          return;
-        }
-      } else {
-        return;
+      problem = mediaProblem(e);
+      if (kind !== 'video' || !current) return problem;
+      // The old camera was let go: get it (or any camera) back.
+      try {
+        fresh = await navigator.mediaDevices.getUserMedia({ video: base });
+      } catch {
+        return problem;
       }
     }
     const track = kind === 'video' ? fresh.getVideoTracks()[0] : fresh.getAudioTracks()[0];
-    if (!track) return;
+    if (!track) return problem ?? t('call:problems.generic');
     if (this.#stopped) {
       track.stop();
-      return;
+      return null;
     }
     if (current) {
       this.stream.removeTrack(current);
       current.stop();
     }
     this.#adopt(track);
-    if (kind === 'video') this.emit('note', '');
+    if (kind === 'video' && problem === null) this.emit('note', '');
     this.emit('tracks');
     if (kind === 'audio') this.#connectMeter();
     await this.onTrackReplaced?.(kind, track);
     await this.#listDevices();
+    return problem;
   }
 
   /**
@@ -205,7 +276,7 @@ export class LocalDevices extends Emitter<LocalDevicesEvents> {
     try {
       track = (await navigator.mediaDevices.getUserMedia({ video: id ? { ...VIDEO, deviceId: { ideal: id } } : VIDEO })).getVideoTracks()[0];
     } catch (e) {
-      this.emit('note', `We could not turn your camera back on. ${mediaProblem(e)}`);
+      this.emit('note', t('call:problems.returnCamera', { reason: mediaProblem(e) }));
       return;
     }
     if (!track) return;
@@ -221,10 +292,13 @@ export class LocalDevices extends Emitter<LocalDevicesEvents> {
   /** Stops the camera and microphone (the camera light goes off) and the meter. */
   stop(): void {
     this.#stopped = true;
-    for (const t of this.stream.getTracks()) {
-      t.stop();
-      this.stream.removeTrack(t);
+    for (const track of this.stream.getTracks()) {
+      track.stop();
+      this.stream.removeTrack(track);
     }
+    for (const timer of this.#muteTimers.values()) clearTimeout(timer);
+    this.#muteTimers.clear();
+    this.#lost.clear();
     clearInterval(this.#meterTimer);
     this.#meterTimer = undefined;
     this.#source?.disconnect();
@@ -235,9 +309,50 @@ export class LocalDevices extends Emitter<LocalDevicesEvents> {
     this.emit('stopped');
   }
 
+  #track(kind: LocalKind): MediaStreamTrack | undefined {
+    return kind === 'video' ? this.stream.getVideoTracks()[0] : this.stream.getAudioTracks()[0];
+  }
+
   #adopt(track: MediaStreamTrack): void {
-    track.enabled = track.kind === 'video' ? this.cameraOn : this.microphoneOn;
+    const kind: LocalKind = track.kind === 'video' ? 'video' : 'audio';
+    track.enabled = kind === 'video' ? this.cameraOn : this.microphoneOn;
     this.stream.addTrack(track);
+    this.#watch(track, kind);
+    if (this.#lost.delete(kind)) this.emit('restored', kind);
+  }
+
+  /**
+   * Listens for the device taking the track back. stop() fires no 'ended', so
+   * only the browser or the system ending it counts; a track no longer in the
+   * stream (switched, lent) is ignored.
+   */
+  #watch(track: MediaStreamTrack, kind: LocalKind): void {
+    const ours = () => !this.#stopped && this.stream.getTracks().includes(track);
+    const lose = (why: TrackLoss) => {
+      if (!ours() || this.#lost.get(kind)?.why === why) return;
+      this.#lost.set(kind, { why, deviceId: track.getSettings().deviceId ?? '' });
+      this.emit('lost', kind, why);
+    };
+    const unmuted = () => {
+      clearTimeout(this.#muteTimers.get(track));
+      this.#muteTimers.delete(track);
+      if (ours() && this.#lost.get(kind)?.why === 'muted' && this.#lost.delete(kind)) this.emit('restored', kind);
+    };
+    track.addEventListener('ended', () => {
+      unmuted();
+      lose('ended');
+    });
+    track.addEventListener('mute', () => {
+      clearTimeout(this.#muteTimers.get(track));
+      this.#muteTimers.set(
+        track,
+        setTimeout(() => {
+          this.#muteTimers.delete(track);
+          if (track.muted && track.readyState === 'live') lose('muted');
+        }, MUTE_GRACE_MS),
+      );
+    });
+    track.addEventListener('unmute', unmuted);
   }
 
   async #listDevices(): Promise<void> {

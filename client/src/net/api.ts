@@ -175,6 +175,7 @@ export async function clinicianAppointments(day: string, background = false): Pr
  */
 export function takeFragment(): URLSearchParams {
   const params = new URLSearchParams(location.hash.replace(/^#/, ''));
-  if (location.hash) history.replaceState(null, '', location.pathname);
+  // The query stays: it carries the link's language (?lang=cy), which a reload must keep.
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   return params;
 }

@@ -25,17 +25,17 @@ import { ClinicDay } from '../ui/console/clinic-day.ts';
 import { ConsultationScreen } from '../ui/console/consultation-screen.ts';
 import { LeaveDialog } from '../ui/console/leave-dialog.ts';
 import { NextPatientBar } from '../ui/console/next-patient.ts';
+import { TabTitle } from '../ui/console/tab-title.ts';
 import { ConnectionBanner } from '../ui/connection-banner.ts';
 import { DayList } from '../ui/console/day-list.ts';
 import { rememberedConsultation } from '../ui/console/remembered.ts';
-import { coordinatesAny, isClinician, showNotClinician, showSignedOut } from '../ui/console/account.ts';
+import { coordinatesAny, isClinician, showNotClinician, showPatientSession, showSignedOut, showSignedOutHere, showSignInAgain, showSignInStuck } from '../ui/console/account.ts';
 import { goToSignIn, justTriedSignIn, signInDone, takeKeptTicket } from '../ui/console/sign-in.ts';
 import { DeviceControls } from '../ui/device-controls.ts';
-import { button, h, setStatus, showView } from '../ui/dom.ts';
+import { button, clearStatus, h, setStatus, showView } from '../ui/dom.ts';
 import {
   CLINIC_CONSOLE,
   CONNECTED_AGAIN,
-  CONSOLE_TITLE,
   describeEnding,
   describeProblem,
   errorText,
@@ -43,9 +43,17 @@ import {
   LEAVE_DIALOG,
   NEXT_PATIENT,
   RECONNECTING,
-  waitingTitle,
 } from '../ui/messages.ts';
+import { applyLanguage, t } from '../i18n/i18n.ts';
+import { mountLanguageSwitch } from '../ui/language-switch.ts';
 import { browserEnvironment, codeOf, exposeDiagnostics, exposeRecovery, exposeThread, openSession, retrying, sessionMissing, showProblem } from '../ui/page.ts';
+
+// The page's language first: <html lang>, the switch, and the static HTML's words.
+applyLanguage();
+mountLanguageSwitch();
+document.title = t('console:page.title');
+const opening = document.querySelector('#app h1');
+if (opening) opening.textContent = t('console:page.opening');
 
 class ConsolePage {
   readonly #local = new LocalDevices();
@@ -62,9 +70,9 @@ class ConsolePage {
   #dayList: DayList | null = null;
   /** The live waiting area and alerts (from sign-in to sign-out). */
   #day: ClinicDay | null = null;
-  /** In a consultation: the queue bar, and the screen's title and its own waiting count (for the tab title). */
+  /** In a consultation: the queue bar. */
   #queueBar: NextPatientBar | null = null;
-  #screenTitle: { title: string; waitingHere: number } | null = null;
+  readonly #title = new TabTitle(() => this.#day?.waitingCount() ?? null);
   #leaveDialog: LeaveDialog | null = null;
   /** "End and next patient" is under way: one click is one move. */
   #moving = false;
@@ -92,7 +100,7 @@ class ConsolePage {
   }
 
   async signIn(openId: string | null): Promise<void> {
-    setStatus('Signing you in…');
+    setStatus(t('console:signIn.signingIn'));
     // Back from the identity provider with a console link that came before the sign-in: post it now, once.
     if (!this.#token) {
       const kept = takeKeptTicket();
@@ -112,22 +120,17 @@ class ConsolePage {
       }
       if (sessionMissing(e, this.#token)) {
         this.#remembered.clear();
-        showView('error', h('h1', {}, 'Please sign in again'), h('p', {}, 'Open the console link from your clinical system to sign in.'));
-        setStatus('You are not signed in.', 'error', false);
+        showSignInAgain();
         return;
       }
-      showProblem(code, message, describeProblem(code, message).retry ? [button('Try again', () => void this.signIn(openId))] : []);
+      showProblem(code, message, describeProblem(code, message).retry ? [button(t('console:signIn.tryAgain'), () => void this.signIn(openId))] : []);
       return;
     }
     this.#token = null; // used: a retry from here on resumes the session instead
     signInDone();
+    clearStatus(); // "Signing you in…" is done: each view says what happens next
     if (info.kind !== 'clinician') {
-      showView(
-        'error',
-        h('h1', {}, 'This page is for clinicians'),
-        h('p', {}, 'You are signed in with a patient or guest link. ', h('a', { href: '/join' }, 'Go to your appointment'), '.'),
-      );
-      setStatus('This page is for clinicians.', 'error', false);
+      showPatientSession();
       return;
     }
     this.#clinicianName = info.name;
@@ -164,16 +167,10 @@ class ConsolePage {
     this.#token = null;
     if (justTriedSignIn()) {
       // Back from the provider and still no session (cookies blocked?): ask instead of going round again.
-      showView(
-        'sign-in',
-        h('h1', {}, 'Please sign in'),
-        h('p', {}, 'You need to sign in to use the clinician console. If you have just signed in, check that this browser allows cookies for this site.'),
-        h('p', {}, button('Sign in', () => goToSignIn(ticket))),
-      );
-      setStatus('You are not signed in.', 'error', false);
+      showSignInStuck(() => goToSignIn(ticket));
       return;
     }
-    setStatus('Taking you to sign in…');
+    setStatus(t('console:signIn.going'));
     goToSignIn(ticket);
   }
 
@@ -190,7 +187,7 @@ class ConsolePage {
         this.#sessionEnded();
         return false;
       }
-      setStatus(isRetryable(e) ? RECONNECTING : `We could not load your appointments. ${errorText(e)}`, 'error');
+      setStatus(isRetryable(e) ? RECONNECTING : `${t('console:day.loadFailed')} ${errorText(e)}`, 'error');
       return false;
     }
   }
@@ -208,7 +205,7 @@ class ConsolePage {
       open: (id, name) => void this.#open(id, name),
       signOut: () => void this.#signOut(),
       panels: this.#day?.panels() ?? [],
-      title: (n) => this.#listTitle(n),
+      title: (n) => this.#title.list(n, false),
     });
     this.#dayList = list;
     const shown = list.show();
@@ -223,10 +220,10 @@ class ConsolePage {
       h('h1', {}, CLINIC_CONSOLE.heading),
       h('p', {}, CLINIC_CONSOLE.intro(this.#clinicianName)),
       ...(this.#day?.panels() ?? []),
-      h('p', {}, button('Sign out', () => void this.#signOut(), 'secondary')),
+      h('p', {}, button(t('console:account.signOut'), () => void this.#signOut(), 'secondary')),
     );
     this.#day?.waitingArea.render();
-    this.#listTitle(0);
+    this.#title.list(0, true);
   }
 
   /** The appointment whose consultation is open here, if any. */
@@ -237,20 +234,8 @@ class ConsolePage {
   /** The live view changed: the queue bar and the tab title follow. */
   #viewChanged(): void {
     this.#queueBar?.update(this.#day?.queue(this.#openId()) ?? null);
-    if (this.#screenTitle) this.#consultationTitle(this.#screenTitle.title, this.#screenTitle.waitingHere);
-    else if (this.#dayList || document.body.dataset.phase === 'clinic') this.#listTitle(0);
-  }
-
-  /** "(2) waiting · Console": from the live view, or (until it is in) the list's own counts. */
-  #listTitle(waitingInList: number): void {
-    const n = this.#day?.waitingCount() ?? waitingInList;
-    document.title = n > 0 ? waitingTitle(n) : `${document.body.dataset.phase === 'clinic' ? CLINIC_CONSOLE.heading : "Today's appointments"} · ${CONSOLE_TITLE}`;
-  }
-
-  #consultationTitle(title: string, waitingHere: number): void {
-    this.#screenTitle = { title, waitingHere };
-    const n = this.#day?.waitingCount() ?? waitingHere;
-    document.title = waitingTitle(n, `${title} · ${CONSOLE_TITLE}`);
+    const clinic = document.body.dataset.phase === 'clinic';
+    this.#title.refresh(this.#dayList !== null || clinic, clinic);
   }
 
   async #signOut(): Promise<void> {
@@ -271,8 +256,7 @@ class ConsolePage {
     } catch {
       // the session ends by itself when unused
     }
-    showView('ended', h('h1', {}, 'You have signed out'), h('p', {}, 'To sign in again, open the console link from your clinical system.'));
-    setStatus('You have signed out.', 'info', false);
+    showSignedOutHere();
   }
 
   #stopTimers(): void {
@@ -288,7 +272,7 @@ class ConsolePage {
     this.#thread = null;
     this.#queueBar?.stop();
     this.#queueBar = null;
-    this.#screenTitle = null;
+    this.#title.leaveConsultation();
     this.#leaveDialog?.remove();
     this.#leaveDialog = null;
     this.#opening = null;
@@ -354,12 +338,12 @@ class ConsolePage {
   async #endForEveryone(): Promise<void> {
     const c = this.#consultation;
     if (!c) return;
-    setStatus('Ending the consultation…');
+    setStatus(t('console:consultation.ending'));
     try {
       await c.rpc.request('consultation:end', {});
     } catch (e) {
       // The ending itself closes the socket, and "The consultation has ended" follows: only a refusal is news.
-      if (this.#consultation === c) setStatus(`We could not end the consultation. ${errorText(e)}`, 'error');
+      if (this.#consultation === c) setStatus(`${t('console:consultation.endFailed')} ${errorText(e)}`, 'error');
     }
   }
 
@@ -372,7 +356,7 @@ class ConsolePage {
     this.#remembered.set(id);
     this.#opening = id;
     this.#day?.alerts.banner.forget(id);
-    setStatus('Opening the consultation and starting your camera…');
+    setStatus(t('console:consultation.opening'));
     const find = () => this.#appointments.find((a) => a.id === id)?.patientName ?? '';
     let patientName = name ?? find();
     if (!patientName && (await this.#loadList().catch(() => false))) patientName = find();
@@ -397,13 +381,13 @@ class ConsolePage {
             patientName ||= view.participants.find((p) => p.role === 'patient')?.name ?? '';
             const parts = {
               consultation: c,
-              thread: t,
+              thread,
               call,
               controls: this.#controls,
               current: () => this.#consultation === c,
               ...(bar ? { queueBar: bar.element } : {}),
               title: (title: string, waitingHere: number) => {
-                if (this.#consultation === c) this.#consultationTitle(title, waitingHere);
+                if (this.#consultation === c) this.#title.consultation(title, waitingHere);
               },
             };
             this.#screen = new ConsultationScreen(parts, view, patientName);
@@ -426,10 +410,10 @@ class ConsolePage {
           this.#banner.reset();
           if (restored && !shown) {
             // Reopening after a reload, and the consultation will not have us back: the list, and why.
-            void this.#showList().then(() => setStatus(`We could not reopen the consultation. ${describeProblem(code, message).title}.`, 'error'));
+            void this.#showList().then(() => setStatus(t('console:consultation.reopenFailed', { reason: describeProblem(code, message).title }), 'error'));
             return;
           }
-          showProblem(code, message, [button("Back to today's appointments", () => void this.#showList())]);
+          showProblem(code, message, [button(t('console:consultation.backToList'), () => void this.#showList())]);
         },
         connection: (state) => {
           if (this.#banner.show(state) && state === 'connected') setStatus(CONNECTED_AGAIN, 'ok');
@@ -438,9 +422,9 @@ class ConsolePage {
         leave: () => this.#askLeave(),
       },
     });
-    const t = new Thread(c);
+    const thread = new Thread(c);
     this.#consultation = c;
-    this.#thread = t;
+    this.#thread = thread;
   }
 
   async #leave(): Promise<void> {
@@ -450,7 +434,7 @@ class ConsolePage {
     this.#banner.reset();
     this.#stopSharing();
     this.#stopTimers();
-    setStatus('Leaving the consultation…');
+    setStatus(t('console:consultation.leaving'));
     await c?.leave();
     this.#local.stop();
     await this.#showList();
@@ -485,8 +469,8 @@ class ConsolePage {
     }
     this.#closeConsultation();
     const e = describeEnding(reason, 'clinician');
-    const title = reason === 'ended' ? 'The consultation has ended' : e.title;
-    showView('ended', h('h1', {}, title), h('p', {}, e.text), h('p', {}, button("Back to today's appointments", () => void this.#showList())));
+    const title = reason === 'ended' ? t('console:consultation.ended') : e.title;
+    showView('ended', h('h1', {}, title), h('p', {}, e.text), h('p', {}, button(t('console:consultation.backToList'), () => void this.#showList())));
     setStatus(`${title}. ${e.text}`, 'info', false);
   }
 }

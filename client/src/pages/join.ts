@@ -7,15 +7,21 @@
 // (a chime, the tab title and a notification when let in while the page is in
 // the background), and a plain final message. Trouble on the way (the service
 // unreachable for a while, the connection dropping) is retried by itself
-// behind "Reconnecting…". This file
+// behind "Reconnecting…". A second link opened in the same tab (only the
+// fragment changes) closes this one and opens the new one. The page speaks the
+// chosen language (i18n/) and offers the other; switching reloads, and the
+// session cookie brings the person back where they were. This file
 // is the composition: sign-in and moving between the screens; the screens are ui/join/.
 import type { ConsultationView } from '../../../server/wire/participants.ts';
 import type { SessionInfo } from '../../../server/wire/session.ts';
 import { takeFragment } from '../net/api.ts';
 import { Consultation, type EndedReason } from '../model/consultation.ts';
-import { button, h, setStatus, showView } from '../ui/dom.ts';
+import { button, clearStatus, h, setStatus, showView } from '../ui/dom.ts';
+import { applyLanguage, t } from '../i18n/i18n.ts';
+import { mountLanguageSwitch } from '../ui/language-switch.ts';
+import { runPrecallCheck } from '../model/connectivity-check.ts';
 import { CALL_CLINIC, CONNECTED_AGAIN, describeEnding, describeProblem, type EndReason } from '../ui/messages.ts';
-import { browserEnvironment, codeOf, exposeDiagnostics, exposeRecovery, exposeThread, openSession, sessionMissing, showProblem } from '../ui/page.ts';
+import { browserEnvironment, codeOf, exposeDiagnostics, exposeRecovery, exposeThread, openSession, sessionMissing, showProblem, withoutTitle } from '../ui/page.ts';
 import { ConnectionBanner } from '../ui/connection-banner.ts';
 import { LocalDevices } from '../model/local-devices.ts';
 import { consultationSocket } from '../net/socket.ts';
@@ -25,7 +31,9 @@ import { showConsent, type Guest } from '../ui/join/consent.ts';
 import { startSharing, stopSharing, type Sharing } from '../ui/join/sharing.ts';
 import { showWaitingRoom, type WaitingRoom } from '../ui/join/waiting-room.ts';
 import { alertLetIn } from '../ui/join/let-in-alert.ts';
+import { Chime, LET_IN_NOTES } from '../ui/chime.ts';
 import { phoneLine } from '../ui/join/clinic-details.ts';
+import { keepLinkProblem, keptLinkProblem } from '../ui/join/link-problem.ts';
 
 type Screen = 'loading' | 'consent' | 'waiting' | 'call' | 'ended' | 'error';
 
@@ -35,6 +43,8 @@ const CALL_CLINIC_AFTER = new Set<string>(['cancelled', 'link-reissued', 'denied
 class JoinPage {
   readonly #local = new LocalDevices();
   readonly #controls = new DeviceControls(this.#local);
+  /** The let-in chime: made now, so it can sound once the patient has used the page (ticked the box, pressed Join). */
+  readonly #chime = new Chime(LET_IN_NOTES);
   readonly #token: string | null;
   #session: Guest | null = null;
   #consultation: Consultation | null = null;
@@ -48,6 +58,8 @@ class JoinPage {
   #waiting: WaitingRoom | null = null;
   /** The pre-call check went to the server (once a page: it is kept with the participant). */
   #checkSent = false;
+  /** Stops the pre-call check's probes once they no longer matter (let in, left, closed). */
+  #checkAbort: AbortController | null = null;
 
   constructor(token: string | null) {
     this.#token = token;
@@ -58,15 +70,34 @@ class JoinPage {
     exposeThread(() => this.#sharing?.thread.items ?? []);
     exposeRecovery(() => this.#consultation?.recovery ?? null);
     this.#banner.mount();
-    window.addEventListener('pagehide', () => {
-      this.#consultation?.close();
-      this.#local.stop();
-    });
+    window.addEventListener('pagehide', () => this.#close());
+    window.addEventListener('hashchange', () => this.#linkOpened());
   }
 
-  async signIn(): Promise<void> {
+  /** Everything this page holds open: the consultation's connection, the pre-call check, the camera and microphone. */
+  #close(): void {
+    this.#checkAbort?.abort();
+    this.#consultation?.close();
+    this.#consultation = null;
+    this.#local.stop();
+  }
+
+  /**
+   * Another link opened in this tab: only the fragment changed, so the page did
+   * not load. Closes this appointment and loads the page again, which takes
+   * the new token from the fragment (and removes it from the address bar).
+   */
+  #linkOpened(): void {
+    if (!new URLSearchParams(location.hash.replace(/^#/, '')).get('t')) return;
+    this.#close();
+    location.reload();
+  }
+
+  async signIn(retry = false): Promise<void> {
     this.#screen = 'loading';
-    setStatus('Opening your appointment…');
+    // The heading says it (the static page's at first); a retry shows it again, without repeating it as a status.
+    if (retry) showView('loading', h('h1', {}, t('join:page.loading')));
+    clearStatus();
     let info: SessionInfo;
     try {
       info = await openSession(this.#token);
@@ -74,16 +105,23 @@ class JoinPage {
       const { code, message, details = [] } = codeOf(e);
       const missing = sessionMissing(e, this.#token);
       this.#screen = 'error';
-      if (missing) showProblem('UNAUTHENTICATED', '');
-      else showProblem(code, message, describeProblem(code, message, details).retry ? [button('Try again', () => void this.signIn())] : [], details);
+      if (missing) {
+        // A reload after the link failed (e.g. to switch language): the same words as before, else "open your link again".
+        const kept = keptLinkProblem();
+        showProblem(kept?.code ?? 'UNAUTHENTICATED', '', [], kept?.details ?? []);
+        return;
+      }
+      if (this.#token) keepLinkProblem({ code, details });
+      showProblem(code, message, describeProblem(code, message, details).retry ? [button(t('join:signIn.tryAgain'), () => void this.signIn(true))] : [], details);
       return;
     }
+    keepLinkProblem(null);
     if (info.kind !== 'guest') {
       this.#screen = 'error';
       showView(
         'error',
-        h('h1', {}, 'This page is for patients and their guests'),
-        h('p', {}, 'You are signed in as a clinician. ', h('a', { href: '/console' }, 'Go to the clinician console'), '.'),
+        h('h1', {}, t('join:signIn.staffHeading')),
+        h('p', {}, t('join:signIn.staffText'), ' ', h('a', { href: '/console' }, t('join:signIn.staffLink'))),
       );
       return;
     }
@@ -91,9 +129,8 @@ class JoinPage {
     if (info.state === 'denied' || info.state === 'removed') return this.#end(info.state);
     // The same device coming back goes straight to where it was: the call, or the waiting room.
     if (info.resumed && (info.state === 'admitted' || (info.state === 'waiting' && info.enteredWaitingRoom))) {
-      const where = info.state === 'admitted' ? 'your consultation' : 'the waiting room';
-      showView('loading', h('h1', {}, `Rejoining ${where}…`));
-      setStatus(`Rejoining ${where}…`);
+      // The focused heading says it: no status repeating it.
+      showView('loading', h('h1', {}, info.state === 'admitted' ? t('join:signIn.rejoiningCall') : t('join:signIn.rejoiningWaiting')));
       await this.#openLocal();
       this.#connect();
       return;
@@ -111,7 +148,7 @@ class JoinPage {
   }
 
   #clinicianName(): string {
-    return this.#consultation?.view?.clinicianName ?? this.#session?.clinicianName ?? 'Your clinician';
+    return this.#consultation?.view?.clinicianName ?? this.#session?.clinicianName ?? t('join:people.clinicianFallback');
   }
 
   #stopSharing(): void {
@@ -141,13 +178,11 @@ class JoinPage {
         state: (v) => this.#onState(v),
         ended: (reason: EndedReason) => this.#end(reason),
         failed: (code, message) => {
-          this.#consultation?.close();
-          this.#consultation = null;
+          this.#close();
           this.#stopSharing();
-          this.#local.stop();
           this.#banner.reset();
           this.#screen = 'error';
-          showProblem(code, message, [button('Try again', () => location.reload())]);
+          showProblem(code, message, [button(t('join:signIn.tryAgain'), () => location.reload())]);
         },
         connection: (state) => {
           if (this.#banner.show(state) && state === 'connected') setStatus(CONNECTED_AGAIN, 'ok');
@@ -190,13 +225,24 @@ class JoinPage {
     this.#sendCheck();
   }
 
-  /** The camera and microphone check's result, for the clinic's waiting area; a refusal changes nothing here. */
+  /**
+   * The pre-call check (camera, microphone, and what the network lets through
+   * to the video service), for the clinic's waiting area. A slow or
+   * relay-only link is said kindly here too; a refusal changes nothing.
+   */
   #sendCheck(): void {
     const c = this.#consultation;
     if (this.#checkSent || !c) return;
     this.#checkSent = true;
+    const abort = new AbortController();
+    this.#checkAbort = abort;
+    const local = this.#local;
     void this.#openLocal()
-      .then(() => c.rpc.request('self:check', { camera: this.#local.hasVideo, microphone: this.#local.hasAudio }))
+      .then(() => runPrecallCheck({ stream: local.stream, hasVideo: local.hasVideo, hasAudio: local.hasAudio, signal: abort.signal }))
+      .then((check) => (c === this.#consultation && this.#screen === 'waiting' ? c.rpc.request('self:check', check) : null))
+      .then((ack) => {
+        if (this.#screen === 'waiting' && (ack?.verdict === 'weak' || ack?.verdict === 'relay-only')) this.#waiting?.slowConnection();
+      })
       .catch(() => undefined);
   }
 
@@ -204,6 +250,7 @@ class JoinPage {
     const c = this.#call;
     if (!this.#consultation || !c) return;
     const fromWaiting = this.#screen === 'waiting';
+    this.#checkAbort?.abort();
     this.#screen = 'call';
     this.#wasAdmitted = true;
     this.#waiting?.detach();
@@ -213,29 +260,27 @@ class JoinPage {
     if (chat?.toggle) c.addControl(chat.toggle);
     showView(
       'call',
-      h('h1', {}, 'Your video consultation'),
-      h('p', {}, `With ${view.clinicianName}.`),
+      h('h1', {}, t('join:call.heading')),
+      h('p', {}, t('join:call.with', { name: view.clinicianName })),
       h('div', { class: 'call-layout' }, c.element, ...(chat ? [chat.element] : [])),
     );
     c.activate();
-    setStatus('The clinician has let you in. You are now in the consultation.', 'ok');
-    if (fromWaiting) alertLetIn();
+    setStatus(t('join:call.letIn'), 'ok');
+    if (fromWaiting) alertLetIn(this.#chime);
   }
 
   async #leave(): Promise<void> {
     const c = this.#consultation;
     this.#consultation = null;
-    setStatus('Leaving…');
+    setStatus(t('join:call.leaving'));
     await c?.leave();
     this.#end('left');
   }
 
   #end(reason: EndedReason | EndReason): void {
     const phone = (this.#consultation?.view?.clinic ?? this.#session?.clinic)?.phone;
-    this.#consultation?.close();
-    this.#consultation = null;
+    this.#close();
     this.#stopSharing();
-    this.#local.stop();
     this.#banner.reset();
     this.#screen = 'ended';
     const e = describeEnding(reason, 'guest');
@@ -245,10 +290,21 @@ class JoinPage {
       h('h1', {}, e.title),
       h('p', {}, e.text),
       ...(call ? [call] : []),
-      ...(e.rejoin ? [h('p', {}, button('Join again', () => location.reload()))] : []),
+      ...(e.rejoin ? [h('p', {}, button(t('join:ended.joinAgain'), () => location.reload()))] : []),
     );
-    setStatus(e.text.startsWith(e.title) ? e.text : `${e.title}. ${e.text}`, reason === 'ended' || reason === 'left' || reason === 'replaced' ? 'info' : 'error', false);
+    // The focused heading reads the title: the status adds the rest.
+    setStatus(withoutTitle(e.text, e.title), reason === 'ended' || reason === 'left' || reason === 'replaced' ? 'info' : 'error', false);
   }
 }
 
+/** The page in its language, with the switch to the other; the static page's words replaced from the catalogue. */
+function startPage(): void {
+  applyLanguage();
+  mountLanguageSwitch();
+  document.title = t('join:page.title');
+  const loading = document.querySelector<HTMLElement>('#loading-heading');
+  if (loading) loading.textContent = t('join:page.loading');
+}
+
+startPage();
 void new JoinPage(takeFragment().get('t')).signIn();

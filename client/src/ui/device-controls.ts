@@ -2,8 +2,10 @@
 // elements showing this device's own camera, all following model/local-devices.ts.
 // The controls are one element a page moves between its views, so each label
 // exists once in the document.
+import { t } from '../i18n/i18n.ts';
 import type { LocalDevices, LocalKind } from '../model/local-devices.ts';
-import { h } from './dom.ts';
+import { DeviceTrouble } from './device-trouble.ts';
+import { h, setStatus } from './dom.ts';
 
 export class DeviceControls {
   readonly element: HTMLElement;
@@ -26,20 +28,27 @@ export class DeviceControls {
       this.#bar,
     );
     this.#note = h('p', { class: 'note' });
+    // A camera or microphone the device takes back before the call (the waiting room): said here, with the
+    // button that brings it back. In the call the call view says it over the video (these pickers are in its settings).
+    const trouble = new DeviceTrouble(devices, (text) => {
+      if (!this.element.closest('.call')) setStatus(text);
+    });
+    trouble.start();
     this.element = h(
       'div',
       { class: 'devices' },
-      h('div', { class: 'field' }, h('label', { for: 'camera-select' }, 'Camera'), this.#camera),
-      h('div', { class: 'field' }, h('label', { for: 'microphone-select' }, 'Microphone'), this.#microphone),
-      h('div', { class: 'field' }, h('p', { id: 'mic-level-label', class: 'label' }, 'Microphone level (speak to see it move)'), this.#meter),
+      trouble.element,
+      h('div', { class: 'field' }, h('label', { for: 'camera-select' }, t('call:devices.camera')), this.#camera),
+      h('div', { class: 'field' }, h('label', { for: 'microphone-select' }, t('call:devices.microphone')), this.#microphone),
+      h('div', { class: 'field' }, h('p', { id: 'mic-level-label', class: 'label' }, t('call:devices.level')), this.#meter),
       this.#note,
     );
     this.#camera.addEventListener('change', () => void devices.switchDevice('video', this.#camera.value));
     this.#microphone.addEventListener('change', () => void devices.switchDevice('audio', this.#microphone.value));
     devices.on('note', (text) => (this.#note.textContent = text));
     devices.on('devices', () => {
-      this.#fill(this.#camera, 'video', 'Camera');
-      this.#fill(this.#microphone, 'audio', 'Microphone');
+      this.#fill(this.#camera, 'video');
+      this.#fill(this.#microphone, 'audio');
     });
     devices.on('level', (level) => {
       this.#bar.style.width = `${level}%`;
@@ -72,18 +81,19 @@ export class DeviceControls {
     video.srcObject = null;
   }
 
-  #fill(select: HTMLSelectElement, kind: LocalKind, noun: string): void {
+  #fill(select: HTMLSelectElement, kind: LocalKind): void {
     const list = this.devices.devicesOf(kind);
     const current = this.devices.currentDevice(kind);
     const focused = document.activeElement === select;
     select.replaceChildren(
       ...list.map((d, i) => {
-        const o = h('option', { value: d.deviceId }, d.label || `${noun} ${i + 1}`);
+        const number = String(i + 1);
+        const o = h('option', { value: d.deviceId }, d.label || t(kind === 'video' ? 'call:devices.cameraNumber' : 'call:devices.microphoneNumber', { number }));
         o.selected = d.deviceId === current;
         return o;
       }),
     );
-    if (list.length === 0) select.append(h('option', { value: '' }, `No ${noun.toLowerCase()} found`));
+    if (list.length === 0) select.append(h('option', { value: '' }, t(kind === 'video' ? 'call:devices.noCamera' : 'call:devices.noMicrophone')));
     select.disabled = list.length === 0;
     if (focused && !select.disabled) select.focus();
   }

@@ -11,30 +11,43 @@ import { clockTime, fileSize, sharingProblem, shortHash } from './messages.ts';
 import { ClientError } from '../net/rpc.ts';
 import type { Thread } from '../model/thread.ts';
 import { ZoomPan } from './zoom-pan.ts';
+import { t } from '../i18n/i18n.ts';
 
-const KIND_TEXT: Record<string, string> = { jpeg: 'JPEG photo', png: 'PNG image', heif: 'HEIC photo', pdf: 'PDF document' };
+type FileKind = 'jpeg' | 'png' | 'heif' | 'pdf';
+const KINDS = new Set<string>(['jpeg', 'png', 'heif', 'pdf']);
+
+/** "JPEG photo", or `fallback` for a kind without words of its own. */
+function kindText(kind: string, fallback: string): string {
+  return KINDS.has(kind) ? t(`shared:file.kind.${kind as FileKind}`) : fallback;
+}
 
 export function describeFile(f: NonNullable<ThreadItemView['file']>): string {
-  const dims = f.width && f.height ? `, ${f.width} × ${f.height} pixels` : '';
-  return `${KIND_TEXT[f.kind] ?? f.mime}${dims}, ${fileSize(f.size)}`;
+  const kind = kindText(f.kind, f.mime);
+  const size = fileSize(f.size);
+  return f.width && f.height ? t('shared:file.describeSized', { kind, width: f.width, height: f.height, size }) : t('shared:file.describe', { kind, size });
 }
 
 // The server names what it stripped technically ("EXIF (APP1)"); say what that means.
-const PLAIN: [RegExp, string][] = [
-  [/^EXIF/i, 'location and camera details (EXIF)'],
-  [/XMP/i, 'editing details (XMP)'],
-  [/IPTC/i, 'captions and copyright (IPTC)'],
-  [/comment|text/i, 'text notes'],
+const PLAIN: [RegExp, 'exif' | 'xmp' | 'iptc' | 'text' | 'timestamp' | 'previews' | 'trailer'][] = [
+  [/^EXIF/i, 'exif'],
+  [/XMP/i, 'xmp'],
+  [/IPTC/i, 'iptc'],
+  [/comment|text/i, 'text'],
   [/timestamp/i, 'timestamp'],
-  [/MPF|thumbnail/i, 'extra preview images'],
-  [/trailer/i, 'hidden data after the image'],
+  [/MPF|thumbnail/i, 'previews'],
+  [/trailer/i, 'trailer'],
 ];
 
 export function removedText(f: NonNullable<ThreadItemView['file']>): string {
-  if (!f.removed.length) return 'Nothing needed removing before sharing.';
-  const plain = new Set(f.removed.map((r) => PLAIN.find(([re]) => re.test(r))?.[1] ?? `other hidden data (${r})`));
-  const list = [...plain].join('; ');
-  return `${list[0]!.toUpperCase()}${list.slice(1)} removed before sharing.`;
+  if (!f.removed.length) return t('shared:file.removedNothing');
+  const plain = new Set(
+    f.removed.map((r) => {
+      const known = PLAIN.find(([re]) => re.test(r))?.[1];
+      return known ? t(`shared:file.removed.${known}`) : t('shared:file.removed.other', { name: r });
+    }),
+  );
+  const sentence = t('shared:file.removedList', { list: [...plain].join('; ') });
+  return `${sentence[0]!.toUpperCase()}${sentence.slice(1)}`;
 }
 
 export const isImage = (f: NonNullable<ThreadItemView['file']>): boolean => f.kind !== 'pdf';
@@ -54,7 +67,7 @@ export class FileViewer {
   readonly #viewport = h('div', { class: 'viewport', tabindex: '0', role: 'region', 'aria-describedby': 'viewer-hint' }, this.#img);
   readonly #zoomLevel = h('output', { class: 'zoom-level' });
   readonly #zoomBar: HTMLElement;
-  readonly #hint = h('p', { id: 'viewer-hint', class: 'hint' }, 'Drag, scroll or use the arrow keys to move around; the mouse wheel, + and − zoom.');
+  readonly #hint = h('p', { id: 'viewer-hint', class: 'hint' }, t('shared:viewer.hint'));
   readonly #noPreview = h('p', { class: 'note' });
   readonly #removed = h('p', { class: 'removed' });
   readonly #hashShort = h('span', { class: 'sha256-short' });
@@ -76,24 +89,24 @@ export class FileViewer {
       this.#item = null;
       this.#img.removeAttribute('src');
     });
-    this.#zoom = new ZoomPan(this.#viewport, this.#img, (t) => (this.#zoomLevel.textContent = t));
+    this.#zoom = new ZoomPan(this.#viewport, this.#img, (text) => (this.#zoomLevel.textContent = text));
     this.#zoomBar = h(
       'div',
-      { class: 'zoom', role: 'group', 'aria-label': 'Zoom' },
-      button('Zoom in', () => this.#zoom.zoomBy(1.25), 'secondary'),
-      button('Zoom out', () => this.#zoom.zoomBy(1 / 1.25), 'secondary'),
-      button('Fit', () => this.#zoom.fit(), 'secondary'),
+      { class: 'zoom', role: 'group', 'aria-label': t('shared:viewer.zoomGroup') },
+      button(t('shared:viewer.zoomIn'), () => this.#zoom.zoomBy(1.25), 'secondary'),
+      button(t('shared:viewer.zoomOut'), () => this.#zoom.zoomBy(1 / 1.25), 'secondary'),
+      button(t('shared:viewer.fit'), () => this.#zoom.fit(), 'secondary'),
       this.#zoomLevel,
     );
-    this.#save = button('Save to record', () => void this.#saveToRecord());
-    this.#deliver = button('Send to record system', () => void this.#sendToRecordSystem(), 'secondary');
-    this.#download = button('Download', () => void this.#downloadFile());
+    this.#save = button(t('shared:viewer.save'), () => void this.#saveToRecord());
+    this.#deliver = button(t('shared:viewer.deliver'), () => void this.#sendToRecordSystem(), 'secondary');
+    this.#download = button(t('shared:viewer.download'), () => void this.#downloadFile());
     this.#img.addEventListener('load', () => {
       if (this.#item) this.#thread.viewed(this.#item);
     });
     this.#img.addEventListener('error', () => {
       if (!this.#img.getAttribute('src')) return;
-      this.#showPreview(false, 'This browser cannot show this photo. Save it to open it in another program.');
+      this.#showPreview(false, t('shared:viewer.cannotShow'));
     });
     this.#m.el.append(
       this.#meta,
@@ -102,8 +115,8 @@ export class FileViewer {
       this.#hint,
       this.#noPreview,
       this.#removed,
-      h('details', { class: 'hash' }, h('summary', {}, 'SHA-256 fingerprint: ', this.#hashShort), this.#hashFull, this.#hashCheck),
-      h('div', { class: 'actions' }, ...(clinician ? [this.#save, this.#deliver] : [this.#download]), button('Close', () => this.close(), 'secondary')),
+      h('details', { class: 'hash' }, h('summary', {}, t('shared:viewer.fingerprint'), this.#hashShort), this.#hashFull, this.#hashCheck),
+      h('div', { class: 'actions' }, ...(clinician ? [this.#save, this.#deliver] : [this.#download]), button(t('shared:viewer.close'), () => this.close(), 'secondary')),
       this.#result,
     );
   }
@@ -118,7 +131,8 @@ export class FileViewer {
     const gen = ++this.#gen;
     this.#item = item;
     this.#m.title.textContent = f.name;
-    this.#meta.textContent = `From ${item.from.id === this.#thread.selfId ? 'you' : item.from.name} at ${clockTime(item.at)}. ${describeFile(f)}.`;
+    const at = { time: clockTime(item.at), description: describeFile(f) };
+    this.#meta.textContent = item.from.id === this.#thread.selfId ? t('shared:viewer.fromYou', at) : t('shared:viewer.from', { ...at, name: item.from.name });
     this.#removed.textContent = removedText(f);
     this.#hashShort.textContent = shortHash(f.sha256);
     this.#hashShort.title = f.sha256;
@@ -127,10 +141,10 @@ export class FileViewer {
     this.#result.textContent = '';
     this.#result.removeAttribute('data-tone');
     this.#deliver.hidden = !this.#thread.limits.recordSystem;
-    this.#download.textContent = `Download ${f.name}`;
-    this.#viewport.setAttribute('aria-label', `${KIND_TEXT[f.kind] ?? 'File'} ${f.name}`);
-    this.#img.alt = `${KIND_TEXT[f.kind] ?? 'Photo'} ${f.name} from ${item.from.name}`;
-    this.#showPreview(isImage(f), isImage(f) ? '' : 'PDF documents open in your own PDF reader.');
+    this.#download.textContent = t('shared:viewer.downloadNamed', { name: f.name });
+    this.#viewport.setAttribute('aria-label', t('shared:viewer.viewportLabel', { kind: kindText(f.kind, t('shared:file.kind.file')), name: f.name }));
+    this.#img.alt = t('shared:viewer.alt', { kind: kindText(f.kind, t('shared:file.kind.photo')), name: f.name, from: item.from.name });
+    this.#showPreview(isImage(f), isImage(f) ? '' : t('shared:viewer.pdfNote'));
     this.#m.open(isImage(f) ? null : this.#clinician ? this.#save : this.#download, fallback);
     void this.#load(item, gen);
   }
@@ -162,11 +176,11 @@ export class FileViewer {
       if (gen !== this.#gen || hex === null) return;
       const ok = hex === f.sha256;
       this.#hashCheck.textContent = ok
-        ? 'Checked: the copy on this screen matches this fingerprint.'
-        : 'Warning: the copy on this screen does not match this fingerprint. Do not rely on it.';
+        ? t('shared:viewer.hashMatch')
+        : t('shared:viewer.hashMismatch');
       this.#hashCheck.classList.toggle('flag', !ok);
     } catch (e) {
-      if (gen === this.#gen) this.#say(`We could not load this file. ${this.#problem(e)}`, 'error');
+      if (gen === this.#gen) this.#say(t('shared:viewer.loadFailed', { reason: this.#problem(e) }), 'error');
     }
   }
 
@@ -174,14 +188,14 @@ export class FileViewer {
     const f = this.#item?.file;
     if (!f) return;
     this.#save.disabled = true;
-    this.#say('Saving…');
+    this.#say(t('shared:viewer.saving'));
     try {
       const { sidecar } = await this.#thread.save(f.id);
       downloadUrl(await this.#thread.fileUrl(f.id, true), f.name);
       downloadBlob(new Blob([JSON.stringify(sidecar, null, 2)], { type: 'application/json' }), `${f.name}.json`);
-      this.#say(`Saved to your downloads: ${f.name} and its record details, ${f.name}.json.`, 'ok');
+      this.#say(t('shared:viewer.saved', { name: f.name }), 'ok');
     } catch (e) {
-      this.#say(`We could not save this file. ${this.#problem(e)}`, 'error');
+      this.#say(t('shared:viewer.saveFailed', { reason: this.#problem(e) }), 'error');
     } finally {
       this.#save.disabled = false;
     }
@@ -191,12 +205,12 @@ export class FileViewer {
     const f = this.#item?.file;
     if (!f) return;
     this.#deliver.disabled = true;
-    this.#say('Sending to the record system…');
+    this.#say(t('shared:viewer.sending'));
     try {
       const { deliveredAt } = await this.#thread.deliver(f.id);
-      this.#say(`Sent to the record system at ${clockTime(deliveredAt)}.`, 'ok');
+      this.#say(t('shared:viewer.sent', { time: clockTime(deliveredAt) }), 'ok');
     } catch (e) {
-      this.#say(`We could not send this file to the record system. ${this.#problem(e)}`, 'error');
+      this.#say(t('shared:viewer.sendFailed', { reason: this.#problem(e) }), 'error');
     } finally {
       this.#deliver.disabled = false;
     }
@@ -208,14 +222,14 @@ export class FileViewer {
     try {
       downloadUrl(await this.#thread.fileUrl(item.file.id, true), item.file.name);
       this.#thread.viewed(item);
-      this.#say(`${item.file.name} is in your downloads.`, 'ok');
+      this.#say(t('shared:viewer.downloaded', { name: item.file.name }), 'ok');
     } catch (e) {
-      this.#say(`We could not download this file. ${this.#problem(e)}`, 'error');
+      this.#say(t('shared:viewer.downloadFailed', { reason: this.#problem(e) }), 'error');
     }
   }
 
   #problem(e: unknown): string {
-    return e instanceof ClientError ? sharingProblem(e.code, e.message) : 'Please try again.';
+    return e instanceof ClientError ? sharingProblem(e.code, e.message) : t('shared:tryAgain');
   }
 
   #say(text: string, tone?: 'ok' | 'error'): void {

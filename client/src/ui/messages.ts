@@ -1,4 +1,11 @@
-// Plain-words text for errors, endings, times and roles. Codes are never shown alone.
+// Plain-words text for errors, endings, times and roles, in the page's language
+// (the words live in client/src/i18n/<language>/common.json). Codes are never
+// shown alone, and the server's own messages (English, for API clients) never are.
+// Constants are built with t() as the module loads: i18n.ts has already chosen
+// the page's language by then.
+import enCommon from '../i18n/en-GB/common.json' with { type: 'json' };
+import type { Catalogue } from '../i18n/catalogues.ts';
+import { clock, language, list, longDate, number, t } from '../i18n/i18n.ts';
 
 export interface Problem {
   title: string;
@@ -10,111 +17,50 @@ export interface Problem {
   own?: boolean;
 }
 
-const KNOWN: Record<string, Omit<Problem, 'retry'> & { retry?: boolean }> = {
-  TOKEN_INVALID: {
-    title: 'This link does not work',
-    text: 'Check that you opened the whole link from the message the clinic sent you. If it still does not work, contact the clinic and ask for a new link.',
-  },
-  TOKEN_EXPIRED: {
-    title: 'This link has expired',
-    text: 'Links only work for a limited time. Contact the clinic and ask for a new link.',
-  },
-  LINK_CLOSED: {
-    title: 'This link has been closed',
-    text: 'The clinician has closed this link, so it cannot be used on a new phone or computer. If you still need your appointment, contact the clinic and ask for a new link.',
-  },
-  LINK_REVOKED: {
-    title: 'This link has been cancelled',
-    text: 'The clinic has cancelled this link. If you still need your appointment, contact the clinic.',
-  },
-  CONSULTATION_ENDED: {
-    title: 'This consultation has ended',
-    text: 'This video consultation has already finished, so the link no longer works. If you need to speak to the clinic again, contact them.',
-  },
-  APPOINTMENT_NOT_OPEN: {
-    title: 'Your appointment is not open yet',
-    text: 'You can join a little before the time of your appointment. Please open the link again nearer the time.',
-    retry: true,
-  },
-  APPOINTMENT_CANCELLED: {
-    title: 'This appointment has been cancelled',
-    text: 'The clinic has cancelled this appointment, so the link no longer works. The clinic will contact you.',
-  },
-  CONSULTATION_LOCKED: {
-    title: 'The consultation is closed to new people',
-    text: 'The clinician has locked this consultation, so nobody new can join at the moment. Wait a few minutes and try again, or contact the clinic.',
-    retry: true,
-  },
-  RATE_LIMITED: {
-    title: 'Too many attempts',
-    text: 'There have been too many attempts in a short time. Please wait a minute, then try again.',
-    retry: true,
-  },
-  NETWORK: {
-    title: 'We could not reach the video service',
-    text: 'Check that you are connected to the internet (Wi-Fi or mobile data), then try again.',
-    retry: true,
-  },
-  UNAUTHENTICATED: {
-    title: 'Please open your link again',
-    text: 'This page needs the link from the message the clinic sent you. Open that link again to join.',
-  },
-  FORBIDDEN: {
-    title: 'You cannot join this consultation',
-    text: 'The clinician has not let this device into the consultation. If you think this is a mistake, contact the clinic.',
-  },
-  DISCONNECTED: {
-    title: 'The connection was closed',
-    text: 'The video service closed the connection. Try again, and if it keeps happening, contact the clinic.',
-    retry: true,
-  },
-  TIMEOUT: {
-    title: 'The video service did not answer',
-    text: 'Your connection may be slow. Please try again.',
-    retry: true,
-  },
+type Common = Catalogue['common'];
+type ProblemCode = keyof Common['problem']['byCode'];
+type ReasonCode = keyof Common['reason']['byCode'];
+type DeviceErrorName = keyof Common['reason']['device'];
+type SharingCode = keyof Common['sharing']['byCode'];
+
+/** Codes with their own title and text, and whether trying again may help. Others get the general words. */
+const PROBLEM_RETRY: Record<ProblemCode, boolean> = {
+  TOKEN_INVALID: false,
+  TOKEN_EXPIRED: false,
+  LINK_CLOSED: false,
+  LINK_REVOKED: false,
+  LINK_ALREADY_USED: false,
+  CONSULTATION_ENDED: false,
+  APPOINTMENT_NOT_OPEN: true,
+  APPOINTMENT_CANCELLED: false,
+  CONSULTATION_LOCKED: true,
+  CONSULTATION_FULL: false,
+  NOT_ADMITTED: true,
+  NOT_IN_CONSULTATION: false,
+  RATE_LIMITED: true,
+  NETWORK: true,
+  UNAUTHENTICATED: false,
+  FORBIDDEN: false,
+  NOT_FOUND: false,
+  INVALID_TRANSITION: true,
+  DISCONNECTED: true,
+  TIMEOUT: true,
+  REQUEST_TIMEOUT: true,
+  MEDIA_ERROR: true,
   // Staff sign-in and console links (the console page).
-  SIGN_IN_REQUIRED: {
-    title: 'Please sign in',
-    text: 'You need to sign in to use the clinician console.',
-  },
-  SIGN_IN_FAILED: {
-    title: 'Sign-in did not work',
-    text: 'Your sign-in could not be checked. Please try again. If it keeps happening, tell your IT service desk.',
-    retry: true,
-  },
-  NO_ROLE: {
-    title: 'No access to video consultations',
-    text: 'You are signed in, but your account has no role in this service. Ask your administrator to give you access.',
-  },
-  TICKET_USED: {
-    title: 'This console link has already been used',
-    text: 'Each console link works once. Open the appointment again from your clinical system to get a new link.',
-  },
-  TICKET_EXPIRED: {
-    title: 'This console link has expired',
-    text: 'Console links only work for a few minutes. Open the appointment again from your clinical system to get a new link.',
-  },
-  TICKET_OTHER_USER: {
-    title: 'This console link is for another clinician',
-    text: 'You are signed in as someone else. Sign out, then sign in as the clinician the link is for.',
-  },
-  NOT_PERMITTED: {
-    title: 'Your role does not allow this',
-    text: 'Your account cannot open this consultation. If you think it should, ask your administrator.',
-  },
+  SIGN_IN_REQUIRED: false,
+  SIGN_IN_FAILED: true,
+  NO_ROLE: false,
+  TICKET_USED: false,
+  TICKET_EXPIRED: false,
+  TICKET_OTHER_USER: false,
+  NOT_PERMITTED: false,
   // Pages retry these by themselves; the words are here in case one is ever shown.
-  UNAVAILABLE: {
-    title: 'The video service is not available just now',
-    text: 'Please wait a minute, then try again.',
-    retry: true,
-  },
-  SHUTTING_DOWN: {
-    title: 'The video service is restarting',
-    text: 'Please wait a minute, then try again.',
-    retry: true,
-  },
+  UNAVAILABLE: true,
+  SHUTTING_DOWN: true,
 };
+
+const has = <K extends string>(table: Record<K, unknown>, key: string): key is K => Object.hasOwn(table, key);
 
 /** One entry of an error's `details` (server/wire/errors.ts). */
 export interface ProblemDetail {
@@ -123,22 +69,20 @@ export interface ProblemDetail {
 }
 
 /**
+ * Our words for an error code. The server's message is not used: it is English,
+ * for API clients; a code we have no words for gets the general text.
  * `details`: what the server added to its answer. APPOINTMENT_NOT_OPEN carries
- * {key: 'opensAt', problem: <ISO time>}: then the page says when, and the
- * server's own (general) words are not shown.
+ * {key: 'opensAt', problem: <ISO time>}: then the page says when.
  */
-export function describeProblem(code: string, serverMessage: string, details: readonly ProblemDetail[] = []): Problem {
+export function describeProblem(code: string, _serverMessage: string, details: readonly ProblemDetail[] = []): Problem {
   const opensAt = details.find((d) => d.key === 'opensAt')?.problem;
   if (code === 'APPOINTMENT_NOT_OPEN' && opensAt && !Number.isNaN(Date.parse(opensAt))) {
-    return { title: KNOWN[code]!.title, text: `Your link opens at ${friendlyTime(opensAt)}. Please open it again then.`, retry: true, own: true };
+    return { title: t('problem.byCode.APPOINTMENT_NOT_OPEN.title'), text: t('problem.opensAt', { when: friendlyTime(opensAt) }), retry: true, own: true };
   }
-  const k = KNOWN[code];
-  if (k) return { title: k.title, text: k.text, retry: k.retry ?? false };
-  return {
-    title: 'Something went wrong',
-    text: serverMessage || 'Something went wrong on our side. Please try again in a minute. If it keeps happening, contact the clinic.',
-    retry: true,
-  };
+  if (has(PROBLEM_RETRY, code)) {
+    return { title: t(`problem.byCode.${code}.title`), text: t(`problem.byCode.${code}.text`), retry: PROBLEM_RETRY[code] };
+  }
+  return { title: t('problem.unknown.title'), text: t('problem.unknown.text'), retry: true };
 }
 
 export type EndReason =
@@ -162,120 +106,110 @@ export interface Ending {
 }
 
 export function describeEnding(reason: EndReason, who: 'guest' | 'clinician'): Ending {
+  const clinician = who === 'clinician';
   switch (reason) {
     case 'ended':
-      return who === 'clinician'
-        ? { title: 'The consultation has ended', text: 'The consultation has ended for everyone.', rejoin: false }
-        : { title: 'The consultation has ended', text: 'Your clinician has ended the consultation. Thank you for joining. You can now close this page.', rejoin: false };
+      return { title: t('ending.ended.title'), text: clinician ? t('ending.ended.clinicianText') : t('ending.ended.guestText'), rejoin: false };
     case 'removed':
-      return {
-        title: 'You have been removed from the consultation',
-        text: 'The clinician has removed you from this consultation. If you think this is a mistake, contact the clinic.',
-        rejoin: false,
-      };
+      return { title: t('ending.removed.title'), text: t('ending.removed.text'), rejoin: false };
     case 'denied':
-      return {
-        title: 'You were not let in',
-        text: 'The clinician did not let you in to this consultation. If you think this is a mistake, contact the clinic.',
-        rejoin: false,
-      };
+      return { title: t('ending.denied.title'), text: t('ending.denied.text'), rejoin: false };
     case 'media-lost':
-      return {
-        title: 'The video connection was lost',
-        text: 'We lost the video connection and could not get it back. Check your internet connection, then join again.',
-        rejoin: true,
-      };
+      return { title: t('ending.mediaLost.title'), text: t('ending.mediaLost.text'), rejoin: true };
     case 'shutdown':
-      return {
-        title: 'The video service is restarting',
-        text: 'The video service is being restarted. Please wait a minute, then join again.',
-        rejoin: true,
-      };
+      return { title: t('ending.shutdown.title'), text: t('ending.shutdown.text'), rejoin: true };
     case 'signed-out':
-      return who === 'clinician'
-        ? { title: 'You have signed out', text: 'This session was signed out. To sign in again, open the console link from your clinical system.', rejoin: false }
-        : { title: 'You have been signed out', text: 'This device was signed out of the appointment. To join again, open your appointment link.', rejoin: false };
+      return clinician
+        ? { title: t('ending.signedOut.clinicianTitle'), text: t('ending.signedOut.clinicianText'), rejoin: false }
+        : { title: t('ending.signedOut.guestTitle'), text: t('ending.signedOut.guestText'), rejoin: false };
     case 'replaced':
-      return {
-        title: 'This consultation is open in another window or device',
-        text: 'This consultation is open in another window or device. You can carry on there. To use this window instead, reload this page.',
-        rejoin: false,
-      };
+      return { title: t('ending.replaced.title'), text: t('ending.replaced.text'), rejoin: false };
     case 'cancelled':
-      return who === 'clinician'
-        ? { title: 'This appointment has been cancelled', text: 'The clinic has cancelled this appointment. Everyone in it has been told.', rejoin: false }
-        : { title: 'This appointment has been cancelled', text: 'This appointment has been cancelled. The clinic will contact you.', rejoin: false };
+      return { title: t('ending.cancelled.title'), text: clinician ? t('ending.cancelled.clinicianText') : t('ending.cancelled.guestText'), rejoin: false };
     case 'link-reissued':
-      return {
-        title: 'This link has been replaced',
-        text: 'This link has been replaced. Please use the new link the clinic sent you.',
-        rejoin: false,
-      };
+      return { title: t('ending.linkReissued.title'), text: t('ending.linkReissued.text'), rejoin: false };
     case 'reassigned':
-      return who === 'clinician'
-        ? { title: 'This patient is now with another clinician', text: 'The clinic has given this appointment to another clinician, so it has closed here.', rejoin: false }
-        : { title: 'Your appointment has moved', text: 'The clinic has moved your appointment to another clinician. Open your link again to carry on.', rejoin: true };
+      return clinician
+        ? { title: t('ending.reassigned.clinicianTitle'), text: t('ending.reassigned.clinicianText'), rejoin: false }
+        : { title: t('ending.reassigned.guestTitle'), text: t('ending.reassigned.guestText'), rejoin: true };
     case 'left':
-      return who === 'clinician'
-        ? { title: 'You have left the consultation', text: 'You have left the consultation. The others can carry on without you.', rejoin: true }
-        : {
-            title: 'You have left the consultation',
-            text: 'You have left the consultation. If you left by mistake, you can join again.',
-            rejoin: true,
-          };
+      return { title: t('ending.left.title'), text: clinician ? t('ending.left.clinicianText') : t('ending.left.guestText'), rejoin: true };
   }
 }
 
 // ---- connection trouble ----
 
 /** The page's own words while it retries by itself (loading, or the connection dropped). */
-export const RECONNECTING = 'Reconnecting…';
+export const RECONNECTING = t('connection.reconnecting');
 
 /** The banner for each connection state the consultation reports ('connected' shows none). */
 export const CONNECTION_BANNER = {
-  reconnecting: 'Reconnecting…',
-  restarting: 'The service is restarting. You will be reconnected in a moment.',
-  lost: 'We could not reconnect you. Check that you are online, then press Reconnect.',
+  reconnecting: t('connection.reconnecting'),
+  restarting: t('connection.restarting'),
+  lost: t('connection.lost'),
 } as const;
 
 /** The one button offered once reconnecting by itself has not worked. */
-export const RECONNECT_BUTTON = 'Reconnect';
+export const RECONNECT_BUTTON = t('connection.reconnectButton');
 
 /** Said once the connection is back after trouble. */
-export const CONNECTED_AGAIN = 'You are connected again.';
+export const CONNECTED_AGAIN = t('connection.connectedAgain');
 
 /** On a remote tile whose video has stopped arriving (not paused by its sender). */
-export const VIDEO_FROZEN = 'Video paused, reconnecting…';
+export const VIDEO_FROZEN = t('connection.videoFrozen');
 
 /** What the clinician's participant list says about a person's connection (nothing when all is well). */
 export function participantConnection(connection: 'online' | 'reconnecting' | 'offline'): string | null {
-  if (connection === 'reconnecting') return 'Connection lost, reconnecting…';
-  if (connection === 'offline') return 'Not connected';
+  if (connection === 'reconnecting') return t('connection.participantReconnecting');
+  if (connection === 'offline') return t('connection.participantOffline');
   return null;
 }
 
-const timeFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
-const dayFmt = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long' });
+// ---- times: staff read the 24-hour clock, patients GOV.UK's "2:30pm", "midday" ----
 
 export function sameDay(a: Date, b: Date): boolean {
   return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
 }
 
-/** "14:30" */
+function parsed(iso: string): Date | null {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/**
+ * The day inside a sentence ("on Tuesday 8 December"). Welsh puts a time
+ * phrase into the soft mutation ("ddydd Mawrth"), which a placeholder cannot
+ * say, so the Welsh day is mutated here.
+ */
+function dayInSentence(d: Date): string {
+  const day = longDate(d);
+  return language() === 'cy' ? day.replace(/^dydd /i, 'ddydd ') : day;
+}
+
+/** "{at} today" / "heddiw {at}", (for patients) tomorrow, or on the day. */
+function onDay(d: Date, at: string, now: Date, sayTomorrow: boolean): string {
+  const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
+  if (sameDay(d, now)) return t('time.today', { at });
+  if (sayTomorrow && sameDay(d, tomorrow)) return t('time.tomorrow', { at });
+  return t('time.onDay', { at, date: dayInSentence(d) });
+}
+
+/** "14:30" (staff) */
 export function clockTime(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : timeFmt.format(d);
+  const d = parsed(iso);
+  return d ? clock(d) : iso;
 }
 
-/** "14:30 today", "14:30 on Tuesday 2 December" */
+/** "14:30 today", "14:30 on Tuesday 2 December" (staff: the 24-hour clock) */
 export function when(iso: string, now = new Date()): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return sameDay(d, now) ? `${timeFmt.format(d)} today` : `${timeFmt.format(d)} on ${dayFmt.format(d)}`;
+  const d = parsed(iso);
+  return d ? onDay(d, t('time.atClock', { time: clock(d) }), now, false) : iso;
 }
 
+/** The day on its own, as a line starts: "Tuesday 8 December", "Dydd Mawrth 8 Rhagfyr". */
 export function longDay(d: Date): string {
-  return dayFmt.format(d);
+  const day = longDate(d);
+  return day.charAt(0).toUpperCase() + day.slice(1);
 }
 
 /** The local calendar day as YYYY-MM-DD. */
@@ -290,117 +224,132 @@ export function duration(ms: number): string {
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
-  const unit = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
-  if (h > 0) return `${unit(h, 'hour')} ${unit(m, 'minute')}`;
-  if (m > 0) return `${unit(m, 'minute')} ${unit(s, 'second')}`;
-  return unit(s, 'second');
+  const hours = (count: number) => t('duration.hours', { count });
+  const minutes = (count: number) => t('duration.minutes', { count });
+  if (h > 0) return t('duration.pair', { larger: hours(h), smaller: minutes(m) });
+  if (m > 0) return t('duration.pair', { larger: minutes(m), smaller: t('duration.seconds', { count: s }) });
+  return t('duration.seconds', { count: s });
+}
+
+/** A patient's clock, alone and after "at": "2:30pm"/"2pm"/"midday" ("2:30yh", "canol dydd"; "am ganol dydd"). */
+function patientClock(d: Date): { alone: string; at: string } {
+  const h = d.getHours();
+  const m = d.getMinutes();
+  if (m === 0 && h === 12) return { alone: t('time.midday'), at: t('time.atMidday') };
+  if (m === 0 && h === 0) return { alone: t('time.midnight'), at: t('time.atMidnight') };
+  const time = `${h % 12 || 12}${m ? `:${String(m).padStart(2, '0')}` : ''}`;
+  const alone = h < 12 ? t('time.clockAm', { time }) : t('time.clockPm', { time });
+  return { alone, at: t('time.atClock', { time: alone }) };
+}
+
+/** "2:30pm", "9am", "midday": a time of day as a patient reads it (GOV.UK style), in their local time. */
+export function friendlyClock(iso: string): string {
+  const d = parsed(iso);
+  return d ? patientClock(d).alone : iso;
 }
 
 /** "2:15pm today", "9am tomorrow", "2:15pm on Tuesday 8 December": a time as a patient reads it, in their local time. */
 export function friendlyTime(iso: string, now = new Date()): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const hour = d.getHours() % 12 || 12;
-  const minutes = d.getMinutes();
-  const clock = `${hour}${minutes ? `:${String(minutes).padStart(2, '0')}` : ''}${d.getHours() < 12 ? 'am' : 'pm'}`;
-  const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
-  if (sameDay(d, now)) return `${clock} today`;
-  if (sameDay(d, tomorrow)) return `${clock} tomorrow`;
-  return `${clock} on ${dayFmt.format(d)}`;
+  const d = parsed(iso);
+  return d ? onDay(d, patientClock(d).at, now, true) : iso;
 }
 
 // ---- the patient's consent step and waiting room: the clinic's details, honest status ----
 
-/** "This appointment is with Dr Asha Patel (Dermatology, North site) at 14:30 today." */
+/** "This appointment is with Dr Asha Patel (Dermatology, North site) at 2:30pm today." */
 export function appointmentWith(clinicianName: string, clinicName: string | undefined, startsAt: string): string {
-  return `This appointment is with ${clinicianName}${clinicName ? ` (${clinicName})` : ''} at ${when(startsAt)}.`;
+  const at = friendlyTime(startsAt);
+  return clinicName
+    ? t('appointment.withClinic', { clinician: clinicianName, clinic: clinicName, when: at })
+    : t('appointment.withClinician', { clinician: clinicianName, when: at });
 }
 
-export const PRIVACY_NOTICE = 'How we use your information';
-export const PRIVACY_NOTICE_LINK = 'How we use your information (opens in a new tab)';
-export const PRIVACY_NOTICE_MORE = 'Read the full privacy notice (opens in a new tab)';
+export const PRIVACY_NOTICE = t('appointment.privacyNotice');
+export const PRIVACY_NOTICE_LINK = t('appointment.privacyNoticeLink');
+export const PRIVACY_NOTICE_MORE = t('appointment.privacyNoticeMore');
 
 /** Before a tel: link: "If you need help, call 01234 567890." */
-export const HELP_CALL = 'If you need help, call ';
+export const HELP_CALL = t('appointment.helpCall');
 /** Before a tel: link on an ending page. */
-export const CALL_CLINIC = 'If you need to speak to the clinic, call ';
+export const CALL_CLINIC = t('appointment.callClinic');
 /** On the consent step, before the clinic's number (or without one, the sentence ends "contact the clinic."). */
-export const WRONG_DETAILS = 'If these details are not right, do not join: contact the clinic';
+export const WRONG_DETAILS = t('appointment.wrongDetails');
 
 /** The waiting room's status line: true when someone who can let them in has the waiting room open and was told. */
 export function clinicianAwareText(aware: boolean): string {
-  return aware
-    ? 'Your clinician knows you are here.'
-    : 'Your clinician will see that you are here when they open their video waiting room.';
+  return aware ? t('waiting.clinicianAware') : t('waiting.clinicianNotAware');
 }
 
 export function runningLateText(minutes: number): string {
-  return `Your clinician is running about ${minutes} minute${minutes === 1 ? '' : 's'} late.`;
+  return t('waiting.runningLate', { count: minutes });
 }
 
-export const RUNNING_ON_TIME = 'Your clinician is no longer running late.';
+export const RUNNING_ON_TIME = t('waiting.onTime');
 
 /** The heading over the clinic's own message to people waiting. */
 export function clinicMessageHeading(clinicName: string | undefined): string {
-  return clinicName ? `A message from ${clinicName}` : 'A message from the clinic';
+  return clinicName ? t('waiting.clinicMessage', { clinic: clinicName }) : t('waiting.clinicMessageNoName');
 }
 
 /** Asking for notifications (only on a click). */
-export const NOTIFY_OFFER = 'Tell me when I am let in';
-export const NOTIFY_ON = 'We will tell you when you are let in, even if you are using another app or tab.';
-export const NOTIFY_OFF = 'Your browser will not show a notification. Keep this page open: it will play a sound when you are let in.';
+export const NOTIFY_OFFER = t('waiting.notifyOffer');
+export const NOTIFY_ON = t('waiting.notifyOn');
+export const NOTIFY_OFF = t('waiting.notifyOff');
 
 /** When let in while the page is in the background: the tab title and the notification. */
-export const LET_IN_TITLE = 'You can join now';
-export const LET_IN_BODY = 'Your clinician has let you in. Go back to your video appointment.';
+export const LET_IN_TITLE = t('waiting.letInTitle');
+export const LET_IN_BODY = t('waiting.letInBody');
 
-/** 'family_member' -> 'Family member' */
+// ---- roles ----
+
+type RoleLabel = keyof Common['role']['label'];
+type GuestRole = keyof Common['role']['inSentence'];
+
+/** A role as the wire spells it, as a catalogue key ('family_member' and 'family-member' are 'family'). */
+function roleKey(role: string): string {
+  const r = role.trim().toLowerCase().replace(/[\s_-]+/g, '_');
+  return r === 'family_member' ? 'family' : r;
+}
+
+/** 'family' -> 'Family member'; a role this page does not know -> 'Participant'. */
 export function roleLabel(role: string): string {
-  const r = role.replace(/[_-]+/g, ' ').trim();
-  return r ? r[0]!.toUpperCase() + r.slice(1) : 'Participant';
+  const r = roleKey(role);
+  return has(enCommon.role.label, r) && r !== 'unknown' ? t(`role.label.${r satisfies RoleLabel}`) : t('role.label.unknown');
 }
 
 /** 'interpreter' -> 'an interpreter': how a guest's invitation reads in a sentence. */
 export function asRole(role: string): string {
-  const known: Record<string, string> = { interpreter: 'an interpreter', family: 'a family member', carer: 'a carer' };
-  return known[role] ?? 'a guest';
+  const r = roleKey(role);
+  return has(enCommon.role.inSentence, r) ? t(`role.inSentence.${r satisfies GuestRole}`) : t('role.inSentence.other');
 }
 
+/**
+ * A failure in a few words, to follow our own "We could not …": the code's
+ * words, or for a camera or microphone the browser's reason in ours. Never an
+ * error's own message (the server's is English, the browser's in its own language).
+ */
 export function errorText(e: unknown): string {
-  if (e instanceof Error && e.message) return e.message;
-  return 'Something went wrong. Please try again.';
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && has(enCommon.reason.byCode, code)) return t(`reason.byCode.${code satisfies ReasonCode}`);
+  const name = (e as { name?: unknown } | null)?.name;
+  if (typeof name === 'string' && has(enCommon.reason.device, name)) return t(`reason.device.${name satisfies DeviceErrorName}`);
+  return t('reason.unknown');
 }
 
 // ---- chat and shared files ----
 
-const SHARING: Record<string, string> = {
-  FILE_TOO_LARGE: 'This file is too big to send.',
-  UNSUPPORTED_TYPE: 'This kind of file cannot be sent. Photos (JPEG, PNG or HEIC) can be sent.',
-  FILE_TOO_COMPLEX: 'This photo is too large to check, so it was not sent. Take the photo again, or choose a smaller one.',
-  QUOTA_EXCEEDED: 'No more files can be sent in this consultation. Ask the clinician.',
-  REQUEST_TIMEOUT: 'Sending took too long, so it stopped. Check your connection, then try again.',
-  UNAVAILABLE: 'The service is busy checking other photos. Please wait a moment, then try again.',
-  CORRUPT_FILE: 'This file seems to be damaged, so it could not be sent. Try taking the photo again, or choose another file.',
-  NOT_ADMITTED: 'You can send messages and files once the clinician lets you in.',
-  CONSULTATION_ENDED: 'The consultation has ended, so nothing more can be sent.',
-  RATE_LIMITED: 'You have sent a lot in a short time. Please wait a minute, then try again.',
-  DELIVERY_FAILED: 'The record system did not accept the file. Try again, or save it to the record by hand.',
-  NOT_CONFIGURED: 'Sending to the record system is not set up for this service.',
-  NETWORK: 'We could not reach the video service. Check your connection, then try again.',
-  TIMEOUT: 'The video service did not answer in time. Please try again.',
-  FILE_GONE: 'This file is no longer available.',
-};
-
-/** Plain words for a failed send, upload, save or delivery. */
-export function sharingProblem(code: string, serverMessage: string): string {
-  return SHARING[code] ?? (serverMessage || 'Something went wrong. Please try again.');
+/** Plain words for a failed send, upload, save or delivery (never the server's message). */
+export function sharingProblem(code: string, _serverMessage: string): string {
+  if (has(enCommon.sharing.byCode, code)) return t(`sharing.byCode.${code satisfies SharingCode}`);
+  if (has(enCommon.reason.byCode, code)) return t(`reason.byCode.${code satisfies ReasonCode}`);
+  return t('sharing.unknown');
 }
 
 /** "820 bytes", "245 KB", "3.4 MB" */
 export function fileSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes < 1024) return t('fileSize.bytes', { count: bytes });
+  if (bytes < 1024 * 1024) return t('fileSize.kilobytes', { size: number(Math.round(bytes / 1024)) });
+  return t('fileSize.megabytes', { size: number(bytes / (1024 * 1024), { minimumFractionDigits: 1, maximumFractionDigits: 1 }) });
 }
 
 /** The first and last characters of a SHA-256, for people to compare at a glance. */
@@ -412,17 +361,17 @@ export function shortHash(hex: string): string {
 
 /** What each staff role lets someone do, in plain words (for an account without the clinician role). */
 export const ROLE_ABILITY: Record<string, string> = {
-  clinician: 'see patients by video in this console',
-  'clinic-coordinator': "book and manage a clinic's video appointments, through your booking system",
-  'clinic-admin': "manage who belongs to a clinic, through your trust's admin tools",
-  auditor: 'export the audit trail of video consultations, through the admin tools',
-  'trust-admin': 'administer this video service for the whole trust, through the admin tools',
+  clinician: t('role.ability.clinician'),
+  'clinic-coordinator': t('role.ability.clinicCoordinator'),
+  'clinic-admin': t('role.ability.clinicAdmin'),
+  auditor: t('role.ability.auditor'),
+  'trust-admin': t('role.ability.trustAdmin'),
 };
 
 /** "You were signed out": the words, for a session that was signed in at the identity provider or opened with a console link. */
 export function signedOutText(via: 'oidc' | 'ticket', idleMinutes: number | null): string {
-  const why = `You signed out in another window, the session was unused for ${idleMinutes ?? 'too many'} minutes, or an administrator ended it.`;
-  return via === 'oidc' ? `${why} Sign in again to carry on.` : `${why} To carry on, open the console link from your clinical system again.`;
+  const why = idleMinutes === null ? t('signedOut.whyLong') : t('signedOut.whyIdle', { count: idleMinutes });
+  return via === 'oidc' ? t('signedOut.oidc', { why }) : t('signedOut.ticket', { why });
 }
 
 // ---- the console's waiting area, arrival alerts and moving between patients ----
@@ -430,119 +379,122 @@ export function signedOutText(via: 'oidc' | 'ticket', idleMinutes: number | null
 /** "less than a minute", "1 minute", "12 minutes", "1 hour 5 minutes": a wait, to the minute (it updates without chatter). */
 export function minutesText(ms: number): string {
   const m = Math.max(0, Math.floor(ms / 60_000));
-  if (m < 1) return 'less than a minute';
+  if (m < 1) return t('duration.lessThanMinute');
   const h = Math.floor(m / 60);
   const rest = m % 60;
-  const unit = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
-  return h > 0 ? `${unit(h, 'hour')}${rest ? ` ${unit(rest, 'minute')}` : ''}` : unit(m, 'minute');
+  const minutes = (count: number) => t('duration.minutes', { count });
+  if (h === 0) return minutes(m);
+  const hours = t('duration.hours', { count: h });
+  return rest ? t('duration.pair', { larger: hours, smaller: minutes(rest) }) : hours;
 }
 
-export const CONSOLE_TITLE = 'Console';
+export const CONSOLE_TITLE = t('console.title');
 /** The tab title while people wait: "(2) waiting · Console". */
-export const waitingTitle = (n: number, base: string = CONSOLE_TITLE): string => (n > 0 ? `(${n}) waiting · ${base}` : base);
+export const waitingTitle = (n: number, base: string = CONSOLE_TITLE): string => (n > 0 ? t('console.waitingTitle', { count: n, base }) : base);
 
 export const WAITING_AREA = {
-  heading: 'Waiting now',
-  wholeClinic: 'Show the whole clinic',
-  clinicHeading: (names: string[]) => (names.length ? `Waiting now in ${names.join(', ')}` : 'Waiting now in your clinic'),
-  noneMine: 'None of your patients is waiting.',
-  noneClinic: 'Nobody is waiting in your clinic.',
-  yourPatient: 'Your patient',
-  withClinician: (name: string) => `Waiting for ${name}`,
-  appointmentAt: (iso: string) => `Appointment at ${clockTime(iso)}`,
-  waitingFor: (ms: number, sinceIso: string) => `Waiting for ${minutesText(ms)} (since ${clockTime(sinceIso)})`,
-  device: (d: string) => `Device: ${d}`,
-  linkReused: 'Warning: this link was used on another device. Check who this is before you let them in.',
-  reconnecting: 'The waiting list is reconnecting…',
-  unavailable: 'The live waiting list is not available just now. It will come back by itself.',
-  open: (name: string) => `Open ${name}`,
-  message: (name: string) => `Message ${name}`,
-  messageSent: (name: string) => `Message sent to ${name}.`,
-  messageFailed: 'The message was not sent.',
-  reassign: (name: string) => `Re-assign ${name}`,
-  reassignLabel: (name: string) => `Give ${name}'s appointment to`,
-  reassignSubmit: 'Re-assign',
-  reassignNobody: 'There is no other clinician in this clinic to give this appointment to.',
-  reassigned: (name: string, to: string) => `${name} is now waiting for ${to}.`,
-  reassignFailed: (name: string) => `We could not re-assign ${name}.`,
-  cancel: 'Cancel',
+  heading: t('waitingArea.heading'),
+  wholeClinic: t('waitingArea.wholeClinic'),
+  clinicHeading: (names: string[]) => (names.length ? t('waitingArea.clinicHeading', { clinics: list(names) }) : t('waitingArea.yourClinicHeading')),
+  noneMine: t('waitingArea.noneMine'),
+  noneClinic: t('waitingArea.noneClinic'),
+  yourPatient: t('waitingArea.yourPatient'),
+  withClinician: (name: string) => t('waitingArea.withClinician', { name }),
+  appointmentAt: (iso: string) => t('waitingArea.appointmentAt', { time: clockTime(iso) }),
+  waitingFor: (ms: number, sinceIso: string) => t('waitingArea.waitingFor', { wait: minutesText(ms), since: clockTime(sinceIso) }),
+  device: (d: string) => t('waitingArea.device', { device: d }),
+  linkReused: t('waitingArea.linkReused'),
+  reconnecting: t('waitingArea.reconnecting'),
+  unavailable: t('waitingArea.unavailable'),
+  open: (name: string) => t('waitingArea.open', { name }),
+  message: (name: string) => t('waitingArea.message', { name }),
+  messageSent: (name: string) => t('waitingArea.messageSent', { name }),
+  messageFailed: t('waitingArea.messageFailed'),
+  reassign: (name: string) => t('waitingArea.reassign', { name }),
+  reassignLabel: (name: string) => t('waitingArea.reassignLabel', { name }),
+  reassignSubmit: t('waitingArea.reassignSubmit'),
+  reassignNobody: t('waitingArea.reassignNobody'),
+  reassigned: (name: string, to: string) => t('waitingArea.reassigned', { name, to }),
+  reassignFailed: (name: string) => t('waitingArea.reassignFailed', { name }),
+  cancel: t('waitingArea.cancel'),
 } as const;
 
 /** The result of someone's pre-call check, in plain words. */
 export function precallCheckText(check: { camera: boolean; microphone: boolean } | undefined): string {
-  if (!check) return 'Camera and microphone check: not done yet';
-  if (check.camera && check.microphone) return 'Camera and microphone check: both working';
-  if (!check.camera && !check.microphone) return 'Camera and microphone check: neither is working';
-  return `Camera and microphone check: the ${check.camera ? 'microphone' : 'camera'} is not working`;
+  if (!check) return t('precallCheck.notDone');
+  if (check.camera && check.microphone) return t('precallCheck.bothWorking');
+  if (!check.camera && !check.microphone) return t('precallCheck.neitherWorking');
+  return check.camera ? t('precallCheck.microphoneNotWorking') : t('precallCheck.cameraNotWorking');
 }
 
 export const RUNNING_LATE = {
-  heading: 'Running late',
-  clinician: 'Clinician',
-  minutes: 'About how many minutes late?',
-  minutesHint: 'Patients waiting for this clinician see it. From 1 to 240 minutes.',
-  save: 'Tell waiting patients',
-  clear: 'Clear',
-  none: 'Nobody is marked as running late.',
-  you: 'You',
-  line: (name: string, minutes: number) => `${name}: running about ${minutes} minute${minutes === 1 ? '' : 's'} late`,
-  saved: (name: string, minutes: number) => `Patients waiting for ${name} now see that they are running about ${minutes} minute${minutes === 1 ? '' : 's'} late.`,
-  cleared: (name: string) => `${name} is no longer marked as running late.`,
-  badMinutes: 'Enter a number of minutes from 1 to 240.',
-  failed: 'We could not change the running-late notice.',
+  heading: t('runningLate.heading'),
+  clinician: t('runningLate.clinician'),
+  minutes: t('runningLate.minutes'),
+  minutesHint: t('runningLate.minutesHint'),
+  save: t('runningLate.save'),
+  clear: t('runningLate.clear'),
+  none: t('runningLate.none'),
+  you: t('runningLate.you'),
+  line: (name: string, minutes: number) => t('runningLate.line', { name, count: minutes }),
+  saved: (name: string, minutes: number) => t('runningLate.saved', { name, count: minutes }),
+  cleared: (name: string) => t('runningLate.cleared', { name }),
+  badMinutes: t('runningLate.badMinutes'),
+  failed: t('runningLate.failed'),
 } as const;
 
 export const ALERT_SETTINGS = {
-  heading: 'Arrival alerts',
-  sound: 'Play a sound when a patient arrives',
-  soundOn: 'A sound will play when a patient arrives.',
-  soundOff: 'No sound will play when a patient arrives.',
-  soundFailed: 'We could not save the sound setting.',
-  desktopOffer: 'Turn on desktop alerts',
-  desktopOn: 'Desktop alerts are on: you will see one when a patient arrives, even in another window.',
-  desktopBlocked: 'Desktop alerts are blocked in this browser. To use them, allow notifications for this site in the browser settings.',
-  desktopUnsupported: 'This browser cannot show desktop alerts.',
+  heading: t('alertSettings.heading'),
+  sound: t('alertSettings.sound'),
+  soundOn: t('alertSettings.soundOn'),
+  soundOff: t('alertSettings.soundOff'),
+  soundFailed: t('alertSettings.soundFailed'),
+  desktopOffer: t('alertSettings.desktopOffer'),
+  desktopOn: t('alertSettings.desktopOn'),
+  desktopBlocked: t('alertSettings.desktopBlocked'),
+  desktopUnsupported: t('alertSettings.desktopUnsupported'),
 } as const;
 
 export const ARRIVAL = {
   /** The banner's line and the status line. */
-  arrived: (name: string, clinicianName: string | null) => (clinicianName ? `${name} has arrived for ${clinicianName} and is waiting.` : `${name} has arrived and is waiting.`),
-  open: 'Open',
-  dismiss: 'Dismiss',
+  arrived: (name: string, clinicianName: string | null) =>
+    clinicianName ? t('arrival.arrivedFor', { name, clinician: clinicianName }) : t('arrival.arrived', { name }),
+  open: t('arrival.open'),
+  dismiss: t('arrival.dismiss'),
   /** The desktop notification. */
-  notificationTitle: (name: string) => `${name} is waiting`,
-  notificationBody: (clinicianName: string | null) => (clinicianName ? `Waiting for ${clinicianName}.` : 'Select to open the consultation.'),
+  notificationTitle: (name: string) => t('arrival.notificationTitle', { name }),
+  notificationBody: (clinicianName: string | null) =>
+    clinicianName ? t('arrival.notificationBodyFor', { clinician: clinicianName }) : t('arrival.notificationBody'),
 } as const;
 
 export const NEXT_PATIENT = {
-  none: 'None of your other patients is waiting.',
-  summary: (n: number, longestMs: number) =>
-    `${n} of your patients ${n === 1 ? 'is' : 'are'} waiting, the longest for ${minutesText(longestMs)}.`,
-  button: 'End and next patient',
-  hint: (name: string) => `Ends this consultation for everyone, then opens ${name}'s.`,
-  moving: (name: string) => `Ending this consultation and opening ${name}'s…`,
-  failed: 'We could not end this consultation.',
+  none: t('nextPatient.none'),
+  summary: (n: number, longestMs: number) => t('nextPatient.summary', { count: n, wait: minutesText(longestMs) }),
+  button: t('nextPatient.button'),
+  hint: (name: string) => t('nextPatient.hint', { name }),
+  moving: (name: string) => t('nextPatient.moving', { name }),
+  failed: t('nextPatient.failed'),
 } as const;
 
 export const LEAVE_DIALOG = {
-  title: 'Leave the consultation?',
-  stepOut: 'Step out',
-  stepOutText: 'The patient will be told you stepped out, and can keep waiting for you. Open the consultation again to come back.',
-  end: 'End the consultation for everyone',
-  endText: 'The call ends for everyone, and the links stop working.',
-  cancel: 'Cancel',
-  steppedOut: 'You have stepped out. The patient can keep waiting for you.',
+  title: t('leaveDialog.title'),
+  stepOut: t('leaveDialog.stepOut'),
+  stepOutText: t('leaveDialog.stepOutText'),
+  end: t('leaveDialog.end'),
+  endText: t('leaveDialog.endText'),
+  cancel: t('leaveDialog.cancel'),
+  steppedOut: t('leaveDialog.steppedOut'),
 } as const;
 
 /** What a patient (or guest) in the call is shown when the call has nobody else, or the clinician stepped out. */
 export const CALL_EMPTY = {
-  nobodyYet: 'Nobody else is in the call yet.',
-  steppedOut: (name: string) => `${name} has stepped out. Please stay on this page. They can come back to the call.`,
+  nobodyYet: t('callEmpty.nobodyYet'),
+  steppedOut: (name: string) => t('callEmpty.steppedOut', { name }),
 } as const;
 
 export const CLINIC_CONSOLE = {
-  heading: "Your clinic's waiting area",
+  heading: t('clinicConsole.heading'),
   /** On the day list, over the clinician's own appointments (below the waiting area). */
-  appointments: 'Your appointments',
-  intro: (name: string) => `${name ? `${name}, you` : 'You'} can see everyone waiting in your clinics, send them a message, give an appointment to another clinician, and say when a clinician is running late.`,
+  appointments: t('clinicConsole.appointments'),
+  intro: (name: string) => (name ? t('clinicConsole.introNamed', { name }) : t('clinicConsole.intro')),
 } as const;

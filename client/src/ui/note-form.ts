@@ -2,6 +2,7 @@
 // ten minutes late"): an inline form under their name. They see it in the
 // waiting room but cannot answer until let in.
 import { button, h } from './dom.ts';
+import { t } from '../i18n/i18n.ts';
 
 export interface NoteForm {
   readonly el: HTMLFormElement;
@@ -13,15 +14,15 @@ export function noteForm(formId: string, name: string, maxLength: number, send: 
   const id = `${formId}-text`;
   const text = h('textarea', { id, rows: '2', 'data-action': 'note-text' });
   text.maxLength = maxLength;
-  const submit = h('button', { type: 'submit', 'data-action': 'note-send' }, `Send to ${name}`);
+  const submit = h('button', { type: 'submit', 'data-action': 'note-send' }, t('shared:note.send', { name }));
   const error = h('p', { class: 'flag', role: 'alert', hidden: '' });
   const el = h(
     'form',
     { class: 'note-form', id: formId },
-    h('label', { for: id }, `Message to ${name}`),
-    h('p', { class: 'hint' }, 'They see it in the waiting room; they can reply once you let them in.'),
+    h('label', { for: id }, t('shared:note.label', { name })),
+    h('p', { class: 'hint' }, t('shared:note.hint')),
     text,
-    h('p', {}, submit, button('Cancel', cancel, 'secondary')),
+    h('p', {}, submit, button(t('shared:cancel'), cancel, 'secondary')),
     error,
   );
   const go = async () => {
@@ -33,7 +34,7 @@ export function noteForm(formId: string, name: string, maxLength: number, send: 
       await send(value);
       text.value = '';
     } catch (e) {
-      error.textContent = e instanceof Error && e.message ? e.message : 'The message was not sent. Please try again.';
+      error.textContent = e instanceof Error && e.message ? e.message : t('shared:note.notSent');
       error.hidden = false;
     } finally {
       submit.disabled = false;

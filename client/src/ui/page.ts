@@ -9,6 +9,7 @@ import type { ReceiveStats } from '../model/media-session.ts';
 import type { DeviceControls } from './device-controls.ts';
 import { CONNECTED_AGAIN, describeProblem, RECONNECTING, type ProblemDetail } from './messages.ts';
 import { ClientError } from '../net/rpc.ts';
+import { t } from '../i18n/i18n.ts';
 
 /** window.consultroomDiagnostics(): what this browser is receiving (null outside a call). */
 export function exposeDiagnostics(stats: () => Promise<ReceiveStats> | null): void {
@@ -78,19 +79,25 @@ export function codeOf(e: unknown): { code: string; message: string; details?: P
 }
 
 /**
- * The error view: a heading, our plain explanation, the server's own words when
- * they add something, and optional buttons (e.g. "Try again").
+ * The error view: a heading, our plain explanation and optional buttons (e.g.
+ * "Try again"). The server's own message is never shown (it is English, for
+ * API clients): our words for its code are (messages.ts).
  */
 export function showProblem(code: string, serverMessage: string, actions: HTMLButtonElement[] = [], details: readonly ProblemDetail[] = []): void {
   const p = describeProblem(code, serverMessage, details);
-  const extra = serverMessage && serverMessage !== p.text && !p.own ? h('p', { class: 'server-message' }, serverMessage) : null;
-  showView('error', h('h1', {}, p.title), h('p', {}, p.text), ...(extra ? [extra] : []), ...(actions.length ? [h('p', {}, ...actions)] : []));
-  setStatus(`${p.title}. ${p.text}`, 'error', false);
+  showView('error', h('h1', {}, p.title), h('p', {}, p.text), ...(actions.length ? [h('p', {}, ...actions)] : []));
+  // The focused heading reads the title; the status adds the explanation.
+  setStatus(withoutTitle(p.text, p.title), 'error', false);
+}
+
+/** A view's text as announced after its (focused, so read) heading: without the title again when it starts with it. */
+export function withoutTitle(text: string, title: string): string {
+  return text.startsWith(title) ? text.slice(title.length).replace(/^[.:,;]?\s*/, '') || text : text;
 }
 
 /** The muted self-preview with the device pickers next to it. */
 export function previewFigure(local: DeviceControls, caption: string): { figure: HTMLElement; video: HTMLVideoElement } {
-  const video = h('video', { autoplay: '', playsinline: '', 'aria-label': 'Your camera' });
+  const video = h('video', { autoplay: '', playsinline: '', 'aria-label': t('join:preview.label') });
   video.muted = true;
   local.attach(video);
   return { figure: h('figure', { class: 'preview' }, video, h('figcaption', {}, caption)), video };

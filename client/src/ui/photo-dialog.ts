@@ -7,6 +7,7 @@ import type { ThreadItemView } from '../../../server/wire/thread.ts';
 import { modal, type Modal } from './dialog.ts';
 import { button, h, say, setStatus } from './dom.ts';
 import { fileSize, sharingProblem } from './messages.ts';
+import { t } from '../i18n/i18n.ts';
 import { ClientError } from '../net/rpc.ts';
 import { openStillCamera, stillCameraProblem, takeStill, withinLimit } from './still-camera.ts';
 import type { Thread } from '../model/thread.ts';
@@ -53,7 +54,7 @@ export class PhotoDialog {
   readonly #steps: Record<Step, HTMLElement>;
   readonly #intro = h('p', {});
   readonly #status = h('p', { class: 'result', role: 'status' });
-  readonly #video = h('video', { autoplay: '', playsinline: '', 'aria-label': 'Camera preview' });
+  readonly #video = h('video', { autoplay: '', playsinline: '', 'aria-label': t('shared:photo.cameraPreview') });
   readonly #still = h('img', { alt: '' });
   readonly #stillNote = h('p', { class: 'note' });
   readonly #useCamera: HTMLButtonElement;
@@ -74,9 +75,9 @@ export class PhotoDialog {
     this.#clinicianName = clinicianName;
     this.#m = modal('photo', () => this.#reset());
     this.#video.muted = true;
-    this.#useCamera = button('Use the camera', () => void this.#startCamera());
-    const choose = button('Choose a photo or file', () => this.#pick.click(), 'secondary');
-    const phone = button('Take photo with phone camera', () => this.#capture.click(), 'secondary');
+    this.#useCamera = button(t('shared:photo.useCamera'), () => void this.#startCamera());
+    const choose = button(t('shared:photo.choose'), () => this.#pick.click(), 'secondary');
+    const phone = button(t('shared:photo.phoneCamera'), () => this.#capture.click(), 'secondary');
     // Only phones and tablets hand a capture input to their own camera app.
     phone.hidden = !matchMedia('(pointer: coarse)').matches;
     for (const input of [this.#pick, this.#capture]) {
@@ -86,17 +87,17 @@ export class PhotoDialog {
         if (file) this.#review({ blob: file, name: file.name || `photo-${stamp()}.jpg`, source: input === this.#capture ? 'capture' : 'file' });
       });
     }
-    this.#take = button('Take photo', () => void this.#snap());
-    this.#again = button('Retake', () => this.#retry(), 'secondary');
-    this.#send = button('Send photo', () => void this.#submit());
+    this.#take = button(t('shared:photo.take'), () => void this.#snap());
+    this.#again = button(t('shared:photo.retake'), () => this.#retry(), 'secondary');
+    this.#send = button(t('shared:photo.sendPhoto'), () => void this.#submit());
     this.#steps = {
       choose: h('div', { class: 'step' }, h('div', { class: 'options' }, this.#useCamera, phone, choose), this.#pick, this.#capture),
       camera: h(
         'div',
         { class: 'step', hidden: '' },
         h('div', { class: 'camera' }, this.#video),
-        h('p', { class: 'hint' }, 'Hold the camera steady, close enough to fill the picture, in good light. Your video in the call pauses until the photo is taken.'),
-        h('div', { class: 'options' }, this.#take, button('Back', () => this.#show('choose', this.#useCamera), 'secondary')),
+        h('p', { class: 'hint' }, t('shared:photo.hint')),
+        h('div', { class: 'options' }, this.#take, button(t('shared:photo.back'), () => this.#show('choose', this.#useCamera), 'secondary')),
       ),
       review: h('div', { class: 'step', hidden: '' }, h('div', { class: 'still' }, this.#still), this.#stillNote, h('div', { class: 'options' }, this.#send, this.#again)),
     };
@@ -104,7 +105,7 @@ export class PhotoDialog {
       this.#intro,
       ...Object.values(this.#steps),
       this.#status,
-      h('div', { class: 'actions' }, button('Cancel', () => this.close(), 'secondary')),
+      h('div', { class: 'actions' }, button(t('shared:cancel'), () => this.close(), 'secondary')),
     );
   }
 
@@ -116,8 +117,8 @@ export class PhotoDialog {
   open(request: ThreadItemView | null, fallback?: () => HTMLElement | null): void {
     const name = request?.from.name ?? this.#clinicianName();
     this.#request = request;
-    this.#m.title.textContent = request ? `${name} asks for a photo` : `Send a photo or file to ${name}`;
-    this.#intro.textContent = `Only ${name} will see it. Location and camera details are removed before it is sent.`;
+    this.#m.title.textContent = request ? t('shared:photo.asks', { name }) : t('shared:photo.sendTo', { name });
+    this.#intro.textContent = t('shared:photo.intro', { name });
     this.#pick.accept = this.#thread.limits.accept.join(',');
     const wasOpen = this.#m.isOpen;
     this.#m.open(wasOpen ? undefined : this.#useCamera, fallback);
@@ -145,7 +146,7 @@ export class PhotoDialog {
   }
 
   async #startCamera(): Promise<void> {
-    this.#say('Starting the camera…');
+    this.#say(t('shared:photo.starting'));
     this.#show('camera');
     this.#take.disabled = true;
     if (this.#lender && !this.#lent) {
@@ -172,7 +173,7 @@ export class PhotoDialog {
     const track = this.#stream?.getVideoTracks()[0];
     if (!track || this.#take.disabled) return;
     this.#take.disabled = true;
-    this.#say('Taking the photo…');
+    this.#say(t('shared:photo.taking'));
     try {
       const raw = await takeStill(track, this.#video);
       this.#stopCamera();
@@ -180,7 +181,7 @@ export class PhotoDialog {
       const ext = blob.type === 'image/png' ? 'png' : 'jpg';
       this.#review({ blob, name: `photo-${stamp()}.${ext}`, source: 'camera' });
     } catch {
-      this.#say('We could not take the photo. Try again, or choose a photo instead.', 'error');
+      this.#say(t('shared:photo.takeFailed'), 'error');
     } finally {
       this.#take.disabled = false;
     }
@@ -196,17 +197,17 @@ export class PhotoDialog {
     if (previewable) {
       this.#previewUrl = URL.createObjectURL(chosen.blob);
       this.#still.src = this.#previewUrl;
-      this.#still.alt = photo ? 'The photo you took' : `Preview of ${chosen.name}`;
+      this.#still.alt = photo ? t('shared:photo.tookAlt') : t('shared:photo.previewAlt', { name: chosen.name });
     } else {
       this.#still.removeAttribute('src');
     }
-    this.#stillNote.textContent = `${chosen.name}, ${fileSize(chosen.blob.size)}.${previewable ? '' : ' No preview of this kind of file, but it can be sent.'}`;
-    this.#send.textContent = photo ? 'Send photo' : 'Send';
-    this.#again.textContent = photo ? 'Retake' : 'Choose another';
+    this.#stillNote.textContent = t(previewable ? 'shared:photo.chosen' : 'shared:photo.chosenNoPreview', { name: chosen.name, size: fileSize(chosen.blob.size) });
+    this.#send.textContent = photo ? t('shared:photo.sendPhoto') : t('shared:photo.send');
+    this.#again.textContent = photo ? t('shared:photo.retake') : t('shared:photo.chooseAnother');
     this.#show('review', this.#send);
     const max = this.#thread.limits.maxFileBytes;
-    if (chosen.blob.size > max) this.#say(`This file is too big to send (${fileSize(chosen.blob.size)}; the most is ${fileSize(max)}). Choose a smaller one.`, 'error');
-    else this.#say('Check the picture, then send it.');
+    if (chosen.blob.size > max) this.#say(t('shared:photo.tooBig', { size: fileSize(chosen.blob.size), max: fileSize(max) }), 'error');
+    else this.#say(t('shared:photo.check'));
   }
 
   #retry(): void {
@@ -222,16 +223,19 @@ export class PhotoDialog {
     this.#send.disabled = true;
     this.#again.disabled = true;
     const photo = c.source !== 'file';
-    this.#say(photo ? 'Sending your photo…' : `Sending ${c.name}…`);
+    this.#say(photo ? t('shared:photo.sendingPhoto') : t('shared:photo.sendingFile', { name: c.name }));
     try {
       await this.#thread.upload(c.blob, c.name, this.#request?.id);
       const to = this.#request?.from.name ?? this.#clinicianName();
       this.close();
-      setStatus(`${photo ? 'Your photo has' : `${c.name} has`} been sent to ${to}.`, 'ok');
+      setStatus(photo ? t('shared:photo.photoSent', { to }) : t('shared:photo.fileSent', { name: c.name, to }), 'ok');
     } catch (e) {
       const code = e instanceof ClientError ? e.code : '';
-      const extra = code === 'FILE_TOO_LARGE' ? ` The most you can send is ${fileSize(this.#thread.limits.maxFileBytes)}.` : '';
-      this.#say(`It was not sent. ${sharingProblem(code, e instanceof Error ? e.message : '')}${extra}`, 'error');
+      const reason = sharingProblem(code, e instanceof Error ? e.message : '');
+      this.#say(
+        code === 'FILE_TOO_LARGE' ? t('shared:photo.notSentTooBig', { reason, max: fileSize(this.#thread.limits.maxFileBytes) }) : t('shared:photo.notSent', { reason }),
+        'error',
+      );
     } finally {
       this.#busy = false;
       this.#send.disabled = false;
@@ -240,7 +244,7 @@ export class PhotoDialog {
   }
 
   #stopCamera(): void {
-    for (const t of this.#stream?.getTracks() ?? []) t.stop();
+    for (const track of this.#stream?.getTracks() ?? []) track.stop();
     this.#stream = null;
     this.#video.srcObject = null;
     if (this.#lent) {

@@ -2,12 +2,13 @@
 // a leaflet) for everyone in the call, sent as soon as it is chosen.
 import { button, h, setStatus } from './dom.ts';
 import { fileSize, sharingProblem } from './messages.ts';
+import { t } from '../i18n/i18n.ts';
 import { ClientError } from '../net/rpc.ts';
 import type { Thread } from '../model/thread.ts';
 
 export function shareFileButton(thread: Thread): HTMLElement {
   const input = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/heic,image/heif,application/pdf', hidden: '', tabindex: '-1' });
-  const share = button('Share a file', () => input.click(), 'secondary');
+  const share = button(t('shared:share.button'), () => input.click(), 'secondary');
   share.setAttribute('aria-describedby', 'share-hint');
   input.addEventListener('change', () => {
     const file = input.files?.[0];
@@ -17,20 +18,20 @@ export function shareFileButton(thread: Thread): HTMLElement {
   async function send(file: File): Promise<void> {
     const max = thread.limits.maxFileBytes;
     if (file.size > max) {
-      setStatus(`${file.name} is too big to share (${fileSize(file.size)}; the most is ${fileSize(max)}).`, 'error');
+      setStatus(t('shared:share.tooBig', { name: file.name, size: fileSize(file.size), max: fileSize(max) }), 'error');
       return;
     }
     share.disabled = true;
-    setStatus(`Sharing ${file.name}…`);
+    setStatus(t('shared:share.sharing', { name: file.name }));
     try {
       await thread.upload(file, file.name);
-      setStatus(`${file.name} has been shared with everyone in the call.`, 'ok');
+      setStatus(t('shared:share.shared', { name: file.name }), 'ok');
     } catch (e) {
-      setStatus(`${file.name} was not shared. ${e instanceof ClientError ? sharingProblem(e.code, e.message) : 'Please try again.'}`, 'error');
+      setStatus(t('shared:share.notShared', { name: file.name, reason: e instanceof ClientError ? sharingProblem(e.code, e.message) : t('shared:tryAgain') }), 'error');
     } finally {
       share.disabled = false;
       share.focus();
     }
   }
-  return h('span', { class: 'share' }, share, input, h('span', { id: 'share-hint', class: 'sr-only' }, 'An image or PDF, for everyone in the call'));
+  return h('span', { class: 'share' }, share, input, h('span', { id: 'share-hint', class: 'sr-only' }, t('shared:share.hint')));
 }

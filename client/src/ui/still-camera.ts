@@ -4,6 +4,8 @@
 // ImageCapture.takePhoto() where the browser has it (the camera's real photo
 // mode); otherwise the track's full frame drawn to a canvas as a JPEG.
 
+import { t } from '../i18n/i18n.ts';
+
 const STILL: MediaTrackConstraints = { facingMode: { ideal: 'environment' }, width: { ideal: 4096 }, height: { ideal: 3072 } };
 
 export function openStillCamera(): Promise<MediaStream> {
@@ -12,12 +14,12 @@ export function openStillCamera(): Promise<MediaStream> {
 
 export function stillCameraProblem(e: unknown): string {
   const name = e instanceof DOMException ? e.name : '';
-  if (name === 'NotAllowedError' || name === 'SecurityError') return 'This browser is not allowed to use the camera. Choose a photo from your device instead.';
-  if (name === 'NotFoundError' || name === 'OverconstrainedError') return 'We could not find a camera on this device. Choose a photo from your device instead.';
+  if (name === 'NotAllowedError' || name === 'SecurityError') return t('shared:camera.notAllowed');
+  if (name === 'NotFoundError' || name === 'OverconstrainedError') return t('shared:camera.notFound');
   if (name === 'NotReadableError' || name === 'AbortError') {
-    return 'The camera is busy (your phone may not let the call and the photo use cameras at once). Use "Take photo with phone camera" or choose a photo instead.';
+    return t('shared:camera.busy');
   }
-  return 'We could not start the camera. Choose a photo from your device instead.';
+  return t('shared:camera.failed');
 }
 
 function canvasJpeg(source: CanvasImageSource, width: number, height: number, quality: number): Promise<Blob> {

@@ -6,6 +6,7 @@ import type { ThreadItemView } from '../../../server/wire/thread.ts';
 import { button, h, setStatus } from './dom.ts';
 import { describeFile, isImage, removedText } from './file-viewer.ts';
 import { clockTime, sharingProblem } from './messages.ts';
+import { t } from '../i18n/i18n.ts';
 import { ClientError } from '../net/rpc.ts';
 import type { Thread } from '../model/thread.ts';
 
@@ -30,7 +31,7 @@ export class ThreadView {
   readonly toggle: HTMLButtonElement | null = null;
   readonly #o: ThreadViewOptions;
   readonly #list = h('ol', { class: 'thread-items' });
-  readonly #empty = h('p', { class: 'empty' }, 'No messages yet.');
+  readonly #empty = h('p', { class: 'empty' }, t('shared:chat.empty'));
   readonly #panel: HTMLElement;
   readonly #log: HTMLElement;
   readonly #heading: HTMLElement;
@@ -47,13 +48,13 @@ export class ThreadView {
     const n = ++seq;
     const headingId = `chat-heading-${n}`;
     const textId = `chat-text-${n}`;
-    this.#heading = h('h2', { id: headingId, tabindex: '-1' }, 'Chat');
+    this.#heading = h('h2', { id: headingId, tabindex: '-1' }, t('shared:chat.heading'));
     this.#text = h('textarea', { id: textId, rows: '2', autocomplete: 'off' });
-    this.#send = h('button', { type: 'submit' }, 'Send');
+    this.#send = h('button', { type: 'submit' }, t('shared:chat.send'));
     const form = h(
       'form',
       { class: 'compose' },
-      h('label', { for: textId }, 'Your message'),
+      h('label', { for: textId }, t('shared:chat.label')),
       this.#text,
       h('div', { class: 'compose-actions' }, this.#send, ...(o.actions ?? [])),
       this.#error,
@@ -70,14 +71,14 @@ export class ThreadView {
     });
     this.#text.addEventListener('input', () => (this.#error.hidden = true));
     // Focusable: it scrolls, and keyboard users must be able to scroll it too.
-    const log = h('div', { class: 'thread', role: 'log', 'aria-label': 'Messages', tabindex: '0' }, this.#list, this.#empty);
+    const log = h('div', { class: 'thread', role: 'log', 'aria-label': t('shared:chat.messages'), tabindex: '0' }, this.#list, this.#empty);
     this.#log = log;
     this.#panel = h('div', { class: 'chat-panel', id: `chat-panel-${n}` }, this.#heading, log, form);
     this.element = h('section', { class: 'chat', 'aria-labelledby': headingId }, this.#panel);
     if (o.collapsible) {
-      const t = h('button', { type: 'button', class: 'secondary chat-toggle', 'aria-controls': this.#panel.id, 'aria-expanded': 'false' }, 'Chat', this.#badge);
-      t.addEventListener('click', () => this.#setOpen(this.#panel.dataset.collapsed !== undefined));
-      this.toggle = t;
+      const toggle = h('button', { type: 'button', class: 'secondary chat-toggle', 'aria-controls': this.#panel.id, 'aria-expanded': 'false' }, t('shared:chat.toggle'), this.#badge);
+      toggle.addEventListener('click', () => this.#setOpen(this.#panel.dataset.collapsed !== undefined));
+      this.toggle = toggle;
       this.#panel.dataset.collapsed = '';
     }
     this.#off = o.thread.subscribe((c) => {
@@ -117,7 +118,7 @@ export class ThreadView {
     this.#unread = n;
     this.#badge.hidden = n === 0;
     if (n === 0) this.#badge.replaceChildren();
-    else this.#badge.replaceChildren(String(n), h('span', { class: 'sr-only' }, n === 1 ? ' unread message' : ' unread messages'));
+    else this.#badge.replaceChildren(String(n), h('span', { class: 'sr-only' }, ` ${t('shared:chat.unread', { count: n })}`));
   }
 
   async #submit(): Promise<void> {
@@ -130,7 +131,7 @@ export class ThreadView {
       this.#log.scrollTop = this.#log.scrollHeight;
       this.#error.hidden = true;
     } catch (e) {
-      this.#error.textContent = `Your message was not sent. ${e instanceof ClientError ? sharingProblem(e.code, e.message) : 'Please try again.'}`;
+      this.#error.textContent = t('shared:chat.notSent', { reason: e instanceof ClientError ? sharingProblem(e.code, e.message) : t('shared:tryAgain') });
       this.#error.hidden = false;
     } finally {
       this.#send.disabled = false;
@@ -145,13 +146,14 @@ export class ThreadView {
     // The log reads it out when it is on screen; folded away, count it and say so.
     if (!this.#visible) {
       this.#setUnread(this.#unread + 1);
-      setStatus(`New ${item.kind === 'file' ? 'file' : 'message'} from ${item.from.name}: ${this.#summary(item)}`);
+      const words = { name: item.from.name, summary: this.#summary(item) };
+      setStatus(item.kind === 'file' ? t('shared:chat.newFile', words) : t('shared:chat.newMessage', words));
     }
   }
 
   #summary(item: ThreadItemView): string {
-    if (item.kind === 'file') return item.file?.name ?? 'a file';
-    if (item.kind === 'photo-request') return 'asks for a photo';
+    if (item.kind === 'file') return item.file?.name ?? t('shared:chat.aFile');
+    if (item.kind === 'photo-request') return t('shared:chat.asksForPhoto');
     return item.text ?? '';
   }
 
@@ -189,11 +191,11 @@ export class ThreadView {
     const self = this.#o.thread.selfId;
     const mine = item.from.id === self;
     // A photo request says whom it asks in its own words.
-    const to = item.to && item.kind !== 'photo-request' ? (item.to === self ? 'to you only' : `to ${this.#o.nameOf(item.to)} only`) : '';
+    const to = item.to && item.kind !== 'photo-request' ? (item.to === self ? t('shared:chat.toYouOnly') : t('shared:chat.toOnly', { name: this.#o.nameOf(item.to) })) : '';
     const meta = h(
       'p',
       { class: 'meta' },
-      h('span', { class: 'from' }, mine ? 'You' : item.from.name),
+      h('span', { class: 'from' }, mine ? t('shared:chat.you') : item.from.name),
       ...(to ? [' ', h('span', { class: 'to' }, to)] : []),
       ' ',
       h('time', { datetime: item.at }, clockTime(item.at)),
@@ -208,31 +210,39 @@ export class ThreadView {
   #request(item: ThreadItemView, answered: boolean): Node[] {
     const self = this.#o.thread.selfId;
     const forMe = item.to === self;
-    const who = forMe ? 'you' : item.to ? this.#o.nameOf(item.to) : 'a photo';
-    const asker = item.from.id === self ? 'You asked' : `${item.from.name} asked`;
-    const parts: Node[] = [h('p', { class: 'text' }, `${asker} ${who} for a photo.`)];
-    if (answered) parts.push(h('p', { class: 'note' }, forMe ? 'You sent a photo.' : 'Photo received.'));
-    else if (forMe && this.#o.answerRequest) parts.push(button('Send a photo', () => this.#o.answerRequest?.(item)));
+    const parts: Node[] = [h('p', { class: 'text' }, requestText(item.from.id === self ? null : item.from.name, forMe ? null : item.to ? this.#o.nameOf(item.to) : undefined))];
+    if (answered) parts.push(h('p', { class: 'note' }, forMe ? t('shared:chat.request.youSent') : t('shared:chat.request.received')));
+    else if (forMe && this.#o.answerRequest) parts.push(button(t('shared:chat.request.answer'), () => this.#o.answerRequest?.(item)));
     return parts;
   }
 
   #file(item: ThreadItemView): Node[] {
     const f = item.file!;
     const open = h('button', { type: 'button', class: isImage(f) ? 'thumb' : 'thumb doc' });
-    const label = h('span', { class: 'thumb-label' }, `Open ${f.name}`);
+    const label = h('span', { class: 'thumb-label' }, t('shared:chat.openFile', { name: f.name }));
     if (isImage(f)) {
       const img = h('img', { alt: '' });
       img.addEventListener('load', () => this.#o.thread.viewed(item));
-      img.addEventListener('error', () => img.replaceWith(h('span', { class: 'thumb-none', 'aria-hidden': 'true' }, 'No preview')));
+      img.addEventListener('error', () => img.replaceWith(h('span', { class: 'thumb-none', 'aria-hidden': 'true' }, t('shared:chat.noPreview'))));
       open.append(img, label);
       this.#o.thread.objectUrl(f.id).then(
         (url) => (img.src = url),
-        () => img.replaceWith(h('span', { class: 'thumb-none', 'aria-hidden': 'true' }, 'Preview not available')),
+        () => img.replaceWith(h('span', { class: 'thumb-none', 'aria-hidden': 'true' }, t('shared:chat.previewUnavailable'))),
       );
     } else {
-      open.append(h('span', { class: 'thumb-none', 'aria-hidden': 'true' }, 'PDF'), label);
+      open.append(h('span', { class: 'thumb-none', 'aria-hidden': 'true' }, t('shared:chat.pdf')), label);
     }
     open.addEventListener('click', () => this.#o.openFile(item, open));
     return [open, h('p', { class: 'file-meta' }, `${describeFile(f)}. ${removedText(f)}`)];
   }
+}
+
+/**
+ * "Dr Patel asked you for a photo.": `from` null is the reader; `to` null is
+ * the reader, undefined nobody in particular.
+ */
+function requestText(from: string | null, to: string | null | undefined): string {
+  if (from === null) return to ? t('shared:chat.request.youAsked', { name: to }) : t('shared:chat.request.youAskedAnyone');
+  if (to === null) return t('shared:chat.request.askedYou', { from });
+  return to ? t('shared:chat.request.asked', { from, name: to }) : t('shared:chat.request.askedAnyone', { from });
 }

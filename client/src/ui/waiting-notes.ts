@@ -4,12 +4,13 @@
 import type { ThreadItemView } from '../../../server/wire/thread.ts';
 import { h } from './dom.ts';
 import { clockTime } from './messages.ts';
+import { t } from '../i18n/i18n.ts';
 import type { Thread } from '../model/thread.ts';
 
 export function waitingNotes(thread: Thread, clinicianName: string): { element: HTMLElement; detach: () => void } {
   const list = h('ul', { class: 'notes', 'aria-live': 'polite', 'aria-labelledby': 'notes-heading' });
-  const empty = h('p', { class: 'empty' }, 'Your clinician can send you a message here, for example if they are running late.');
-  const reply = h('p', { class: 'hint', hidden: '' }, `You can reply once ${clinicianName} lets you in.`);
+  const empty = h('p', { class: 'empty' }, t('shared:waitingNotes.empty'));
+  const reply = h('p', { class: 'hint', hidden: '' }, t('shared:waitingNotes.reply', { name: clinicianName }));
   const shown = new Set<string>();
   const isNote = (i: ThreadItemView) => i.kind === 'text' && i.from.id !== thread.selfId;
   const render = () => {
@@ -17,7 +18,7 @@ export function waitingNotes(thread: Thread, clinicianName: string): { element: 
       if (shown.has(item.id)) continue;
       shown.add(item.id);
       list.append(
-        h('li', { 'data-item-id': item.id, 'data-kind': item.kind }, h('p', { class: 'meta' }, `${item.from.name}, ${clockTime(item.at)}`), h('p', { class: 'text' }, item.text ?? '')),
+        h('li', { 'data-item-id': item.id, 'data-kind': item.kind }, h('p', { class: 'meta' }, t('shared:waitingNotes.meta', { name: item.from.name, time: clockTime(item.at) })), h('p', { class: 'text' }, item.text ?? '')),
       );
     }
     empty.hidden = shown.size > 0;
@@ -25,6 +26,6 @@ export function waitingNotes(thread: Thread, clinicianName: string): { element: 
   };
   const detach = thread.subscribe(render);
   render();
-  const element = h('section', { class: 'waiting-notes', 'aria-labelledby': 'notes-heading' }, h('h2', { id: 'notes-heading' }, 'Messages from your clinician'), list, empty, reply);
+  const element = h('section', { class: 'waiting-notes', 'aria-labelledby': 'notes-heading' }, h('h2', { id: 'notes-heading' }, t('shared:waitingNotes.heading')), list, empty, reply);
   return { element, detach };
 }

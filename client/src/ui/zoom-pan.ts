@@ -4,6 +4,8 @@
 // Sizes are set in CSS pixels on the <img>, so the browser keeps the full
 // resolution the photo was taken at.
 
+import { t } from '../i18n/i18n.ts';
+
 const STEP = 1.25;
 const MAX_SCALE = 8;
 
@@ -69,7 +71,7 @@ export class ZoomPan {
     const s = Math.min(this.#vp.clientWidth / this.#img.naturalWidth, this.#vp.clientHeight / this.#img.naturalHeight, 1);
     this.#fitted = true;
     this.#apply(s > 0 ? s : 1);
-    this.#onChange(`Fit to window (${Math.round(this.#scale * 100)}%)`);
+    this.#onChange(t('shared:viewer.fitLevel', { percent: Math.round(this.#scale * 100) }));
   }
 
   /** Zooms around a point on screen (the middle of the viewport by default). */
@@ -87,7 +89,7 @@ export class ZoomPan {
     this.#apply(next);
     this.#vp.scrollLeft = ix * next + this.#img.offsetLeft - ax;
     this.#vp.scrollTop = iy * next + this.#img.offsetTop - ay;
-    this.#onChange(`Zoom ${Math.round(next * 100)}%`);
+    this.#onChange(t('shared:viewer.zoomLevel', { percent: Math.round(next * 100) }));
   }
 
   disconnect(): void {

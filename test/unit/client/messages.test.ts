@@ -5,6 +5,7 @@ import {
   describeEnding,
   describeProblem,
   duration,
+  errorText,
   fileSize,
   isoDay,
   participantConnection,
@@ -13,6 +14,8 @@ import {
   shortHash,
   when,
 } from '../../../client/src/ui/messages.ts';
+import { ClientError } from '../../../client/src/net/rpc.ts';
+import { ERROR_CODES } from '../../../server/core/errors.ts';
 
 describe('describeProblem', () => {
   it('explains a known code in our own words and says whether trying again helps', () => {
@@ -24,11 +27,37 @@ describe('describeProblem', () => {
     expect(describeProblem('NETWORK', '').retry).toBe(true);
   });
 
-  it("shows the server's words for an unknown code, and a kind default without them", () => {
-    expect(describeProblem('SOMETHING_NEW', 'The disk is full.')).toEqual({ title: 'Something went wrong', text: 'The disk is full.', retry: true });
-    const bare = describeProblem('SOMETHING_NEW', '');
-    expect(bare.text).toMatch(/^Something went wrong on our side/);
-    expect(bare.retry).toBe(true);
+  it("never shows the server's words (English, for API clients): an unknown code gets our general words", () => {
+    const p = describeProblem('SOMETHING_NEW', 'The disk is full.');
+    expect(p.title).toBe('Something went wrong');
+    expect(p.text).toMatch(/^Something went wrong on our side/);
+    expect(p.retry).toBe(true);
+    expect(p.text).not.toMatch(/disk/);
+    expect(describeProblem('SOMETHING_NEW', '')).toEqual(p);
+  });
+
+  it('has our own words for every error code a page can receive, or deliberately the general ones', () => {
+    // API-only codes and file codes (worded by sharingProblem) fall to the general words on purpose.
+    const general = new Set(['BAD_REQUEST', 'SCOPE_MISSING', 'ALREADY_EXISTS', 'DELIVERY_UNAVAILABLE', 'MEDIA_REJECTED', 'FILE_TOO_LARGE',
+      'QUOTA_EXCEEDED', 'UNSUPPORTED_TYPE', 'CORRUPT_FILE', 'FILE_TOO_COMPLEX', 'DELIVERY_FAILED', 'NOT_CONFIGURED', 'INTERNAL', 'FILE_GONE']);
+    const generic = describeProblem('SOMETHING_NEW', '');
+    for (const code of [...ERROR_CODES, 'NETWORK', 'TIMEOUT', 'DISCONNECTED', 'FILE_GONE']) {
+      const p = describeProblem(code, `server words for ${code}`);
+      expect(p.text, code).not.toMatch(/server words/);
+      expect(p.title === generic.title, `${code} ${general.has(code) ? 'is meant to get the general words' : 'needs its own words'}`).toBe(general.has(code));
+      expect(errorText(new ClientError(code, `server words for ${code}`)), code).not.toMatch(/server words|^reason\./);
+      expect(sharingProblem(code, `server words for ${code}`), code).not.toMatch(/server words|^(reason|sharing)\./);
+    }
+  });
+});
+
+describe('errorText', () => {
+  it("words a failure by its code or the browser's reason, never by the error's own message", () => {
+    expect(errorText(new ClientError('RATE_LIMITED', 'Too many requests; try again later.'))).toBe('There have been too many attempts. Please wait a minute, then try again.');
+    expect(errorText(Object.assign(new Error('Permission denied'), { name: 'NotAllowedError' }))).toMatch(/^The browser is not allowed/);
+    expect(errorText(new TypeError('Failed to fetch'))).toBe('Something went wrong. Please try again.');
+    expect(errorText('nonsense')).toBe('Something went wrong. Please try again.');
+    expect(errorText(null)).toBe('Something went wrong. Please try again.');
   });
 });
 
@@ -75,6 +104,7 @@ describe('describeProblem for "not now" codes', () => {
 describe('fileSize', () => {
   it('counts bytes, then kilobytes, then megabytes with one decimal', () => {
     expect(fileSize(0)).toBe('0 bytes');
+    expect(fileSize(1)).toBe('1 byte');
     expect(fileSize(820)).toBe('820 bytes');
     expect(fileSize(1023)).toBe('1023 bytes');
     expect(fileSize(1024)).toBe('1 KB');
@@ -105,7 +135,9 @@ describe('roles', () => {
     expect(asRole('something-else')).toBe('a guest');
     expect(roleLabel('family_member')).toBe('Family member');
     expect(roleLabel('patient')).toBe('Patient');
+    expect(roleLabel('interpreter')).toBe('Interpreter');
     expect(roleLabel('__')).toBe('Participant');
+    expect(roleLabel('something-else')).toBe('Participant');
   });
 });
 
@@ -122,7 +154,7 @@ describe('the rest of the formatting', () => {
     expect(shortHash('0123456789abcdef0123456789abcdef')).toBe('01234567…89abcdef');
     expect(shortHash('abc')).toBe('abc');
     expect(sharingProblem('FILE_TOO_LARGE', 'ignored')).toBe('This file is too big to send.');
-    expect(sharingProblem('NEW_CODE', 'The server says why.')).toBe('The server says why.');
-    expect(sharingProblem('NEW_CODE', '')).toBe('Something went wrong. Please try again.');
+    expect(sharingProblem('NEW_CODE', 'The server says why.')).toBe('Something went wrong. Please try again.');
+    expect(sharingProblem('FORBIDDEN', 'You may not do that here.')).toBe('You are not allowed to do that here.');
   });
 });

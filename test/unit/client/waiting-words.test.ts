@@ -14,12 +14,13 @@ import {
 describe('friendlyTime', () => {
   const now = new Date(2026, 11, 3, 9, 0);
 
-  it('reads as a patient says a time: am/pm, today, tomorrow, or the day', () => {
+  it('reads as a patient says a time (GOV.UK style): am/pm, midday, today, tomorrow, or the day', () => {
     expect(friendlyTime(new Date(2026, 11, 3, 14, 15).toISOString(), now)).toBe('2:15pm today');
     expect(friendlyTime(new Date(2026, 11, 4, 9, 0).toISOString(), now)).toBe('9am tomorrow');
     expect(friendlyTime(new Date(2026, 11, 8, 14, 15).toISOString(), now)).toBe('2:15pm on Tuesday 8 December');
     expect(friendlyTime(new Date(2026, 11, 8, 0, 5).toISOString(), now)).toBe('12:05am on Tuesday 8 December');
-    expect(friendlyTime(new Date(2026, 11, 8, 12, 0).toISOString(), now)).toBe('12pm on Tuesday 8 December');
+    expect(friendlyTime(new Date(2026, 11, 8, 12, 0).toISOString(), now)).toBe('midday on Tuesday 8 December');
+    expect(friendlyTime(new Date(2026, 11, 8, 0, 0).toISOString(), now)).toBe('midnight on Tuesday 8 December');
   });
 
   it('crosses a month and a year', () => {
@@ -74,7 +75,8 @@ describe('the waiting status', () => {
 
   it('names the clinic where there is one', () => {
     const at = new Date().toISOString();
-    expect(appointmentWith('Dr Asha Patel', 'Dermatology, North site', at)).toMatch(/^This appointment is with Dr Asha Patel \(Dermatology, North site\) at \d\d:\d\d today\.$/);
+    expect(appointmentWith('Dr Asha Patel', 'Dermatology, North site', at)).toBe(`This appointment is with Dr Asha Patel (Dermatology, North site) at ${friendlyTime(at)}.`);
+    expect(friendlyTime(at)).toMatch(/^(\d{1,2}(:\d\d)?(am|pm)|midday|midnight) today$/);
     expect(appointmentWith('Dr Asha Patel', undefined, at)).toMatch(/^This appointment is with Dr Asha Patel at /);
     expect(clinicMessageHeading('Dermatology, North site')).toBe('A message from Dermatology, North site');
     expect(clinicMessageHeading(undefined)).toBe('A message from the clinic');

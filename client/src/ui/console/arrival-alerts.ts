@@ -10,7 +10,7 @@ import { arrivalLog, claimAcrossTabs, sharedStorage, type ArrivalLog } from '../
 import type { Arrival } from '../../model/staff-connection.ts';
 import { ALERT_SETTINGS, ARRIVAL } from '../messages.ts';
 import { ArrivalBanner, type BannerLine } from './arrival-banner.ts';
-import { Chime } from './chime.ts';
+import { Chime } from '../chime.ts';
 
 export interface ArrivalAlertOptions {
   /** The signed-in staff member's id. */

@@ -15,6 +15,7 @@ import { shareFileButton } from '../share-file.ts';
 import { ThreadView } from '../thread-view.ts';
 import { Lobby } from './lobby.ts';
 import { Manage } from './manage.ts';
+import { t } from '../../i18n/i18n.ts';
 
 export interface ScreenParts {
   consultation: Consultation;
@@ -26,7 +27,7 @@ export interface ScreenParts {
   /** Shown under the heading: how many other patients wait, and "End and next patient". */
   queueBar?: HTMLElement;
   /** Sets the tab title from this screen's name and how many wait in its waiting room (the page adds its own count). */
-  title?: (screenTitle: string, waitingHere: number) => void;
+  title(screenTitle: string, waitingHere: number): void;
 }
 
 export class ConsultationScreen {
@@ -42,12 +43,11 @@ export class ConsultationScreen {
   #busy = false;
 
   constructor(parts: ScreenParts, first: ConsultationView, patientName: string) {
-    const { consultation: c, thread: t, call } = parts;
+    const { consultation: c, thread, call } = parts;
     this.#view = first;
-    this.#thread = t;
-    this.#title = patientName ? `Consultation with ${patientName}` : 'Consultation';
-    this.#setTitle =
-      parts.title ?? ((t, n) => (document.title = `${n ? `(${n} waiting) ` : ''}${t} – Video consultation`));
+    this.#thread = thread;
+    this.#title = patientName ? t('console:consultation.titleWith', { name: patientName }) : t('console:consultation.title');
+    this.#setTitle = (title, n) => parts.title(title, n);
     const act = async <K extends ClientMessageName>(name: K, payload: ClientMessage<K>, done: string, failed: string): Promise<void> => {
       if (this.#busy) return;
       this.#busy = true;
@@ -61,15 +61,15 @@ export class ConsultationScreen {
         this.#busy = false;
       }
     };
-    this.#lobby = new Lobby(act, t);
+    this.#lobby = new Lobby(act, thread);
     this.#manage = new Manage(act);
     this.#lobby.element.append(this.#manage.element);
-    this.#viewer = new FileViewer(t, true);
+    this.#viewer = new FileViewer(thread, true);
     const chat: ThreadView = new ThreadView({
-      thread: t,
-      nameOf: (pid) => this.#view.participants.find((p) => p.id === pid)?.name ?? 'someone who has left',
+      thread,
+      nameOf: (pid) => this.#view.participants.find((p) => p.id === pid)?.name ?? t('console:consultation.someoneWhoLeft'),
       openFile: (item) => this.#viewer.open(item, () => chat.messageBox),
-      actions: [shareFileButton(t)],
+      actions: [shareFileButton(thread)],
     });
     this.#chat = chat;
 
@@ -77,18 +77,18 @@ export class ConsultationScreen {
     showView(
       'consultation',
       h('h1', {}, this.#title),
-      h('p', {}, `${when(first.startsAt)}, ${first.durationMinutes} minutes.`),
+      h('p', {}, t('console:consultation.when', { when: when(first.startsAt), count: first.durationMinutes })),
       ...(parts.queueBar ? [parts.queueBar] : []),
       h(
         'div',
         { class: 'console' },
         this.#lobby.element,
-        h('section', { class: 'video', 'aria-labelledby': 'video-heading' }, h('h2', { id: 'video-heading' }, 'Video'), call.element),
+        h('section', { class: 'video', 'aria-labelledby': 'video-heading' }, h('h2', { id: 'video-heading' }, t('console:consultation.video')), call.element),
         chat.element,
       ),
     );
     call.activate();
-    setStatus(`${this.#title} is open.`);
+    setStatus(t('console:consultation.isOpen', { title: this.#title }));
     this.#tick = setInterval(() => this.#lobby.render(), 1000);
   }
 
@@ -105,12 +105,15 @@ export class ConsultationScreen {
       if (arrived.length) {
         setStatus(
           arrived
-            .map((p) => `${p.name} (${roleLabel(p.role).toLowerCase()}) is waiting to be let in.${p.linkReused ? ' Their link was already used on another device.' : ''}`)
+            .map((p) => {
+              const line = t('console:consultation.arrived', { name: p.name, role: roleLabel(p.role).toLowerCase() });
+              return p.linkReused ? `${line} ${t('console:consultation.linkReused')}` : line;
+            })
             .join(' '),
         );
       }
     } else if (waiting.length) {
-      setStatus(`${this.#title} is open. ${waiting.length === 1 ? '1 person is' : `${waiting.length} people are`} waiting.`);
+      setStatus(t('console:consultation.isOpenWaiting', { title: this.#title, count: waiting.length }));
     }
   }
 

@@ -10,13 +10,7 @@ import { repeat } from 'lit-html/directives/repeat.js';
 import type { ClinicianAppointmentSummary } from '../../../../server/wire/session.ts';
 import { button, h, setStatus, showView } from '../dom.ts';
 import { CLINIC_CONSOLE, clockTime, longDay } from '../messages.ts';
-
-const STATUS_TEXT: Record<ClinicianAppointmentSummary['status'], string> = {
-  scheduled: 'Not started',
-  live: 'In progress',
-  ended: 'Ended',
-  cancelled: 'Cancelled',
-};
+import { t } from '../../i18n/i18n.ts';
 
 /** The schedule changes rarely: arrivals do not wait for this. */
 const REFRESH_EVERY_MS = 5 * 60_000;
@@ -35,8 +29,8 @@ export interface DayListOptions {
   signOut(): void;
   /** Shown between the heading and the appointments (the waiting area, running late, alert settings). */
   panels?: HTMLElement[];
-  /** Sets the tab title (the page knows who waits from the live view); by default from the list's counts. */
-  title?(waitingInList: number): void;
+  /** Sets the tab title (the page knows who waits from the live view; until it is in, from the list's counts). */
+  title(waitingInList: number): void;
 }
 
 export class DayList {
@@ -49,7 +43,7 @@ export class DayList {
   constructor(opts: DayListOptions) {
     this.#opts = opts;
     this.#list = h('ul', { class: 'appointments', 'aria-labelledby': 'appointments-heading' });
-    this.#empty = h('p', { class: 'empty', hidden: '' }, 'You have no video appointments today.');
+    this.#empty = h('p', { class: 'empty', hidden: '' }, t('console:day.none'));
   }
 
   /** Shows the list, loads it, and refreshes it until stop(). */
@@ -57,13 +51,13 @@ export class DayList {
     const { clinicianName } = this.#opts;
     showView(
       'list',
-      h('h1', { id: 'list-heading' }, "Today's appointments"),
-      h('p', {}, `${clinicianName ? clinicianName + ', ' : ''}${longDay(new Date())}.`),
+      h('h1', { id: 'list-heading' }, t('console:day.heading')),
+      h('p', {}, clinicianName ? t('console:day.namedDate', { name: clinicianName, date: longDay(new Date()) }) : t('console:day.date', { date: longDay(new Date()) })),
       ...(this.#opts.panels ?? []),
       h('h2', { id: 'appointments-heading' }, CLINIC_CONSOLE.appointments),
       this.#list,
       this.#empty,
-      h('p', {}, button('Refresh the list', () => void this.refresh(true), 'secondary'), button('Sign out', () => this.#opts.signOut(), 'secondary')),
+      h('p', {}, button(t('console:day.refresh'), () => void this.refresh(true), 'secondary'), button(t('console:account.signOut'), () => this.#opts.signOut(), 'secondary')),
     );
     await this.refresh(false);
     this.#timer = setInterval(() => void this.refresh(false, true), REFRESH_EVERY_MS);
@@ -91,15 +85,18 @@ export class DayList {
     render(repeat(items, (a) => a.id, (a) => this.#item(a)), this.#list);
     this.#empty.hidden = items.length > 0;
     const waiting = items.reduce((n, a) => n + a.waiting, 0);
-    if (this.#opts.title) this.#opts.title(waiting);
-    else document.title = `${waiting ? `(${waiting} waiting) ` : ''}Today's appointments – Video consultation`;
-    if (announce) setStatus(`The list is up to date. ${items.length} appointments, ${waiting} people waiting.`);
+    this.#opts.title(waiting);
+    if (announce) {
+      setStatus(
+        t('console:day.upToDate', { appointments: t('console:day.appointments', { count: items.length }), waiting: t('console:day.peopleWaiting', { count: waiting }) }),
+      );
+    }
   }
 
   #item(a: ClinicianAppointmentSummary) {
-    const facts = [`${clockTime(a.startsAt)}, ${a.durationMinutes} minutes`, STATUS_TEXT[a.status]];
-    if (a.locked) facts.push('Locked');
-    const present = a.present > 0 ? `, ${a.present} in the call` : '';
-    return html`<li><p class="who"><strong>${a.patientName}</strong></p><p>${facts.join(' · ')}</p><p class=${a.waiting > 0 ? 'flag' : nothing}>${a.waiting} waiting${present}</p><button type="button" data-appointment=${a.id} @click=${() => this.#opts.open(a.id, a.patientName)}>Open ${a.patientName}</button></li>`;
+    const facts = [t('console:day.slot', { time: clockTime(a.startsAt), count: a.durationMinutes }), t(`console:day.status.${a.status}`)];
+    if (a.locked) facts.push(t('console:day.locked'));
+    const people = a.present > 0 ? t('console:day.waitingPresent', { waiting: a.waiting, present: a.present }) : t('console:day.waiting', { waiting: a.waiting });
+    return html`<li><p class="who"><strong>${a.patientName}</strong></p><p>${facts.join(' · ')}</p><p class=${a.waiting > 0 ? 'flag' : nothing}>${people}</p><button type="button" data-appointment=${a.id} @click=${() => this.#opts.open(a.id, a.patientName)}>${t('console:day.open', { name: a.patientName })}</button></li>`;
   }
 }

@@ -12,7 +12,8 @@ import type { Thread } from '../../model/thread.ts';
 import { ClientError } from '../../net/rpc.ts';
 import { h, setStatus } from '../dom.ts';
 import { duration, errorText, participantConnection, roleLabel, sharingProblem } from '../messages.ts';
-import { noteForm, type NoteForm } from '../note-form.ts';
+import { t } from '../../i18n/i18n.ts';
+import { RowNotes } from './row-notes.ts';
 
 /** Sends one lobby request, then says `done` or `failed` on the status line. */
 export type Act = <K extends ClientMessageName>(name: K, payload: ClientMessage<K>, done: string, failed: string) => Promise<void>;
@@ -29,15 +30,16 @@ export class Lobby {
   readonly #thread: Thread;
   readonly #waitingSection: Section;
   readonly #admittedSection: Section;
-  readonly #notes = new Map<string, NoteForm>();
+  readonly #notes: RowNotes;
   #waiting: ParticipantView[] = [];
   #admitted: ParticipantView[] = [];
 
   constructor(act: Act, thread: Thread) {
     this.#act = act;
     this.#thread = thread;
-    this.#waitingSection = section('waiting', 'Waiting room', 'Nobody is waiting.');
-    this.#admittedSection = section('admitted', 'In the consultation', 'Nobody else has joined yet.');
+    this.#waitingSection = section('waiting', t('console:lobby.waitingHeading'), t('console:lobby.waitingNone'));
+    this.#admittedSection = section('admitted', t('console:lobby.admittedHeading'), t('console:lobby.admittedNone'));
+    this.#notes = new RowNotes({ idPrefix: 'note-', list: this.#waitingSection.list, render: () => this.render() });
     const s = (x: Section, id: string) => h('section', { 'aria-labelledby': id }, x.heading, x.list, x.none);
     this.element = h('div', { class: 'lobby' }, s(this.#waitingSection, 'waiting-heading'), s(this.#admittedSection, 'admitted-heading'));
   }
@@ -46,7 +48,7 @@ export class Lobby {
   update(waiting: ParticipantView[], admitted: ParticipantView[]): void {
     this.#waiting = waiting;
     this.#admitted = admitted;
-    for (const id of [...this.#notes.keys()]) if (!waiting.some((p) => p.id === id)) this.#notes.delete(id);
+    this.#notes.keepOnly((id) => waiting.some((p) => p.id === id));
     this.render();
   }
 
@@ -73,59 +75,46 @@ export class Lobby {
   #waitingItem(p: ParticipantView, now: number): TemplateResult {
     const note = this.#notes.get(p.id);
     const since = p.waitingSince
-      ? html`<p data-since=${p.waitingSince}>Waiting for ${duration(now - Date.parse(p.waitingSince))}</p>`
-      : html`<p>Waiting</p>`;
+      ? html`<p data-since=${p.waitingSince}>${t('console:lobby.waitingFor', { duration: duration(now - Date.parse(p.waitingSince)) })}</p>`
+      : html`<p>${t('console:lobby.waiting')}</p>`;
     const act = (name: 'lobby:admit' | 'lobby:deny', done: string, failed: string) => () => void this.#act(name, { participantId: p.id }, done, failed);
-    return html`<li data-participant=${p.id}>${who(p)}${since}${p.device ? html`<p>Device: ${p.device}</p>` : nothing}${p.linkReused
-      ? html`<p class="flag">Warning: link already used on another device. Check who this is before you let them in.</p>`
-      : nothing}${connectionNote(p)}<p><button type="button" data-action="admit" @click=${act('lobby:admit', `${p.name} has been let in.`, `We could not admit ${p.name}.`)}>Admit ${p.name}</button><button type="button" class="secondary" data-action="deny" @click=${act('lobby:deny', `${p.name} has been turned away.`, `We could not deny ${p.name}.`)}>Deny ${p.name}</button><button type="button" class="secondary" data-action="message" aria-expanded=${note ? 'true' : 'false'} aria-controls=${note ? `note-${p.id}` : nothing} @click=${() => this.#toggleNote(p)}>Message ${p.name}</button></p>${note ? note.el : nothing}</li>`;
+    const name = { name: p.name };
+    return html`<li data-participant=${p.id}>${who(p)}${since}${device(p)}${p.linkReused
+      ? html`<p class="flag">${t('console:lobby.linkReusedWaiting')}</p>`
+      : nothing}${connectionNote(p)}<p><button type="button" data-action="admit" @click=${act('lobby:admit', t('console:lobby.admitted', name), t('console:lobby.admitFailed', name))}>${t('console:lobby.admit', name)}</button><button type="button" class="secondary" data-action="deny" @click=${act('lobby:deny', t('console:lobby.denied', name), t('console:lobby.denyFailed', name))}>${t('console:lobby.deny', name)}</button><button type="button" class="secondary" data-action="message" aria-expanded=${note ? 'true' : 'false'} aria-controls=${note ? this.#notes.formId(p.id) : nothing} @click=${() => this.#toggleNote(p)}>${t('console:lobby.message', name)}</button></p>${note ? note.el : nothing}</li>`;
   }
 
   #admittedItem(p: ParticipantView): TemplateResult {
     const act = (name: 'lobby:sendBack' | 'lobby:remove', done: string, failed: string) => () => void this.#act(name, { participantId: p.id }, done, failed);
-    return html`<li data-participant=${p.id}>${who(p)}${p.device ? html`<p>Device: ${p.device}</p>` : nothing}${p.linkReused
-      ? html`<p class="flag">Warning: link already used on another device.</p>`
-      : nothing}${connectionNote(p)}<p><button type="button" class="secondary" data-action="requestPhoto" @click=${() => void this.#requestPhoto(p)}>Request photo from ${p.name}</button><button type="button" class="secondary" data-action="sendBack" @click=${act('lobby:sendBack', `${p.name} has been sent back to the waiting room.`, `We could not send ${p.name} back.`)}>Send back ${p.name}</button><button type="button" class="danger" data-action="remove" @click=${act('lobby:remove', `${p.name} has been removed from the consultation.`, `We could not remove ${p.name}.`)}>Remove ${p.name}</button></p></li>`;
+    const name = { name: p.name };
+    return html`<li data-participant=${p.id}>${who(p)}${device(p)}${p.linkReused
+      ? html`<p class="flag">${t('console:lobby.linkReused')}</p>`
+      : nothing}${connectionNote(p)}<p><button type="button" class="secondary" data-action="requestPhoto" @click=${() => void this.#requestPhoto(p)}>${t('console:lobby.requestPhoto', name)}</button><button type="button" class="secondary" data-action="sendBack" @click=${act('lobby:sendBack', t('console:lobby.sentBack', name), t('console:lobby.sendBackFailed', name))}>${t('console:lobby.sendBack', name)}</button><button type="button" class="danger" data-action="remove" @click=${act('lobby:remove', t('console:lobby.removed', name), t('console:lobby.removeFailed', name))}>${t('console:lobby.remove', name)}</button></p></li>`;
   }
 
   /** The inline note form under a waiting person: opened and closed by their "Message" button. */
   #toggleNote(p: ParticipantView): void {
-    if (this.#notes.has(p.id)) return this.#closeNote(p.id);
-    const form = noteForm(
-      `note-${p.id}`,
+    this.#notes.toggle(
+      p.id,
       p.name,
       this.#thread.limits.maxTextLength,
       async (text) => {
         try {
           await this.#thread.send(text, p.id);
         } catch (e) {
-          throw new Error(`The message was not sent. ${e instanceof ClientError ? sharingProblem(e.code, e.message) : errorText(e)}`, { cause: e });
+          throw new Error(t('console:lobby.messageFailed', { reason: problemText(e) }), { cause: e });
         }
-        this.#closeNote(p.id);
-        setStatus(`Message sent to ${p.name}.`, 'ok');
       },
-      () => this.#closeNote(p.id),
+      () => setStatus(t('console:lobby.messageSent', { name: p.name }), 'ok'),
     );
-    this.#notes.set(p.id, form);
-    this.render();
-    form.focus();
-  }
-
-  #closeNote(id: string): void {
-    const form = this.#notes.get(id);
-    const hadFocus = !!form && form.el.contains(document.activeElement);
-    this.#notes.delete(id);
-    this.render();
-    const btn = this.#waitingSection.list.querySelector<HTMLElement>(`[data-participant="${CSS.escape(id)}"] [data-action="message"]`);
-    if (form && btn && (hadFocus || document.activeElement === document.body)) btn.focus();
   }
 
   async #requestPhoto(p: ParticipantView): Promise<void> {
     try {
       await this.#thread.requestPhoto(p.id);
-      setStatus(`A photo has been requested from ${p.name}. They see the request on their screen.`, 'ok');
+      setStatus(t('console:lobby.photoRequested', { name: p.name }), 'ok');
     } catch (e) {
-      setStatus(`We could not ask ${p.name} for a photo. ${e instanceof ClientError ? sharingProblem(e.code, e.message) : errorText(e)}`, 'error');
+      setStatus(t('console:lobby.photoFailed', { name: p.name, reason: problemText(e) }), 'error');
     }
   }
 }
@@ -136,6 +125,15 @@ function section(key: string, title: string, none: string): Section {
     list: h('ul', { class: 'people', 'aria-labelledby': `${key}-heading` }),
     none: h('p', { class: 'empty' }, none),
   };
+}
+
+/** Why sending to someone failed, in plain words. */
+function problemText(e: unknown): string {
+  return e instanceof ClientError ? sharingProblem(e.code, e.message) : errorText(e);
+}
+
+function device(p: ParticipantView): TemplateResult | typeof nothing {
+  return p.device ? html`<p>${t('console:lobby.device', { device: p.device })}</p>` : nothing;
 }
 
 /** Their connection in plain words, when it is not fine. */

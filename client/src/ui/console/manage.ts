@@ -2,6 +2,7 @@
 // room) or unlock it, and end it for everyone after a confirmation.
 import { button, h, setStatus } from '../dom.ts';
 import type { Act } from './lobby.ts';
+import { t } from '../../i18n/i18n.ts';
 
 export class Manage {
   readonly element: HTMLElement;
@@ -16,22 +17,22 @@ export class Manage {
   constructor(act: Act) {
     this.#act = act;
     this.#state = h('p', {});
-    this.#lock = button('Lock consultation', () => void this.#toggleLock(), 'secondary');
-    this.#end = button('End consultation', () => this.#openConfirm(), 'danger');
+    this.#lock = button(t('console:manage.lock'), () => void this.#toggleLock(), 'secondary');
+    this.#end = button(t('console:manage.end'), () => this.#openConfirm(), 'danger');
     this.#end.setAttribute('aria-expanded', 'false');
     this.#end.setAttribute('aria-controls', 'end-confirm');
-    this.#confirmBtn = button('Are you sure? End for everyone', () => void this.#endNow(), 'danger');
+    this.#confirmBtn = button(t('console:manage.confirmEnd'), () => void this.#endNow(), 'danger');
     this.#confirm = h(
       'div',
       { id: 'end-confirm', class: 'confirm', hidden: '' },
-      h('p', {}, 'This ends the video call for everyone, and the links stop working.'),
+      h('p', {}, t('console:manage.confirmText')),
       this.#confirmBtn,
-      button('Keep the consultation going', () => this.#closeConfirm(), 'secondary'),
+      button(t('console:manage.keepGoing'), () => this.#closeConfirm(), 'secondary'),
     );
     this.element = h(
       'section',
       { 'aria-labelledby': 'manage-heading' },
-      h('h2', { id: 'manage-heading' }, 'Manage the consultation'),
+      h('h2', { id: 'manage-heading' }, t('console:manage.heading')),
       this.#state,
       this.#lock,
       this.#end,
@@ -41,10 +42,10 @@ export class Manage {
 
   update(locked: boolean): void {
     this.#locked = locked;
-    this.#lock.textContent = locked ? 'Unlock consultation' : 'Lock consultation';
+    this.#lock.textContent = locked ? t('console:manage.unlock') : t('console:manage.lock');
     this.#state.textContent = locked
-      ? 'Locked: nobody new can join, not even into the waiting room.'
-      : 'Open: people with a link can join the waiting room.';
+      ? t('console:manage.lockedState')
+      : t('console:manage.openState');
   }
 
   async #toggleLock(): Promise<void> {
@@ -52,8 +53,8 @@ export class Manage {
     await this.#act(
       'consultation:lock',
       { locked },
-      locked ? 'The consultation is locked: nobody new can join.' : 'The consultation is unlocked: people with a link can join the waiting room.',
-      locked ? 'We could not lock the consultation.' : 'We could not unlock the consultation.',
+      locked ? t('console:manage.locked') : t('console:manage.unlocked'),
+      locked ? t('console:manage.lockFailed') : t('console:manage.unlockFailed'),
     );
   }
 
@@ -70,7 +71,7 @@ export class Manage {
   }
 
   async #endNow(): Promise<void> {
-    setStatus('Ending the consultation…');
-    await this.#act('consultation:end', {}, 'The consultation has ended.', 'We could not end the consultation.');
+    setStatus(t('console:manage.ending'));
+    await this.#act('consultation:end', {}, t('console:manage.ended'), t('console:manage.endFailed'));
   }
 }

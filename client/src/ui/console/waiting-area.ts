@@ -1,6 +1,7 @@
 // The console's live waiting area, from the pushed view (never polled): who
 // waits, own patients first, with their clinician, appointment time, how long
-// they have waited (updating), device, pre-call check and the "link used on
+// they have waited (updating), device, pre-call check (camera, microphone and
+// the network verdict, marked when it is not good) and the "link used on
 // another device" warning. A clinician of a clinic can show the whole clinic;
 // a coordinator always sees it. Actions: Open (own patients), Message (own
 // patients; a coordinator's clinics), Re-assign (coordinators, to another
@@ -10,6 +11,7 @@
 // list's first button (or its heading), never to the page.
 import { html, nothing, render, type TemplateResult } from 'lit-html';
 import { repeat } from 'lit-html/directives/repeat.js';
+import type { NetworkVerdict } from '../../../../server/wire/precall.ts';
 import type { WaitingAreaView, WaitingEntry } from '../../../../server/wire/staff-socket.ts';
 import { ownFirst } from '../../model/waiting-queue.ts';
 import type { WaitingScope } from '../../model/staff-connection.ts';
@@ -17,7 +19,8 @@ import { ClientError } from '../../net/rpc.ts';
 import type { StaffRpc } from '../../net/staff-socket.ts';
 import { h, setStatus } from '../dom.ts';
 import { errorText, participantConnection, precallCheckText, roleLabel, WAITING_AREA } from '../messages.ts';
-import { noteForm, type NoteForm } from '../note-form.ts';
+import { t } from '../../i18n/i18n.ts';
+import { RowNotes } from './row-notes.ts';
 
 /** The wait times are in whole minutes: drawing them again this often is plenty. */
 const TICK_MS = 15_000;
@@ -44,7 +47,7 @@ export class WaitingArea {
   readonly #list: HTMLElement;
   readonly #none: HTMLElement;
   readonly #toggle: HTMLInputElement | null;
-  readonly #notes = new Map<string, NoteForm>();
+  readonly #notes: RowNotes;
   /** Entries (by participant) with the re-assign form open. */
   readonly #reassigning = new Set<string>();
   #view: WaitingAreaView | null = null;
@@ -65,6 +68,7 @@ export class WaitingArea {
       parts.push(h('p', { class: 'choice' }, box, h('label', { for: 'whole-clinic' }, WAITING_AREA.wholeClinic)));
     }
     this.element = h('section', { class: 'waiting-now', 'aria-labelledby': 'waiting-area-heading' }, ...parts, this.#state, this.#list, this.#none);
+    this.#notes = new RowNotes({ idPrefix: 'wa-note-', list: this.#list, render: () => this.render() });
   }
 
   /** A new view (null: none yet). */
@@ -72,7 +76,7 @@ export class WaitingArea {
     this.#view = view;
     if (view && this.#toggle) this.#toggle.checked = view.scope === 'clinic';
     const present = new Set(view?.entries.map((e) => e.participantId) ?? []);
-    for (const id of [...this.#notes.keys()]) if (!present.has(id)) this.#notes.delete(id);
+    this.#notes.keepOnly((id) => present.has(id));
     for (const id of [...this.#reassigning]) if (!present.has(id)) this.#reassigning.delete(id);
     this.render();
     this.#timer ??= setInterval(() => this.render(), TICK_MS);
@@ -118,10 +122,11 @@ export class WaitingArea {
       <p>${mine ? WAITING_AREA.yourPatient : WAITING_AREA.withClinician(e.clinicianName)} · ${WAITING_AREA.appointmentAt(e.startsAt)}</p>
       <p data-since=${e.waitingSince}>${WAITING_AREA.waitingFor(now - Date.parse(e.waitingSince), e.waitingSince)}</p>
       <p>${WAITING_AREA.device(e.device)} · ${precallCheckText(e.check)}</p>
+      ${networkLine(e.check?.network?.verdict)}
       ${e.linkReused ? html`<p class="flag">${WAITING_AREA.linkReused}</p>` : nothing}
       ${connection ? html`<p class="flag" data-connection=${e.connection}>${connection}</p>` : nothing}
       <p>${mine ? html`<button type="button" data-action="open" @click=${() => this.#opts.open(e.appointmentId, e.name)}>${WAITING_AREA.open(e.name)}</button>` : nothing}${mine || coordinates
-        ? html`<button type="button" class="secondary" data-action="message" aria-expanded=${note ? 'true' : 'false'} aria-controls=${note ? `wa-note-${e.participantId}` : nothing} @click=${() => this.#toggleNote(e)}>${WAITING_AREA.message(e.name)}</button>`
+        ? html`<button type="button" class="secondary" data-action="message" aria-expanded=${note ? 'true' : 'false'} aria-controls=${note ? this.#notes.formId(e.participantId) : nothing} @click=${() => this.#toggleNote(e)}>${WAITING_AREA.message(e.name)}</button>`
         : nothing}${coordinates
         ? html`<button type="button" class="secondary" data-action="reassign" aria-expanded=${reassigning ? 'true' : 'false'} aria-controls=${reassigning ? `wa-reassign-${e.participantId}` : nothing} @click=${() => this.#toggleReassign(e)}>${WAITING_AREA.reassign(e.name)}</button>`
         : nothing}</p>
@@ -140,9 +145,8 @@ export class WaitingArea {
 
   #toggleNote(e: WaitingEntry): void {
     const id = e.participantId;
-    if (this.#notes.has(id)) return this.#closeNote(id);
-    const form = noteForm(
-      `wa-note-${id}`,
+    this.#notes.toggle(
+      id,
       e.name,
       MESSAGE_MAX,
       async (text) => {
@@ -153,22 +157,9 @@ export class WaitingArea {
         } catch (err) {
           throw new Error(`${WAITING_AREA.messageFailed} ${errorText(err)}`, { cause: err });
         }
-        this.#closeNote(id);
-        setStatus(WAITING_AREA.messageSent(e.name), 'ok');
       },
-      () => this.#closeNote(id),
+      () => setStatus(WAITING_AREA.messageSent(e.name), 'ok'),
     );
-    this.#notes.set(id, form);
-    this.render();
-    form.focus();
-  }
-
-  #closeNote(id: string): void {
-    const form = this.#notes.get(id);
-    const hadFocus = !!form && form.el.contains(document.activeElement);
-    this.#notes.delete(id);
-    this.render();
-    this.#refocus(id, 'message', hadFocus);
   }
 
   #toggleReassign(e: WaitingEntry): void {
@@ -225,4 +216,22 @@ export class WaitingArea {
     const btn = this.#list.querySelector<HTMLElement>(`[data-participant="${CSS.escape(participantId)}"] [data-action="${action}"]`);
     if (btn && (hadFocus || document.activeElement === document.body)) btn.focus();
   }
+}
+
+const NETWORK_WORDS = {
+  good: 'console:network.good',
+  weak: 'console:network.weak',
+  'relay-only': 'console:network.relayOnly',
+  failed: 'console:network.failed',
+} as const satisfies Record<NetworkVerdict, string>;
+
+/**
+ * Their network check's verdict in plain words (computed by the server from
+ * what their page measured). Anything short of good is marked by a sign and a
+ * bold line as well as the colour, so it is seen before they are let in.
+ */
+function networkLine(verdict: NetworkVerdict | undefined): TemplateResult {
+  if (verdict === 'good') return html`<p data-network="good">${t(NETWORK_WORDS.good)}</p>`;
+  if (!verdict) return html`<p data-network="none">${t('console:network.notChecked')}</p>`;
+  return html`<p class="flag" data-network=${verdict}><span class="marker" aria-hidden="true">⚠ </span>${t(NETWORK_WORDS[verdict])}</p>`;
 }

@@ -1,18 +1,37 @@
 // The guest's first screen: the appointment to check (who with, when, which
-// clinic), a camera and microphone preview, the clinic's privacy notice, and
-// the consent box that enables "Join the waiting room".
+// clinic), the clinic's privacy notice, the consent box that enables "Join the
+// waiting room", and below them a camera and microphone preview. On a phone
+// (360x740) who, the box and Join fit the first screen: the preview is small
+// and comes after them (it still helps to check the camera before joining).
 import type { SessionInfo } from '../../../../server/wire/session.ts';
 import type { LocalDevices } from '../../model/local-devices.ts';
+import { t } from '../../i18n/i18n.ts';
 import type { DeviceControls } from '../device-controls.ts';
-import { button, h, setStatus, showView } from '../dom.ts';
-import { appointmentWith, asRole, WRONG_DETAILS } from '../messages.ts';
+import { button, h, PART, sentence, setStatus, showView } from '../dom.ts';
+import { appointmentWith } from '../messages.ts';
 import { previewFigure } from '../page.ts';
 import { privacyNotice, telLink } from './clinic-details.ts';
 
 export type Guest = Extract<SessionInfo, { kind: 'guest' }>;
 
 export function reusedText(): string {
-  return 'This link was already used on another device; the clinician will decide whether to let you in.';
+  return t('join:consent.reused');
+}
+
+/** "You are invited as an interpreter." for a guest's role (a patient: nothing). */
+function invitedAs(role: string): string {
+  switch (role) {
+    case 'patient':
+      return '';
+    case 'interpreter':
+      return t('join:consent.invitedAs.interpreter');
+    case 'family':
+      return t('join:consent.invitedAs.family');
+    case 'carer':
+      return t('join:consent.invitedAs.carer');
+    default:
+      return t('join:consent.invitedAs.other');
+  }
 }
 
 export interface ConsentHost {
@@ -25,26 +44,31 @@ export interface ConsentHost {
   join(): void;
 }
 
+/** "It is booked for 15 minutes. If these details are not right, do not join: contact the clinic on <tel>." */
+function bookingLine(s: Guest): HTMLParagraphElement {
+  const phone = s.clinic?.phone;
+  const wrong = phone ? sentence(t('join:consent.wrongDetailsCall', { phone: PART('phone') }), { phone: telLink(phone) }) : [t('join:consent.wrongDetails')];
+  return h('p', { class: 'booking' }, t('join:consent.booked', { count: s.durationMinutes }), ' ', ...wrong);
+}
+
 export function showConsent(s: Guest, host: ConsentHost): void {
   const { controls, local } = host;
   // The patient's name is not sent until the clinician lets this device in (a
   // forwarded link must not reveal it): the clinician and the time are what the
   // patient checks, and the role says in what capacity a guest joins.
   const about = appointmentWith(s.clinicianName, s.clinic?.name, s.startsAt);
-  const as = s.role === 'patient' ? '' : ` You are invited as ${asRole(s.role)}.`;
-  const { figure } = previewFigure(controls, 'Your camera. Only you can see this until the clinician lets you in.');
+  const as = invitedAs(s.role);
+  const { figure } = previewFigure(controls, t('join:consent.previewCaption'));
   const notice = privacyNotice(s.clinic);
   const check = h('input', { type: 'checkbox', id: 'consent' });
-  const join = h('button', { type: 'button', id: 'join', 'aria-describedby': 'join-hint' }, 'Join the waiting room');
+  const join = h('button', { type: 'button', id: 'join', 'aria-describedby': 'join-hint' }, t('join:consent.joinButton'));
   join.disabled = true;
-  const hint = h('p', { id: 'join-hint', class: 'hint' }, 'Tick the box above to continue.');
+  const hint = h('p', { id: 'join-hint', class: 'hint' }, t('join:consent.hintUnticked'));
   check.addEventListener('change', () => {
     join.disabled = !check.checked;
-    hint.textContent = check.checked
-      ? 'The clinician will let you in when they are ready. Nobody can see or hear you in the waiting room.'
-      : 'Tick the box above to continue.';
+    hint.textContent = check.checked ? t('join:consent.hintTicked') : t('join:consent.hintUnticked');
   });
-  const retry = button('Try the camera and microphone again', () => {
+  const retry = button(t('join:consent.retryDevices'), () => {
     host.forgetLocal();
     void host.openLocal().then(() => afterOpen());
   }, 'secondary');
@@ -56,23 +80,23 @@ export function showConsent(s: Guest, host: ConsentHost): void {
     if (!check.checked) return;
     join.disabled = true;
     check.disabled = true;
-    setStatus('Connecting you to the waiting room…');
+    setStatus(t('join:consent.connecting'));
     host.join();
   });
+  const agree = s.role === 'patient' ? t('join:consent.agreePatient') : t('join:consent.agreeGuest');
   showView(
     'consent',
-    h('h1', {}, 'Your video appointment'),
-    h('p', { class: 'lead' }, about + as),
-    h('p', {}, `It is booked for ${s.durationMinutes} minutes. ${WRONG_DETAILS}`, ...(s.clinic?.phone ? [' on ', telLink(s.clinic.phone)] : []), '.'),
+    h('h1', {}, t('join:consent.heading')),
+    h('p', { class: 'lead' }, as ? `${about} ${as}` : about),
+    bookingLine(s),
     ...(s.linkReused ? [h('p', { class: 'flag' }, reusedText())] : []),
-    h('h2', {}, 'Check your camera and microphone'),
-    h('div', { class: 'check' }, figure, controls.element),
-    retry,
-    h('h2', {}, 'Join'),
     ...(notice ? [notice] : []),
-    h('div', { class: 'consent' }, check, h('label', { for: 'consent' }, s.role === 'patient' ? 'I am the person this appointment is for (or joining for them), and I agree to a video consultation' : 'I was invited to this appointment, and I agree to a video consultation')),
+    h('div', { class: 'consent' }, check, h('label', { for: 'consent' }, agree)),
     join,
     hint,
+    h('h2', {}, t('join:consent.checkHeading')),
+    h('div', { class: 'check consent-check' }, figure, controls.element),
+    retry,
   );
   setStatus(about, 'info', false);
   void host.openLocal().then(() => afterOpen());

@@ -1,49 +1,22 @@
 // Telling a patient whose page is in the background that they have been let
-// in: a short chime made with WebAudio (no sound file), the tab's title, and a
-// notification where the browser already allows them. Permission is only
+// in: a short chime (ui/chime.ts, WebAudio, no sound file), the tab's title,
+// and a notification where the browser already allows them. Permission is only
 // ever asked from the patient's own click ("Tell me when I am let in").
 import { button, h } from '../dom.ts';
+import type { Chime } from '../chime.ts';
 import { LET_IN_BODY, LET_IN_TITLE, NOTIFY_OFF, NOTIFY_OFFER, NOTIFY_ON } from '../messages.ts';
-
-type AudioContextClass = typeof AudioContext;
-
-/** Two soft rising notes, about half a second; the context is closed after. Quietly nothing where audio is unavailable. */
-export function playChime(): void {
-  const Ctx = (window.AudioContext ?? (window as unknown as { webkitAudioContext?: AudioContextClass }).webkitAudioContext) as AudioContextClass | undefined;
-  if (!Ctx) return;
-  try {
-    const ctx = new Ctx();
-    void ctx.resume().catch(() => undefined);
-    const start = ctx.currentTime + 0.02;
-    [660, 880].forEach((frequency, i) => {
-      const at = start + i * 0.22;
-      const osc = ctx.createOscillator();
-      const gain = ctx.createGain();
-      osc.type = 'sine';
-      osc.frequency.value = frequency;
-      gain.gain.setValueAtTime(0.0001, at);
-      gain.gain.exponentialRampToValueAtTime(0.3, at + 0.02);
-      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.35);
-      osc.connect(gain).connect(ctx.destination);
-      osc.start(at);
-      osc.stop(at + 0.4);
-    });
-    setTimeout(() => void ctx.close().catch(() => undefined), 1500);
-  } catch {
-    // No audio output: the title and the notification still tell them.
-  }
-}
 
 const notificationsSupported = (): boolean => typeof Notification !== 'undefined';
 
 /**
- * Let in while the page is hidden: chime, title, and a notification if
+ * Let in while the page is hidden: chime (the page's own, made when the
+ * patient first used the page, so the browser lets it sound), title, and a notification if
  * already permitted. The page's own title comes back when it is seen again
  * (unless a new view has set another meanwhile). Nothing when the page is visible.
  */
-export function alertLetIn(): void {
+export function alertLetIn(chime: Chime): void {
   if (!document.hidden) return;
-  playChime();
+  chime.play();
   const restore = document.title;
   document.title = LET_IN_TITLE;
   let note: Notification | null = null;

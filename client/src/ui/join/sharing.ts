@@ -3,6 +3,7 @@
 import type { Consultation } from '../../model/consultation.ts';
 import type { LocalDevices } from '../../model/local-devices.ts';
 import { Thread } from '../../model/thread.ts';
+import { t } from '../../i18n/i18n.ts';
 import { button } from '../dom.ts';
 import { FileViewer } from '../file-viewer.ts';
 import { PhotoDialog } from '../photo-dialog.ts';
@@ -29,10 +30,10 @@ export function startSharing(c: Consultation, host: SharingHost): Sharing {
   const back = () => chat.messageBox;
   const chat: ThreadView = new ThreadView({
     thread,
-    nameOf: (id) => c.view?.participants.find((p) => p.id === id)?.name ?? 'another person',
+    nameOf: (id) => c.view?.participants.find((p) => p.id === id)?.name ?? t('join:people.anotherPerson'),
     openFile: (item) => viewer.open(item, back),
     answerRequest: (item) => photo.open(item, back),
-    actions: [button('Send a photo or file', () => photo.open(null, back), 'secondary')],
+    actions: [button(t('join:sharing.sendPhotoOrFile'), () => photo.open(null, back), 'secondary')],
     collapsible: true,
   });
   // A photo request opens the dialog at once (on the page it is addressed to).

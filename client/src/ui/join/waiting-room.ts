@@ -5,9 +5,10 @@
 import type { ConsultationView } from '../../../../server/wire/participants.ts';
 import type { Thread } from '../../model/thread.ts';
 import type { DeviceControls } from '../device-controls.ts';
+import { t } from '../../i18n/i18n.ts';
 import { button, h, setStatus, showView } from '../dom.ts';
-import { when } from '../messages.ts';
-import { previewFigure } from '../page.ts';
+import { friendlyTime } from '../messages.ts';
+import { previewFigure, withoutTitle } from '../page.ts';
 import { waitingNotes } from '../waiting-notes.ts';
 import { reusedText } from './consent.ts';
 import { notifyOffer } from './let-in-alert.ts';
@@ -29,6 +30,8 @@ export interface WaitingRoom {
   update(view: ConsultationView): void;
   /** Stops following the notes. */
   detach(): void;
+  /** Says (once, on screen and to screen readers) that the connection check found a slow or limited link. */
+  slowConnection(): void;
 }
 
 /** Shows the waiting room. */
@@ -37,27 +40,35 @@ export function showWaitingRoom(view: ConsultationView, o: WaitingRoomOptions): 
   const status = new WaitingStatus();
   status.update(view);
   const offer = notifyOffer();
-  const main = o.sentBack
-    ? 'You are back in the waiting room. Your clinician will let you in again when they are ready.'
-    : 'Your clinician will let you in. Please keep this page open.';
-  const { figure } = previewFigure(o.controls, 'Your camera. Only you can see this.');
-  const settings = h('details', { class: 'settings' }, h('summary', {}, 'Camera and microphone settings'), o.controls.element);
+  const main = o.sentBack ? t('join:waiting.mainBack') : t('join:waiting.main');
+  const { figure } = previewFigure(o.controls, t('join:waiting.previewCaption'));
+  const settings = h('details', { class: 'settings' }, h('summary', {}, t('join:waiting.settings')), o.controls.element);
+  const slow = h('p', { class: 'slow-connection', hidden: '' });
+  const heading = o.sentBack ? t('join:waiting.headingBack') : t('join:waiting.heading');
   showView(
     'waiting',
-    h('h1', {}, o.sentBack ? 'You are back in the waiting room' : 'You are in the waiting room'),
+    h('h1', {}, heading),
     h('p', { class: 'waiting' }, main),
     status.element,
+    slow,
     ...(o.reused ? [h('p', { class: 'flag' }, reusedText())] : []),
-    h('p', {}, `Your appointment is with ${view.clinicianName} at ${when(view.startsAt)}. While you wait, nobody can see or hear you.`),
+    h('p', {}, t('join:waiting.appointment', { name: view.clinicianName, time: friendlyTime(view.startsAt) }), ' ', t('join:waiting.unseen')),
     ...(offer ? [offer] : []),
     status.clinicElement,
     ...(notes ? [notes.element] : []),
     h('div', { class: 'check' }, figure, settings),
-    button('Leave the waiting room', () => o.leave(), 'secondary'),
+    button(t('join:waiting.leave'), () => o.leave(), 'secondary'),
   );
-  setStatus([main, status.summary, o.reused ? reusedText() : ''].filter(Boolean).join(' '), 'info', false);
+  // The focused heading is read first: the announcement adds what it does not say.
+  setStatus([withoutTitle(main, heading), status.summary, o.reused ? reusedText() : ''].filter(Boolean).join(' '), 'info', false);
   return {
     update: (v) => status.update(v),
     detach: () => notes?.detach(),
+    slowConnection: () => {
+      if (!slow.hidden) return;
+      slow.textContent = t('join:waiting.slowConnection');
+      slow.hidden = false;
+      setStatus(slow.textContent, 'info', false);
+    },
   };
 }

@@ -180,13 +180,22 @@ describe.runIf(chromiumAvailable())('a call on a poor connection', () => {
     await lift(cdp);
     const patientFrames = (await stats(patient)).videoFramesDecoded;
     const gpFrames = (await stats(gp)).videoFramesDecoded;
+    let last = '';
     await audio.until(
       'video decoded again on both sides, and the notices gone',
-      async () =>
-        (await stats(patient)).videoFramesDecoded > patientFrames + 25 &&
-        (await stats(gp)).videoFramesDecoded > gpFrames + 25 &&
-        !(await visible(patient, 'Dr Asha Patel', 'Video paused to keep your sound clear')) &&
-        !(await visible(gp, 'Jane Doe', /Jane Doe's connection is weak/)),
+      async () => {
+        const state = {
+          patientFrames: (await stats(patient)).videoFramesDecoded - patientFrames,
+          gpFrames: (await stats(gp)).videoFramesDecoded - gpFrames,
+          patientNotice: await visible(patient, 'Dr Asha Patel', 'Video paused to keep your sound clear'),
+          gpNotice: await visible(gp, 'Jane Doe', /Jane Doe's connection is weak/),
+        };
+        const now = JSON.stringify(state);
+        // Said when it changes, so a run that does not recover shows where it stopped.
+        if (now !== last) console.log(`[e2e] adaptive call: recovering ${now}`);
+        last = now;
+        return state.patientFrames > 25 && state.gpFrames > 25 && !state.patientNotice && !state.gpNotice;
+      },
       180_000,
     );
     console.log(`[e2e] adaptive call: sound checked ${audio.checks} times, rising at every check`);

@@ -270,7 +270,14 @@ export class MediaSession {
     const p = this.#producers.get('camera');
     if (!p || p.closed) return;
     if (level === 'audio') await p.setRtpEncodingParameters({ active: false });
-    else await p.setMaxSpatialLayer(level === 'top' ? TOP_LAYER : 0);
+    else {
+      const layer = level === 'top' ? TOP_LAYER : 0;
+      // mediasoup-client skips a max layer equal to the one it remembers, and turning every encoding
+      // off (audio only) does not change what it remembers: back from audio only at that same layer,
+      // the encodings would stay off. Set the other extreme first so the target really applies.
+      if (p.maxSpatialLayer === layer) await p.setMaxSpatialLayer(layer === 0 ? TOP_LAYER : 0);
+      await p.setMaxSpatialLayer(layer);
+    }
     if (this.#cameraPaused !== wasPaused) await this.#rpc.request('media:setProducerPaused', { producerId: p.id, paused: this.#cameraPaused });
   }
 

@@ -22,7 +22,7 @@ function layer(files, patterns, { shipped = true } = {}) {
 }
 
 function layers() {
-  const server = 'http|signaling|stores|media|content|files-worker|edge|wire|boot|observability|integrations'.split('|');
+  const server = 'http|signaling|stores|media|content|files-worker|edge|wire|boot|observability|integrations|cluster'.split('|');
   const except = (...keep) => server.filter((f) => !keep.includes(f));
   return [
     layer(['server/**', 'config/**', 'client/**'], []),
@@ -73,6 +73,12 @@ function layers() {
       forbid(['stores', 'content', 'files-worker', 'boot'], 'signaling calls domain services and media; never stores, file checking or start-up code.'),
       ROOT_FILES,
       forbidPkgs(['fastify', 'ioredis', 'sharp', 'piscina', 'node:worker_threads'], 'signaling is socket.io (and media) only.'),
+    ]),
+    // cluster: what the nodes share through Redis (registry, placement, bus, relay); signalling sees its contract only.
+    layer(['server/cluster/**'], [
+      forbid(except('cluster', 'wire'), 'cluster is Redis between nodes: it imports domain types, wire and core only.'),
+      ROOT_FILES,
+      forbidPkgs([...TRANSPORT_PKGS, 'mediasoup', 'sharp', 'piscina'], 'cluster talks to Redis only; signalling and media use it through its contract.'),
     ]),
     layer(['server/boot/**'], [forbid(['http', 'signaling', 'media', 'content', 'files-worker'], 'boot reads files and connects Redis; deps.ts does the wiring.'), ROOT_FILES]),
     layer(['config/**'], [{ regex: '^\\.\\./', message: 'config imports no server (or any other) code: everything else depends on it.' }]),

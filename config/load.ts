@@ -37,6 +37,12 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   REDIS_URL: ['redisUrl', 'string'],
   REDIS_COMMAND_TIMEOUT_MS: ['redis.commandTimeoutMs', 'int'],
   REDIS_RETRY_AFTER_SECONDS: ['redis.retryAfterSeconds', 'int'],
+  REDIS_SENTINELS: ['redis.sentinels', 'list'],
+  REDIS_SENTINEL_NAME: ['redis.sentinelName', 'string'],
+  NODE_ID: ['cluster.nodeId', 'string'],
+  CLUSTER_HEARTBEAT_MS: ['cluster.heartbeatMs', 'int'],
+  CLUSTER_DEAD_AFTER_MS: ['cluster.deadAfterMs', 'int'],
+  CLUSTER_RELAY_TIMEOUT_MS: ['cluster.relayTimeoutMs', 'int'],
   LOG_LEVEL: ['logLevel', 'string'],
   MEDIASOUP_NUM_WORKERS: ['mediasoup.numWorkers', 'int'],
   MEDIASOUP_WORKER_BIN: ['mediasoup.workerBin', 'string'],
@@ -255,6 +261,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rs = merged.recordSystem as { webhookUrl?: unknown; webhookSecret?: unknown } | undefined;
   if (rs?.webhookUrl && !rs.webhookSecret) {
     problems.push({ key: 'recordSystem.webhookSecret (env RECORD_WEBHOOK_SECRET or RECORD_WEBHOOK_SECRET_FILE)', problem: 'missing (needed to sign deliveries when recordSystem.webhookUrl is set)' });
+  }
+  const cluster = merged.cluster as { heartbeatMs?: unknown; deadAfterMs?: unknown } | undefined;
+  if (typeof cluster?.heartbeatMs === 'number' && typeof cluster.deadAfterMs === 'number' && cluster.deadAfterMs < 3 * cluster.heartbeatMs) {
+    problems.push({ key: 'cluster.deadAfterMs (env CLUSTER_DEAD_AFTER_MS)', problem: 'must be at least 3 heartbeats (cluster.heartbeatMs), or one late heartbeat would declare a live node dead' });
+  }
+  const redis = merged.redis as { sentinels?: unknown } | undefined;
+  if (merged.redisUrl !== undefined && redis?.sentinels !== undefined) {
+    problems.push({ key: 'redis.sentinels (env REDIS_SENTINELS)', problem: 'set either REDIS_URL (one Redis) or REDIS_SENTINELS (Sentinels that name the master), not both' });
+  }
+  if (Array.isArray(redis?.sentinels)) {
+    redis.sentinels.forEach((s, i) => {
+      const port = typeof s === 'string' ? Number(/:(\d+)$/.exec(s)?.[1]) : Number.NaN;
+      if (port < 1 || port > 65535) problems.push({ key: `redis.sentinels.${String(i)} (env REDIS_SENTINELS)`, problem: 'expected a port from 1 to 65535' });
+    });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return merged as Config;

@@ -164,6 +164,24 @@ export const ConfigSchema = Type.Object(
           description: 'milliseconds a Redis command may wait for an answer before its request fails as UNAVAILABLE (retryable)',
         }),
         retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 300, description: 'Retry-After seconds sent with UNAVAILABLE while Redis is unreachable' }),
+        sentinels: Type.Optional(
+          Type.Array(
+            Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$', description: 'host:port of a Redis Sentinel ([v6]:port for an IPv6 address)' }),
+            { minItems: 1, maxItems: 16, description: 'the Redis Sentinels to ask for the current master (instead of redisUrl); the client follows a fail-over by itself' },
+          ),
+        ),
+        sentinelName: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: "the master's name the Sentinels monitor (sentinel monitor <name> ...)" }),
+      },
+      { additionalProperties: false },
+    ),
+    cluster: Type.Object(
+      {
+        nodeId: Type.Optional(
+          Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', description: "this node's name among the nodes on one Redis (letters, digits, . _ -; 1 to 63); default: host name and a random suffix, new at each start" }),
+        ),
+        heartbeatMs: Type.Integer({ minimum: 200, maximum: 10000, description: 'milliseconds between a node\'s heartbeats into Redis (its load, its media address)' }),
+        deadAfterMs: Type.Integer({ minimum: 600, maximum: 60000, description: 'milliseconds without a heartbeat after which a node counts as dead and its consultations move; at least 3 heartbeats' }),
+        relayTimeoutMs: Type.Integer({ minimum: 500, maximum: 30000, description: "milliseconds a media request relayed to the consultation's node may take before it is refused (retryable)" }),
       },
       { additionalProperties: false },
     ),

@@ -98,6 +98,8 @@ if [ -n "$NEED_PACKAGES" ]; then
   if [ -n "${REDIS_SERVER_BIN:-}" ]; then [ -x "$REDIS_SERVER_BIN" ] || missing+=(redis-server)
   else command -v redis-server >/dev/null || missing+=(redis-server); fi
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+  # The multi-node tests put HAProxy in front of two or three nodes.
+  command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
   if [ ${#missing[@]} -gt 0 ]; then
     if is_root; then
       say "apt-get: ${missing[*]} (for the tests)"

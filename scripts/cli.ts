@@ -4,7 +4,8 @@
 // Exit status: 0 done, 1 the server refused (its "CODE: message" is shown) or
 // an export failed verification, 2 a usage error (nothing was sent). The
 // commands about keys, sessions and clinics are in cli/access-commands.ts;
-// listing, cancelling and rescheduling appointments in cli/appointment-commands.ts.
+// listing, cancelling and rescheduling appointments in cli/appointment-commands.ts;
+// listing and draining the nodes in cli/node-commands.ts.
 import { createWriteStream, readFileSync } from 'node:fs';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +16,7 @@ import { INVITE_ROLES } from '../server/wire/participants.ts';
 import type { AppointmentDetail, NodeStatus } from '../server/wire/appointments.ts';
 import { ACCESS_COMMANDS, clinicOption, languageOption } from './cli/access-commands.ts';
 import { APPOINTMENT_COMMANDS } from './cli/appointment-commands.ts';
+import { NODE_COMMANDS } from './cli/node-commands.ts';
 import { Api, durationOption, idOption, out, RequestError, table, timeOption, UsageError, type Command, type Ctx, type Option } from './cli/common.ts';
 
 const DEFAULT_URL = 'http://localhost:8080';
@@ -226,6 +228,7 @@ const COMMANDS: Record<string, Command> = {
   },
   ...APPOINTMENT_COMMANDS,
   ...ACCESS_COMMANDS,
+  ...NODE_COMMANDS,
 };
 
 // ---- parsing and help ----------------------------------------------------------

@@ -363,6 +363,8 @@ describe('npm run cli', { timeout: 120_000 }, () => {
       'reissue-link',
       'cancel',
       'reschedule',
+      'nodes',
+      'drain',
     ];
     for (const c of commands) expect(main.stdout).toContain(`  ${c} `);
     const runs = await Promise.all(commands.map((c) => cli([c, '--help'], { CONSULTROOM_API_KEY: '' })));

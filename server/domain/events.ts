@@ -49,6 +49,7 @@ const stderrLog: ListenerFailureLog = { error: (obj, msg) => console.error(msg, 
  */
 export class DomainBus extends EventEmitter<DomainBusEvents> {
   readonly #log: ListenerFailureLog;
+  #replaying = false;
 
   /** Without a logger (unit tests), listener failures go to stderr. */
   constructor(log: ListenerFailureLog = stderrLog) {
@@ -57,17 +58,41 @@ export class DomainBus extends EventEmitter<DomainBusEvents> {
   }
 
   safeEmit<K extends keyof DomainBusEvents>(event: K, ...args: DomainBusEvents[K]): boolean {
-    // rawListeners keeps `once` wrappers, so a once-listener still removes itself.
-    const listeners = this.rawListeners(event) as ((...a: DomainBusEvents[K]) => unknown)[];
-    for (const listener of listeners) {
-      try {
-        const result = listener.apply(this, args);
-        if (result instanceof Promise) result.catch((err: unknown) => this.#failed(event, err));
-      } catch (err) {
-        this.#failed(event, err);
+    return this.#dispatch(false, event, args);
+  }
+
+  /**
+   * True while listeners run for an event another node published (replay()),
+   * so the bridge to the other nodes does not send it back; an event a
+   * listener emits meanwhile is this node's own again.
+   */
+  get replaying(): boolean {
+    return this.#replaying;
+  }
+
+  /** Emits, as safeEmit does, an event another node published (see replaying). */
+  replay<K extends keyof DomainBusEvents>(event: K, ...args: DomainBusEvents[K]): boolean {
+    return this.#dispatch(true, event, args);
+  }
+
+  #dispatch<K extends keyof DomainBusEvents>(replaying: boolean, event: K, args: DomainBusEvents[K]): boolean {
+    const outer = this.#replaying;
+    this.#replaying = replaying;
+    try {
+      // rawListeners keeps `once` wrappers, so a once-listener still removes itself.
+      const listeners = this.rawListeners(event) as ((...a: DomainBusEvents[K]) => unknown)[];
+      for (const listener of listeners) {
+        try {
+          const result = listener.apply(this, args);
+          if (result instanceof Promise) result.catch((err: unknown) => this.#failed(event, err));
+        } catch (err) {
+          this.#failed(event, err);
+        }
       }
+      return listeners.length > 0;
+    } finally {
+      this.#replaying = outer;
     }
-    return listeners.length > 0;
   }
 
   #failed(event: string, err: unknown): void {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { bootstrapKeys, type BootstrapKey } from '../domain/access/api-keys.ts';
+import { redisTargetOf } from './redis.ts';
 
 export function bootstrapApiKeys(config: Config, logger: Logger): BootstrapKey[] {
   if (config.auth.apiKeys.length > 0) {
@@ -16,7 +17,7 @@ export function bootstrapApiKeys(config: Config, logger: Logger): BootstrapKey[]
     );
     return bootstrapKeys(config.auth.apiKeys);
   }
-  if (config.redisUrl) {
+  if (redisTargetOf(config)) {
     logger.warn('no API_KEYS: the REST API accepts only keys made with npm run cli -- create-api-key (and making the first needs one)');
     return [];
   }

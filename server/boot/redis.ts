@@ -11,7 +11,13 @@
 // - autoResendUnfulfilledCommands false: a command cut off by a dropped
 //   connection has already been reported as failed (by the timeout), so it is
 //   not run again later behind its caller's back.
-import { Redis } from 'ioredis';
+//
+// Redis is one URL (REDIS_URL), or Sentinels (REDIS_SENTINELS) that name the
+// current master of REDIS_SENTINEL_NAME. With Sentinels a fail-over is one
+// more outage: the lost connection reconnects by asking the Sentinels again,
+// and they answer with the promoted replica; nothing restarts.
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { StartupError } from './startup-error.ts';
 
@@ -20,15 +26,79 @@ export interface RedisClientOptions {
   commandTimeoutMs: number;
 }
 
-export async function connectRedis(url: string, logger: Logger, opts: RedisClientOptions = { commandTimeoutMs: 2000 }): Promise<Redis> {
-  const redis = new Redis(url, {
+/** Where Redis is: one server by URL, or the master that Sentinels name. */
+export type RedisTarget = { kind: 'url'; url: string } | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; name: string };
+
+/** A config `host:port` (`[v6]:port`) as ioredis wants it; the config schema has checked its form. */
+function hostPort(s: string): { host: string; port: number } {
+  const at = s.lastIndexOf(':');
+  return { host: s.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(s.slice(at + 1)) };
+}
+
+/** The Redis this config names; null in trial mode (neither REDIS_URL nor REDIS_SENTINELS). */
+export function redisTargetOf(config: Pick<Config, 'redisUrl' | 'redis'>): RedisTarget | null {
+  if (config.redis.sentinels?.length) return { kind: 'sentinel', sentinels: config.redis.sentinels.map(hostPort), name: config.redis.sentinelName };
+  if (config.redisUrl) return { kind: 'url', url: config.redisUrl };
+  return null;
+}
+
+/** For log lines and start-up errors: never the URL itself, which may carry a password. */
+export function describeRedisTarget(target: RedisTarget): string {
+  return target.kind === 'url' ? 'Redis at REDIS_URL' : `Redis master "${target.name}" from REDIS_SENTINELS (${target.sentinels.map((s) => `${s.host}:${String(s.port)}`).join(', ')})`;
+}
+
+/**
+ * The ioredis options every connection of this server uses: fail fast (above),
+ * not connected until connect() (lazyConnect), and for Sentinels where to ask.
+ * A URL target passes its URL beside them (createRedisClient), so ioredis
+ * reads host, password, database and TLS from it as it always has.
+ */
+export function redisClientOptions(target: RedisTarget, opts: RedisClientOptions): RedisOptions {
+  const common: RedisOptions = {
     lazyConnect: true,
     connectTimeout: 3000,
     enableOfflineQueue: false,
     commandTimeout: opts.commandTimeoutMs,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 1,
-  });
+  };
+  if (target.kind === 'url') return common;
+  return {
+    ...common,
+    sentinels: target.sentinels,
+    name: target.name,
+    role: 'master',
+    // A Sentinel that hangs fails like a Redis that hangs. Asking them again after an
+    // outage (sentinelRetryStrategy) keeps ioredis's default: forever, at most 1 s apart.
+    sentinelCommandTimeout: opts.commandTimeoutMs,
+    // A planned fail-over leaves the old master up, taking writes for up to ~10 s
+    // until the Sentinel demotes it, and those writes are then lost: leave it the
+    // moment a Sentinel announces the new master (+switch-master).
+    failoverDetector: true,
+    // A master demoted under us answers READONLY: reconnect through the Sentinels
+    // (the command that met it fails; its caller retries).
+    reconnectOnError: (err: Error) => err.message.startsWith('READONLY'),
+  };
+}
+
+/**
+ * A client made as every connection of this server is (not connected yet).
+ * For another connection beside the stores' one (a subscriber, a blocking
+ * stream reader), this or `redis.duplicate(overrides)` of a connected client,
+ * which copies the same options, Sentinels included. A blocking command (XREAD
+ * BLOCK) needs a commandTimeout longer than its block, or none (overrides).
+ */
+export function createRedisClient(target: RedisTarget, opts: RedisClientOptions, overrides: RedisOptions = {}): Redis {
+  const options = { ...redisClientOptions(target, opts), ...overrides };
+  return target.kind === 'url' ? new Redis(target.url, options) : new Redis(options);
+}
+
+const SENTINELS_UNREACHABLE = 'All sentinels are unreachable';
+
+/** Connects (a URL string is a target of kind 'url'); a StartupError when Redis cannot be reached now. */
+export async function connectRedis(target: RedisTarget | string, logger: Logger, opts: RedisClientOptions = { commandTimeoutMs: 2000 }): Promise<Redis> {
+  const t: RedisTarget = typeof target === 'string' ? { kind: 'url', url: target } : target;
+  const redis = createRedisClient(t, opts);
   // Logged once per outage and once on recovery, not on every reconnect attempt.
   // 'reconnecting' is the lost connection itself (never our own quit); 'error' a failed connect.
   let down = false;
@@ -44,12 +114,25 @@ export async function connectRedis(url: string, logger: Logger, opts: RedisClien
     down = false;
     logger.info('redis reachable again');
   });
+  // With Sentinels, ioredis asks them again forever and its connect() never settles while
+  // none answers: the first round in which none did refuses start-up instead.
+  let noSentinel: (e: Error) => void = () => undefined;
+  const sentinelsDown = new Promise<never>((_, reject) => {
+    noSentinel = reject;
+  });
+  const onError = (err: Error): void => {
+    if (err.message.startsWith(SENTINELS_UNREACHABLE)) noSentinel(err);
+  };
+  redis.on('error', onError);
   try {
-    await redis.connect();
+    await Promise.race([redis.connect(), sentinelsDown]);
     await redis.ping();
   } catch (e) {
     redis.disconnect();
-    throw new StartupError(`Redis at REDIS_URL is unreachable (${(e as Error).message}); refusing to start.`, { cause: e });
+    throw new StartupError(`${describeRedisTarget(t)} is unreachable (${(e as Error).message}); refusing to start.`, { cause: e });
+  } finally {
+    redis.off('error', onError);
   }
+  logger.info({ redis: t.kind }, `connected to ${describeRedisTarget(t)}`);
   return redis;
 }

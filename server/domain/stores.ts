@@ -258,6 +258,20 @@ export interface ThreadStore {
   purge(appointmentId: AppointmentId, kind: ContentKind): Promise<void>;
 }
 
+/**
+ * Counts events per key in fixed windows, shared by every node on the store:
+ * the burst limits that must hold however many nodes a person's requests
+ * reach (a chat flood split across two nodes still meets one budget).
+ */
+export interface RateStore {
+  /**
+   * Counts one event under `key`, atomically; the key's first event opens a
+   * window of windowSeconds. Returns the count in the current window (this
+   * event included) and the whole seconds until the window ends (at least 1).
+   */
+  hit(key: string, windowSeconds: number): Promise<{ count: number; retryAfterSeconds: number }>;
+}
+
 export interface Stores {
   readonly kind: 'memory' | 'redis';
   appointments: AppointmentStore;
@@ -268,6 +282,7 @@ export interface Stores {
   apiKeys: ApiKeyStore;
   events: EventStore;
   thread: ThreadStore;
+  rates: RateStore;
   /** Resolves when the backing store answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

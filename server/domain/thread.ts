@@ -20,7 +20,10 @@ export interface ThreadPolicy {
   maxTextLength: number;
   /** Seconds chat is kept after the end; also added to the backstop TTL. */
   retentionSeconds: number;
-  /** Messages one person may send per `burstWindowSeconds` (a stuck key, a script). */
+  /**
+   * Messages one person may send per `burstWindowSeconds` (a stuck key, a
+   * script), counted in the stores (stores.rates), so across every node.
+   */
   burst: number;
   burstWindowSeconds: number;
 }
@@ -48,7 +51,6 @@ export class ThreadService {
   readonly #bus: DomainBus;
   readonly #policy: ThreadPolicy;
   readonly #now: () => Date;
-  readonly #recent = new Map<ParticipantId, number[]>();
 
   constructor(deps: {
     stores: Stores;
@@ -115,7 +117,7 @@ export class ThreadService {
         throw new AppError('NOT_IN_CONSULTATION', 'That person is not waiting or in the call.');
       }
     }
-    this.#throttle(sender.id);
+    await this.#throttle(sender.id);
     const item = this.#item(sender, appointmentId, 'text', { text, ...(to ? { to } : {}) });
     await this.#append(item);
     await this.#events.record('chat.sent', appointmentId, by(sender, address), to ? { subject: to } : {});
@@ -138,7 +140,7 @@ export class ThreadService {
     }
     const target = await this.#stores.participants.get(to);
     if (!target || target.appointmentId !== appointmentId || target.state !== 'waiting') throw new AppError('NOT_IN_CONSULTATION', 'That person is not waiting.');
-    this.#throttle(to);
+    await this.#throttle(to);
     const item: ThreadItem = { id: randomId<ItemId>(), appointmentId, at: this.#now().toISOString(), kind: 'text', from: from.id, fromRole: 'clinician', fromName: from.name, to, text };
     await this.#append(item);
     this.#bus.safeEmit('threadItem', item);
@@ -152,7 +154,7 @@ export class ThreadService {
     const target = await this.#stores.participants.get(from);
     if (!target || target.appointmentId !== appointmentId || target.role === 'clinician') throw new AppError('NOT_IN_CONSULTATION', 'That person is not in this consultation.');
     if (target.state !== 'admitted') throw new AppError('NOT_ADMITTED', 'That person is not in the call, so they cannot send a photo.');
-    this.#throttle(clinician.id);
+    await this.#throttle(clinician.id);
     const item = this.#item(clinician, appointmentId, 'photo-request', { to: target.id });
     await this.#append(item);
     await this.#events.record('file.requested', appointmentId, by(clinician, address), { subject: target.id });
@@ -258,15 +260,9 @@ export class ThreadService {
     return true;
   }
 
-  #throttle(id: ParticipantId): void {
-    const now = this.#now().getTime();
-    const window = this.#policy.burstWindowSeconds * 1000;
-    const recent = (this.#recent.get(id) ?? []).filter((t) => now - t < window);
-    if (recent.length >= this.#policy.burst) {
-      throw new AppError('RATE_LIMITED', 'Too many messages at once; wait a moment.', { retryAfterSeconds: this.#policy.burstWindowSeconds });
-    }
-    recent.push(now);
-    this.#recent.set(id, recent);
-    if (this.#recent.size > 10_000) this.#recent.delete(this.#recent.keys().next().value!);
+  /** Counts one message of this person's; RATE_LIMITED (until their window ends) past the burst. One store round trip. */
+  async #throttle(id: ParticipantId): Promise<void> {
+    const { count, retryAfterSeconds } = await this.#stores.rates.hit(`chat:${id}`, this.#policy.burstWindowSeconds);
+    if (count > this.#policy.burst) throw new AppError('RATE_LIMITED', 'Too many messages at once; wait a moment.', { retryAfterSeconds });
   }
 }

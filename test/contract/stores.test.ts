@@ -1436,6 +1436,39 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
       });
     });
 
+    describe('rates (burst counts)', () => {
+      it('counts hits per key within a window; the window says how long it has left', async () => {
+        const key = `chat:${participantId()}`;
+        expect(await stores.rates.hit(key, 10)).toEqual({ count: 1, retryAfterSeconds: 10 });
+        expect((await stores.rates.hit(key, 10)).count).toBe(2);
+        const third = await stores.rates.hit(key, 10);
+        expect(third.count).toBe(3);
+        expect(third.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+        expect(third.retryAfterSeconds).toBeLessThanOrEqual(10);
+        expect((await stores.rates.hit(`chat:${participantId()}`, 10)).count).toBe(1);
+      });
+
+      it('concurrent hits each get their own count, and another node counts in the same window', async () => {
+        const key = `chat:${participantId()}`;
+        const peer = await harness.peer();
+        const counts = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? peer : stores).rates.hit(key, 10)));
+        expect(counts.map((c) => c.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      });
+
+      it('a new window starts once the old one ends', async () => {
+        const key = `chat:${participantId()}`;
+        await stores.rates.hit(key, 1);
+        expect((await stores.rates.hit(key, 1)).count).toBe(2);
+        await harness.elapse(1.2);
+        expect((await stores.rates.hit(key, 1)).count).toBe(1);
+      });
+
+      it('refuses a window that is not a positive number', async () => {
+        await expect(stores.rates.hit('chat:x', 0)).rejects.toThrow(RangeError);
+        await expect(stores.rates.hit('chat:x', Number.NaN)).rejects.toThrow(RangeError);
+      });
+    });
+
     describe('readiness', () => {
       it(`is of kind ${name} and answers ping`, async () => {
         expect(stores.kind).toBe(name);
@@ -1547,9 +1580,11 @@ describe('redis', () => {
       await stores.sessions.claimOnce('jti', 100);
       await stores.sessions.putLogin(randomId(), aLogin(), 100);
       await appendAll(stores.events, chainOf([anEntry('appointment.created', appt.id)]));
+      await stores.rates.hit(`chat:${participant.id}`, 100);
 
       const all = (await redis.keys('*')).sort();
-      expect(all).toHaveLength(15);
+      expect(all).toHaveLength(16);
+      expect(all).toContain(`cr:rate:chat:${participant.id}`);
       for (const key of all) {
         expect(key.startsWith('cr:')).toBe(true);
         const pttl = await redis.pttl(key);

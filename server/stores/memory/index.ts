@@ -11,6 +11,7 @@ import { createMemoryLinkStore } from './links.ts';
 import { createMemoryParticipantStore } from './participants.ts';
 import { createMemorySessionStore } from './sessions.ts';
 import { createMemoryThreadStore } from './thread.ts';
+import { createMemoryRateStore } from './rates.ts';
 import { settle } from './settle.ts';
 
 export interface MemoryStoresOptions {
@@ -33,6 +34,7 @@ export function createMemoryStores(opts: MemoryStoresOptions = {}): Stores {
     apiKeys: createMemoryApiKeyStore(),
     events: createMemoryEventStore(opts.trustId ?? DEFAULT_TRUST_ID),
     thread: createMemoryThreadStore(now),
+    rates: createMemoryRateStore(now),
     ping: () => settle(() => undefined),
     close: () => settle(() => undefined),
   };

@@ -10,6 +10,7 @@ import { createRedisAppointmentStore } from './appointments.ts';
 import { createRedisClinicStore } from './clinics.ts';
 import { createRedisEventStore } from './events.ts';
 import { createRedisThreadStore } from './thread.ts';
+import { createRedisRateStore } from './rates.ts';
 import { keysFor } from './keys.ts';
 import { createRedisLinkStore } from './links.ts';
 import { createRedisParticipantStore } from './participants.ts';
@@ -55,6 +56,7 @@ export function createRedisStores(redis: Redis, opts: RedisStoresOptions = {}): 
     apiKeys: guard(createRedisApiKeyStore(redis, keys)),
     events: guard(createRedisEventStore(redis, keys, opts.trustId ?? DEFAULT_TRUST_ID)),
     thread: guard(createRedisThreadStore(redis, keys)),
+    rates: guard(createRedisRateStore(redis, keys)),
 
     async ping(): Promise<void> {
       // Without an offline queue a PING fails at once while disconnected; the race covers a Redis that accepts but never answers.

@@ -72,6 +72,8 @@ export interface Keys {
   fileSightings(id: AppointmentId): string;
   /** Sorted set: `<kind>:<appointment id>` scored by when that content must be deleted (epoch ms). */
   contentPurges: string;
+  /** Integer: events counted under a RateStore key in its current window (expires with the window). */
+  rate(key: string): string;
 }
 
 export function keysFor(prefix: string): Keys {
@@ -112,5 +114,6 @@ export function keysFor(prefix: string): Keys {
     fileBytes: (id) => `${prefix}file-bytes:${id}`,
     fileSightings: (id) => `${prefix}file-sightings:${id}`,
     contentPurges: `${prefix}content-purges`,
+    rate: (key) => `${prefix}rate:${key}`,
   };
 }

@@ -19,7 +19,7 @@ const CLIENT_MESSAGES = [
 // Socket errors, should one reach a command.
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 // Replies of a Redis that is up but cannot serve yet (loading its AOF, replica without a master).
-const REPLY_PREFIXES = ['LOADING ', 'MASTERDOWN ', 'TRYAGAIN '];
+const REPLY_PREFIXES = ['LOADING ', 'MASTERDOWN ', 'TRYAGAIN ', 'READONLY '];
 
 /** Whether `e` says Redis could not be reached (rather than that a command was wrong). */
 export function isRedisUnavailable(e: unknown): boolean {

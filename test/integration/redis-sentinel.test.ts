@@ -1,0 +1,139 @@
+// Redis through Sentinel: the server's own client (boot/redis.ts, reached
+// through REDIS_SENTINELS) and the stores over it survive the master's crash.
+// Real processes: a master, its replica, one Sentinel (quorum 1). The master
+// is SIGKILLed; the Sentinel promotes the replica; the same client, without
+// a restart, writes to the new master and still reads what it wrote before.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { loadConfig } from '../../config/load.ts';
+import { connectRedis, redisTargetOf } from '../../server/boot/redis.ts';
+import { StartupError } from '../../server/boot/startup-error.ts';
+import { createLogger } from '../../server/core/logger.ts';
+import { randomId, type AppointmentId } from '../../server/core/ids.ts';
+import type { Appointment } from '../../server/domain/model.ts';
+import type { Stores } from '../../server/domain/stores.ts';
+import { createRedisStores } from '../../server/stores/redis/index.ts';
+import { freeTcpPort } from '../support/ports.ts';
+import { sentinelUnavailable, startSentinelSet, type SentinelSet } from '../support/redis-sentinel.ts';
+
+const unavailable = await sentinelUnavailable();
+if (unavailable) console.warn(`skipping the Sentinel tests: ${unavailable}`);
+
+const logger = createLogger('silent');
+const HOUR = 3600;
+
+function anAppointment(): Appointment {
+  const now = new Date().toISOString();
+  return {
+    id: randomId<AppointmentId>(),
+    clinician: { id: 'gp-1', name: 'Dr Asha Patel' },
+    patientName: 'Aroha Wiremu',
+    startsAt: now,
+    durationMinutes: 20,
+    createdAt: now,
+    status: 'scheduled',
+    locked: false,
+  };
+}
+
+describe.skipIf(unavailable !== null)('Redis through Sentinel', () => {
+  let set: SentinelSet;
+  let redis: Redis | undefined;
+  let stores: Stores | undefined;
+  beforeAll(async () => {
+    set = await startSentinelSet();
+  });
+  afterAll(async () => {
+    await stores?.close();
+    await set?.stop();
+  });
+
+  it('connects to the master the Sentinel names, and after the master is killed writes to the promoted replica without a restart', async () => {
+    const config = loadConfig({ REDIS_SENTINELS: `127.0.0.1:${String(set.sentinel.port)}`, REDIS_SENTINEL_NAME: set.name, REDIS_COMMAND_TIMEOUT_MS: '1000' });
+    const target = redisTargetOf(config);
+    expect(target).toEqual({ kind: 'sentinel', sentinels: [{ host: '127.0.0.1', port: set.sentinel.port }], name: set.name });
+    redis = await connectRedis(target!, logger, { commandTimeoutMs: config.redis.commandTimeoutMs });
+    stores = createRedisStores(redis, { retryAfterSeconds: 1 });
+    expect(await redis.info('server')).toContain(`tcp_port:${String(set.master.port)}`);
+
+    const before = anAppointment();
+    await stores.appointments.create(before, HOUR);
+    // Replication is asynchronous: wait until the replica has this write, so it survives the crash.
+    expect(await redis.call('WAIT', 1, 900)).toBe(1);
+
+    await set.master.kill('SIGKILL');
+    // Meanwhile the stores answer UNAVAILABLE (retryable), not some other failure.
+    await expect(stores.appointments.get(before.id)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect.poll(() => set.masterPort(), { timeout: 20_000, interval: 200 }).toBe(set.replica.port);
+
+    const after = anAppointment();
+    await expect
+      .poll(
+        () =>
+          stores!.appointments.create(after, HOUR).then(
+            () => 'written',
+            (e: { code?: string }) => e.code ?? 'other',
+          ),
+        { timeout: 20_000, interval: 250 },
+      )
+      .toBe('written');
+    expect(await redis.info('server')).toContain(`tcp_port:${String(set.replica.port)}`);
+    expect(await redis.info('replication')).toContain('role:master');
+    expect(await stores.appointments.get(after.id)).toEqual(after);
+    expect(await stores.appointments.get(before.id)).toEqual(before);
+  });
+
+  it('follows a planned fail-over (SENTINEL FAILOVER) while the old master stays up, as for a Redis upgrade', async () => {
+    const planned = await startSentinelSet();
+    let client: Redis | undefined;
+    let own: Stores | undefined;
+    try {
+      const config = loadConfig({ REDIS_SENTINELS: `127.0.0.1:${String(planned.sentinel.port)}`, REDIS_COMMAND_TIMEOUT_MS: '1000' });
+      client = await connectRedis(redisTargetOf(config)!, logger, { commandTimeoutMs: 1000 });
+      own = createRedisStores(client, { retryAfterSeconds: 1 });
+      const before = anAppointment();
+      await own.appointments.create(before, HOUR);
+      expect(await client.call('WAIT', 1, 900)).toBe(1);
+
+      await planned.sentinelCall('FAILOVER', planned.name);
+      await expect.poll(() => planned.masterPort(), { timeout: 20_000, interval: 200 }).toBe(planned.replica.port);
+      // The Sentinel then turns the old master into a replica of the new one and drops its clients:
+      // the client reconnects through the Sentinel and writes reach the new master, not READONLY for good.
+      const after = anAppointment();
+      const port = `tcp_port:${String(planned.replica.port)}`;
+      await expect
+        .poll(
+          async () => {
+            try {
+              await own!.appointments.create(after, HOUR);
+              return (await client!.info('server')).includes(port) ? 'written on the new master' : 'written on the old master';
+            } catch (e) {
+              return (e as { code?: string; message?: string }).code ?? (e as Error).message;
+            }
+          },
+          { timeout: 20_000, interval: 250 },
+        )
+        .toBe('written on the new master');
+      expect(await own.appointments.get(after.id)).toEqual(after);
+      expect(await own.appointments.get(before.id)).toEqual(before);
+    } finally {
+      await own?.close();
+      await planned.stop();
+    }
+  });
+
+  it('refuses to start, naming the Sentinels, when none of them answers', async () => {
+    const nobody = await freeTcpPort();
+    const config = loadConfig({ REDIS_SENTINELS: `127.0.0.1:${String(nobody)}` });
+    const refused = await connectRedis(redisTargetOf(config)!, logger, { commandTimeoutMs: 1000 }).then(
+      (c) => {
+        c.disconnect();
+        return null;
+      },
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(StartupError);
+    expect((refused as Error).message).toContain(`REDIS_SENTINELS (127.0.0.1:${String(nobody)})`);
+    expect((refused as Error).message).toContain('refusing to start');
+  });
+});

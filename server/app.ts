@@ -2,7 +2,8 @@
 // never listening (main.ts listens; tests use inject() or port 0).
 import { AppError } from './core/errors.ts';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { Server as SocketServer } from 'socket.io';
+import { Server as SocketServer, type ServerOptions } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Deps } from './deps.ts';
@@ -27,9 +28,11 @@ import { sessionRoutes } from './http/session-routes.ts';
 import { staffAdminRoutes } from './http/staff-admin-routes.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { fileRoutes } from './http/file-routes.ts';
+import { nodeRoutes } from './http/node-routes.ts';
 import { attachConsultations } from './signaling/consultation-socket.ts';
 import { attachSelfTest } from './signaling/selftest.ts';
 import { attachStaff } from './signaling/staff-socket.ts';
+import { MediaFactsCache } from './signaling/media-facts.ts';
 
 export interface App {
   http: FastifyInstance;
@@ -40,11 +43,33 @@ export interface App {
    * reconnects by itself, to the next process.
    */
   restartAll(): void;
+  /** The drain's end on a node among others: its consultations' media moves to other nodes. */
+  moveConsultations(): Promise<number>;
 }
 
 /** socket.io accepts only connections whose Origin is this server's own public origin. */
 function originAllowed(publicUrl: string, origin: string | undefined): boolean {
   return origin !== undefined && origin === new URL(publicUrl).origin;
+}
+
+/**
+ * With Redis: socket.io's Redis Streams adapter carries broadcasts between
+ * nodes. Its client queues while Redis is away (its reads block; failing them
+ * fast would spin), unlike the stores' client. Connection-state recovery is
+ * left off on purpose: with it every emit to a socket becomes a stream append
+ * and is sent only after Redis answers, so "tell, then disconnect" loses the
+ * telling; and the pages resynchronise by themselves on reconnect (a fresh
+ * consultation:state, media:resume, thread:list).
+ */
+function socketCluster(deps: Deps): Partial<ServerOptions> {
+  if (!deps.redis) return {};
+  const k = deps.cluster.keys.socketIo;
+  const client = deps.redis.duplicate({ enableOfflineQueue: true, commandTimeout: 10_000, maxRetriesPerRequest: null });
+  // The stores' client reports outages; this one only must not crash the process with an unhandled 'error'.
+  client.on('error', () => undefined);
+  return {
+    adapter: createAdapter(client, { streamName: k.stream, channelPrefix: k.channelPrefix, sessionKeyPrefix: k.sessionPrefix, blockTimeInMs: 2000, onlyPlaintext: true }),
+  };
 }
 
 export async function buildApp(deps: Deps): Promise<App> {
@@ -86,7 +111,14 @@ export async function buildApp(deps: Deps): Promise<App> {
   await registerSecurityHeaders(http);
   await http.register(cookie);
   // Per-address limits; routes that are worth guessing at set tighter ones.
-  await http.register(rateLimit, { global: true, max: config.security.requestsPerMinute, timeWindow: '1 minute' });
+  // Counted in Redis when there is one, so every node shares one budget per address; a Redis
+  // outage lets requests through to the stores, which answer UNAVAILABLE themselves.
+  await http.register(rateLimit, {
+    global: true,
+    max: config.security.requestsPerMinute,
+    timeWindow: '1 minute',
+    ...(deps.redis ? { redis: deps.redis, nameSpace: deps.cluster.keys.httpRateLimit, skipOnError: true } : {}),
+  });
   installFailureGuard(http, deps.failureLimiter);
   // Cookie-authenticated changes only from our own pages (after the cookie plugin parsed them).
   installOriginGuard(http, { publicUrl: config.server.publicUrl });
@@ -120,6 +152,13 @@ export async function buildApp(deps: Deps): Promise<App> {
     draining: () => deps.lifecycle.draining,
     storeKind: deps.stores.kind,
   });
+  await http.register(nodeRoutes, {
+    guard: deps.scopeGuard,
+    live: () => deps.cluster.registry.live(),
+    requestDrain: (id, deadline) => deps.cluster.registry.requestDrain(id, deadline),
+    drainSeconds: config.server.drainSeconds,
+    now: () => Date.now(),
+  });
   await http.register(sessionRoutes, {
     sessions: deps.sessions,
     appointments: deps.appointments,
@@ -150,6 +189,9 @@ export async function buildApp(deps: Deps): Promise<App> {
 
   const io = new SocketServer(http.server, {
     serveClient: false,
+    // Websocket only: one long connection, so any node can take it behind a plain (not sticky) proxy.
+    transports: ['websocket'],
+    ...socketCluster(deps),
     maxHttpBufferSize: 64 * 1024,
     // A dead connection (a phone that lost its network) is noticed within interval + timeout.
     pingInterval: config.server.socketPingIntervalSeconds * 1000,
@@ -177,6 +219,7 @@ export async function buildApp(deps: Deps): Promise<App> {
       clientAddress: (remote, xff) => clientAddress(remote, xff, config.server.trustProxy),
     });
   }
+  const facts = new MediaFactsCache();
   const consultationSockets = attachConsultations({
     io,
     sessions: deps.sessions,
@@ -186,6 +229,8 @@ export async function buildApp(deps: Deps): Promise<App> {
     rooms: deps.rooms,
     bus: deps.bus,
     presence: deps.presence,
+    cluster: deps.cluster,
+    facts,
     logger: deps.logger.child({ ns: 'consultation' }),
     turn: {
       policy: { urls: config.turn.urls, secret: config.turn.secret ?? '', ttlSeconds: config.turn.ttlSeconds },
@@ -212,6 +257,8 @@ export async function buildApp(deps: Deps): Promise<App> {
     staffPresence: deps.staffPresence,
     presence: deps.presence,
     rooms: deps.rooms,
+    connectionOf: facts.connectionOf(deps.presence),
+    cluster: deps.cluster,
     bus: deps.bus,
     logger: deps.logger.child({ ns: 'staff' }),
     failureLimiter: deps.failureLimiter,
@@ -236,5 +283,9 @@ export async function buildApp(deps: Deps): Promise<App> {
   http.addHook('onClose', async () => {
     await io.close();
   });
-  return { http, io, restartAll: () => consultationSockets.restartAll() };
+  // Joins the other nodes once every listener is in place: events bridged, heartbeats, relayed media served here.
+  await deps.cluster.start(deps.bus);
+  await deps.cluster.relay.start(consultationSockets.serveMedia);
+  await consultationSockets.loadPresence();
+  return { http, io, restartAll: () => consultationSockets.restartAll(), moveConsultations: () => consultationSockets.moveConsultations() };
 }

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.ts';
 import { bootstrapApiKeys } from './boot/api-keys.ts';
 import { loadKeys } from './boot/keys.ts';
 import { loadOidcSecrets } from './boot/oidc.ts';
-import { connectRedis } from './boot/redis.ts';
+import { connectRedis, redisTargetOf } from './boot/redis.ts';
 import { StartupError } from './boot/startup-error.ts';
 import { readTls, type TlsFiles } from './boot/tls.ts';
 import type { Logger } from './core/logger.ts';
@@ -45,6 +45,8 @@ import { WorkerPool } from './media/worker-pool.ts';
 import { createMemoryStores } from './stores/memory/index.ts';
 import { createRedisStores } from './stores/redis/index.ts';
 import { guardUnavailable } from './stores/redis/unavailable.ts';
+import type { Redis } from 'ioredis';
+import { cpuMeter, createCluster, type Cluster } from './cluster/create-cluster.ts';
 
 export interface Deps {
   config: Config;
@@ -77,6 +79,10 @@ export interface Deps {
   /** Deletes shared content when due (started here, stopped by close()). */
   purger: ContentPurger;
   presence: Presence;
+  /** This node among the nodes on one Redis (registry, placement, bus, relay); single-node stand-ins without Redis. */
+  cluster: Cluster;
+  /** The Redis client (null in single-node trial mode): the socket.io adapter and the HTTP rate limit share it. */
+  redis: Redis | null;
   lifecycle: Lifecycle;
   /** Connections, media refusals, ICE restarts and resumptions, counted by /metrics. */
   signals: SignalEvents;
@@ -102,8 +108,10 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
   const oidcSecrets = await loadOidcSecrets(config);
   let stores: Stores;
   let failures: FailureCounter;
-  if (config.redisUrl) {
-    const redis = await connectRedis(config.redisUrl, logger, { commandTimeoutMs: config.redis.commandTimeoutMs });
+  let redis: Redis | null = null;
+  const redisTarget = redisTargetOf(config);
+  if (redisTarget) {
+    redis = await connectRedis(redisTarget, logger, { commandTimeoutMs: config.redis.commandTimeoutMs });
     logger.info({ store: 'redis' }, 'using Redis for appointments, links, waiting rooms and audit events');
     stores = createRedisStores(redis, { trustId: config.audit.trustId, retryAfterSeconds: config.redis.retryAfterSeconds });
     failures = guardUnavailable(new RedisFailureCounter(redis), config.redis.retryAfterSeconds);
@@ -113,7 +121,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     stores = createMemoryStores({ trustId: config.audit.trustId, now: () => now().getTime() });
     logger.warn(
       { store: 'memory' },
-      'no REDIS_URL: single-node, non-persistent mode; appointments, links and waiting rooms are lost on restart',
+      'no REDIS_URL or REDIS_SENTINELS: single-node, non-persistent mode; appointments, links and waiting rooms are lost on restart',
     );
   }
   let pool: WorkerPool;
@@ -136,6 +144,21 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
   const lifecycle = new Lifecycle();
   const rooms = new RoomRegistry(pool, { peerGraceMs: config.mediasoup.resumeGraceSeconds * 1000, draining: () => lifecycle.draining });
   const bus = new DomainBus(logger.child({ component: 'events' }));
+  const presence = new Presence();
+  const cpu = cpuMeter();
+  const cluster = createCluster(redis, {
+    nodeId: config.cluster.nodeId,
+    mediaAddress: config.mediasoup.announcedAddress ?? config.mediasoup.listenIp,
+    heartbeatMs: config.cluster.heartbeatMs,
+    deadAfterMs: config.cluster.deadAfterMs,
+    relayTimeoutMs: config.cluster.relayTimeoutMs,
+    load: () => {
+      const all = rooms.all();
+      return { routers: all.length, consumers: all.reduce((n, r) => n + r.counts().consumers, 0), cpu: cpu(), sockets: presence.count };
+    },
+    draining: () => lifecycle.draining,
+    logger,
+  });
   const events = new EventRecorder(stores.events, bus, now, { recordSourceAddress: config.audit.recordSourceAddress });
   const tokens = new TokenService(keys, config.auth.issuer, () => now().getTime());
   const appointments = new AppointmentService({
@@ -279,7 +302,9 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     files,
     sanitizer,
     purger,
-    presence: new Presence(),
+    presence,
+    cluster,
+    redis,
     lifecycle,
     signals: new SignalEvents(),
     failureLimiter: new FailureLimiter(
@@ -298,6 +323,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,
     tls,
     close: async () => {
+      await cluster.stop();
       await purger.stop();
       rooms.closeAll();
       pool.close();

@@ -37,23 +37,16 @@ async function main(): Promise<void> {
   await app.http.listen({ host: config.server.host, port: config.server.port });
   logger.info({ url: config.server.publicUrl }, 'consultroom is listening');
 
-  // SIGTERM (docker stop; systemd with KillMode=mixed): a planned restart.
-  // Readiness goes 503 so a load balancer moves new traffic away, no new
-  // consultation starts here, and live calls go on, media included (the
-  // workers are not closed on the signal, see boot/worker-processes.ts), for
-  // the drain period or until they end. Then every page is told the server is restarting
-  // and its connection dropped, so it reconnects by itself to the next process
-  // on the same Redis, which finds everyone where they were (admitted or
-  // waiting). A second signal skips the wait.
-  let stopping = false;
+  // Draining (SIGTERM, or `cli drain NODE` for this node): readiness goes 503
+  // so a load balancer moves new traffic away, no new consultation is placed
+  // here, and live calls go on, media included (the workers are not closed on
+  // the signal, see boot/worker-processes.ts), for the drain period or until
+  // they end. Then, where another node takes consultations, the ones left
+  // move there: the pages rebuild their media on it, nobody re-admitted.
+  const live = () => deps.rooms.consultations().length;
   let hurry = () => undefined as void;
-  const stop = async (signal: string) => {
-    if (stopping) return hurry();
-    stopping = true;
-    const deadline = Date.now() + config.server.drainSeconds * 1000;
+  const drain = async (deadline: number): Promise<void> => {
     deps.lifecycle.startDraining(deadline);
-    logger.info({ signal, drainSeconds: config.server.drainSeconds }, 'draining before restart');
-    const live = () => deps.rooms.consultations().length;
     await new Promise<void>((resolve) => {
       hurry = resolve;
       const tick = setInterval(() => {
@@ -63,6 +56,28 @@ async function main(): Promise<void> {
         }
       }, 250);
     });
+    const others = await deps.cluster.registry.live().then(
+      (nodes) => nodes.some((n) => n.id !== deps.cluster.nodeId && !n.draining),
+      () => false,
+    );
+    if (others && live() > 0) await app.moveConsultations();
+  };
+  deps.cluster.registry.on('drainRequested', (deadline) => {
+    logger.info({ deadline: new Date(deadline).toISOString() }, 'asked to drain: no new consultations here');
+    drain(deadline).catch((e: unknown) => logger.error({ err: e }, 'drain failed'));
+  });
+
+  // SIGTERM (docker stop; systemd with KillMode=mixed): a planned restart.
+  // After the drain every page is told the server is restarting and its
+  // connection dropped, so it reconnects by itself to another node or the next
+  // process on the same Redis, which finds everyone where they were (admitted
+  // or waiting). A second signal skips the wait.
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return hurry();
+    stopping = true;
+    logger.info({ signal, drainSeconds: config.server.drainSeconds }, 'draining before restart');
+    await drain(Date.now() + config.server.drainSeconds * 1000);
     logger.info({ liveConsultations: live() }, 'shutting down: pages reconnect to the next process');
     app.restartAll();
     // Stops listening at once; a connection that died silently (a phone that switched networks)

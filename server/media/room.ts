@@ -19,8 +19,11 @@ export const DEFAULT_PEER_GRACE_MS = 45_000;
 /** A consultation's room, or a self-test's (one browser talking to itself). */
 export type RoomPurpose = 'consultation' | 'selftest';
 
+export type RoomCloseReason = 'ended' | 'worker-died' | 'shutdown' | 'moved';
+
 export type RoomEvents = {
-  close: [reason: 'ended' | 'worker-died' | 'shutdown'];
+  /** moved: its node drained or its consultation was placed elsewhere; the pages rebuild media there. */
+  close: [reason: RoomCloseReason];
   /** A held peer was closed at the end of its grace period (nobody came back, no media flowing). */
   peerExpired: [participantId: string];
 };
@@ -80,6 +83,11 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const peer of this.#peers.values()) if (peer !== sender) peer.requestKeyFrames(video);
   }
 
+  /** The participants with media in this room now. */
+  participants(): string[] {
+    return [...this.#peers.values()].filter((p) => !p.closed).map((p) => p.id);
+  }
+
   existingPeer(participantId: string): Peer | undefined {
     const p = this.#peers.get(participantId);
     return p && !p.closed ? p : undefined;
@@ -131,7 +139,7 @@ export class Room extends EventEmitter<RoomEvents> {
     return out;
   }
 
-  close(reason: 'ended' | 'worker-died' | 'shutdown' = 'ended'): void {
+  close(reason: RoomCloseReason = 'ended'): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#grace.clear();

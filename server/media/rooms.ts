@@ -12,12 +12,14 @@
 import { EventEmitter } from 'node:events';
 import { AppError } from '../core/errors.ts';
 import type { WorkerPool } from './worker-pool.ts';
-import { Room, type RoomPurpose } from './room.ts';
+import { Room, type RoomCloseReason, type RoomPurpose } from './room.ts';
 
 export type RoomRegistryEvents = {
   roomLost: [roomId: string, reason: string];
   /** A participant's held media was closed at the end of its grace period. */
   peerExpired: [roomId: string, participantId: string];
+  /** A room closed, for whatever reason (its Router is gone). */
+  roomClosed: [roomId: string, purpose: RoomPurpose];
 };
 
 export interface RoomRegistryOptions {
@@ -103,12 +105,13 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
     room.on('peerExpired', (participantId) => this.emit('peerExpired', id, participantId));
     room.once('close', () => {
       if (this.#rooms.get(id) === room) this.#rooms.delete(id);
+      this.emit('roomClosed', id, room.purpose);
     });
     return room;
   }
 
   /** Closes the room, or cancels it if it is still opening (its Router is closed once made). */
-  close(id: string, reason: 'ended' | 'shutdown' = 'ended'): void {
+  close(id: string, reason: Exclude<RoomCloseReason, 'worker-died'> = 'ended'): void {
     const opening = this.#opening.get(id);
     if (opening) {
       opening.cancelled = true;

@@ -6,15 +6,18 @@
 // pushes each participant their own view when it changes (view-pusher.ts), drops
 // a session's sockets when it is signed out or revoked, turns the
 // clinician's decisions into immediate effects (media closed, sockets told
-// and disconnected), and routes media messages through the admission guard.
+// and disconnected), and sends media messages to the node that holds the
+// consultation's Router (media-router.ts), which checks admission.
+//
+// Several nodes: every domain event reaches every node (the cluster bus), so
+// each listener here acts on this node's sockets (`io.local`) and Rooms only;
+// pushes about media come from the Router's node through the adapter.
 import type { Server, Socket } from 'socket.io';
-import type { types } from 'mediasoup';
 import { AppError, isAppError } from '../core/errors.ts';
-import type { ParticipantId } from '../core/ids.ts';
+import type { AppointmentId, ParticipantId } from '../core/ids.ts';
 import type { Lifecycle } from '../core/lifecycle.ts';
 import type { Logger } from '../core/logger.ts';
 import type { TurnPolicy } from '../domain/access/turn.ts';
-import { turnCredentials } from '../domain/access/turn.ts';
 import type { FailureAttempt, FailureLimiter } from '../domain/access/failure-limiter.ts';
 import type { SessionService } from '../domain/access/sessions.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
@@ -22,18 +25,21 @@ import type { FileService } from '../domain/files/service.ts';
 import type { ThreadService } from '../domain/thread.ts';
 import type { DomainBus } from '../domain/events.ts';
 import type { Session } from '../domain/model.ts';
-import type { PeerEvents } from '../media/peer.ts';
 import type { RoomRegistry } from '../media/rooms.ts';
+import type { ClusterBus, MediaRelay, NodeId, NodeRegistry, Placement, PresenceLedger, RelayRequest } from '../cluster/contract.ts';
 import { authenticate, connectError, type SocketIdentity } from './auth.ts';
 import { handle, limitMessages, type MessageRate } from './handle.ts';
-import { registerMediaHandlers } from './media-handlers.ts';
+import { MEDIA_OP_NAMES, registerMediaHandlers } from './media-handlers.ts';
+import type { MediaFactsCache } from './media-facts.ts';
+import { MediaOwner } from './media-owner.ts';
+import { MediaRouter } from './media-router.ts';
 import { registerThreadHandlers } from './thread-handlers.ts';
 import type { Presence } from './presence.ts';
-import { connectionState } from './connection-state.ts';
 import type { SignalEvents } from './signal-events.ts';
 import { replaceOlderSockets } from './socket-takeover.ts';
 import { watchStaffSession } from './session-watch.ts';
 import { liveRoom, selfRoom, ViewPusher } from './view-pusher.ts';
+import type { Ack } from '../wire/errors.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../wire/socket.ts';
 
 type AppServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketIdentity>;
@@ -48,6 +54,10 @@ export interface ConsultationSocketDeps {
   rooms: RoomRegistry;
   bus: DomainBus;
   presence: Presence;
+  /** The nodes on this Redis: this node's id, the others' liveness, consultations' placement, the bus and the relay between them. */
+  cluster: { nodeId: NodeId; registry: NodeRegistry; placement: Placement; bus: ClusterBus; relay: MediaRelay; ledger: PresenceLedger };
+  /** What each consultation's Router node knows of its participants' media, for the views. */
+  facts: MediaFactsCache;
   logger: Logger;
   turn: { policy: TurnPolicy; forceRelay: boolean };
   failureLimiter: FailureLimiter;
@@ -78,6 +88,12 @@ export interface ConsultationSockets {
    * Handshakes arriving after this are refused SHUTTING_DOWN (retryable).
    */
   restartAll(): void;
+  /** Runs a media request relayed to this node (its Router is here): for MediaRelay.start(). */
+  serveMedia: (req: RelayRequest) => Promise<Ack<unknown>>;
+  /** The drain's end: this node's consultations go to other nodes, their pages rebuild media there. */
+  moveConsultations(): Promise<number>;
+  /** Loads who is connected on the other nodes (at start). */
+  loadPresence(): Promise<void>;
 }
 
 const aptRoom = (id: string) => `apt:${id}`;
@@ -90,15 +106,34 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
   const log = d.logger;
   let restarting = false;
 
+  const { nodeId } = d.cluster;
+  // ---- media: run where the consultation's Router is -----------------------
+  const owner = new MediaOwner({
+    io,
+    nodeId,
+    rooms: d.rooms,
+    consultations: d.consultations,
+    placement: d.cluster.placement,
+    cluster: d.cluster.bus,
+    bus: d.bus,
+    facts: d.facts,
+    turn: d.turn,
+    logger: log,
+    signals: d.signals,
+  });
+  const router = new MediaRouter({ placement: d.cluster.placement, relay: d.cluster.relay, consultations: d.consultations });
+  d.cluster.bus.on('mediaFacts', (appointmentId, facts) => d.facts.set(appointmentId, facts));
+
   // ---- pushing views -------------------------------------------------------
-  const connectionOf = connectionState(d.rooms, d.presence);
+  const connectionOf = d.facts.connectionOf(d.presence);
   // Ephemeral, on the participant's media peer: gone when they leave, are sent back or start their media afresh.
-  const videoPausedOf = (apt: string, id: string) => d.rooms.get(apt)?.existingPeer(id)?.videoPaused;
+  const videoPausedOf = d.facts.videoPausedOf();
   const views = new ViewPusher({ io, consultations: d.consultations, presence: d.presence, logger: log, connectionOf, videoPausedOf });
   d.bus.on('changed', (appointmentId) => views.changed(appointmentId));
   d.bus.on('participantExpelled', (appointmentId, participantId, reason) => {
     d.rooms.get(appointmentId)?.closePeer(participantId);
-    const sockets = io.in(selfRoom(participantId));
+    owner.factsChanged(appointmentId);
+    const sockets = io.local.in(selfRoom(participantId));
     sockets.socketsLeave(liveRoom(appointmentId));
     if (reason === 'sent-back') {
       sockets.emit('media:reset', { reason: 'sent-back' });
@@ -109,15 +144,16 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
   });
   // Sign-out or revocation: that session's pages are told and cut off at once.
   d.bus.on('sessionEnded', (sessionId) => {
-    const sockets = io.in(sessionRoom(sessionId));
+    const sockets = io.local.in(sessionRoom(sessionId));
     sockets.emit('consultation:ended', { reason: 'signed-out' });
     sockets.disconnectSockets(true);
   });
   d.bus.on('consultationEnded', (appointmentId, reason = 'ended') => {
     d.rooms.close(appointmentId);
-    io.in(aptRoom(appointmentId)).emit('consultation:ended', { reason });
+    router.forget(appointmentId);
+    io.local.in(aptRoom(appointmentId)).emit('consultation:ended', { reason });
     // After the clinician's own ack has gone out (this runs inside their request).
-    setImmediate(() => io.in(aptRoom(appointmentId)).disconnectSockets(true));
+    setImmediate(() => io.local.in(aptRoom(appointmentId)).disconnectSockets(true));
   });
   // A thread entry goes to those who may see it: one person and the sender, or everyone admitted.
   d.bus.on('threadItem', (item) => {
@@ -125,7 +161,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
       .viewForDelivery(item)
       .then((view) => {
         if (!view) return;
-        const to = item.to ? io.to([selfRoom(item.to), selfRoom(item.from)]) : io.to(liveRoom(item.appointmentId));
+        const to = item.to ? io.local.to([selfRoom(item.to), selfRoom(item.from)]) : io.local.to(liveRoom(item.appointmentId));
         to.emit('thread:item', view);
       })
       .catch((e: unknown) => log.warn({ err: e, appointmentId: item.appointmentId }, 'could not deliver a thread item'));
@@ -134,18 +170,54 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
   d.bus.on('reassigned', (appointmentId, participantId) => {
     if (!participantId) return;
     d.rooms.get(appointmentId)?.closePeer(participantId);
-    const sockets = io.in(selfRoom(participantId));
+    owner.factsChanged(appointmentId);
+    const sockets = io.local.in(selfRoom(participantId));
     sockets.emit('consultation:ended', { reason: 'reassigned' });
     sockets.disconnectSockets(true);
   });
   // Someone began or stopped watching the waiting area, or running late changed: what the patients are shown.
   d.bus.on('viewsStale', (appointmentId) => views.changed(appointmentId));
+  // The Router's node tells the pages wherever their sockets are (the adapter).
   d.rooms.on('roomLost', (appointmentId) => {
+    router.forget(appointmentId);
     io.in(liveRoom(appointmentId)).emit('media:reset', { reason: 'media-lost' });
   });
   d.rooms.on('peerExpired', (appointmentId, participantId) => {
     log.info({ appointmentId, participantId }, 'media closed: nobody came back within the grace period');
-    views.changed(appointmentId);
+  });
+
+  // ---- presence across nodes -----------------------------------------------
+  /** This node's count of a participant went from none to one (up) or back: the others learn it. */
+  const announcePresence = (appointmentId: string, participantId: string, up: boolean) => {
+    const apt = appointmentId as AppointmentId;
+    const pid = participantId as ParticipantId;
+    if (up) d.cluster.ledger.up(apt, pid);
+    else d.cluster.ledger.down(apt, pid);
+    d.cluster.bus.publish('presence', nodeId, apt, pid, up);
+    owner.presenceChanged(appointmentId, participantId, d.presence.isConnected(participantId));
+  };
+  d.cluster.bus.on('presence', (node, appointmentId, participantId, up) => {
+    d.presence.remote(node, appointmentId, participantId, up);
+    owner.presenceChanged(appointmentId, participantId, d.presence.isConnected(participantId));
+    views.presenceChanged(appointmentId);
+  });
+  // A node died (or left without a word): its sockets are gone, its consultations' media with them.
+  const nodeGone = async (node: NodeId) => {
+    router.forgetNode(node);
+    const gone = d.presence.dropNode(node);
+    for (const apt of new Set(gone.map((g) => g.appointmentId))) {
+      views.presenceChanged(apt);
+      d.bus.replay('connectionChanged', apt as AppointmentId);
+    }
+    for (const g of gone) owner.presenceChanged(g.appointmentId, g.participantId, d.presence.isConnected(g.participantId));
+    // One node (whoever claims it) moves the dead node's consultations: placements released, pages told to rebuild.
+    if (!(await d.cluster.registry.claimDead(node))) return;
+    const moved = await d.cluster.placement.releaseAll(node);
+    for (const apt of moved) io.in(liveRoom(apt)).emit('media:reset', { reason: 'media-lost' });
+    log.warn({ node, consultations: moved.length }, 'a node stopped heartbeating: its consultations are placed again on live nodes');
+  };
+  d.cluster.registry.on('nodeDied', (node) => {
+    nodeGone(node).catch((e: unknown) => log.error({ err: e, node }, 'could not move the consultations of a dead node'));
   });
 
   // ---- connections ---------------------------------------------------------
@@ -161,7 +233,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     if (d.presence.socketsOf(participantId) >= d.limits.socketsPerParticipant || d.presence.socketsFrom(address) >= d.limits.socketsPerAddress) {
       throw tooManySockets();
     }
-    d.presence.add(participantId, socket.id, appointmentId, address);
+    if (d.presence.add(participantId, socket.id, appointmentId, address)) announcePresence(appointmentId, participantId, true);
     setImmediate(() => {
       if (!socket.connected) releaseSocket(socket, address);
     });
@@ -170,12 +242,12 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     const { participantId, appointmentId } = socket.data;
     const last = d.presence.remove(participantId, socket.id, address);
     // Their media waits for their next socket (a reload, a network switch), for the grace period.
-    if (last) d.rooms.get(appointmentId)?.holdPeer(participantId);
+    if (last) announcePresence(appointmentId, participantId, false);
     views.disconnected(appointmentId, participantId, last);
     d.bus.safeEmit('connectionChanged', appointmentId);
   }
   d.lifecycle.on('draining', (deadline) => {
-    io.emit('server:draining', { deadline: new Date(deadline).toISOString() });
+    io.local.emit('server:draining', { deadline: new Date(deadline).toISOString() });
   });
   io.use((socket, next) => {
     if (restarting) {
@@ -217,9 +289,8 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     const { appointmentId, participantId } = me;
     limitMessages(socket, d.limits.messages, log);
     // Counted in presence (by the handshake) before older sockets go, so theirs is never the "last" socket.
-    replaceOlderSockets(d.io, socket, { appointmentId, participantId }, log, d.signals);
+    replaceOlderSockets(d.io, socket, { appointmentId, participantId }, log, { signals: d.signals, elsewhere: d.presence.isConnectedElsewhere(participantId) });
     void socket.join([aptRoom(appointmentId), selfRoom(participantId), sessionRoom(me.session.id)]);
-    d.rooms.get(appointmentId)?.claimPeer(participantId);
     views.connected(appointmentId, participantId, socket.id);
     d.bus.safeEmit('connectionChanged', appointmentId);
     if (me.session.kind === 'clinician') {
@@ -233,46 +304,10 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     d.signals?.emit('socketConnected');
     log.info({ appointmentId, participantId, socketId: socket.id, role: me.role }, 'socket connected');
 
-    // The peer is the participant's, not this socket's: its events reach every socket of theirs.
-    const mine = () => io.to(selfRoom(participantId));
-    const peerEvents: PeerEvents = {
-      onConsumerClosed: (consumerId) => mine().emit('media:consumerClosed', { consumerId }),
-      onConsumerScore: (consumerId, score, producerScore) =>
-        mine().emit('media:consumerScore', { consumerId, score, ...(producerScore === undefined ? {} : { producerScore }) }),
-      onConsumerLayersChanged: (consumerId, spatialLayer) => mine().emit('media:consumerLayers', { consumerId, spatialLayer }),
-      onIceStateChange: (transportId, state) => {
-        log.info({ appointmentId, participantId, transportId, iceState: state }, 'media connection state changed');
-        views.changed(appointmentId);
-      },
-    };
-    const mediaAccess = async () => {
-      // Admission is read from the store on every media call, on purpose.
-      await d.consultations.requireAdmitted(participantId, appointmentId);
-      // Read again once the Router exists: an end landing meanwhile must leave no Router behind.
-      const stillLive = () =>
-        d.consultations.requireAdmitted(participantId, appointmentId).then(
-          () => true,
-          (e: unknown) => !(isAppError(e) && (e.code === 'CONSULTATION_ENDED' || e.code === 'APPOINTMENT_CANCELLED')),
-        );
-      const room = await d.rooms.open(appointmentId, { stillWanted: stillLive });
-      return { room, peer: room.peer(participantId, peerEvents) };
-    };
-    registerMediaHandlers(socket, log.child({ appointmentId, participantId }), {
-      access: mediaAccess,
-      released: () => views.changed(appointmentId),
-      mayConsume: (producer: types.Producer, self) => (producer.appData as { peerId?: string }).peerId !== self.id,
-      announce: (p, producer) => {
-        socket.to(liveRoom(appointmentId)).emit('media:newProducer', p);
-        producer.observer.once('close', () => io.to(liveRoom(appointmentId)).emit('media:producerClosed', { producerId: producer.id }));
-      },
-      announcePaused: (producerId, paused) => socket.to(liveRoom(appointmentId)).emit('media:producerPaused', { producerId, paused }),
-      // Only reached after access() confirmed admission: waiting people never get relay credentials.
-      ice: (peerId) => ({
-        ...turnCredentials(d.turn.policy, peerId, Date.now()),
-        iceTransportPolicy: d.turn.forceRelay ? 'relay' : 'all',
-      }),
-      ...(d.signals ? { signals: d.signals } : {}),
-    });
+    // Validated here, run on the node that holds the consultation's Router (maybe this one).
+    registerMediaHandlers(socket, log.child({ appointmentId, participantId }), MEDIA_OP_NAMES, (op, payload) =>
+      router.run(appointmentId, participantId, op, payload),
+    );
 
     const clinicianOnly = async (fn: (s: ClinicianSession) => Promise<unknown>): Promise<Record<string, never>> => {
       if (me.session.kind !== 'clinician') throw new AppError('FORBIDDEN', 'Only the clinician can do that.');
@@ -302,14 +337,8 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
       const verdict = await d.consultations.recordCheck(participantId, apt, check);
       return verdict ? { verdict } : {};
     });
-    // Video paused to keep the sound clear (an admitted participant's weak link): everyone's view shows it.
-    handle(socket, log, 'self:videoPaused', async (paused) => {
-      const { peer } = await mediaAccess();
-      if (peer.setVideoPaused(paused)) views.changed(apt);
-      return {};
-    });
     handle(socket, log, 'consultation:state', () =>
-      d.consultations.view(participantId, apt, d.presence.isConnected, (id) => connectionOf(apt, id), (id) => videoPausedOf(apt, id)),
+      d.consultations.view(participantId, apt, d.presence.isConnected, (id) => connectionOf(apt, id), (id) => videoPausedOf(apt, id) ?? undefined),
     );
     registerThreadHandlers(socket, log, me, { thread: d.thread, files: d.files, address });
 
@@ -320,10 +349,16 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     });
   });
   return {
+    serveMedia: owner.serve,
+    moveConsultations: () => owner.moveAll(),
+    loadPresence: async () => {
+      for (const e of await d.cluster.ledger.snapshot()) if (e.node !== nodeId) d.presence.remote(e.node, e.appointmentId, e.participantId, true);
+    },
     waitingCount: () => views.waitingCount(),
     restartAll: () => {
       restarting = true;
-      io.emit('server:restarting', {});
+      // Local: a broadcast through the adapter goes out only after Redis answers, too late for the close below.
+      io.local.emit('server:restarting', {});
       // The engine connection, not the socket.io session: the client sees 'transport close' and
       // reconnects by itself. close() without discard sends what is buffered (the event above) first.
       for (const socket of io.of('/').sockets.values()) socket.conn.close();

@@ -1,8 +1,11 @@
-// The media messages, shared by consultations and the self-test. Each call
-// first asks `access()` for the caller's room and peer; for a consultation that
-// re-checks admission at the server on every call, so a participant who is
-// waiting, denied or sent back gets NOT_ADMITTED and no media of any kind.
-// Refusals (by code), ICE restarts and resumptions are counted (signals).
+// The media messages, shared by consultations and the self-test, as one table
+// of operations. Each first asks `access()` for the caller's room and peer;
+// for a consultation that re-checks admission at the server on every call, so
+// a participant who is waiting, denied or sent back gets NOT_ADMITTED and no
+// media of any kind. Refusals (by code), ICE restarts and resumptions are
+// counted (signals). The self-test runs the table on its own socket; a
+// consultation's messages are relayed to the node that holds its Router,
+// which runs the same table (media-router.ts).
 import type { Socket } from 'socket.io';
 import type { types } from 'mediasoup';
 import { AppError, isAppError } from '../core/errors.ts';
@@ -10,10 +13,11 @@ import type { Logger } from '../core/logger.ts';
 import type { TurnGrant } from '../domain/access/turn.ts';
 import type { Peer } from '../media/peer.ts';
 import type { Room } from '../media/room.ts';
-import { handle, type Handler } from './handle.ts';
+import type { MediaOp } from '../cluster/contract.ts';
+import { handle } from './handle.ts';
 import type { SignalEvents } from './signal-events.ts';
 import type { IceConfig, ProducerAnnouncement } from '../wire/media.ts';
-import type { ClientMessageName } from '../wire/socket.ts';
+import type { ClientMessage, ClientReplies } from '../wire/socket.ts';
 
 export interface MediaAccess {
   room: Room;
@@ -32,58 +36,50 @@ export interface MediaHandlerOptions {
   ice?(peerId: string): TurnGrant & { iceTransportPolicy: 'all' | 'relay' };
   /** The caller's media was closed for a fresh start (media:resume without its transports): what others are shown may change. */
   released?(): void;
+  /** The caller paused or resumed video to keep their sound clear: what others are shown changed. */
+  videoPausedChanged?(): void;
   /** Where refusals, ICE restarts and resumptions are counted. */
   signals?: SignalEvents;
 }
 
 const NO_ICE_SERVERS: IceConfig = { iceServers: [], iceTransportPolicy: 'all', expiresAt: null };
 
-export function registerMediaHandlers(socket: Socket, log: Logger, o: MediaHandlerOptions): void {
-  // Every media handler, with its typed refusals counted by code.
-  const handleMedia = <K extends ClientMessageName>(name: K, fn: Handler<K>): void =>
-    handle(socket, log, name, async (payload) => {
-      try {
-        return await fn(payload);
-      } catch (e) {
-        if (isAppError(e)) {
-          o.signals?.emit('mediaRefused', e.code);
-          log.info({ event: name, code: e.code }, 'media request refused');
-        }
-        throw e;
-      }
-    });
-  handleMedia('media:capabilities', async () => {
+type Op<K extends MediaOp> = (o: MediaHandlerOptions, payload: ClientMessage<K>, log: Logger) => Promise<ClientReplies[K]>;
+
+/** What each media message does, given the caller's access. */
+export const MEDIA_OPS: { [K in MediaOp]: Op<K> } = {
+  'media:capabilities': async (o) => {
     const { room, peer } = await o.access();
     return { rtpCapabilities: room.rtpCapabilities, ...(o.ice?.(peer.id) ?? NO_ICE_SERVERS) };
-  });
+  },
   // Fresh relay credentials before the old ones expire: only while access() still allows media.
-  handleMedia('media:iceServers', async () => {
+  'media:iceServers': async (o) => {
     const { peer } = await o.access();
     return o.ice?.(peer.id) ?? NO_ICE_SERVERS;
-  });
-  handleMedia('media:producers', async () => {
+  },
+  'media:producers': async (o) => {
     const { room, peer } = await o.access();
     const producers = room
       .allProducers()
       .filter((p) => !p.closed && o.mayConsume(p, peer))
       .map((p) => ({ producerId: p.id, participantId: p.appData.peerId, kind: p.kind, source: p.appData.source, paused: p.paused }));
     return { producers };
-  });
-  handleMedia('media:createTransport', async ({ direction }) => (await o.access()).peer.createTransport(direction));
-  handleMedia('media:connectTransport', async ({ transportId, dtlsParameters }) => {
+  },
+  'media:createTransport': async (o, { direction }) => (await o.access()).peer.createTransport(direction),
+  'media:connectTransport': async (o, { transportId, dtlsParameters }) => {
     await (await o.access()).peer.connectTransport(transportId, dtlsParameters as types.DtlsParameters);
     return {};
-  });
-  handleMedia('media:restartIce', async ({ transportId }) => {
+  },
+  'media:restartIce': async (o, { transportId }, log) => {
     const { room, peer } = await o.access();
     const iceParameters = await peer.restartIce(transportId);
     o.signals?.emit('iceRestarted');
     log.info({ roomId: room.id, participantId: peer.id, transportId }, 'ICE restarted');
     return { iceParameters };
-  });
+  },
   // After a reconnect: the page keeps its media if this peer still holds exactly its transports;
   // otherwise (or for a fresh start, an empty list) whatever is left is closed.
-  handleMedia('media:resume', async ({ transportIds }) => {
+  'media:resume': async (o, { transportIds }, log) => {
     const { room, peer } = await o.access();
     const resumed = transportIds.length > 0 && peer.holdsExactly(transportIds);
     if (!resumed) {
@@ -96,39 +92,69 @@ export function registerMediaHandlers(socket: Socket, log: Logger, o: MediaHandl
       log.info({ roomId: room.id, participantId: peer.id, resumed }, resumed ? 'media resumed' : 'media not resumed; the page starts afresh');
     }
     return { resumed };
-  });
-  handleMedia('media:produce', async ({ transportId, kind, rtpParameters, source }) => {
+  },
+  'media:produce': async (o, { transportId, kind, rtpParameters, source }) => {
     const { peer } = await o.access();
     const producer = await peer.produce(transportId, kind, rtpParameters as types.RtpParameters, source);
     o.announce({ producerId: producer.id, participantId: peer.id, kind, source, paused: producer.paused }, producer);
     return { id: producer.id };
-  });
-  handleMedia('media:consume', async ({ transportId, producerId, rtpCapabilities }) => {
+  },
+  'media:consume': async (o, { transportId, producerId, rtpCapabilities }) => {
     const { room, peer } = await o.access();
     const producer = room.producer(producerId);
     if (!o.mayConsume(producer, peer)) throw new AppError('FORBIDDEN', 'That stream is not for you.');
     return peer.consume(transportId, producer, rtpCapabilities as types.RtpCapabilities);
-  });
-  handleMedia('media:resumeConsumer', async ({ consumerId }) => {
+  },
+  'media:resumeConsumer': async (o, { consumerId }) => {
     await (await o.access()).peer.resumeConsumer(consumerId);
     return {};
-  });
-  handleMedia('media:setPreferredLayers', async ({ consumerId, spatialLayer }) => {
+  },
+  'media:setPreferredLayers': async (o, { consumerId, spatialLayer }) => {
     await (await o.access()).peer.setPreferredLayers(consumerId, spatialLayer);
     return {};
-  });
+  },
   // The caller's own consumers only (Peer looks in its own maps): another's id is NOT_FOUND.
-  handleMedia('media:setConsumerPaused', async ({ consumerId, paused }) => {
+  'media:setConsumerPaused': async (o, { consumerId, paused }) => {
     await (await o.access()).peer.setConsumerPaused(consumerId, paused);
     return {};
-  });
-  handleMedia('media:setProducerPaused', async ({ producerId, paused }) => {
+  },
+  'media:setProducerPaused': async (o, { producerId, paused }) => {
     const p = await (await o.access()).peer.setProducerPaused(producerId, paused);
     o.announcePaused(p.id, paused);
     return {};
-  });
-  handleMedia('media:closeProducer', async ({ producerId }) => {
+  },
+  'media:closeProducer': async (o, { producerId }) => {
     (await o.access()).peer.closeProducer(producerId);
     return {};
-  });
+  },
+  // Video paused to keep the sound clear (an admitted participant's weak link): everyone's view shows it.
+  'self:videoPaused': async (o, paused) => {
+    const { peer } = await o.access();
+    if (peer.setVideoPaused(paused)) o.videoPausedChanged?.();
+    return {};
+  },
+};
+
+/** Every media message a consultation's page may send. */
+export const MEDIA_OP_NAMES = Object.keys(MEDIA_OPS) as MediaOp[];
+
+/** The messages a self-test page may send (no consultation, so no video-paused view). */
+export const SELF_TEST_OPS = MEDIA_OP_NAMES.filter((op) => op !== 'self:videoPaused');
+
+/** Runs one media operation; typed refusals are counted by code and logged (never the payload). */
+export async function runMediaOp<K extends MediaOp>(o: MediaHandlerOptions, log: Logger, op: K, payload: ClientMessage<K>): Promise<ClientReplies[K]> {
+  try {
+    return await (MEDIA_OPS[op] as Op<K>)(o, payload, log);
+  } catch (e) {
+    if (isAppError(e)) {
+      o.signals?.emit('mediaRefused', e.code);
+      log.info({ event: op, code: e.code }, 'media request refused');
+    }
+    throw e;
+  }
+}
+
+/** Every media message of `ops` on this socket, each validated by handle() and run by `run`. */
+export function registerMediaHandlers(socket: Socket, log: Logger, ops: readonly MediaOp[], run: <K extends MediaOp>(op: K, payload: ClientMessage<K>) => Promise<ClientReplies[K]>): void {
+  for (const op of ops) handle(socket, log, op, (payload) => run(op, payload as ClientMessage<typeof op>));
 }

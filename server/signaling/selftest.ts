@@ -15,7 +15,7 @@ import { turnCredentials, type TurnPolicy } from '../domain/access/turn.ts';
 import type { RoomRegistry } from '../media/rooms.ts';
 import { connectError } from './auth.ts';
 import { limitMessages, type MessageRate } from './handle.ts';
-import { registerMediaHandlers } from './media-handlers.ts';
+import { registerMediaHandlers, runMediaOp, SELF_TEST_OPS, type MediaHandlerOptions } from './media-handlers.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../wire/socket.ts';
 
 export interface SelfTestOptions {
@@ -58,7 +58,7 @@ export function attachSelfTest(io: Server, rooms: RoomRegistry, log: Logger, opt
         socket.emit('media:consumerLayers', { consumerId, spatialLayer }),
     };
     const gone = () => new AppError('UNAVAILABLE', 'This self-test has finished; reload the page to run it again.');
-    registerMediaHandlers(socket, log, {
+    const media: MediaHandlerOptions = {
       access: async () => {
         // A call already queued when the page went away must not open a room nobody will close.
         if (socket.disconnected) throw gone();
@@ -71,7 +71,9 @@ export function attachSelfTest(io: Server, rooms: RoomRegistry, log: Logger, opt
       announcePaused: (producerId, paused) => socket.emit('media:producerPaused', { producerId, paused }),
       // The page chooses the relay per probe; the server never forces it here.
       ...(relayPolicy ? { ice: (peerId: string) => ({ ...turnCredentials(relayPolicy, `selftest-${peerId}`, Date.now()), iceTransportPolicy: 'all' as const }) } : {}),
-    });
+    };
+    // Always on this node: a self-test's room is the page's own, never placed or relayed.
+    registerMediaHandlers(socket, log, SELF_TEST_OPS, (op, payload) => runMediaOp(media, log, op, payload));
     socket.on('disconnect', () => {
       live.delete(socket.id);
       clearTimeout(timer);

@@ -19,10 +19,11 @@ import type { StaffSession } from '../domain/model.ts';
 import type { WaitingActions } from '../domain/waiting-actions.ts';
 import type { WaitingAreaReader } from '../domain/waiting-area.ts';
 import type { RoomRegistry } from '../media/rooms.ts';
+import type { ClusterBus, NodeId, NodeRegistry } from '../cluster/contract.ts';
+import type { ConnectionOf } from './view-pusher.ts';
 import { CLINICIAN_COOKIE } from '../edge/cookies.ts';
 import { STAFF_NAMESPACE, type StaffClientToServerEvents, type StaffServerToClientEvents } from '../wire/staff-socket.ts';
 import { connectError } from './auth.ts';
-import { connectionState } from './connection-state.ts';
 import { limitMessages, type MessageRate } from './handle.ts';
 import type { Presence } from './presence.ts';
 import { watchStaffSession } from './session-watch.ts';
@@ -48,6 +49,10 @@ export interface StaffSocketDeps {
   /** The consultation sockets' presence: the waiting people's connection, and the per-address cap shared with them. */
   presence: Presence;
   rooms: RoomRegistry;
+  /** A waiting person's connection as everyone sees it (presence on every node and their media's facts). */
+  connectionOf: ConnectionOf;
+  /** This node's id, the others' liveness and the bus that tells them what staff here watch. */
+  cluster: { nodeId: NodeId; registry: NodeRegistry; bus: ClusterBus };
   bus: DomainBus;
   logger: Logger;
   failureLimiter: FailureLimiter;
@@ -78,7 +83,16 @@ async function staffOf(socket: StaffSocket, sessions: SessionService): Promise<S
 export function attachStaff(d: StaffSocketDeps): void {
   const ns = d.io.of(STAFF_NAMESPACE) as unknown as StaffNamespace;
   const log = d.logger;
-  const connectionOf = connectionState(d.rooms, d.presence);
+  const connectionOf = d.connectionOf;
+  // What staff watch, on every node: a patient on node A is told their clinician on node B knows they wait.
+  const { nodeId, bus: cluster } = d.cluster;
+  d.staffPresence.onChange = (socketId, w) => cluster.publish('staffWatch', nodeId, socketId, w);
+  cluster.on('staffWatch', (node, socketId, w) => d.staffPresence.remote(node, socketId, w));
+  cluster.on('staffWatchSync', () => {
+    for (const [socketId, w] of d.staffPresence.local()) cluster.publish('staffWatch', nodeId, socketId, w);
+  });
+  cluster.publish('staffWatchSync', nodeId);
+  d.cluster.registry.on('nodeDied', (node) => d.staffPresence.dropNode(node));
   const board = new WaitingBoard({
     reader: d.reader,
     presence: d.staffPresence,
@@ -95,15 +109,18 @@ export function attachStaff(d: StaffSocketDeps): void {
   d.bus.on('arrived', (appointmentId, participantId, since) => board.arrived(appointmentId, participantId, since));
   d.rooms.on('peerExpired', (appointmentId) => board.changed(appointmentId));
   d.bus.on('runningLate', (clinicianId) => {
+    // Every node tells its own staff; only the node where it was set tells the patients (every node hears that).
+    const here = !d.bus.replaying;
     const tell = async () => {
       await board.runningLate(clinicianId);
+      if (!here) return;
       // Their waiting patients are told too.
       for (const id of await d.reader.appointmentIdsOf(clinicianId)) d.bus.safeEmit('viewsStale', id);
     };
     tell().catch((e: unknown) => log.warn({ err: e }, 'could not push a running-late notice'));
   });
   d.bus.on('sessionEnded', (sessionId) => {
-    const sockets = ns.in(sessionRoom(sessionId));
+    const sockets = ns.local.in(sessionRoom(sessionId));
     sockets.emit('staff:ended', { reason: 'signed-out' });
     sockets.disconnectSockets(true);
   });

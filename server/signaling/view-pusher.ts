@@ -1,6 +1,7 @@
-// Pushes each participant their consultation:state when it changes. A change
-// costs one read of the appointment and its participants and one view per
-// participant with a socket on this node (not per socket), and a view goes out
+// Pushes each participant their consultation:state when it changes. Every
+// node hears of every change (the cluster bus) and pushes to its own sockets
+// only. A change costs one read of the appointment and its participants and
+// one view per participant with a socket on this node (not per socket), and a view goes out
 // only to the participant whose view differs from the one last sent, so many
 // sockets, or sockets opened and closed in a loop, do not multiply the work or
 // the messages. Pushes for one appointment never overlap (an older view cannot
@@ -77,6 +78,11 @@ export class ViewPusher {
     this.#schedule(appointmentId, PRESENCE_SETTLE_MS);
   }
 
+  /** Someone's sockets on another node came or went (or that node died): push once things settle. */
+  presenceChanged(appointmentId: string): void {
+    this.#schedule(appointmentId, PRESENCE_SETTLE_MS);
+  }
+
   /** Sockets on this node of people in a waiting room, as last pushed. */
   waitingCount(): number {
     let n = 0;
@@ -144,7 +150,8 @@ export class ViewPusher {
 
   #apply(appointmentId: string, participantId: string, view: ConsultationView, freshSockets: string[]): void {
     const open = view.status !== 'ended' && view.status !== 'cancelled';
-    const mine = this.#io.in(selfRoom(participantId));
+    // Every node pushes to its own sockets only (each node sees every change).
+    const mine = this.#io.local.in(selfRoom(participantId));
     if (open && view.self.state === 'admitted') mine.socketsJoin(liveRoom(appointmentId));
     else mine.socketsLeave(liveRoom(appointmentId));
     if (open && view.self.state === 'waiting') this.#waiting.add(participantId);
@@ -152,9 +159,9 @@ export class ViewPusher {
     const text = JSON.stringify(view);
     if (this.#sent.get(participantId) !== text) {
       this.#sent.set(participantId, text);
-      this.#io.to(selfRoom(participantId)).emit('consultation:state', view);
+      mine.emit('consultation:state', view);
     } else if (freshSockets.length > 0) {
-      this.#io.to(freshSockets).emit('consultation:state', view);
+      this.#io.local.to(freshSockets).emit('consultation:state', view);
     }
   }
 }

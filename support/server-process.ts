@@ -81,7 +81,7 @@ export function alive(pid: number): boolean {
  * A self-signed certificate for one IP address, trusted from now on by this
  * process's TLS clients (fetch included) beside the usual roots.
  */
-function certificateFor(host: string, dir: string): { certFile: string; keyFile: string; pem: string } {
+export function certificateFor(host: string, dir: string): { certFile: string; keyFile: string; pem: string } {
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', `/CN=${host}`,

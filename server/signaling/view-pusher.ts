@@ -132,6 +132,8 @@ export class ViewPusher {
 
   async #push(appointmentId: string, fresh: Map<string, string>): Promise<void> {
     const ids = this.#presence.participantsIn(appointmentId);
+    // Nobody of this appointment on this node (a change heard from another node): nothing to read or send.
+    if (ids.length === 0) return;
     const connectionOf = this.#connectionOf;
     const videoPausedOf = this.#videoPausedOf;
     const views = await this.#consultations.views(

@@ -30,7 +30,7 @@ const participantFields = {
   state: ParticipantState,
   device: Type.String({ description: 'e.g. "Safari on iPhone"' }),
   linkReused: Type.Boolean({ description: 'true when this device came on a link already bound to another device' }),
-  connected: Type.Boolean({ description: 'true while the participant has a live connection to this node' }),
+  connected: Type.Boolean({ description: 'true while the participant has a live connection to any node of this service' }),
   connection: Type.Enum(['online', 'reconnecting', 'offline'], {
     description:
       'online: connected, and their media (if any) flowing; reconnecting: their connection or media dropped just now and is being restored (their place and media are kept for a grace period); offline: not connected',

@@ -63,6 +63,7 @@ const BODIES: Record<string, () => unknown> = {
   'POST /api/v1/clinics': () => ({ id: 'clinic-z', name: 'Clinic Z' }),
   'PATCH /api/v1/clinics/{clinicId}': () => ({ name: 'Clinic A' }),
   'PUT /api/v1/clinics/{clinicId}/members/{userId}': () => ({ roles: ['clinic-coordinator'] }),
+  'POST /api/v1/nodes/{nodeId}/drain': () => ({ seconds: 60 }),
 };
 
 /** Each path parameter by name: a value of the right shape (an appointment of no clinic for {id}). */
@@ -149,7 +150,7 @@ for (const kind of ['memory', 'redis'] as const) describe(`API scopes on every R
 
     const created = await api(s.url, 'POST', '/api/v1/appointments', newAppointment());
     expect(created.status).toBe(201);
-    const params = { id: ((await created.json()) as { id: string }).id, linkId: SOME_ID, keyId: SOME_ID, sessionId: SOME_ID, clinicId: CLINIC_A, userId: 'user-1' };
+    const params = { id: ((await created.json()) as { id: string }).id, linkId: SOME_ID, keyId: SOME_ID, sessionId: SOME_ID, clinicId: CLINIC_A, userId: 'user-1', nodeId: 'no-such-node' };
 
     const refusals: { keyId: string; subject: string }[] = [];
     const seen = new Set<string>();

@@ -179,6 +179,15 @@ export interface EventStore {
    * and returns the current head. The store does not check record.hash.
    */
   append(record: AuditRecord): Promise<AppendOutcome>;
+  /**
+   * Compare-and-append of several records at once, all or nothing: the first
+   * must follow the current head as in append, each other the record before
+   * it; the records may be of different appointments. A batch whose first
+   * record does not follow the head appends nothing and returns the head; a
+   * batch whose records do not follow one another is refused with an error.
+   * An empty batch appends nothing and counts as appended.
+   */
+  appendBatch(records: readonly AuditRecord[]): Promise<AppendOutcome>;
   /** Records oldest first (by seq). */
   records(scan?: AuditScan): AsyncIterable<AuditRecord>;
   /** The records as domain events, of one appointment (or all, without an id), oldest first. */
@@ -272,8 +281,17 @@ export interface RateStore {
   hit(key: string, windowSeconds: number): Promise<{ count: number; retryAfterSeconds: number }>;
 }
 
+/** Records a join reads together; one round trip each (Redis: one MGET), so no step reads a record twice. */
+export interface JoinReadStore {
+  /** A link and the appointment its token names, each null when absent. */
+  linkAndAppointment(linkId: LinkId, appointmentId: AppointmentId): Promise<{ link: Link | null; appointment: Appointment | null }>;
+  /** A guest's participant, their appointment and (with a linkId) the link they came through, each null when absent. */
+  guestRecords(participantId: ParticipantId, appointmentId: AppointmentId, linkId: LinkId | null): Promise<{ participant: Participant | null; appointment: Appointment | null; link: Link | null }>;
+}
+
 export interface Stores {
   readonly kind: 'memory' | 'redis';
+  joins: JoinReadStore;
   appointments: AppointmentStore;
   links: LinkStore;
   participants: ParticipantStore;

@@ -1299,6 +1299,11 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
             if (!outcome.appended) conflicts++;
             return outcome;
           },
+          appendBatch: async (rs) => {
+            const outcome = await events.appendBatch(rs);
+            if (!outcome.appended) conflicts++;
+            return outcome;
+          },
           records: (scan) => events.records(scan),
           list: (id) => events.list(id),
         });
@@ -1323,12 +1328,65 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
           trustId: stores.events.trustId,
           head: () => Promise.resolve(head),
           append: () => Promise.resolve({ appended: false, head }),
+          appendBatch: () => Promise.resolve({ appended: false, head }),
           records: (scan) => stores.events.records(scan),
           list: (id) => stores.events.list(id),
         });
         const chain = new AuditChain(always({ seq: 5, hash: 'a'.repeat(64) }), { maxAttempts: 3 });
         await expect(chain.append(anEntry('consultation.ended', null))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
         expect(await stores.events.list()).toEqual([]);
+      });
+
+      it('appendBatch appends records of several appointments at once, each to its appointment, and moves the head to the last', async () => {
+        const a = appointmentId();
+        const b = appointmentId();
+        const [first, ...rest] = chainOf([
+          anEntry('appointment.created', a),
+          anEntry('appointment.created', b),
+          anEntry('link.issued', a, 'l-a'),
+          anEntry('token.rejected', null),
+          anEntry('link.issued', b, 'l-b'),
+        ]);
+        expect(await stores.events.appendBatch([])).toEqual({ appended: true });
+        expect(await stores.events.head()).toEqual(EMPTY_HEAD);
+        await appendAll(stores.events, [first!]);
+        expect(await stores.events.appendBatch(rest)).toEqual({ appended: true });
+        const all = [first!, ...rest];
+        expect(await stores.events.head()).toEqual({ seq: 5, hash: rest.at(-1)!.hash });
+        expect(await collect(stores.events.records())).toEqual(all);
+        expect(await collect(stores.events.records({ appointmentId: a }))).toEqual(all.filter((r) => r.appointmentId === a));
+        expect(await collect(stores.events.records({ appointmentId: b }))).toEqual(all.filter((r) => r.appointmentId === b));
+        expect(verifyExport(await exportText(stores.events))).toMatchObject({ ok: true, records: 5, complete: true });
+      });
+
+      it('appendBatch is all or nothing: a batch not on the head is refused whole with the head, one not linked within fails', async () => {
+        const a = appointmentId();
+        const b = appointmentId();
+        const [first] = chainOf([anEntry('appointment.created', a)]);
+        await appendAll(stores.events, [first!]);
+        const head = { seq: 1, hash: first!.hash };
+        // Built on the empty chain (stale): refused, nothing of it appended.
+        const stale = chainOf([anEntry('link.issued', a, 'x'), anEntry('appointment.created', b)]);
+        expect(await stores.events.appendBatch(stale)).toEqual({ appended: false, head });
+        // On the head, but its second record skips a seq, or does not link to the first.
+        const [r2, r3] = chainOf([anEntry('link.issued', a, 'y'), anEntry('appointment.created', b)], head);
+        await expect(stores.events.appendBatch([r2!, { ...r3!, seq: 4 }])).rejects.toThrow();
+        await expect(stores.events.appendBatch([r2!, { ...r3!, prevHash: first!.hash }])).rejects.toThrow();
+        expect(await stores.events.head()).toEqual(head);
+        expect(await collect(stores.events.records())).toEqual([first]);
+        expect(await collect(stores.events.records({ appointmentId: a }))).toEqual([first]);
+        expect(await collect(stores.events.records({ appointmentId: b }))).toEqual([]);
+        // Of rival batches built on the same head, exactly one lands, whole.
+        const rivals = Array.from({ length: 10 }, (_, i) =>
+          chainOf([anEntry('participant.joined', a, `p-${String(i)}`), anEntry('participant.joined', b, `q-${String(i)}`)], head),
+        );
+        const outcomes = await Promise.all(rivals.map((batch) => stores.events.appendBatch(batch)));
+        const winners = rivals.filter((_, i) => outcomes[i]!.appended);
+        expect(winners).toHaveLength(1);
+        const won = winners[0]!;
+        for (const o of outcomes.filter((x) => !x.appended)) expect(o).toEqual({ appended: false, head: { seq: 3, hash: won[1]!.hash } });
+        expect(await collect(stores.events.records())).toEqual([first, ...won]);
+        expect(await collect(stores.events.records({ appointmentId: b }))).toEqual([won[1]]);
       });
 
       it('returns copies', async () => {

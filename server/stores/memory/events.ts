@@ -1,3 +1,4 @@
+import { AppError } from '../../core/errors.ts';
 import type { AppointmentId } from '../../core/ids.ts';
 import { EMPTY_HEAD, eventOf, type AuditRecord, type ChainHead } from '../../domain/audit/record.ts';
 import type { DomainEvent } from '../../domain/model.ts';
@@ -21,15 +22,19 @@ export function createMemoryEventStore(trustId: string): EventStore {
     return toSeq === undefined ? list.slice() : list.filter((r) => r.seq <= toSeq);
   };
 
-  return {
-    trustId,
-
-    head: () => settle(headNow),
-
-    append: (record: AuditRecord) =>
-      settle((): AppendOutcome => {
-        const head = headNow();
-        if (record.prevHash !== head.hash || record.seq !== head.seq + 1) return { appended: false, head };
+  // Every record is checked before any is kept, so a refused batch leaves nothing behind.
+  const appendBatch = (batch: readonly AuditRecord[]): Promise<AppendOutcome> =>
+    settle((): AppendOutcome => {
+      const head = headNow();
+      let previous = head;
+      for (const [i, record] of batch.entries()) {
+        if (record.prevHash !== previous.hash || record.seq !== previous.seq + 1) {
+          if (i === 0) return { appended: false, head };
+          throw new AppError('INTERNAL', { cause: new Error(`audit batch: record ${String(i + 1)} does not follow the one before it`) });
+        }
+        previous = record;
+      }
+      for (const record of batch) {
         const copy = structuredClone(record);
         all.push(copy);
         if (copy.appointmentId !== null) {
@@ -37,8 +42,18 @@ export function createMemoryEventStore(trustId: string): EventStore {
           if (list === undefined) byAppointment.set(copy.appointmentId, (list = []));
           list.push(copy);
         }
-        return { appended: true };
-      }),
+      }
+      return { appended: true };
+    });
+
+  return {
+    trustId,
+
+    head: () => settle(headNow),
+
+    append: (record: AuditRecord) => appendBatch([record]),
+
+    appendBatch,
 
     async *records(scan: AuditScan = {}): AsyncGenerator<AuditRecord> {
       for (const r of snapshot(scan)) yield structuredClone(r);

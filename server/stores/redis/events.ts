@@ -1,18 +1,24 @@
 // One trust's audit chain as Redis streams: the trust's log, and a copy of
 // each appointment's records in a stream of its own, both with entry id
 // `<seq>-0`. A head key holds the last record's seq and hash; one Lua script
-// checks it, adds to both streams and moves it, so every node sharing the
-// Redis appends to one linear chain. No TTL: nothing edits or removes a record.
+// checks it, adds a batch of records to the streams and moves it, so every
+// node sharing the Redis appends to one linear chain. No TTL: nothing edits
+// or removes a record.
 import type { Redis } from 'ioredis';
+import { AppError } from '../../core/errors.ts';
 import type { AppointmentId } from '../../core/ids.ts';
 import { EMPTY_HEAD, eventOf, GENESIS_HASH, type AuditRecord, type ChainHead } from '../../domain/audit/record.ts';
 import type { DomainEvent } from '../../domain/model.ts';
 import type { AppendOutcome, AuditScan, EventStore } from '../../domain/stores.ts';
 import type { Keys } from './keys.ts';
-import { APPEND_AUDIT, runScript } from './scripts.ts';
+import { APPEND_AUDIT_BATCH, runScript } from './scripts.ts';
 
 const FIELD = 'record';
 const PAGE = 500;
+
+/** A batch whose records do not follow one another: the caller's fault, never retried. */
+const unlinked = (position: number): AppError =>
+  new AppError('INTERNAL', { cause: new Error(`audit batch: record ${String(position)} does not follow the one before it`) });
 
 function recordOf(fields: readonly string[]): AuditRecord | null {
   const at = fields.indexOf(FIELD);
@@ -41,6 +47,28 @@ export function createRedisEventStore(redis: Redis, keys: Keys, trustId: string)
     }
   }
 
+  // One script call for the whole batch: every stream it writes is named in KEYS, each once.
+  async function appendBatch(batch: readonly AuditRecord[]): Promise<AppendOutcome> {
+    if (batch.length === 0) return { appended: true };
+    const streamKeys = [headKey, logKey];
+    /** Appointment id -> its stream's position in KEYS (Lua counts from 1). */
+    const position = new Map<AppointmentId, number>();
+    const args: (string | number)[] = [GENESIS_HASH];
+    for (const record of batch) {
+      const id = record.appointmentId;
+      let stream = 0;
+      if (id !== null) {
+        stream = position.get(id) ?? streamKeys.push(keys.auditAppointment(trustId, id));
+        position.set(id, stream);
+      }
+      args.push(record.seq, record.prevHash, record.hash, JSON.stringify(record), stream);
+    }
+    const reply = (await runScript(redis, APPEND_AUDIT_BATCH, streamKeys, args)) as [number, number?, string?];
+    if (reply[0] === 1) return { appended: true };
+    if (reply[0] === -1) throw unlinked(Number(reply[1]));
+    return { appended: false, head: { seq: Number(reply[1]), hash: String(reply[2]) } };
+  }
+
   return {
     trustId,
 
@@ -49,18 +77,9 @@ export function createRedisEventStore(redis: Redis, keys: Keys, trustId: string)
       return seq && hash ? { seq: Number(seq), hash } : { ...EMPTY_HEAD };
     },
 
-    async append(record: AuditRecord): Promise<AppendOutcome> {
-      const streams = record.appointmentId === null ? [logKey] : [logKey, keys.auditAppointment(trustId, record.appointmentId)];
-      const reply = (await runScript(redis, APPEND_AUDIT, [headKey, ...streams], [
-        record.seq,
-        record.prevHash,
-        record.hash,
-        JSON.stringify(record),
-        GENESIS_HASH,
-      ])) as [number, number?, string?];
-      if (reply[0] === 1) return { appended: true };
-      return { appended: false, head: { seq: Number(reply[1]), hash: String(reply[2]) } };
-    },
+    append: (record: AuditRecord): Promise<AppendOutcome> => appendBatch([record]),
+
+    appendBatch,
 
     records,
 

@@ -165,24 +165,44 @@ return out
 `);
 
 /**
- * The audit chain's compare-and-append. KEYS: head, log stream[, appointment
- * stream]. ARGV: seq, prevHash, hash, record json, genesis hash. Appends (to
- * both streams, entry id `<seq>-0`) and moves the head only when the record
- * follows the head; returns {1}, or {0, head seq, head hash}.
+ * The audit chain's compare-and-append of a batch, all or nothing. KEYS: head,
+ * log stream, then the batch's appointment streams. ARGV: genesis hash, then
+ * per record: seq, prevHash, hash, record json, index in KEYS of its
+ * appointment stream (0: none). Checks every record before writing any: the
+ * first must follow the head ({0, head seq, head hash} otherwise), each other
+ * the record before it ({-1, its position} otherwise). Then adds each record
+ * to the log and its appointment's stream (entry id `<seq>-0`), moves the head
+ * to the last one and returns {1}.
  */
-export const APPEND_AUDIT = script(`
+export const APPEND_AUDIT_BATCH = script(`
 local head = redis.call('HMGET', KEYS[1], 'seq', 'hash')
 local seq = 0
-local hash = ARGV[5]
+local hash = ARGV[1]
 if head[1] and head[2] then
   seq = tonumber(head[1])
   hash = head[2]
 end
-if hash ~= ARGV[2] or tonumber(ARGV[1]) ~= seq + 1 then return {0, seq, hash} end
-local id = ARGV[1] .. '-0'
-redis.call('XADD', KEYS[2], id, 'record', ARGV[4])
-if KEYS[3] then redis.call('XADD', KEYS[3], id, 'record', ARGV[4]) end
-redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'hash', ARGV[3])
+local n = (#ARGV - 1) / 5
+local s, h, last = seq, hash, nil
+for i = 0, n - 1 do
+  local at = 2 + i * 5
+  if tonumber(ARGV[at]) ~= s + 1 or ARGV[at + 1] ~= h then
+    if i == 0 then return {0, seq, hash} end
+    return {-1, i + 1}
+  end
+  s = s + 1
+  h = ARGV[at + 2]
+  last = ARGV[at]
+end
+if last == nil then return {1} end
+for i = 0, n - 1 do
+  local at = 2 + i * 5
+  local id = ARGV[at] .. '-0'
+  redis.call('XADD', KEYS[2], id, 'record', ARGV[at + 3])
+  local stream = tonumber(ARGV[at + 4])
+  if stream > 0 then redis.call('XADD', KEYS[stream], id, 'record', ARGV[at + 3]) end
+end
+redis.call('HSET', KEYS[1], 'seq', last, 'hash', h)
 return {1}
 `);
 

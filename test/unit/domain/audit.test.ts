@@ -255,6 +255,7 @@ describe('verifying an export', () => {
       trustId: events.trustId,
       head: () => events.head(),
       append: (r) => events.append(r),
+      appendBatch: (rs) => events.appendBatch(rs),
       list: (id) => events.list(id),
       async *records(scan) {
         for await (const r of events.records(scan)) {

@@ -4,10 +4,13 @@
 // the API; joined = consultation:state 'waiting'. The same arrivals go to a
 // bare socket.io + Redis server (one HSET per join): the floor under us.
 // Every run gets a fresh server process, so its RSS and heap growth is the
-// waiting patients' and nothing else's.
+// waiting patients' and nothing else's. Our server in the rate run at the
+// largest N runs under `node --cpu-prof`: where its time goes is summarised
+// (top functions, self time by area) beside the figures, for the next engineer.
+// BENCH_CAPACITY_NS=1000 (comma-separated) runs only those N, for a quick check.
 import { fork, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -15,8 +18,9 @@ import { createAppointment, tokenOf } from '../support/api.ts';
 import { freeTcpPort } from '../support/ports.ts';
 import { startRedisServer } from '../support/redis-server.ts';
 import type { PatientResult, RunOrder, RunReport } from './load/patients.ts';
+import { areasLine, functionsTable, readNewestCpuProfile, summarizeCpuProfile, type ProfileSummary } from './lib/cpu-profile.ts';
 import { envOverrideFor, spawnNode, startOurServer, waitReady, type Child, type MemUsage } from './lib/procs.ts';
-import { BENCH_DIR, saveResult } from './lib/results.ts';
+import { BENCH_DIR, ROOT, saveResult } from './lib/results.ts';
 import { fmt, fmtRatio, ratio, sleep, summarize, table, type Summary } from './lib/stats.ts';
 
 export interface CapacityRun {
@@ -48,6 +52,8 @@ export interface CapacityRun {
   redisCommandsPerPatient: number;
   /** The same by command (INFO commandstats), largest first. */
   redisCommandMix: Record<string, number>;
+  /** Where our server's time went during this run (only the profiled run: ours, rate, largest N). */
+  cpuProfile?: ProfileSummary & { intervalUs: number };
 }
 
 export interface CapacityResult {
@@ -69,6 +75,14 @@ export interface CapacityOptions {
   /** Skip the runs that would not finish within this long (estimated from this machine's rates so far). */
   budgetMs?: number;
 }
+
+/** Sampling interval of the profiled run: half the default rate, so the profiler costs the run less; 20 s still gives 10,000 samples. */
+const CPU_PROF_INTERVAL_US = 2000;
+/** Writing a profile of a long run takes a while after SIGTERM: don't kill the server meanwhile. */
+const PROFILED_STOP_GRACE_MS = 120_000;
+
+/** Now on the monotonic clock, in microseconds: the clock a V8 profile's timestamps use. */
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 interface LoadChild {
   proc: ChildProcess;
@@ -136,6 +150,8 @@ async function runOnce(
   children: LoadChild[],
   server: Child,
   redis: Redis,
+  /** Filled with the run's span on the monotonic clock (arrivals start to last report). */
+  span = { fromUs: 0, toUs: 0 },
 ): Promise<CapacityRun> {
   const n = keys.length;
   await sleep(1000);
@@ -144,6 +160,7 @@ async function runOnce(
   const commandsBefore = await redisCommands(redis);
   const statsBefore = await redisCommandStats(redis);
   const startAt = Date.now() + 300;
+  span.fromUs = monotonicUs() + 300_000;
   const timeoutMs = 30_000;
   const done = children.map((c) => c.next<RunReport>('done'));
   children.forEach((c, ci) => {
@@ -160,6 +177,7 @@ async function runOnce(
     c.proc.send(order);
   });
   const reports = await Promise.all(done);
+  span.toUs = monotonicUs();
   const wallMs = Date.now() - startAt;
   const results: PatientResult[] = reports.flatMap((r) => r.results);
   await sleep(1000);
@@ -279,12 +297,26 @@ export async function runCapacity(o: CapacityOptions = {}): Promise<CapacityResu
           creation.ms += cms;
           rate.create = n / (cms / 1000);
 
-          const ours = await startOurServer(serverOpts);
+          // Only this run is profiled: the headline rate run; the burst and bare runs stay unprofiled.
+          const profiled = mode === 'rate' && n === Math.max(...ns);
+          const profDir = path.join(tmp, `cpu-${mode}-${n}`);
+          if (profiled) mkdirSync(profDir);
+          const nodeArgs = profiled ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', String(CPU_PROF_INTERVAL_US)] : [];
+          const ours = await startOurServer({ ...serverOpts, nodeArgs });
+          const span = { fromUs: 0, toUs: 0 };
+          let run: CapacityRun;
           try {
-            runs.push(await runOnce('ours', mode, keys, ratePerSec, children, ours, redis));
+            run = await runOnce('ours', mode, keys, ratePerSec, children, ours, redis, span);
           } finally {
-            await ours.stop();
+            // The profile is written on a clean exit only.
+            await ours.stop(profiled ? PROFILED_STOP_GRACE_MS : undefined);
           }
+          if (profiled) {
+            const profile = readNewestCpuProfile(profDir);
+            if (profile) run.cpuProfile = { ...summarizeCpuProfile(profile, { root: ROOT, top: 15, window: span }), intervalUs: CPU_PROF_INTERVAL_US };
+            else limits.push(`no CPU profile from the ${mode} N=${n} run: the server did not exit cleanly (${ours.proc.exitCode ?? ours.proc.signalCode})`);
+          }
+          runs.push(run);
           const bare = await startBare(redisServer.url);
           try {
             const ids = keys.map((_, i) => `${mode}-${n}-${i}`);
@@ -369,10 +401,24 @@ export function capacityTable(r: CapacityResult): string {
   );
 }
 
+function profileReport(ratePerSec: number, run: CapacityRun, p: ProfileSummary & { intervalUs: number }): string {
+  const label = run.mode === 'rate' ? `N=${run.n} at ${ratePerSec} joins/s` : `burst of ${run.n}`;
+  return [
+    `  where our server's time went, ${label} (this run was PROFILED: node --cpu-prof sampling every ${p.intervalUs / 1000} ms, a small cost on its figures above;`,
+    `  the other runs were not): ${p.samples} samples over ${fmt(p.sampledMs / 1000, 1)} s from the first arrival to the last join, main thread busy ${fmt(p.busyPct, 1)}%`,
+    functionsTable(p.bySelf),
+    `  self time by area: ${areasLine(p.areas)}`,
+    `  the same, node internals and native code charged to their nearest caller: ${areasLine(p.areasByCaller)}`,
+  ].join('\n');
+}
+
 export async function capacity(budgetMs?: number): Promise<CapacityResult> {
   console.log('\n== waiting-room capacity: N patients on one server process + Redis (o = ours, b = bare socket.io + 1 HSET) ==');
-  const r = await runCapacity(budgetMs ? { budgetMs } : {});
+  const ns = process.env.BENCH_CAPACITY_NS?.split(',').map(Number);
+  if (ns && (ns.length === 0 || ns.some((n) => !Number.isInteger(n) || n < 1))) throw new Error(`BENCH_CAPACITY_NS must be positive integers separated by commas, not "${process.env.BENCH_CAPACITY_NS}"`);
+  const r = await runCapacity({ ...(budgetMs ? { budgetMs } : {}), ...(ns ? { ns } : {}) });
   console.log(capacityTable(r));
+  for (const run of r.runs) if (run.cpuProfile) console.log(profileReport(r.ratePerSec, run, run.cpuProfile));
   console.log(
     `  setup: ${r.creation.count} appointments created (POST /api/v1/appointments, 48 concurrent) in ${(r.creation.ms / 1000).toFixed(1)} s = ${fmt(r.creation.perSec)}/s; ` +
       `each holds ${fmt(r.creation.redisPerAppointment / 1024, 2)} KB of Redis (${fmt(r.creation.redisCommandsPerAppointment, 1)} commands) before its patient arrives (not in the per-patient figures above)`,

@@ -33,7 +33,8 @@ export interface Child {
   rss(): number;
   /** process.memoryUsage() after a full GC, from the preloaded probe. */
   mem(): Promise<MemUsage | null>;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL if still running after graceMs (default 8 s); resolves on exit. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export function rssOf(pid: number): number {
@@ -91,12 +92,12 @@ export function spawnNode(name: string, file: string, args: string[], env: Recor
         });
         proc.send({ type: 'mem', id });
       }),
-    stop: async () => {
+    stop: async (graceMs = 8000) => {
       process.off('exit', kill);
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       const gone = new Promise<void>((r) => proc.once('exit', () => r()));
       proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 8000);
+      const t = setTimeout(() => proc.kill('SIGKILL'), graceMs);
       await gone;
       clearTimeout(t);
     },
@@ -125,6 +126,8 @@ export interface OurServerOptions {
   /** Raise the per-address HTTP limits (only where the server has a setting for them). */
   liftRateLimits?: boolean;
   env?: Record<string, string>;
+  /** Extra node flags (e.g. --cpu-prof, whose profile is written only on a clean exit: stop() and wait). */
+  nodeArgs?: string[];
 }
 
 export interface OurServer extends Child {
@@ -153,12 +156,14 @@ export async function startOurServer(o: OurServerOptions = {}): Promise<OurServe
   Object.assign(env, o.env ?? {});
   const missingOverrides: string[] = [];
   if (o.liftRateLimits) {
-    for (const [configPath, what] of [
-      ['security.requestsPerMinute', 'the global @fastify/rate-limit (requests per address per minute)'],
-      ['security.sessionAttemptsPerMinute', 'POST /api/v1/session (link redemptions per address per minute)'],
+    // Each raised to its schema's maximum: every simulated patient comes from 127.0.0.1.
+    for (const [configPath, what, most] of [
+      ['security.requestsPerMinute', 'the global @fastify/rate-limit (requests per address per minute)', '100000000'],
+      ['security.sessionAttemptsPerMinute', 'POST /api/v1/session (link redemptions per address per minute)', '100000000'],
+      ['security.socketsPerAddress', 'open consultation sockets per address', '1000000'],
     ] as const) {
       const name = envOverrideFor(configPath);
-      if (name) env[name] = '100000000';
+      if (name) env[name] ??= most; // a value the caller set wins
       else missingOverrides.push(what);
     }
   }
@@ -170,7 +175,7 @@ export async function startOurServer(o: OurServerOptions = {}): Promise<OurServe
   }
   // BENCH_SERVER_CPU_PROF=DIR: each server process writes a V8 CPU profile there when it stops (a diagnosis aid).
   const prof = process.env.BENCH_SERVER_CPU_PROF;
-  const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+  const nodeArgs = [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), ...(o.nodeArgs ?? [])];
   const child = spawnNode('consultroom', path.join(ROOT, 'server', 'main.ts'), [], env, env.PUBLIC_URL!, nodeArgs);
   await waitReady(child, '/readyz');
   return { ...child, env, missingOverrides };

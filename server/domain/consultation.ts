@@ -72,9 +72,19 @@ export class ConsultationService {
   }
 
   /** A guest's device opened the waiting room (first time, or again after leaving). */
-  async enterWaitingRoom(participantId: ParticipantId, appointmentId: AppointmentId, address?: string): Promise<Participant> {
-    await this.#liveAppointment(appointmentId);
-    const p = await this.#participantOf(appointmentId, participantId);
+  /** `read`: the participant and appointment as the caller just read them (SessionService.guest), so they are not read again. */
+  async enterWaitingRoom(
+    participantId: ParticipantId,
+    appointmentId: AppointmentId,
+    address?: string,
+    read?: { participant: Participant | null; appointment: Appointment | null },
+  ): Promise<Participant> {
+    if (read) {
+      if (!read.appointment) throw new AppError('NOT_FOUND', 'No such appointment.');
+      requireOpen(read.appointment);
+    } else await this.#liveAppointment(appointmentId);
+    const p = read ? read.participant : await this.#stores.participants.get(participantId);
+    if (!p || p.id !== participantId || p.appointmentId !== appointmentId) throw new AppError('NOT_IN_CONSULTATION', 'That person is not in this consultation.');
     if (p.state === 'denied' || p.state === 'removed') throw new AppError('FORBIDDEN', 'The clinician has not let this device in.');
     if (p.state === 'admitted' || (p.state === 'waiting' && p.waitingSince)) return p; // reconnect: back where it was
     const moved = await this.#stores.participants.transition(p.id, ['waiting', 'left'], 'waiting', this.#now().toISOString());
@@ -92,7 +102,10 @@ export class ConsultationService {
    * session of the same person does not carry media). A refusal is audited.
    */
   async clinicianJoin(session: ClinicianSession, appointmentId: AppointmentId, device: string, address?: string): Promise<Participant> {
-    const appointment = await this.#liveAppointment(appointmentId);
+    // The appointment and its participants in one read.
+    const { appointment, participants: all } = await this.#stores.joins.appointmentWithParticipants(appointmentId);
+    if (!appointment) throw new AppError('NOT_FOUND', 'No such appointment.');
+    requireOpen(appointment);
     const mayTreat = session.roles?.includes('clinician') || (appointment.clinicId !== undefined && session.clinics?.some((c) => c.clinicId === appointment.clinicId && c.roles.includes('clinician')));
     const refusal =
       appointment.clinician.id !== session.clinicianId
@@ -105,7 +118,6 @@ export class ConsultationService {
       throw refusal;
     }
     const actor = by('clinician', session.clinicianId, address);
-    const all = await this.#stores.participants.listForAppointment(appointmentId);
     let p = all.find((x) => x.role === 'clinician' && x.clinicianId === session.clinicianId);
     if (!p) {
       p = {
@@ -280,9 +292,12 @@ export class ConsultationService {
   ): Promise<Map<string, ConsultationView>> {
     const out = new Map<string, ConsultationView>();
     if (participantIds.length === 0) return out;
-    const appointment = await this.#appointments.get(appointmentId);
-    const [all, clinic, late] = await Promise.all([
-      this.#stores.participants.listForAppointment(appointmentId),
+    // The appointment and its participants in one read.
+    const read = await this.#stores.joins.appointmentWithParticipants(appointmentId);
+    const appointment = read.appointment;
+    if (!appointment) throw new AppError('NOT_FOUND', 'No such appointment.');
+    const all = read.participants;
+    const [clinic, late] = await Promise.all([
       appointment.clinicId === undefined ? null : this.#stores.clinics.get(appointment.clinicId),
       this.#stores.clinics.runningLate([appointment.clinician.id]),
     ]);

@@ -132,6 +132,8 @@ export type Session =
       kind: 'guest';
       participantId: ParticipantId;
       appointmentId: AppointmentId;
+      /** The link it was redeemed through (its revocation is checked with the participant, in one read); absent on older sessions. */
+      linkId?: LinkId;
       deviceId: DeviceId;
       expiresAt: string;
     };

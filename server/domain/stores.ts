@@ -281,17 +281,34 @@ export interface RateStore {
   hit(key: string, windowSeconds: number): Promise<{ count: number; retryAfterSeconds: number }>;
 }
 
-/** Records a join reads together; one round trip each (Redis: one MGET), so no step reads a record twice. */
-export interface JoinReadStore {
+/** What a device learns when it claims its place on a link and its participant record together (JoinStore.claimParticipant). */
+export type ParticipantClaim =
+  | Extract<ClaimResult, { outcome: 'refused' }>
+  | (Extract<ClaimResult, { outcome: 'claimed' }> & {
+      /** The participant record in force: the candidate when `created`; null for a device claimed earlier whose record was never stored. */
+      participant: Participant | null;
+    });
+
+/** The steps of a join over several records, each in one round trip (Redis: one MGET or one script), so no step reads a record twice. */
+export interface JoinStore {
+  /**
+   * LinkStore.claim and the participant record together: a device new to the
+   * link has `candidate` stored as its participant (linkReused set when it is
+   * not the link's holder), with ParticipantStore.putIfAbsent's guarantees; a
+   * device already on the link gets its stored record. Refusals record nothing.
+   */
+  claimParticipant(id: LinkId, deviceId: DeviceId, candidate: Participant, ttlSeconds: number, opts: { acceptNew: boolean }): Promise<ParticipantClaim>;
   /** A link and the appointment its token names, each null when absent. */
   linkAndAppointment(linkId: LinkId, appointmentId: AppointmentId): Promise<{ link: Link | null; appointment: Appointment | null }>;
+  /** An appointment (null when absent) and its participants as ParticipantStore.listForAppointment lists them. */
+  appointmentWithParticipants(appointmentId: AppointmentId): Promise<{ appointment: Appointment | null; participants: Participant[] }>;
   /** A guest's participant, their appointment and (with a linkId) the link they came through, each null when absent. */
   guestRecords(participantId: ParticipantId, appointmentId: AppointmentId, linkId: LinkId | null): Promise<{ participant: Participant | null; appointment: Appointment | null; link: Link | null }>;
 }
 
 export interface Stores {
   readonly kind: 'memory' | 'redis';
-  joins: JoinReadStore;
+  joins: JoinStore;
   appointments: AppointmentStore;
   links: LinkStore;
   participants: ParticipantStore;

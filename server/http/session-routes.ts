@@ -15,7 +15,7 @@ import type { AppointmentService } from '../domain/appointments.ts';
 import type { ConsultationService } from '../domain/consultation.ts';
 import { hasRole } from '../domain/access/permissions.ts';
 import { makeActor } from '../domain/actors.ts';
-import type { Session, StaffSession } from '../domain/model.ts';
+import type { Appointment, Participant, Session, StaffSession } from '../domain/model.ts';
 import type { ClinicId } from '../core/ids.ts';
 import type { ClinicPublicView } from '../wire/clinic-info.ts';
 import { isWaiting, mayKnowOwnName } from '../domain/participants.ts';
@@ -55,10 +55,11 @@ const tags = ['sessions'];
 export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, deps) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
 
-  async function guestInfo(s: Extract<Session, { kind: 'guest' }>, resumed: boolean): Promise<SessionInfo> {
-    const a = await deps.appointments.get(s.appointmentId);
+  // From the records the session was just checked with (or created from): nothing read again.
+  async function guestInfo(s: Extract<Session, { kind: 'guest' }>, resumed: boolean, a: Appointment | null, found: Participant | null): Promise<SessionInfo> {
+    if (!a) throw new AppError('NOT_FOUND', 'No such appointment.');
     requireOpen(a);
-    const p = (await deps.consultations.participants(s.appointmentId)).find((x) => x.id === s.participantId);
+    const p = found && found.id === s.participantId && found.appointmentId === s.appointmentId ? found : null;
     if (!p) throw new AppError('UNAUTHENTICATED', 'Your session has ended; open your link again.');
     const clinic = await deps.clinicView(a.clinicId);
     return {
@@ -118,7 +119,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
       }
       const g = await deps.sessions.redeemLink(req.body.token, device);
       setCookies(reply, GUEST_COOKIE, g.session.id, g.ttlSeconds, g.device);
-      return guestInfo(g.session, g.resumed);
+      return guestInfo(g.session, g.resumed, g.appointment, g.participant);
     },
   );
 
@@ -146,8 +147,8 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (base, 
         if (kind === 'clinician' && deps.signInAvailable) throw new AppError('SIGN_IN_REQUIRED');
       }
       if (kind !== 'clinician') {
-        const g = await deps.sessions.get(req.cookies[GUEST_COOKIE]);
-        if (g?.kind === 'guest') return guestInfo(g, true);
+        const g = await deps.sessions.guest(req.cookies[GUEST_COOKIE]);
+        if (g) return guestInfo(g.session, true, g.appointment, g.participant);
       }
       throw new AppError('UNAUTHENTICATED');
     },

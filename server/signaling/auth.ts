@@ -36,10 +36,11 @@ export async function authenticate(socket: Socket, sessions: SessionService, con
     await sessions.touch(s);
     return { participantId: p.id, appointmentId: p.appointmentId, role: 'clinician', session: s };
   }
-  const s = await sessions.get(cookies[GUEST_COOKIE]);
-  if (!s || s.kind !== 'guest') throw new AppError('UNAUTHENTICATED');
-  const p = await consultations.enterWaitingRoom(s.participantId, s.appointmentId, address);
-  return { participantId: p.id, appointmentId: p.appointmentId, role: p.role, session: s };
+  // The session, its participant and appointment are read once (two round trips) and passed on, not read again.
+  const g = await sessions.guest(cookies[GUEST_COOKIE]);
+  if (!g) throw new AppError('UNAUTHENTICATED');
+  const p = await consultations.enterWaitingRoom(g.session.participantId, g.session.appointmentId, address, g);
+  return { participantId: p.id, appointmentId: p.appointmentId, role: p.role, session: g.session };
 }
 
 /**

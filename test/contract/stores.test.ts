@@ -910,6 +910,98 @@ export function describeStoreContract(name: string, makeStores: () => Promise<St
       });
     });
 
+    describe('joins (the records a join step reads and writes together)', () => {
+      it('linkAndAppointment gives the link and the appointment; each is null when absent', async () => {
+        const a = anAppointment();
+        const link = aLink(a.id);
+        await stores.appointments.create(a, HOUR);
+        await stores.links.create(link, HOUR);
+        expect(await stores.joins.linkAndAppointment(link.id, a.id)).toEqual({ link, appointment: a });
+        expect(await stores.joins.linkAndAppointment(linkId(), a.id)).toEqual({ link: null, appointment: a });
+        expect(await stores.joins.linkAndAppointment(link.id, appointmentId())).toEqual({ link, appointment: null });
+      });
+
+      it('guestRecords gives the participant, the appointment and the named link; each is null when absent', async () => {
+        const a = anAppointment();
+        const link = aLink(a.id);
+        const p = aParticipant(a.id, { linkId: link.id });
+        await stores.appointments.create(a, HOUR);
+        await stores.links.create(link, HOUR);
+        await stores.participants.put(p, HOUR);
+        expect(await stores.joins.guestRecords(p.id, a.id, link.id)).toEqual({ participant: p, appointment: a, link });
+        expect(await stores.joins.guestRecords(p.id, a.id, null)).toEqual({ participant: p, appointment: a, link: null });
+        expect(await stores.joins.guestRecords(participantId(), appointmentId(), linkId())).toEqual({ participant: null, appointment: null, link: null });
+      });
+
+      it("appointmentWithParticipants gives the appointment and its participants in the order they were first put", async () => {
+        const a = anAppointment();
+        await stores.appointments.create(a, HOUR);
+        const first = aParticipant(a.id);
+        const second = aParticipant(a.id, { role: 'clinician', linkId: null, clinicianId: 'clin-1', state: 'admitted' });
+        const elsewhere = aParticipant(appointmentId());
+        for (const p of [first, elsewhere, second]) await stores.participants.put(p, HOUR);
+        expect(await stores.joins.appointmentWithParticipants(a.id)).toEqual({ appointment: a, participants: [first, second] });
+        expect(await stores.joins.appointmentWithParticipants(appointmentId())).toEqual({ appointment: null, participants: [] });
+      });
+
+      it('claimParticipant stores a new device as its participant (reused when not the holder) and gives a known device its record', async () => {
+        const a = anAppointment();
+        const link = aLink(a.id);
+        await stores.links.create(link, HOUR);
+        const phone = deviceId();
+        const candidate = aParticipant(a.id, { linkId: link.id, deviceId: phone, waitingSince: undefined });
+        const first = await stores.joins.claimParticipant(link.id, phone, candidate, HOUR, { acceptNew: true });
+        expect(first).toEqual({ outcome: 'claimed', participantId: candidate.id, created: true, holder: true, participant: candidate });
+        expect(await stores.participants.get(candidate.id)).toEqual(candidate);
+        expect(await stores.participants.listForAppointment(a.id)).toEqual([candidate]);
+
+        const again = await stores.joins.claimParticipant(link.id, phone, aParticipant(a.id, { linkId: link.id, deviceId: phone }), HOUR, { acceptNew: false });
+        expect(again).toEqual({ outcome: 'claimed', participantId: candidate.id, created: false, holder: true, participant: candidate });
+
+        const laptop = deviceId();
+        const other = aParticipant(a.id, { linkId: link.id, deviceId: laptop });
+        const second = await stores.joins.claimParticipant(link.id, laptop, other, HOUR, { acceptNew: true });
+        expect(second).toEqual({ outcome: 'claimed', participantId: other.id, created: true, holder: false, participant: { ...other, linkReused: true } });
+        expect(await stores.participants.listForAppointment(a.id)).toEqual([candidate, { ...other, linkReused: true }]);
+        // The claims are the links store's: claim() sees them.
+        expect(await stores.links.claim(link.id, laptop, participantId(), HOUR, { acceptNew: true })).toEqual({ outcome: 'claimed', participantId: other.id, created: false, holder: false });
+      });
+
+      it('claimParticipant refuses a closed link, a caller accepting nobody new and a missing link, storing nothing', async () => {
+        const a = anAppointment();
+        const closed = aLink(a.id, { closedBy: 'denied', closedAt: at(1) });
+        const open = aLink(a.id);
+        for (const link of [closed, open]) await stores.links.create(link, HOUR);
+        const cases = [
+          [closed.id, true, 'closed'],
+          [open.id, false, 'not-accepting'],
+          [linkId(), true, 'no-link'],
+        ] as const;
+        for (const [id, acceptNew, reason] of cases) {
+          const p = aParticipant(a.id, { linkId: id });
+          expect(await stores.joins.claimParticipant(id, p.deviceId, p, HOUR, { acceptNew })).toEqual({ outcome: 'refused', reason });
+          expect(await stores.participants.get(p.id)).toBeNull();
+        }
+        expect(await stores.participants.listForAppointment(a.id)).toEqual([]);
+      });
+
+      it('claimParticipant from one device on several nodes at once makes one participant', async () => {
+        const a = anAppointment();
+        const link = aLink(a.id);
+        await stores.links.create(link, HOUR);
+        const phone = deviceId();
+        const nodes = [stores, await harness.peer(), await harness.peer()];
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => nodes[i % nodes.length]!.joins.claimParticipant(link.id, phone, aParticipant(a.id, { linkId: link.id, deviceId: phone }), HOUR, { acceptNew: true })),
+        );
+        const created = results.filter((r) => r.outcome === 'claimed' && r.created);
+        expect(created).toHaveLength(1);
+        const winner = created[0]!;
+        for (const r of results) expect(r).toMatchObject({ outcome: 'claimed', participantId: winner.outcome === 'claimed' ? winner.participantId : '', holder: true });
+        expect(await stores.participants.listForAppointment(a.id)).toHaveLength(1);
+      });
+    });
+
     describe('participants: pre-call check', () => {
       it('records the check on the stored record without changing its state; an unknown id is null', async () => {
         const p = aParticipant(appointmentId());

@@ -81,10 +81,10 @@ export class LinkRedemption {
     } catch (e) {
       return refuseToken(this.#events, e as AppError, ctx, null);
     }
-    const link = await this.#stores.links.get(grant.linkId);
+    // One read for both: the appointment is the one the token names, which its link must belong to.
+    const { link, appointment } = await this.#stores.joins.linkAndAppointment(grant.linkId, grant.appointmentId);
     if (!link || link.appointmentId !== grant.appointmentId) return refuseToken(this.#events, new AppError('TOKEN_INVALID'), ctx, null);
     if (link.revoked) return refuseToken(this.#events, new AppError('LINK_REVOKED'), ctx, link.appointmentId, link.id);
-    const appointment = await this.#stores.appointments.get(link.appointmentId);
     if (!appointment) return refuseToken(this.#events, new AppError('TOKEN_INVALID'), ctx, null);
     const closed = closedError(appointment);
     if (closed) return refuseToken(this.#events, closed, ctx, appointment.id, link.id);
@@ -103,6 +103,7 @@ export class LinkRedemption {
       kind: 'guest',
       participantId: participant.p.id,
       appointmentId: appointment.id,
+      linkId: link.id,
       deviceId: device.deviceId,
       expiresAt: new Date(this.#now().getTime() + ttl * 1000).toISOString(),
     };
@@ -128,7 +129,20 @@ export class LinkRedemption {
    */
   async #participantFor(link: Link, appointment: Appointment, deviceId: DeviceId, ctx: DeviceContext): Promise<{ p: Participant; resumed: boolean }> {
     const keep = this.#appointments.ttlFor(appointment);
-    const claim = await this.#stores.links.claim(link.id, deviceId, randomId<ParticipantId>(), keep, { acceptNew: !appointment.locked });
+    const candidate: Participant = {
+      id: randomId<ParticipantId>(),
+      appointmentId: appointment.id,
+      role: link.role,
+      name: link.name,
+      linkId: link.id,
+      deviceId,
+      device: ctx.device,
+      state: 'waiting',
+      linkReused: false,
+      updatedAt: this.#now().toISOString(),
+    };
+    // The claim and the participant record in one step (the store sets linkReused for a device that is not the link's holder).
+    const claim = await this.#stores.joins.claimParticipant(link.id, deviceId, candidate, keep, { acceptNew: !appointment.locked });
     if (claim.outcome === 'refused') {
       const e =
         claim.reason === 'closed'
@@ -138,28 +152,13 @@ export class LinkRedemption {
             : new AppError('TOKEN_INVALID');
       return refuseToken(this.#events, e, ctx, appointment.id, link.id);
     }
-    if (!claim.created) {
-      const existing = await this.#stores.participants.get(claim.participantId);
-      if (existing) return { p: existing, resumed: true };
-    }
+    if (!claim.created && claim.participant) return { p: claim.participant, resumed: true };
     // Created by this claim, or claimed by a concurrent redemption (or one
     // that failed) that has not stored its record: whichever put lands first holds.
     const reused = !claim.holder;
-    const { participant: p, created } = await this.#stores.participants.putIfAbsent(
-      {
-        id: claim.participantId,
-        appointmentId: appointment.id,
-        role: link.role,
-        name: link.name,
-        linkId: link.id,
-        deviceId,
-        device: ctx.device,
-        state: 'waiting',
-        linkReused: reused,
-        updatedAt: this.#now().toISOString(),
-      },
-      keep,
-    );
+    const { participant: p, created } = claim.created && claim.participant
+      ? { participant: claim.participant, created: true }
+      : await this.#stores.participants.putIfAbsent({ ...candidate, id: claim.participantId, linkReused: reused }, keep);
     if (!created) return { p, resumed: true };
     const actor = makeActor(link.role, p.id, ctx.address);
     await this.#events.record(reused ? 'link.reused' : 'link.redeemed', appointment.id, actor, { subject: link.id });

@@ -12,7 +12,7 @@ import { makeActor } from '../actors.ts';
 import type { AppointmentService } from '../appointments.ts';
 import type { ClinicService } from '../clinics.ts';
 import type { DomainBus, EventRecorder } from '../events.ts';
-import type { Actor, Appointment, Session, StaffPrincipal, StaffSession } from '../model.ts';
+import type { Actor, Appointment, Participant, Session, StaffPrincipal, StaffSession } from '../model.ts';
 import type { Stores } from '../stores.ts';
 import { DeviceRegistry, type DeviceCredential } from './devices.ts';
 import { LinkRedemption, refuseToken, type DeviceContext, type GuestSession } from './link-redemption.ts';
@@ -33,6 +33,13 @@ export interface ClinicianSession {
    * the browser keeps the cookie it already has.
    */
   cookie?: string;
+}
+
+/** A live guest session with its participant and appointment as read to check it (null when gone). */
+export interface GuestRecords {
+  session: Extract<Session, { kind: 'guest' }>;
+  participant: Participant | null;
+  appointment: Appointment | null;
 }
 
 /** Staff session timing and how console tickets are taken. */
@@ -246,17 +253,28 @@ export class SessionService {
    * (session.expired, its sockets cut).
    */
   async get(cookie: string | undefined): Promise<Session | null> {
-    if (isId<SessionId>(cookie)) {
-      const s = await this.#stores.sessions.get(cookie);
-      // A staff session's stored id is never its cookie.
-      if (!s || s.kind !== 'guest' || Date.parse(s.expiresAt) <= this.#now().getTime()) return null;
-      const p = await this.#stores.participants.get(s.participantId);
-      const link = p?.linkId ? await this.#stores.links.get(p.linkId) : null;
-      if (link?.revoked) throw new AppError('LINK_REVOKED');
-      return s;
-    }
+    if (isId<SessionId>(cookie)) return (await this.guest(cookie))?.session ?? null;
     const id = staffSessionIdOf(cookie);
     return id ? this.liveStaff(id) : null;
+  }
+
+  /**
+   * The live guest session for a cookie value with the records read to check
+   * it (its participant and appointment, null when gone), for the caller to
+   * use rather than read again; null when there is none. LINK_REVOKED as get().
+   */
+  async guest(cookie: string | undefined): Promise<GuestRecords | null> {
+    if (!isId<SessionId>(cookie)) return null;
+    const s = await this.#stores.sessions.get(cookie);
+    // A staff session's stored id is never its cookie.
+    if (!s || s.kind !== 'guest' || Date.parse(s.expiresAt) <= this.#now().getTime()) return null;
+    const read = await this.#stores.joins.guestRecords(s.participantId, s.appointmentId, s.linkId ?? null);
+    const { participant, appointment } = read;
+    // A session from before sessions named their link: the participant names it.
+    const linkId = participant?.linkId ?? null;
+    const link = s.linkId !== undefined && s.linkId === linkId ? read.link : linkId ? await this.#stores.links.get(linkId) : null;
+    if (link?.revoked) throw new AppError('LINK_REVOKED');
+    return { session: s, participant, appointment };
   }
 
   /** The live staff session under its stored id: for the server's own re-checks (an open socket), never for what a client presents. */

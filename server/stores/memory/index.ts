@@ -7,6 +7,7 @@ import { createMemoryApiKeyStore } from './api-keys.ts';
 import { createMemoryAppointmentStore } from './appointments.ts';
 import { createMemoryClinicStore } from './clinics.ts';
 import { createMemoryEventStore } from './events.ts';
+import { createMemoryJoinStore } from './join-store.ts';
 import { createMemoryLinkStore } from './links.ts';
 import { createMemoryParticipantStore } from './participants.ts';
 import { createMemorySessionStore } from './sessions.ts';
@@ -24,11 +25,14 @@ export interface MemoryStoresOptions {
 export function createMemoryStores(opts: MemoryStoresOptions = {}): Stores {
   const now = opts.now ?? Date.now;
   const links = createMemoryLinkStore(now);
+  const appointments = createMemoryAppointmentStore(now);
+  const participants = createMemoryParticipantStore(now, links);
   return {
     kind: 'memory',
-    appointments: createMemoryAppointmentStore(now),
+    appointments,
     links,
-    participants: createMemoryParticipantStore(now, links),
+    participants,
+    joins: createMemoryJoinStore({ appointments, links, participants }),
     sessions: createMemorySessionStore(now),
     clinics: createMemoryClinicStore(now),
     apiKeys: createMemoryApiKeyStore(),

@@ -9,7 +9,7 @@ import type { Keys } from './keys.ts';
 import { UPDATE_APPOINTMENT, runScript } from './scripts.ts';
 
 /** Lua's cjson writes an empty array back as {}: read it as the empty list it was. */
-function fromLua(a: Appointment | null): Appointment | null {
+export function fromLua(a: Appointment | null): Appointment | null {
   if (a?.deliveries !== undefined && !Array.isArray(a.deliveries)) a.deliveries = [];
   return a;
 }

@@ -12,6 +12,7 @@ import { createRedisEventStore } from './events.ts';
 import { createRedisThreadStore } from './thread.ts';
 import { createRedisRateStore } from './rates.ts';
 import { keysFor } from './keys.ts';
+import { createRedisJoinStore } from './join-store.ts';
 import { createRedisLinkStore } from './links.ts';
 import { createRedisParticipantStore } from './participants.ts';
 import { createRedisSessionStore } from './sessions.ts';
@@ -51,6 +52,7 @@ export function createRedisStores(redis: Redis, opts: RedisStoresOptions = {}): 
     appointments: guard(createRedisAppointmentStore(redis, keys)),
     links: guard(createRedisLinkStore(redis, keys)),
     participants: guard(createRedisParticipantStore(redis, keys)),
+    joins: guard(createRedisJoinStore(redis, keys)),
     sessions: guard(createRedisSessionStore(redis, keys)),
     clinics: guard(createRedisClinicStore(redis, keys)),
     apiKeys: guard(createRedisApiKeyStore(redis, keys)),

@@ -51,6 +51,8 @@ const isEventName = (e: string): e is ClusterEventName => Object.hasOwn(EVENT_NA
 
 /** Entries read per XREAD. */
 const READ_COUNT = 500;
+/** Events in one stream entry at most (a flood is split, so no entry grows without bound). */
+const PER_ENTRY = 200;
 /** The reader's command timeout beyond its BLOCK time: a dead connection fails the read, which is then sent again. */
 const READ_TIMEOUT_GRACE_MS = 2000;
 /** Pause after a failed read before the next (the reader's connection is reconnecting meanwhile). */
@@ -200,8 +202,15 @@ export class RedisClusterBus implements ClusterBus {
     this.#queue = [];
     this.#droppedWhileAway = 0;
     const pipeline = this.#redis.pipeline();
-    for (const { e, a } of batch) {
-      pipeline.xadd(this.#stream, 'MAXLEN', '~', this.#maxLen, '*', 'n', this.#nodeId, 'e', e, 'a', a);
+    // One entry per tick, whatever it holds (a join publishes several events at once): one stream entry
+    // instead of one per event; a lone event keeps the plain form.
+    for (let i = 0; i < batch.length; i += PER_ENTRY) {
+      const part = batch.slice(i, i + PER_ENTRY);
+      if (part.length === 1) {
+        pipeline.xadd(this.#stream, 'MAXLEN', '~', this.#maxLen, '*', 'n', this.#nodeId, 'e', part[0]!.e, 'a', part[0]!.a);
+      } else {
+        pipeline.xadd(this.#stream, 'MAXLEN', '~', this.#maxLen, '*', 'n', this.#nodeId, 'b', `[${part.map(({ e, a }) => `[${JSON.stringify(e)},${a}]`).join(',')}]`);
+      }
     }
     // Entries carry chat text (threadItem): on a quiet day MAXLEN alone would keep them for days,
     // beyond the chat's retention. Older than KEEP_MS, no reader needs them (a node away longer is dead).
@@ -266,8 +275,12 @@ export class RedisClusterBus implements ClusterBus {
 
   /** One entry, checked: a malformed one is logged (its id only) and skipped. */
   #deliver(id: string, list: readonly string[]): void {
-    const { n, e, a } = fieldsOf(list);
+    const { n, e, a, b } = fieldsOf(list);
     if (n === this.#nodeId) return;
+    if (n !== undefined && b !== undefined) {
+      this.#deliverBatch(id, n, b);
+      return;
+    }
     if (n === undefined || e === undefined || a === undefined) {
       this.#log.warn({ entryId: id }, 'cluster bus: an entry without its fields was skipped');
       return;
@@ -282,6 +295,32 @@ export class RedisClusterBus implements ClusterBus {
     } catch {
       args = undefined;
     }
+    this.#dispatch(id, n, e, args);
+  }
+
+  /** An entry holding a tick's events, [[event, args], ...], each checked and delivered in order. */
+  #deliverBatch(id: string, n: string, b: string): void {
+    let pairs: unknown;
+    try {
+      pairs = JSON.parse(b);
+    } catch {
+      pairs = undefined;
+    }
+    if (!Array.isArray(pairs) || pairs.length > PER_ENTRY) {
+      this.#log.warn({ entryId: id, node: n }, 'cluster bus: an entry whose events are not a JSON list was skipped');
+      return;
+    }
+    for (const pair of pairs as unknown[]) {
+      const [e, args] = Array.isArray(pair) && pair.length === 2 ? (pair as [unknown, unknown]) : [undefined, undefined];
+      if (typeof e !== 'string' || !isEventName(e)) {
+        this.#log.warn({ entryId: id, node: n }, 'cluster bus: an event with an unknown name was skipped');
+        continue;
+      }
+      this.#dispatch(id, n, e, args);
+    }
+  }
+
+  #dispatch(id: string, n: string, e: ClusterEventName, args: unknown): void {
     if (!Array.isArray(args)) {
       this.#log.warn({ entryId: id, node: n, event: e }, 'cluster bus: an entry whose arguments are not a JSON list was skipped');
       return;

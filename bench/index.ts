@@ -8,6 +8,7 @@ import { capacity, type CapacityResult, type CapacityRun } from './capacity.ts';
 import { hostile, type HostileResult } from './hostile.ts';
 import { costRatio, forwarding, type ForwardResult } from './forwarding.ts';
 import { link, type LinkResult } from './link.ts';
+import { nodes } from './nodes.ts';
 import { recovery } from './recovery.ts';
 import { cpuMonitor, type CpuShare } from './lib/machine.ts';
 import { machine, saveResult } from './lib/results.ts';
@@ -15,10 +16,13 @@ import { fmt, fmtRatio, ratio, table } from './lib/stats.ts';
 import { sharing, type SharingResult } from './sharing.ts';
 import { GOALS, scale, type AllResults, type ScaleResult } from './scale.ts';
 
-const ALL = ['admit', 'link', 'capacity', 'forwarding', 'sharing', 'hostile', 'clinic', 'recovery', 'scale'] as const;
+const ALL = ['admit', 'link', 'capacity', 'forwarding', 'sharing', 'hostile', 'clinic', 'recovery', 'nodes', 'scale'] as const;
 type Name = (typeof ALL)[number];
-/** Run when none is named; recovery (8 minutes of faults in browser namespaces) only when named: `npm run bench -- recovery`. */
-const DEFAULT: readonly Name[] = ALL.filter((n) => n !== 'recovery');
+/**
+ * Run when none is named; recovery (8 minutes of faults in browser namespaces) and nodes (a cluster
+ * behind HAProxy, 5 minutes) only when named: `npm run bench -- recovery`, `npm run bench -- nodes`.
+ */
+const DEFAULT: readonly Name[] = ALL.filter((n) => n !== 'recovery' && n !== 'nodes');
 const ALIASES: Record<string, Name> = {
   'admit-to-first-frame': 'admit',
   'link-to-waiting': 'link',
@@ -43,7 +47,7 @@ function parseNames(args: string[]): Name[] {
 }
 
 /** Each benchmark's own time budget; together they keep `npm run bench` under 17 minutes. */
-const BUDGET_MS: Record<Name, number> = { admit: 3.5 * 60_000, link: 1.5 * 60_000, capacity: 6 * 60_000, forwarding: 2.5 * 60_000, sharing: 1.5 * 60_000, hostile: 2 * 60_000, clinic: 1.5 * 60_000, recovery: 8 * 60_000, scale: 0 };
+const BUDGET_MS: Record<Name, number> = { admit: 3.5 * 60_000, link: 1.5 * 60_000, capacity: 6 * 60_000, forwarding: 2.5 * 60_000, sharing: 1.5 * 60_000, hostile: 2 * 60_000, clinic: 1.5 * 60_000, recovery: 8 * 60_000, nodes: 5 * 60_000, scale: 0 };
 const DEADLINE_MS = 17.5 * 60_000;
 
 const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
@@ -167,6 +171,7 @@ async function main(): Promise<void> {
       else if (name === 'hostile') hostileRun = (await hostile(budget, process.env.BENCH_STORE === 'redis' ? 'redis' : 'memory')) satisfies HostileResult;
       else if (name === 'clinic') clinicRun = await clinic(budget);
       else if (name === 'recovery') await recovery(budget);
+      else if (name === 'nodes') await nodes(budget);
       else scaled = await scale(results);
     } catch (e) {
       console.error(`\n${name} FAILED: ${(e as Error).stack ?? String(e)}`);

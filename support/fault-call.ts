@@ -71,6 +71,17 @@ export async function faultRig(o: RigOptions = {}): Promise<FaultRig> {
   }
 }
 
+/**
+ * What the call helpers below use: the two people's pages and the base URL
+ * the API is reached at (the server's, or a proxy's in front of several
+ * nodes). A FaultRig is one.
+ */
+export interface CallRig {
+  server: { url: string };
+  gp: { page: Page };
+  patient: { page: Page };
+}
+
 /** The patient follows the link, consents and joins the waiting room. */
 export async function patientJoins(page: Page, apt: CreatedAppointment): Promise<void> {
   await page.goto(apt.patientUrl);
@@ -80,7 +91,7 @@ export async function patientJoins(page: Page, apt: CreatedAppointment): Promise
 }
 
 /** A consultation with the patient admitted (one click) and video decoded on both sides. */
-export async function liveCall(rig: FaultRig): Promise<CreatedAppointment> {
+export async function liveCall(rig: CallRig): Promise<CreatedAppointment> {
   const apt = await createAppointment(rig.server.url, { patientName: PATIENT_NAME, clinicianId: `gp-${Math.random().toString(36).slice(2, 8)}` });
   await patientJoins(rig.patient.page, apt);
   await phase(rig.patient.page, 'waiting');
@@ -99,13 +110,13 @@ export async function liveCall(rig: FaultRig): Promise<CreatedAppointment> {
  * Epoch ms at which BOTH pages had presented a remote video frame at or after
  * `after` (the later of the two), waiting up to `ms`.
  */
-export async function bothDecoding(rig: FaultRig, after: number, ms: number): Promise<number> {
+export async function bothDecoding(rig: CallRig, after: number, ms: number): Promise<number> {
   const [a, b] = await Promise.all([frameAfter(rig.gp.page, after, ms), frameAfter(rig.patient.page, after, ms)]);
   return Math.max(a, b);
 }
 
 /** True when both pages keep presenting remote frames: the call is up now. */
-export async function stillDecoding(rig: FaultRig, ms = 10_000): Promise<boolean> {
+export async function stillDecoding(rig: CallRig, ms = 10_000): Promise<boolean> {
   const now = Date.now();
   return bothDecoding(rig, now, ms).then(
     () => true,

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { CreatedAppointment } from '../../support/api.ts';
 import { chromiumAvailable } from '../../support/browser.ts';
-import { admissions, bothDecoding, faultRig, liveCall, PATIENT_NAME, phase, seen, stillDecoding, type FaultRig } from '../../support/fault-call.ts';
+import { admissions, bothDecoding, faultRig, liveCall, PATIENT_NAME, phase, seen, stillDecoding, type CallRig, type FaultRig } from '../../support/fault-call.ts';
 import { netnsAvailable } from '../../support/netns.ts';
 
 /** How long a test waits for media to come back (a bound on the wait, not a speed target: bench/recovery.ts measures). */
@@ -27,7 +27,7 @@ export function useFaultRig(options: Parameters<typeof faultRig>[0], set: (rig: 
 }
 
 /** The call this test breaks: the one the last test left, when it still carries video both ways; otherwise a fresh one. */
-export async function callToBreak(rig: FaultRig, last: CreatedAppointment | undefined): Promise<CreatedAppointment> {
+export async function callToBreak(rig: CallRig, last: CreatedAppointment | undefined): Promise<CreatedAppointment> {
   if (last && (await stillDecoding(rig, 5000))) return last;
   return liveCall(rig);
 }
@@ -36,7 +36,7 @@ export async function callToBreak(rig: FaultRig, last: CreatedAppointment | unde
  * Both pages present remote video frames at or after `since` (epoch ms) and
  * keep presenting them a second later: media is back, not one stale frame.
  */
-export async function expectMediaBack(rig: FaultRig, since: number, what: string): Promise<number> {
+export async function expectMediaBack(rig: CallRig, since: number, what: string): Promise<number> {
   let back: number;
   try {
     back = await bothDecoding(rig, since, RECOVERY_WAIT_MS);
@@ -49,7 +49,7 @@ export async function expectMediaBack(rig: FaultRig, since: number, what: string
 }
 
 /** One admission in the audit trail, the patient still in the call, nobody left to admit, no Admit click since the fault. */
-export async function expectNoReadmission(rig: FaultRig, apt: CreatedAppointment, admitClicksBefore: number): Promise<void> {
+export async function expectNoReadmission(rig: CallRig, apt: CreatedAppointment, admitClicksBefore: number): Promise<void> {
   await phase(rig.patient.page, 'call', 10_000);
   const patient = await seen(rig.patient.page);
   const sinceCall = patient.phases.slice(patient.phases.indexOf('call'));

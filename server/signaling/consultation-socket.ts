@@ -28,12 +28,12 @@ import type { Session } from '../domain/model.ts';
 import type { RoomRegistry } from '../media/rooms.ts';
 import type { ClusterBus, MediaRelay, NodeId, NodeRegistry, Placement, PresenceLedger, RelayRequest } from '../cluster/contract.ts';
 import { authenticate, connectError, type SocketIdentity } from './auth.ts';
-import { handle, limitMessages, type MessageRate } from './handle.ts';
-import { MEDIA_OP_NAMES, registerMediaHandlers } from './media-handlers.ts';
+import { clientMessageTable, MessageGate, type ClientHandlers, type MessageRate } from './handle.ts';
+import { MEDIA_OP_NAMES, mediaMessages } from './media-handlers.ts';
 import type { MediaFactsCache } from './media-facts.ts';
 import { MediaOwner } from './media-owner.ts';
 import { MediaRouter } from './media-router.ts';
-import { registerThreadHandlers } from './thread-handlers.ts';
+import { threadMessages } from './thread-handlers.ts';
 import type { Presence } from './presence.ts';
 import type { SignalEvents } from './signal-events.ts';
 import { replaceOlderSockets } from './socket-takeover.ts';
@@ -42,8 +42,10 @@ import { liveRoom, selfRoom, ViewPusher } from './view-pusher.ts';
 import type { Ack } from '../wire/errors.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../wire/socket.ts';
 
-type AppServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketIdentity>;
-type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketIdentity>;
+/** All a socket keeps of its own: who it is and the client's address (the handlers are shared, see messagesFor). */
+type SocketData = SocketIdentity & { address: string };
+type AppServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 export interface ConsultationSocketDeps {
   io: Server;
@@ -96,7 +98,6 @@ export interface ConsultationSockets {
   loadPresence(): Promise<void>;
 }
 
-const aptRoom = (id: string) => `apt:${id}`;
 const sessionRoom = (id: string) => `s:${id}`;
 
 type ClinicianSession = Extract<Session, { kind: 'clinician' }>;
@@ -123,6 +124,15 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
   });
   const router = new MediaRouter({ placement: d.cluster.placement, relay: d.cluster.relay, consultations: d.consultations });
   d.cluster.bus.on('mediaFacts', (appointmentId, facts) => d.facts.set(appointmentId, facts));
+
+  /**
+   * This node's sockets of an appointment, through their participants' rooms (presence knows who is
+   * here: no room per appointment to keep for each socket); null with nobody here (`in([])` would be everyone).
+   */
+  const localSocketsOf = (appointmentId: string) => {
+    const ids = d.presence.participantsIn(appointmentId);
+    return ids.length > 0 ? io.local.in(ids.map(selfRoom)) : null;
+  };
 
   // ---- pushing views -------------------------------------------------------
   const connectionOf = d.facts.connectionOf(d.presence);
@@ -151,9 +161,9 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
   d.bus.on('consultationEnded', (appointmentId, reason = 'ended') => {
     d.rooms.close(appointmentId);
     router.forget(appointmentId);
-    io.local.in(aptRoom(appointmentId)).emit('consultation:ended', { reason });
+    localSocketsOf(appointmentId)?.emit('consultation:ended', { reason });
     // After the clinician's own ack has gone out (this runs inside their request).
-    setImmediate(() => io.local.in(aptRoom(appointmentId)).disconnectSockets(true));
+    setImmediate(() => localSocketsOf(appointmentId)?.disconnectSockets(true));
   });
   // A thread entry goes to those who may see it: one person and the sender, or everyone admitted.
   d.bus.on('threadItem', (item) => {
@@ -273,7 +283,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
         // Draining for shutdown: existing sessions may reconnect (waiting people stay waiting, their
         // place kept); new sessions are refused at HTTP, new rooms by rooms.open().
         await attempt?.refund();
-        socket.data = identity;
+        socket.data = { ...identity, address };
         holdSocket(socket, address);
         next();
       })
@@ -284,13 +294,65 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
       });
   });
 
+  // The namespace's messages, made once: each handler is given the socket it came on.
+  const messages = new MessageGate<AppSocket>({
+    table: clientMessageTable<AppSocket>({
+      // Validated here, run on the node that holds the consultation's Router (maybe this one).
+      ...mediaMessages<AppSocket>(MEDIA_OP_NAMES, ({ data: me }, op, payload) => router.run(me.appointmentId, me.participantId, op, payload)),
+      ...clinicianMessages(),
+      'consultation:leave': async (socket) => {
+        await d.consultations.leave(socket.data.participantId, socket.data.appointmentId, socket.data.address);
+        setImmediate(() => socket.disconnect(true));
+        return {};
+      },
+      'self:check': async ({ data: me }, check) => {
+        const verdict = await d.consultations.recordCheck(me.participantId, me.appointmentId, check);
+        return verdict ? { verdict } : {};
+      },
+      'consultation:state': ({ data: { participantId, appointmentId: apt } }) =>
+        d.consultations.view(participantId, apt, d.presence.isConnected, (id) => connectionOf(apt, id), (id) => videoPausedOf(apt, id) ?? undefined),
+      ...threadMessages<AppSocket>({ thread: d.thread, files: d.files }),
+    }),
+    rate: d.limits.messages,
+    logger: log,
+    describe: ({ data: me }) => ({ appointmentId: me.appointmentId, participantId: me.participantId }),
+  });
+  /** The clinician's decisions: refused FORBIDDEN for anyone else. */
+  function clinicianMessages() {
+    const clinicianOnly = async (me: SocketData, fn: (s: ClinicianSession) => Promise<unknown>): Promise<Record<string, never>> => {
+      if (me.session.kind !== 'clinician') throw new AppError('FORBIDDEN', 'Only the clinician can do that.');
+      await fn(me.session);
+      return {};
+    };
+    const pid = (x: string) => x as ParticipantId;
+    return {
+      'lobby:admit': ({ data: me }, { participantId: p }) =>
+        clinicianOnly(me, async (s) => {
+          const admitted = await d.consultations.admit(s, me.appointmentId, pid(p), me.address);
+          if (admitted.waitingSince) d.observeWait?.((Date.now() - Date.parse(admitted.waitingSince)) / 1000);
+        }),
+      'lobby:deny': ({ data: me }, { participantId: p }) => clinicianOnly(me, (s) => d.consultations.deny(s, me.appointmentId, pid(p), me.address)),
+      'lobby:sendBack': ({ data: me }, { participantId: p }) => clinicianOnly(me, (s) => d.consultations.sendBack(s, me.appointmentId, pid(p), me.address)),
+      'lobby:remove': ({ data: me }, { participantId: p }) => clinicianOnly(me, (s) => d.consultations.remove(s, me.appointmentId, pid(p), me.address)),
+      'consultation:lock': ({ data: me }, { locked }) => clinicianOnly(me, (s) => d.consultations.lock(s, me.appointmentId, locked, me.address)),
+      'consultation:end': ({ data: me }) => clinicianOnly(me, (s) => d.consultations.end(s, me.appointmentId, me.address)),
+    } satisfies ClientHandlers<AppSocket>;
+  }
+  // Shared by every socket (`this` is the socket that went).
+  function disconnected(this: AppSocket, reason: string): void {
+    const { appointmentId, participantId, address } = this.data;
+    releaseSocket(this, address);
+    d.signals?.emit('socketDisconnected', reason);
+    log.info({ appointmentId, participantId, socketId: this.id, reason }, 'socket disconnected');
+  }
+
   io.on('connection', (socket: AppSocket) => {
     const me = socket.data;
     const { appointmentId, participantId } = me;
-    limitMessages(socket, d.limits.messages, log);
+    messages.admit(socket);
     // Counted in presence (by the handshake) before older sockets go, so theirs is never the "last" socket.
     replaceOlderSockets(d.io, socket, { appointmentId, participantId }, log, { signals: d.signals, elsewhere: d.presence.isConnectedElsewhere(participantId) });
-    void socket.join([aptRoom(appointmentId), selfRoom(participantId), sessionRoom(me.session.id)]);
+    void socket.join([selfRoom(participantId), sessionRoom(me.session.id)]);
     views.connected(appointmentId, participantId, socket.id);
     d.bus.safeEmit('connectionChanged', appointmentId);
     if (me.session.kind === 'clinician') {
@@ -303,50 +365,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
     }
     d.signals?.emit('socketConnected');
     log.info({ appointmentId, participantId, socketId: socket.id, role: me.role }, 'socket connected');
-
-    // Validated here, run on the node that holds the consultation's Router (maybe this one).
-    registerMediaHandlers(socket, log.child({ appointmentId, participantId }), MEDIA_OP_NAMES, (op, payload) =>
-      router.run(appointmentId, participantId, op, payload),
-    );
-
-    const clinicianOnly = async (fn: (s: ClinicianSession) => Promise<unknown>): Promise<Record<string, never>> => {
-      if (me.session.kind !== 'clinician') throw new AppError('FORBIDDEN', 'Only the clinician can do that.');
-      await fn(me.session);
-      return {};
-    };
-    const pid = (x: string) => x as ParticipantId;
-    const apt = appointmentId;
-    const address = d.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
-    handle(socket, log, 'lobby:admit', ({ participantId: p }) =>
-      clinicianOnly(async (s) => {
-        const admitted = await d.consultations.admit(s, apt, pid(p), address);
-        if (admitted.waitingSince) d.observeWait?.((Date.now() - Date.parse(admitted.waitingSince)) / 1000);
-      }),
-    );
-    handle(socket, log, 'lobby:deny', ({ participantId: p }) => clinicianOnly((s) => d.consultations.deny(s, apt, pid(p), address)));
-    handle(socket, log, 'lobby:sendBack', ({ participantId: p }) => clinicianOnly((s) => d.consultations.sendBack(s, apt, pid(p), address)));
-    handle(socket, log, 'lobby:remove', ({ participantId: p }) => clinicianOnly((s) => d.consultations.remove(s, apt, pid(p), address)));
-    handle(socket, log, 'consultation:lock', ({ locked }) => clinicianOnly((s) => d.consultations.lock(s, apt, locked, address)));
-    handle(socket, log, 'consultation:end', () => clinicianOnly((s) => d.consultations.end(s, apt, address)));
-    handle(socket, log, 'consultation:leave', async () => {
-      await d.consultations.leave(participantId, apt, address);
-      setImmediate(() => socket.disconnect(true));
-      return {};
-    });
-    handle(socket, log, 'self:check', async (check) => {
-      const verdict = await d.consultations.recordCheck(participantId, apt, check);
-      return verdict ? { verdict } : {};
-    });
-    handle(socket, log, 'consultation:state', () =>
-      d.consultations.view(participantId, apt, d.presence.isConnected, (id) => connectionOf(apt, id), (id) => videoPausedOf(apt, id) ?? undefined),
-    );
-    registerThreadHandlers(socket, log, me, { thread: d.thread, files: d.files, address });
-
-    socket.on('disconnect', (reason) => {
-      releaseSocket(socket, address);
-      d.signals?.emit('socketDisconnected', reason);
-      log.info({ appointmentId, participantId, socketId: socket.id, reason }, 'socket disconnected');
-    });
+    socket.on('disconnect', disconnected);
   });
   return {
     serveMedia: owner.serve,

@@ -14,7 +14,7 @@ import type { TurnGrant } from '../domain/access/turn.ts';
 import type { Peer } from '../media/peer.ts';
 import type { Room } from '../media/room.ts';
 import type { MediaOp } from '../cluster/contract.ts';
-import { handle } from './handle.ts';
+import { handle, type ClientHandlers } from './handle.ts';
 import type { SignalEvents } from './signal-events.ts';
 import type { IceConfig, ProducerAnnouncement } from '../wire/media.ts';
 import type { ClientMessage, ClientReplies } from '../wire/socket.ts';
@@ -154,7 +154,12 @@ export async function runMediaOp<K extends MediaOp>(o: MediaHandlerOptions, log:
   }
 }
 
-/** Every media message of `ops` on this socket, each validated by handle() and run by `run`. */
+/** Every media message of `ops`, for a namespace's message table (made once): `run` is given the socket it came on. */
+export function mediaMessages<S>(ops: readonly MediaOp[], run: <K extends MediaOp>(socket: S, op: K, payload: ClientMessage<K>) => Promise<ClientReplies[K]>): ClientHandlers<S> {
+  return Object.fromEntries(ops.map((op) => [op, (socket: S, payload: ClientMessage<typeof op>) => run(socket, op, payload)]));
+}
+
+/** Every media message of `ops` on this one socket (the self-test's), each validated by handle() and run by `run`. */
 export function registerMediaHandlers(socket: Socket, log: Logger, ops: readonly MediaOp[], run: <K extends MediaOp>(op: K, payload: ClientMessage<K>) => Promise<ClientReplies[K]>): void {
   for (const op of ops) handle(socket, log, op, (payload) => run(op, payload as ClientMessage<typeof op>));
 }

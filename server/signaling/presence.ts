@@ -5,51 +5,66 @@
 // and per-address caps (counted per node: a bound on this node's memory).
 // Other nodes' participants are a mirror fed by their `presence` events and,
 // at start, their ledgers (cluster-presence.ts); a dead node's are dropped.
+// Most keys hold one member (one socket per participant, per address; one
+// patient per appointment), so one member is kept as the string itself and a
+// Set is made only for a second: thousands of waiting sockets, no Set each.
+
+/** One member, or a Set of two or more. */
+type Members = string | Set<string>;
+
+const sizeOf = (m: Members | undefined): number => (m === undefined ? 0 : typeof m === 'string' ? 1 : m.size);
+
+function addMember(map: Map<string, Members>, key: string, member: string): void {
+  const m = map.get(key);
+  if (m === undefined) map.set(key, member);
+  else if (typeof m !== 'string') m.add(member);
+  else if (m !== member) map.set(key, new Set([m, member]));
+}
+
+/** Whether `member` was there; the key goes with its last member. */
+function removeMember(map: Map<string, Members>, key: string, member: string): boolean {
+  const m = map.get(key);
+  if (m === undefined) return false;
+  if (typeof m === 'string') {
+    if (m !== member) return false;
+    map.delete(key);
+    return true;
+  }
+  if (!m.delete(member)) return false;
+  if (m.size === 1) map.set(key, m.values().next().value as string);
+  else if (m.size === 0) map.delete(key);
+  return true;
+}
+
 export class Presence {
-  readonly #sockets = new Map<string, Set<string>>();
-  readonly #byAddress = new Map<string, Set<string>>();
+  readonly #sockets = new Map<string, Members>();
+  readonly #byAddress = new Map<string, Members>();
   readonly #appointmentOf = new Map<string, string>();
-  readonly #inAppointment = new Map<string, Set<string>>();
+  readonly #inAppointment = new Map<string, Members>();
   /** participant id -> the other nodes where they have a socket (node id -> appointment id). */
   readonly #elsewhere = new Map<string, Map<string, string>>();
 
   /** Counts this socket for its participant (of that appointment) and its address; true when it is their first here. */
   add(participantId: string, socketId: string, appointmentId?: string, address?: string): boolean {
-    let set = this.#sockets.get(participantId);
-    const first = !set || set.size === 0;
-    if (!set) this.#sockets.set(participantId, (set = new Set()));
-    set.add(socketId);
+    const first = sizeOf(this.#sockets.get(participantId)) === 0;
+    addMember(this.#sockets, participantId, socketId);
     if (appointmentId !== undefined && !this.#appointmentOf.has(participantId)) {
       this.#appointmentOf.set(participantId, appointmentId);
-      let there = this.#inAppointment.get(appointmentId);
-      if (!there) this.#inAppointment.set(appointmentId, (there = new Set()));
-      there.add(participantId);
+      addMember(this.#inAppointment, appointmentId, participantId);
     }
-    if (address !== undefined) {
-      let from = this.#byAddress.get(address);
-      if (!from) this.#byAddress.set(address, (from = new Set()));
-      from.add(socketId);
-    }
+    if (address !== undefined) addMember(this.#byAddress, address, socketId);
     return first;
   }
 
   /** Returns true when that was the participant's last socket. Removing an unknown socket is harmless. */
   remove(participantId: string, socketId: string, address?: string): boolean {
-    if (address !== undefined) {
-      const from = this.#byAddress.get(address);
-      from?.delete(socketId);
-      if (from?.size === 0) this.#byAddress.delete(address);
-    }
-    const set = this.#sockets.get(participantId);
-    if (!set?.delete(socketId)) return false;
-    if (set.size > 0) return false;
-    this.#sockets.delete(participantId);
+    if (address !== undefined) removeMember(this.#byAddress, address, socketId);
+    if (!removeMember(this.#sockets, participantId, socketId)) return false;
+    if (this.#sockets.has(participantId)) return false;
     const appointmentId = this.#appointmentOf.get(participantId);
     if (appointmentId !== undefined) {
       this.#appointmentOf.delete(participantId);
-      const there = this.#inAppointment.get(appointmentId);
-      there?.delete(participantId);
-      if (there?.size === 0) this.#inAppointment.delete(appointmentId);
+      removeMember(this.#inAppointment, appointmentId, participantId);
     }
     return true;
   }
@@ -60,7 +75,7 @@ export class Presence {
   /** A socket on another live node. */
   isConnectedElsewhere = (participantId: string): boolean => (this.#elsewhere.get(participantId)?.size ?? 0) > 0;
 
-  isConnectedHere = (participantId: string): boolean => (this.#sockets.get(participantId)?.size ?? 0) > 0;
+  isConnectedHere = (participantId: string): boolean => this.#sockets.has(participantId);
 
   /** Another node says this participant's first socket there came (up) or its last went. */
   remote(node: string, appointmentId: string, participantId: string, up: boolean): void {
@@ -89,23 +104,24 @@ export class Presence {
 
   /** Open sockets of this participant on this node. */
   socketsOf(participantId: string): number {
-    return this.#sockets.get(participantId)?.size ?? 0;
+    return sizeOf(this.#sockets.get(participantId));
   }
 
   /** Open sockets from this client address on this node. */
   socketsFrom(address: string): number {
-    return this.#byAddress.get(address)?.size ?? 0;
+    return sizeOf(this.#byAddress.get(address));
   }
 
   /** The participants of this appointment with a socket on this node (the ones this node pushes views to). */
   participantsIn(appointmentId: string): string[] {
-    return [...(this.#inAppointment.get(appointmentId) ?? [])];
+    const there = this.#inAppointment.get(appointmentId);
+    return there === undefined ? [] : typeof there === 'string' ? [there] : [...there];
   }
 
   /** Open sockets on this node. */
   get count(): number {
     let n = 0;
-    for (const s of this.#sockets.values()) n += s.size;
+    for (const s of this.#sockets.values()) n += sizeOf(s);
     return n;
   }
 }

@@ -24,11 +24,11 @@ import type { ConnectionOf } from './view-pusher.ts';
 import { CLINICIAN_COOKIE } from '../edge/cookies.ts';
 import { STAFF_NAMESPACE, type StaffClientToServerEvents, type StaffServerToClientEvents } from '../wire/staff-socket.ts';
 import { connectError } from './auth.ts';
-import { limitMessages, type MessageRate } from './handle.ts';
+import { MessageGate, type MessageRate } from './handle.ts';
 import type { Presence } from './presence.ts';
 import { watchStaffSession } from './session-watch.ts';
 import { WaitingBoard } from './staff-board.ts';
-import { registerStaffHandlers } from './staff-handlers.ts';
+import { staffMessages } from './staff-handlers.ts';
 import type { StaffPresence } from './staff-presence.ts';
 
 interface StaffSocketData {
@@ -159,9 +159,29 @@ export function attachStaff(d: StaffSocketDeps): void {
       });
   });
 
+  // The namespace's messages, made once; each socket holds only its data and its message budget.
+  const messages = new MessageGate<StaffSocket>({
+    table: staffMessages<StaffSocket>({
+      board,
+      actions: d.actions,
+      clinics: d.clinics,
+      used: (socket) => {
+        d.sessions.touch(socket.data.session).catch((e: unknown) => log.warn({ err: e, socketId: socket.id }, 'could not note a staff session in use'));
+      },
+    }),
+    rate: d.limits.messages,
+    logger: log,
+  });
+  // Shared by every socket (`this` is the socket that went).
+  function disconnected(this: StaffSocket, reason: string): void {
+    board.unwatch(this.id);
+    d.presence.remove(presenceKey(this.data.session), this.id, this.data.address);
+    log.info({ socketId: this.id, reason }, 'staff socket disconnected');
+  }
+
   ns.on('connection', (socket: StaffSocket) => {
-    const { session, address } = socket.data;
-    limitMessages(socket, d.limits.messages, log);
+    const { session } = socket.data;
+    messages.admit(socket);
     void socket.join(sessionRoom(session.id));
     watchStaffSession(socket, session.id, {
       liveStaff: (id) => d.sessions.liveStaff(id),
@@ -169,15 +189,7 @@ export function attachStaff(d: StaffSocketDeps): void {
       logger: log,
       tell: () => socket.emit('staff:ended', { reason: 'signed-out' }),
     });
-    const used = () => {
-      d.sessions.touch(session).catch((e: unknown) => log.warn({ err: e, socketId: socket.id }, 'could not note a staff session in use'));
-    };
-    registerStaffHandlers(socket, log, session, { board, actions: d.actions, clinics: d.clinics, address, used });
     log.info({ socketId: socket.id, userId: session.clinicianId }, 'staff socket connected');
-    socket.on('disconnect', (reason) => {
-      board.unwatch(socket.id);
-      d.presence.remove(presenceKey(session), socket.id, address);
-      log.info({ socketId: socket.id, reason }, 'staff socket disconnected');
-    });
+    socket.on('disconnect', disconnected);
   });
 }

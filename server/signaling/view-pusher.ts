@@ -7,6 +7,7 @@
 // the messages. Pushes for one appointment never overlap (an older view cannot
 // arrive after a newer one), and presence changes settle briefly first, so a
 // device flickering on and off is not broadcast at every flicker.
+import { createHash } from 'node:crypto';
 import type { Server } from 'socket.io';
 import type { Logger } from '../core/logger.ts';
 import type { AppointmentId } from '../core/ids.ts';
@@ -45,7 +46,7 @@ export class ViewPusher {
   readonly #connectionOf: ConnectionOf | undefined;
   readonly #videoPausedOf: VideoPausedOf | undefined;
   readonly #schedules = new Map<string, Schedule>();
-  /** participant id -> the view last sent to their sockets on this node (serialized). */
+  /** participant id -> a digest of the view last sent to their sockets on this node (a digest, not the view: one short string each). */
   readonly #sent = new Map<string, string>();
   readonly #waiting = new Set<string>();
 
@@ -158,9 +159,9 @@ export class ViewPusher {
     else mine.socketsLeave(liveRoom(appointmentId));
     if (open && view.self.state === 'waiting') this.#waiting.add(participantId);
     else this.#waiting.delete(participantId);
-    const text = JSON.stringify(view);
-    if (this.#sent.get(participantId) !== text) {
-      this.#sent.set(participantId, text);
+    const digest = createHash('sha1').update(JSON.stringify(view)).digest('base64');
+    if (this.#sent.get(participantId) !== digest) {
+      this.#sent.set(participantId, digest);
       mine.emit('consultation:state', view);
     } else if (freshSockets.length > 0) {
       this.#io.local.to(freshSockets).emit('consultation:state', view);

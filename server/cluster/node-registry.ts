@@ -15,7 +15,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.ts';
 import { loadScore, type NodeId, type NodeInfo, type NodeLoad, type NodeRegistry, type NodeRegistryEvents } from './contract.ts';
 import type { ClusterKeys } from './cluster-keys.ts';
-import { runScript, script } from './lua.ts';
+import { runScript, script } from '../core/lua-script.ts';
 import { parseNodeInfo } from './node-info.ts';
 
 export interface NodeRegistryOptions {

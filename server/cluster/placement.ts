@@ -12,7 +12,7 @@ import { AppError } from '../core/errors.ts';
 import { isId, type AppointmentId } from '../core/ids.ts';
 import { loadScore, type NodeId, type Placement } from './contract.ts';
 import type { ClusterKeys } from './cluster-keys.ts';
-import { runScript, script } from './lua.ts';
+import { runScript, script } from '../core/lua-script.ts';
 
 export interface PlacementOptions {
   keys: ClusterKeys;

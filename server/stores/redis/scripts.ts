@@ -1,30 +1,8 @@
-// The Lua scripts behind every read-check-write step, and a runner that sends
-// a script's SHA1 (EVALSHA) and falls back to the source (EVAL) when the
-// server has not seen it yet. Redis runs a script atomically, so no other
-// command interleaves with it.
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+// The Lua scripts behind every read-check-write step (run by core/lua-script.ts,
+// which the cluster's scripts share).
+import { script } from '../../core/lua-script.ts';
 
-export interface LuaScript {
-  readonly source: string;
-  readonly sha: string;
-}
-
-export const script = (source: string): LuaScript => ({ source, sha: createHash('sha1').update(source).digest('hex') });
-
-export async function runScript(
-  redis: Redis,
-  lua: LuaScript,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  try {
-    return await redis.evalsha(lua.sha, keys.length, ...keys, ...args);
-  } catch (e) {
-    if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
-    return await redis.eval(lua.source, keys.length, ...keys, ...args);
-  }
-}
+export { runScript, script, type LuaScript } from '../../core/lua-script.ts';
 
 // Gives an index key at least `ms` to live: never shortens it, and a key that
 // was just created (no TTL yet) gets one.

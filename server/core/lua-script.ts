@@ -1,7 +1,7 @@
-// The cluster's Lua scripts run as the stores' do (stores/redis/scripts.ts,
-// which this layer may not import): by SHA1 (EVALSHA), falling back to the
-// source (EVAL) when the server has not seen it yet, e.g. after a restart.
-// Redis runs a script atomically: no other command interleaves with it.
+// A Lua script and its runner, shared by the stores and the cluster: the
+// script's SHA1 is sent (EVALSHA) and the source only when the server has not
+// seen it yet (after a restart, on a new connection). Redis runs a script
+// atomically, so no other command interleaves with it.
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 

@@ -107,7 +107,6 @@ export function attachStaff(d: StaffSocketDeps): void {
   d.bus.on('changed', (appointmentId) => board.changed(appointmentId));
   d.bus.on('connectionChanged', (appointmentId) => board.changed(appointmentId));
   d.bus.on('arrived', (appointmentId, participantId, since) => board.arrived(appointmentId, participantId, since));
-  d.rooms.on('peerExpired', (appointmentId) => board.changed(appointmentId));
   d.bus.on('runningLate', (clinicianId) => {
     // Every node tells its own staff; only the node where it was set tells the patients (every node hears that).
     const here = !d.bus.replaying;

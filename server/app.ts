@@ -33,6 +33,7 @@ import { attachConsultations } from './signaling/consultation-socket.ts';
 import { attachSelfTest } from './signaling/selftest.ts';
 import { attachStaff } from './signaling/staff-socket.ts';
 import { MediaFactsCache } from './signaling/media-facts.ts';
+import { dedicatedConnection } from './core/redis-connection.ts';
 
 export interface App {
   http: FastifyInstance;
@@ -64,7 +65,7 @@ function originAllowed(publicUrl: string, origin: string | undefined): boolean {
 function socketCluster(deps: Deps): Partial<ServerOptions> {
   if (!deps.redis) return {};
   const k = deps.cluster.keys.socketIo;
-  const client = deps.redis.duplicate({ enableOfflineQueue: true, commandTimeout: 10_000, maxRetriesPerRequest: null });
+  const client = dedicatedConnection(deps.redis, { enableOfflineQueue: true, commandTimeout: 10_000, maxRetriesPerRequest: null });
   // The stores' client reports outages; this one only must not crash the process with an unhandled 'error'.
   client.on('error', () => undefined);
   return {

@@ -15,6 +15,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.ts';
 import type { ClusterKeys } from './cluster-keys.ts';
 import type { ClusterBus, ClusterEventName, ClusterEvents, NodeId } from './contract.ts';
+import { dedicatedConnection } from '../core/redis-connection.ts';
 
 /** How long the bus keeps an entry (a reader that was away longer than this has been declared dead). */
 const KEEP_MS = 5 * 60_000;
@@ -144,7 +145,7 @@ export class RedisClusterBus implements ClusterBus {
     // '$' resolved now: an XREAD BLOCK sent later with '$' would miss what is published in between.
     const last = await this.#redis.xrevrange(this.#stream, '+', '-', 'COUNT', 1);
     this.#lastId = last[0]?.[0] ?? '0-0';
-    const reader = this.#redis.duplicate({
+    const reader = dedicatedConnection(this.#redis, {
       lazyConnect: true,
       enableOfflineQueue: true,
       maxRetriesPerRequest: null,

@@ -12,6 +12,7 @@ import type { Logger } from '../core/logger.ts';
 import type { Ack } from '../wire/errors.ts';
 import type { ClusterKeys } from './cluster-keys.ts';
 import type { MediaRelay, NodeId, RelayRequest } from './contract.ts';
+import { dedicatedConnection } from '../core/redis-connection.ts';
 
 export interface MediaRelayOptions {
   nodeId: NodeId;
@@ -83,7 +84,7 @@ export class RedisMediaRelay implements MediaRelay {
     this.#serve = serve;
     if (this.#sub) return;
     // Its own connection (a subscriber takes no other command); it resubscribes by itself after a reconnect.
-    const sub = this.#redis.duplicate({ lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false });
+    const sub = dedicatedConnection(this.#redis, { lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false });
     sub.on('error', () => undefined); // the main client logs Redis outages
     sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#received(channel.toString('utf8'), message));
     this.#sub = sub;

@@ -1,8 +1,8 @@
 // Applies the FailureLimiter to the API and to /metrics: every request from
-// an address is counted on arrival, so an address over its limit is refused
-// before any work is done and a concurrent burst cannot outrun the count; the
-// attempt is given back unless the answer is a refusal that guessing produces
-// (400, 401, 403, 404, 410, 414).
+// an address takes its place on arrival, so an address over its limit is
+// refused before any work is done and a concurrent burst cannot outrun the
+// count; the attempt counts as a failure when the answer is a refusal that
+// guessing produces (400, 401, 403, 404, 410, 414).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FailureAttempt, FailureLimiter } from '../domain/access/failure-limiter.ts';
 
@@ -31,12 +31,16 @@ export function installFailureGuard(app: FastifyInstance, limiter: FailureLimite
   app.addHook('onRequest', async (req) => {
     if (isGuarded(req)) attempts.set(req, await limiter.attempt(req.ip));
   });
-  // Refunded before the answer leaves, so a client that waits for its answer
-  // never finds its own successful request still counted. A request that is
-  // never answered (the client went away) stays counted.
+  // Settled before the answer leaves, so a client that waits for its answer
+  // always finds its own failure counted and its success given back.
   app.addHook('onSend', async (req, reply, payload) => {
     const attempt = attempts.get(req);
-    if (attempt && !GUESSING.has(reply.statusCode)) await attempt.refund();
+    if (attempt && GUESSING.has(reply.statusCode)) await attempt.failed();
+    else attempt?.succeeded();
     return payload;
+  });
+  // A request that is never answered (the client went away) counts as a failure, as a guess cut short would.
+  app.addHook('onRequestAbort', async (req) => {
+    await attempts.get(req)?.failed();
   });
 }

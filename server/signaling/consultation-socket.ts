@@ -265,7 +265,7 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
       return;
     }
     // Guessing session cookies over the socket counts like guessing over HTTP.
-    // Counted on arrival (a burst of handshakes cannot outrun the count); given back unless it was a guess.
+    // Its place is taken on arrival (a burst of handshakes cannot outrun the count); a guess counts as a failure.
     const address = d.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
     // Before any cost: an address already holding its share of sockets is refused outright.
     if (d.presence.socketsFrom(address) >= d.limits.socketsPerAddress) {
@@ -282,14 +282,15 @@ export function attachConsultations(d: ConsultationSocketDeps): ConsultationSock
       .then(async (identity) => {
         // Draining for shutdown: existing sessions may reconnect (waiting people stay waiting, their
         // place kept); new sessions are refused at HTTP, new rooms by rooms.open().
-        await attempt?.refund();
+        attempt?.succeeded();
         socket.data = { ...identity, address };
         holdSocket(socket, address);
         next();
       })
       .catch(async (e: unknown) => {
         const guess = isAppError(e) && (e.code === 'UNAUTHENTICATED' || e.code === 'FORBIDDEN' || e.code === 'BAD_REQUEST');
-        if (!guess) await attempt?.refund();
+        if (guess) await attempt?.failed();
+        else attempt?.succeeded();
         next(connectError(e));
       });
   });

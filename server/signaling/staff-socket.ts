@@ -141,7 +141,7 @@ export function attachStaff(d: StaffSocketDeps): void {
         return staffOf(socket, d.sessions);
       })
       .then(async (session) => {
-        await attempt?.refund();
+        attempt?.succeeded();
         if (d.presence.socketsFrom(address) >= d.limits.socketsPerAddress) throw tooMany();
         socket.data = { session, address };
         // Counted before it is let in (synchronously), released when it goes or never completes.
@@ -153,7 +153,8 @@ export function attachStaff(d: StaffSocketDeps): void {
       })
       .catch(async (e: unknown) => {
         const guess = isAppError(e) && e.code === 'UNAUTHENTICATED';
-        if (!guess) await attempt?.refund();
+        if (guess) await attempt?.failed();
+        else attempt?.succeeded();
         next(connectError(e));
       });
   });

@@ -3,18 +3,25 @@
 // After maxFailures in a window, every further request from that address is
 // refused with 429 and Retry-After until the window ends.
 //
-// Every attempt is counted on arrival, atomically, and refunded when it turns
-// out not to be a failure. Checking first and counting after the answer would
-// let a burst of concurrent guesses all pass the check before any of them is
-// counted. Counting is per node in memory, or shared through Redis when the
-// server runs on Redis (server/stores/{memory,redis}/failure-counter.ts).
+// An attempt takes its place on arrival, synchronously, among this node's
+// attempts in flight from that address, and is let through only if the
+// address's failures plus its place stay within the limit: a burst of
+// concurrent guesses cannot all pass the check before any of them is counted.
+// A failure is counted in the store (shared through Redis when the server
+// runs on Redis: server/stores/{memory,redis}/failure-counter.ts) before its
+// place is given up, so it is never uncounted in between. A success costs one
+// read and nothing else. On several nodes, attempts in flight on other nodes
+// are not seen: a burst spread over k nodes can pass k times the limit once,
+// and then every node refuses on the shared failures.
 import { AppError } from '../../core/errors.ts';
 
 export interface FailureCounter {
-  /** Counts one attempt; returns the count in the current window and the seconds until it ends. */
-  hit(key: string, windowSeconds: number): Promise<{ count: number; retryAfterSeconds: number }>;
-  /** Takes one attempt back; at zero the window is gone, so the next failure starts a full one. */
-  refund(key: string): Promise<void>;
+  /** Failures counted in the key's current window (0 when none is open). */
+  count(key: string): Promise<number>;
+  /** Counts one failure; the first one opens a window of windowSeconds. */
+  fail(key: string, windowSeconds: number): Promise<void>;
+  /** Seconds until the key's window ends (at least 1): for Retry-After. */
+  retryAfter(key: string, windowSeconds: number): Promise<number>;
 }
 
 export interface FailureLimitOptions {
@@ -22,16 +29,20 @@ export interface FailureLimitOptions {
   windowSeconds: number;
 }
 
-/** One counted attempt: refund it once the request turned out not to be a failure. */
+/** One attempt let through: settle it once its outcome is known (each call after the first does nothing). */
 export interface FailureAttempt {
-  /** Idempotent; never throws (a refund lost to a store error only errs on the safe side). */
-  refund(): Promise<void>;
+  /** Not a failure: its place is given back. */
+  succeeded(): void;
+  /** A failure: counted for the address, then its place given back. Never throws (a count lost to a store error is logged by the store's client). */
+  failed(): Promise<void>;
 }
 
 export class FailureLimiter {
   readonly #counter: FailureCounter;
   readonly #opts: FailureLimitOptions;
   readonly #onLimited: (address: string) => void;
+  /** Attempts in flight on this node, per address (gone at zero). */
+  readonly #inFlight = new Map<string, number>();
   /** Addresses already reported in their current window (reported once, not per request). */
   readonly #reported = new Map<string, number>();
 
@@ -43,25 +54,48 @@ export class FailureLimiter {
   }
 
   /**
-   * Counts an attempt from this address before any work is done. Throws
-   * RATE_LIMITED (with Retry-After) when the address is over its limit (its
-   * failures plus its attempts still in flight); otherwise the caller refunds
-   * the attempt when it turns out not to be a failure.
+   * Takes an attempt's place before any work is done. Throws RATE_LIMITED
+   * (with Retry-After) when the address is over its limit (its failures plus
+   * the attempts ahead of this one still in flight); otherwise the caller
+   * settles the attempt.
    */
   async attempt(address: string): Promise<FailureAttempt> {
-    const { count, retryAfterSeconds } = await this.#counter.hit(address, this.#opts.windowSeconds);
-    if (count > this.#opts.maxFailures) {
+    const place = (this.#inFlight.get(address) ?? 0) + 1;
+    this.#inFlight.set(address, place);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const n = (this.#inFlight.get(address) ?? 1) - 1;
+      if (n > 0) this.#inFlight.set(address, n);
+      else this.#inFlight.delete(address);
+    };
+    let failures: number;
+    try {
+      failures = await this.#counter.count(address);
+    } catch (e) {
+      release();
+      throw e;
+    }
+    if (failures + place > this.#opts.maxFailures) {
       // A refused request does no work and is no failure: it only held its place while deciding.
-      await this.#counter.refund(address).catch(() => undefined);
+      release();
+      const retryAfterSeconds = await this.#counter.retryAfter(address, this.#opts.windowSeconds).catch(() => this.#opts.windowSeconds);
       this.#report(address, retryAfterSeconds);
       throw new AppError('RATE_LIMITED', 'Too many failed attempts from this address; try again later.', { retryAfterSeconds });
     }
-    let refunded = false;
+    let settled = false;
     return {
-      refund: async () => {
-        if (refunded) return;
-        refunded = true;
-        await this.#counter.refund(address).catch(() => undefined);
+      succeeded: () => {
+        if (settled) return;
+        settled = true;
+        release();
+      },
+      failed: async () => {
+        if (settled) return;
+        settled = true;
+        await this.#counter.fail(address, this.#opts.windowSeconds).catch(() => undefined);
+        release();
       },
     };
   }

@@ -16,16 +16,18 @@ export class MemoryFailureCounter implements FailureCounter {
     }
     return w;
   }
-  async hit(key: string, windowSeconds: number): Promise<{ count: number; retryAfterSeconds: number }> {
+  async count(key: string): Promise<number> {
+    return this.#live(key)?.count ?? 0;
+  }
+  async fail(key: string, windowSeconds: number): Promise<void> {
     const w = this.#live(key) ?? { count: 0, endsAt: this.#now() + windowSeconds * 1000 };
     w.count++;
     this.#windows.set(key, w);
     if (this.#windows.size > 100_000) this.#sweep();
-    return { count: w.count, retryAfterSeconds: Math.max(1, Math.ceil((w.endsAt - this.#now()) / 1000)) };
   }
-  async refund(key: string): Promise<void> {
+  async retryAfter(key: string, windowSeconds: number): Promise<number> {
     const w = this.#live(key);
-    if (w && --w.count <= 0) this.#windows.delete(key);
+    return w ? Math.max(1, Math.ceil((w.endsAt - this.#now()) / 1000)) : windowSeconds;
   }
   #sweep(): void {
     for (const k of this.#windows.keys()) this.#live(k);

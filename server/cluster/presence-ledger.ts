@@ -9,9 +9,12 @@
 // (re)connects (a blip, a Redis restart that lost data) the whole hash is
 // written again, so a write lost to an outage is never lost for good. The
 // first write replaces whatever an earlier process with the same node id left.
-// Each write also gives the hash the node key's TTL (or, with no node key -
-// not started yet, or gone - a short one), so a change written after the
-// node left (a socket closing during shutdown) cannot leave a hash forever.
+// The whole hash, when written (the first write, a rewrite), gets the node
+// key's TTL (or, with no node key - not started yet, or gone - a short one);
+// a tick's changes (one HSET and one HDEL at most) give it the short TTL only
+// if it has none (PEXPIRE NX: Redis 7), which the heartbeat then shortens. So
+// a change written after the node left (a socket closing during shutdown, a
+// node that stalled past its TTL) cannot leave a hash forever.
 import type { Redis } from 'ioredis';
 import type { AppointmentId, ParticipantId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
@@ -116,13 +119,20 @@ export class RedisPresenceLedger implements PresenceLedger {
       if (this.#here.size > 0) batch.hset(this.#key, Object.fromEntries(this.#here));
     } else {
       batch = this.#redis.pipeline();
+      const set: Record<string, string> = {};
+      const gone: string[] = [];
       for (const participantId of this.#dirty) {
         const appointmentId = this.#here.get(participantId);
-        if (appointmentId) batch.hset(this.#key, participantId, appointmentId);
-        else batch.hdel(this.#key, participantId);
+        if (appointmentId) set[participantId] = appointmentId;
+        else gone.push(participantId);
       }
+      if (gone.length > 0) batch.hdel(this.#key, ...gone);
+      if (Object.keys(set).length > 0) batch.hset(this.#key, set);
     }
-    if (this.#here.size > 0) batch.eval(EXPIRE_WITH_NODE, 2, this.#key, this.#nodeKey, WITHOUT_NODE_TTL_MS);
+    if (this.#here.size > 0) {
+      if (this.#rewrite) batch.eval(EXPIRE_WITH_NODE, 2, this.#key, this.#nodeKey, WITHOUT_NODE_TTL_MS);
+      else batch.pexpire(this.#key, WITHOUT_NODE_TTL_MS, 'NX');
+    }
     this.#rewrite = false;
     this.#dirty = new Set();
     batch.exec().then(

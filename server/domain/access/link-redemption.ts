@@ -97,7 +97,6 @@ export class LinkRedemption {
     if (participant.p.state === 'denied' || participant.p.state === 'removed') {
       return refuseToken(this.#events, new AppError('FORBIDDEN', 'The clinician has not let this device into the consultation.'), ctx, appointment.id, link.id);
     }
-    await this.#devices.remember(device);
     const session: GuestSession['session'] = {
       id: randomId<SessionId>(),
       kind: 'guest',
@@ -107,7 +106,8 @@ export class LinkRedemption {
       deviceId: device.deviceId,
       expiresAt: new Date(this.#now().getTime() + ttl * 1000).toISOString(),
     };
-    await this.#stores.sessions.create(session, ttl);
+    // Both writes at once (one round trip): neither needs the other.
+    await Promise.all([this.#devices.remember(device), this.#stores.sessions.create(session, ttl)]);
     return { session, ttlSeconds: ttl, participant: participant.p, appointment, link, resumed: participant.resumed, device };
   }
 

@@ -8,10 +8,12 @@ import { makeActor as by } from './actors.ts';
 import { requireOpen } from './appointment-state.ts';
 import type { AppointmentService } from './appointments.ts';
 import type { DomainBus, EventRecorder } from './events.ts';
-import type { Actor, Appointment, Participant, ParticipantState, Session } from './model.ts';
+import type { Actor, Appointment, Clinic, Participant, ParticipantState, Session } from './model.ts';
 import { isWaiting, mayKnowOwnName, participantView } from './participants.ts';
+import { RunningLateCache } from './running-late-cache.ts';
 import type { Stores } from './stores.ts';
 import { checkView } from './waiting-area.ts';
+import type { ClinicWaitingView } from '../wire/clinic-info.ts';
 import type { ConsultationView, ParticipantView } from '../wire/participants.ts';
 import { networkVerdict, type NetworkVerdict, type PrecallCheck } from '../wire/precall.ts';
 
@@ -33,6 +35,7 @@ export class ConsultationService {
   readonly #now: () => Date;
   readonly #aware: (a: Appointment) => boolean;
   readonly #admitting = new Map<AppointmentId, Promise<void>>();
+  readonly #late: RunningLateCache;
 
   /** `aware`: whether someone who would be alerted for this appointment has the waiting area open now (the staff socket's StaffPresence). */
   constructor(deps: {
@@ -51,6 +54,7 @@ export class ConsultationService {
     this.#bus = deps.bus;
     this.#maxParticipants = deps.maxParticipants;
     this.#now = deps.now;
+    this.#late = new RunningLateCache({ read: (ids) => deps.stores.clinics.runningLate(ids), bus: deps.bus, now: () => deps.now().getTime() });
   }
 
   async #liveAppointment(id: AppointmentId): Promise<Appointment> {
@@ -290,21 +294,55 @@ export class ConsultationService {
     connectionOf?: ConnectionOf,
     videoPausedOf?: VideoPausedOf,
   ): Promise<Map<string, ConsultationView>> {
-    const out = new Map<string, ConsultationView>();
-    if (participantIds.length === 0) return out;
+    if (participantIds.length === 0) return new Map();
     // The appointment and its participants in one read.
     const read = await this.#stores.joins.appointmentWithParticipants(appointmentId);
+    return this.#viewsFrom(read, participantIds, isConnected, connectionOf, videoPausedOf);
+  }
+
+  /**
+   * views() for participants the caller believes are all guests not admitted
+   * (waiting, or not let in): such a guest is shown nobody else, so only their
+   * own records are read (the appointment and theirs, one round trip). When a
+   * record read says otherwise (a clinician, someone admitted, or a record
+   * missing), it is views(): the result is always what views() gives.
+   */
+  async waitingViews(
+    appointmentId: AppointmentId,
+    participantIds: readonly string[],
+    isConnected: (id: string) => boolean,
+    connectionOf?: ConnectionOf,
+    videoPausedOf?: VideoPausedOf,
+  ): Promise<Map<string, ConsultationView>> {
+    if (participantIds.length === 0) return new Map();
+    const ids = [...new Set(participantIds)];
+    const read = await this.#stores.joins.appointmentWithSome(appointmentId, ids as ParticipantId[]);
+    const seesOthers = (p: Participant) => p.role === 'clinician' || p.state === 'admitted';
+    if (read.participants.length !== ids.length || read.participants.some(seesOthers)) {
+      return this.views(appointmentId, participantIds, isConnected, connectionOf, videoPausedOf);
+    }
+    return this.#viewsFrom(read, ids, isConnected, connectionOf, videoPausedOf);
+  }
+
+  async #viewsFrom(
+    read: { appointment: Appointment | null; participants: readonly Participant[] },
+    participantIds: readonly string[],
+    isConnected: (id: string) => boolean,
+    connectionOf?: ConnectionOf,
+    videoPausedOf?: VideoPausedOf,
+  ): Promise<Map<string, ConsultationView>> {
+    const out = new Map<string, ConsultationView>();
     const appointment = read.appointment;
     if (!appointment) throw new AppError('NOT_FOUND', 'No such appointment.');
     const all = read.participants;
     const [clinic, late] = await Promise.all([
       appointment.clinicId === undefined ? null : this.#stores.clinics.get(appointment.clinicId),
-      this.#stores.clinics.runningLate([appointment.clinician.id]),
+      this.#late.of(appointment.clinician.id),
     ]);
     const status: ClinicStatus = {
       clinicianAware: this.#aware(appointment),
-      ...(late[0] ? { runningLateMinutes: late[0].minutes } : {}),
-      ...(clinic ? { clinic: { name: clinic.name, ...clinic.settings } } : {}),
+      ...(late ? { runningLateMinutes: late.minutes } : {}),
+      ...(clinic ? { clinic: clinicForWaiting(clinic) } : {}),
     };
     const connected = new Map(all.map((p) => [p.id as string, isConnected(p.id)]));
     const connection = new Map(all.map((p) => [p.id as string, connectionOf?.(p.id)]));
@@ -316,6 +354,15 @@ export class ConsultationService {
   }
 }
 
+/** What the clinic says to everyone in the appointment: someone knows they wait, running late, the clinic's details. */
+type ClinicStatus = Pick<ConsultationView, 'clinicianAware' | 'runningLateMinutes' | 'clinic'>;
+
+/** The clinic as the waiting page shows it: not the privacy notice, which the consent step had with the session. */
+function clinicForWaiting(c: Clinic): ClinicWaitingView {
+  const { phone, waitingMessage } = c.settings;
+  return { name: c.name, ...(phone ? { phone } : {}), ...(waitingMessage ? { waitingMessage } : {}) };
+}
+
 /**
  * What `self` is shown. The clinician sees everyone who is in the call, has
  * entered the waiting room or is connected. An admitted guest sees the others
@@ -324,9 +371,6 @@ export class ConsultationService {
  * waiting page needs, so their view changes only when their own state or the
  * appointment's does, never when others come and go.
  */
-/** What the clinic says to everyone in the appointment: someone knows they wait, running late, the clinic's details. */
-type ClinicStatus = Pick<ConsultationView, 'clinicianAware' | 'runningLateMinutes' | 'clinic'>;
-
 function viewFor(
   appointment: Appointment,
   all: readonly Participant[],

@@ -302,6 +302,13 @@ export interface JoinStore {
   linkAndAppointment(linkId: LinkId, appointmentId: AppointmentId): Promise<{ link: Link | null; appointment: Appointment | null }>;
   /** An appointment (null when absent) and its participants as ParticipantStore.listForAppointment lists them. */
   appointmentWithParticipants(appointmentId: AppointmentId): Promise<{ appointment: Appointment | null; participants: Participant[] }>;
+  /**
+   * An appointment (null when absent) and only these of its participants, in
+   * one round trip (Redis: one MGET): an id whose record is missing or belongs
+   * to another appointment is left out. For a read that needs a few people, not
+   * the whole list (a waiting guest's view).
+   */
+  appointmentWithSome(appointmentId: AppointmentId, participantIds: readonly ParticipantId[]): Promise<{ appointment: Appointment | null; participants: Participant[] }>;
   /** A guest's participant, their appointment and (with a linkId) the link they came through, each null when absent. */
   guestRecords(participantId: ParticipantId, appointmentId: AppointmentId, linkId: LinkId | null): Promise<{ participant: Participant | null; appointment: Appointment | null; link: Link | null }>;
 }

@@ -1,12 +1,15 @@
 // Pushes each participant their consultation:state when it changes. Every
 // node hears of every change (the cluster bus) and pushes to its own sockets
 // only. A change costs one read of the appointment and its participants and
-// one view per participant with a socket on this node (not per socket), and a view goes out
-// only to the participant whose view differs from the one last sent, so many
-// sockets, or sockets opened and closed in a loop, do not multiply the work or
-// the messages. Pushes for one appointment never overlap (an older view cannot
-// arrive after a newer one), and presence changes settle briefly first, so a
-// device flickering on and off is not broadcast at every flicker.
+// one view per participant with a socket on this node (not per socket); when
+// everyone of the appointment on this node is a guest not admitted (as last
+// pushed), it reads only their records (ConsultationService.waitingViews), since
+// such a guest is shown nobody else. A view goes out only to the participant
+// whose view differs from the one last sent, so many sockets, or sockets
+// opened and closed in a loop, do not multiply the work or the messages.
+// Pushes for one appointment never overlap (an older view cannot arrive after
+// a newer one), and presence changes settle briefly first, so a device
+// flickering on and off is not broadcast at every flicker.
 import { createHash } from 'node:crypto';
 import type { Server } from 'socket.io';
 import type { Logger } from '../core/logger.ts';
@@ -28,6 +31,8 @@ export type VideoPausedOf = (appointmentId: string, participantId: string) => Pa
 
 /** Milliseconds a presence change waits for others before it is pushed. */
 const PRESENCE_SETTLE_MS = 250;
+/** Above this many participants remembered as seeing others, the memory is dropped (a bound; forgetting only costs a read). */
+const MAX_SEEING_OTHERS = 100_000;
 
 interface Schedule {
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -49,6 +54,8 @@ export class ViewPusher {
   /** participant id -> a digest of the view last sent to their sockets on this node (a digest, not the view: one short string each). */
   readonly #sent = new Map<string, string>();
   readonly #waiting = new Set<string>();
+  /** Participants whose view last sent here shows others (a clinician, or admitted): their pushes need every participant's record. */
+  readonly #seesOthers = new Set<string>();
 
   constructor(deps: { io: ViewServer; consultations: ConsultationService; presence: Presence; logger: Logger; connectionOf?: ConnectionOf; videoPausedOf?: VideoPausedOf }) {
     this.#io = deps.io;
@@ -75,6 +82,7 @@ export class ViewPusher {
     if (last) {
       this.#sent.delete(participantId);
       this.#waiting.delete(participantId);
+      this.#seesOthers.delete(participantId);
     }
     this.#schedule(appointmentId, PRESENCE_SETTLE_MS);
   }
@@ -137,13 +145,15 @@ export class ViewPusher {
     if (ids.length === 0) return;
     const connectionOf = this.#connectionOf;
     const videoPausedOf = this.#videoPausedOf;
-    const views = await this.#consultations.views(
+    // Someone here who sees others needs the whole list; otherwise (a fresh participant too) the narrow read, which falls back by itself.
+    const args = [
       appointmentId as AppointmentId,
       ids,
       this.#presence.isConnected,
-      connectionOf && ((id) => connectionOf(appointmentId, id)),
-      videoPausedOf && ((id) => videoPausedOf(appointmentId, id)),
-    );
+      connectionOf && ((id: string) => connectionOf(appointmentId, id)),
+      videoPausedOf && ((id: string) => videoPausedOf(appointmentId, id)),
+    ] as const;
+    const views = ids.some((id) => this.#seesOthers.has(id)) ? await this.#consultations.views(...args) : await this.#consultations.waitingViews(...args);
     for (const [id, view] of views) {
       // Gone from this node while the views were computed: nothing to send, nothing to remember.
       if (!this.#presence.isConnected(id)) continue;
@@ -159,6 +169,10 @@ export class ViewPusher {
     else mine.socketsLeave(liveRoom(appointmentId));
     if (open && view.self.state === 'waiting') this.#waiting.add(participantId);
     else this.#waiting.delete(participantId);
+    if (view.self.role === 'clinician' || view.self.state === 'admitted') {
+      if (this.#seesOthers.size >= MAX_SEEING_OTHERS) this.#seesOthers.clear();
+      this.#seesOthers.add(participantId);
+    } else this.#seesOthers.delete(participantId);
     const digest = createHash('sha1').update(JSON.stringify(view)).digest('base64');
     if (this.#sent.get(participantId) !== digest) {
       this.#sent.set(participantId, digest);

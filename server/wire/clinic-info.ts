@@ -22,3 +22,11 @@ export type ClinicSettings = Static<typeof ClinicSettings>;
 
 export const ClinicPublicView = Type.Object({ name: Type.String(), ...ClinicSettings.properties });
 export type ClinicPublicView = Static<typeof ClinicPublicView>;
+
+/**
+ * What the views pushed over the socket carry of the clinic: what the waiting
+ * page shows. The consent step's privacy notice came with the session
+ * (wire/session.ts), so it is not repeated in every push.
+ */
+export const ClinicWaitingView = Type.Object({ name: Type.String(), phone: ClinicSettings.properties.phone, waitingMessage: ClinicSettings.properties.waitingMessage });
+export type ClinicWaitingView = Static<typeof ClinicWaitingView>;

@@ -4,7 +4,7 @@
 // clinician's view carries the waiting and admitted lists, so no page filters.
 import { Type, type Static } from 'typebox';
 import { Time } from './ids.ts';
-import { ClinicPublicView } from './clinic-info.ts';
+import { ClinicWaitingView } from './clinic-info.ts';
 
 export const INVITE_ROLES = ['interpreter', 'family', 'carer', 'other'] as const;
 export const GuestRole = Type.Enum(['patient', ...INVITE_ROLES]);
@@ -75,8 +75,8 @@ export const ConsultationView = Type.Object({
   clinicianAware: Type.Boolean({ description: 'their clinician (or the clinic) has been told they are waiting' }),
   /** Set by the clinic: the clinician is running late by about this many minutes. */
   runningLateMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 240 })),
-  /** The clinic, as shown to patients (absent for an appointment of no clinic). */
-  clinic: Type.Optional(ClinicPublicView),
+  /** The clinic, as the waiting page shows it (absent for an appointment of no clinic). */
+  clinic: Type.Optional(ClinicWaitingView),
   self: SelfView,
   /** Everyone else this person is shown: `waiting` and `admitted` together, and any who left or were turned away. */
   participants: Type.Array(ParticipantView),

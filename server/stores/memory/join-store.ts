@@ -1,5 +1,6 @@
 // A join's steps in memory: each record through its own store (same TTLs,
 // copies and guarantees); doing them together only matters over a network.
+import type { Participant } from '../../domain/model.ts';
 import type { AppointmentStore, JoinStore, LinkStore, ParticipantStore } from '../../domain/stores.ts';
 
 export function createMemoryJoinStore(stores: { appointments: AppointmentStore; links: LinkStore; participants: ParticipantStore }): JoinStore {
@@ -16,6 +17,10 @@ export function createMemoryJoinStore(stores: { appointments: AppointmentStore; 
     },
     async appointmentWithParticipants(appointmentId) {
       return { appointment: await stores.appointments.get(appointmentId), participants: await stores.participants.listForAppointment(appointmentId) };
+    },
+    async appointmentWithSome(appointmentId, participantIds) {
+      const found = await Promise.all(participantIds.map((id) => stores.participants.get(id)));
+      return { appointment: await stores.appointments.get(appointmentId), participants: found.filter((p): p is Participant => p !== null && p.appointmentId === appointmentId) };
     },
     async guestRecords(participantId, appointmentId, linkId) {
       return {

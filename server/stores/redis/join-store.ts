@@ -42,6 +42,13 @@ export function createRedisJoinStore(redis: Redis, keys: Keys): JoinStore {
         participants: parseRecords<Participant>(found).filter((p) => p.appointmentId === appointmentId),
       };
     },
+    async appointmentWithSome(appointmentId, participantIds) {
+      const [appointment, ...found] = await redis.mget([keys.appointment(appointmentId), ...participantIds.map((id) => keys.participant(id))]);
+      return {
+        appointment: fromLua(parseRecord<Appointment>(appointment)),
+        participants: parseRecords<Participant>(found).filter((p) => p.appointmentId === appointmentId),
+      };
+    },
     async guestRecords(participantId, appointmentId, linkId) {
       const wanted = [keys.participant(participantId), keys.appointment(appointmentId), ...(linkId === null ? [] : [keys.link(linkId)])];
       const [participant, appointment, link] = await redis.mget(wanted);

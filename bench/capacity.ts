@@ -48,6 +48,10 @@ export interface CapacityRun {
   rssPerPatient: number;
   heapPerPatient: number | null;
   redisPerPatient: number;
+  /** CPU time of the server process (all threads) from the first arrival to the last report, per joined patient (ms). */
+  serverCpuMsPerPatient: number;
+  /** CPU time of redis-server over the same span, per joined patient (ms; INFO cpu). */
+  redisCpuMsPerPatient: number;
   /** Redis commands per joined patient (redeem + join + the view pushed), from INFO stats. */
   redisCommandsPerPatient: number;
   /** The same by command (INFO commandstats), largest first. */
@@ -101,6 +105,13 @@ function startLoadChild(): Promise<LoadChild> {
     next: <T>(type: string) => new Promise<T>((resolve) => queue.push({ type, resolve: resolve as (m: unknown) => void })),
   };
   return child.next('ready').then(() => child);
+}
+
+/** redis-server's CPU time so far (user + system, all its threads), in ms. */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const num = (k: string) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (num('used_cpu_user') + num('used_cpu_sys')) * 1000;
 }
 
 async function redisUsed(redis: Redis): Promise<number> {
@@ -159,6 +170,8 @@ async function runOnce(
   const redisBefore = await redisUsed(redis);
   const commandsBefore = await redisCommands(redis);
   const statsBefore = await redisCommandStats(redis);
+  const cpuBefore = server.cpuMs();
+  const redisCpuBefore = await redisCpuMs(redis);
   const startAt = Date.now() + 300;
   span.fromUs = monotonicUs() + 300_000;
   const timeoutMs = 30_000;
@@ -178,6 +191,8 @@ async function runOnce(
   });
   const reports = await Promise.all(done);
   span.toUs = monotonicUs();
+  const cpuAfter = server.cpuMs();
+  const redisCpuAfter = await redisCpuMs(redis);
   const wallMs = Date.now() - startAt;
   const results: PatientResult[] = reports.flatMap((r) => r.results);
   await sleep(1000);
@@ -223,11 +238,13 @@ async function runOnce(
     rssPerPatient: per(after.rss, before.rss),
     heapPerPatient: before.heap !== null && after.heap !== null ? per(after.heap, before.heap) : null,
     redisPerPatient: per(redisAfter, redisBefore),
-    // The two INFO calls between the samples are not the patients'.
-    redisCommandsPerPatient: per(commandsAfter - 2, commandsBefore),
+    serverCpuMsPerPatient: per(cpuAfter, cpuBefore),
+    redisCpuMsPerPatient: per(redisCpuAfter, redisCpuBefore),
+    // The four INFO calls between the samples (stats, commandstats, cpu twice) are not the patients'.
+    redisCommandsPerPatient: per(commandsAfter - 4, commandsBefore),
     redisCommandMix: Object.fromEntries(
       [...statsAfter]
-        .map(([k, v]) => [k, per(v - (k === 'info' ? 3 : 0), statsBefore.get(k) ?? 0)] as const)
+        .map(([k, v]) => [k, per(v - (k === 'info' ? 5 : 0), statsBefore.get(k) ?? 0)] as const)
         .filter(([, v]) => v > 0.01)
         .sort((x, y) => y[1] - x[1]),
     ),
@@ -374,6 +391,8 @@ export function capacityTable(r: CapacityResult): string {
         `${fmt((a.heapPerPatient ?? Number.NaN) / 1024, 1)}/${fmt((b.heapPerPatient ?? Number.NaN) / 1024, 1)}`,
         `${fmt(a.redisPerPatient / 1024, 2)}/${fmt(b.redisPerPatient / 1024, 2)}`,
         `${fmt(a.redisCommandsPerPatient, 1)}/${fmt(b.redisCommandsPerPatient, 1)}`,
+        `${fmt(a.serverCpuMsPerPatient, 2)}/${fmt(b.serverCpuMsPerPatient, 2)}`,
+        `${fmt(a.redisCpuMsPerPatient, 2)}/${fmt(b.redisCpuMsPerPatient, 2)}`,
         `${fmt(a.rssAfter / 2 ** 20)}`,
       ]);
     }
@@ -395,6 +414,8 @@ export function capacityTable(r: CapacityResult): string {
       'heap KB/pt o/b',
       'Redis KB/pt o/b',
       'Redis cmds/pt o/b',
+      'server CPU ms/pt o/b',
+      'Redis CPU ms/pt o/b',
       'our RSS MB',
     ],
     rows,

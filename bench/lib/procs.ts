@@ -31,10 +31,26 @@ export interface Child {
   output(): string;
   /** VmRSS from /proc/<pid>/status, in bytes. */
   rss(): number;
+  /** CPU time the process has used so far (user + system, all its threads), in ms. */
+  cpuMs(): number;
   /** process.memoryUsage() after a full GC, from the preloaded probe. */
   mem(): Promise<MemUsage | null>;
   /** SIGTERM, then SIGKILL if still running after graceMs (default 8 s); resolves on exit. */
   stop(graceMs?: number): Promise<void>;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux, whatever the kernel's HZ). */
+const USER_HZ = 100;
+
+/** utime + stime from /proc/<pid>/stat (fields 14 and 15, after the parenthesised name), in ms. */
+export function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export function rssOf(pid: number): number {
@@ -77,6 +93,7 @@ export function spawnNode(name: string, file: string, args: string[], env: Recor
     url,
     output: () => out,
     rss: () => rssOf(proc.pid!),
+    cpuMs: () => cpuMsOf(proc.pid!),
     mem: () =>
       new Promise((resolve) => {
         if (!proc.connected) return resolve(null);

@@ -8,6 +8,9 @@ import { StartupError } from './boot/startup-error.ts';
 import { createDeps } from './deps.ts';
 import { watchWorkerProcesses } from './boot/worker-processes.ts';
 
+/** Connections the kernel may hold for accept() (see listen below). */
+const LISTEN_BACKLOG = 4096;
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -34,7 +37,10 @@ async function main(): Promise<void> {
     throw e;
   }
   const app = await buildApp(deps);
-  await app.http.listen({ host: config.server.host, port: config.server.port });
+  // A deep accept queue (the kernel caps it at net.core.somaxconn): a clinic's start, or every
+  // page of a restarted node reconnecting at once, arrives as a burst of connections; with
+  // Node's default of 511 the overflow's SYNs are dropped and retried seconds later.
+  await app.http.listen({ host: config.server.host, port: config.server.port, backlog: LISTEN_BACKLOG });
   logger.info({ url: config.server.publicUrl }, 'consultroom is listening');
 
   // Draining (SIGTERM, or `cli drain NODE` for this node): readiness goes 503

@@ -34,7 +34,8 @@ io.on('connection', (socket) => {
   );
 });
 
-httpServer.listen(port, '127.0.0.1');
+// The same accept queue as our server (server/main.ts), so a burst meets the same kernel limits.
+httpServer.listen({ port, host: '127.0.0.1', backlog: 4096 });
 const stop = () => {
   void io.close();
   redis.disconnect();

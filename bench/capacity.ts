@@ -52,6 +52,8 @@ export interface CapacityRun {
   serverCpuMsPerPatient: number;
   /** CPU time of redis-server over the same span, per joined patient (ms; INFO cpu). */
   redisCpuMsPerPatient: number;
+  /** Mean size of the waiting view each patient received (consultation:state as JSON, bytes). */
+  viewBytes: number;
   /** Redis commands per joined patient (redeem + join + the view pushed), from INFO stats. */
   redisCommandsPerPatient: number;
   /** The same by command (INFO commandstats), largest first. */
@@ -239,6 +241,7 @@ async function runOnce(
     heapPerPatient: before.heap !== null && after.heap !== null ? per(after.heap, before.heap) : null,
     redisPerPatient: per(redisAfter, redisBefore),
     serverCpuMsPerPatient: per(cpuAfter, cpuBefore),
+    viewBytes: ok.length ? ok.reduce((t, r) => t + (r.viewBytes ?? 0), 0) / ok.length : Number.NaN,
     redisCpuMsPerPatient: per(redisCpuAfter, redisCpuBefore),
     // The four INFO calls between the samples (stats, commandstats, cpu twice) are not the patients'.
     redisCommandsPerPatient: per(commandsAfter - 4, commandsBefore),
@@ -392,6 +395,7 @@ export function capacityTable(r: CapacityResult): string {
         `${fmt(a.redisPerPatient / 1024, 2)}/${fmt(b.redisPerPatient / 1024, 2)}`,
         `${fmt(a.redisCommandsPerPatient, 1)}/${fmt(b.redisCommandsPerPatient, 1)}`,
         `${fmt(a.serverCpuMsPerPatient, 2)}/${fmt(b.serverCpuMsPerPatient, 2)}`,
+        `${fmt(a.viewBytes)}/${fmt(b.viewBytes)}`,
         `${fmt(a.redisCpuMsPerPatient, 2)}/${fmt(b.redisCpuMsPerPatient, 2)}`,
         `${fmt(a.rssAfter / 2 ** 20)}`,
       ]);
@@ -415,6 +419,7 @@ export function capacityTable(r: CapacityResult): string {
       'Redis KB/pt o/b',
       'Redis cmds/pt o/b',
       'server CPU ms/pt o/b',
+      'waiting view B o/b',
       'Redis CPU ms/pt o/b',
       'our RSS MB',
     ],

@@ -28,6 +28,8 @@ export interface PatientResult {
   lateMs: number;
   /** From the scheduled arrival to 'waiting': what the patient waits (redeem included). */
   arrivalMs: number | null;
+  /** Size of the waiting view as JSON (what consultation:state carried). */
+  viewBytes: number | null;
 }
 
 export interface RunReport {
@@ -67,7 +69,7 @@ function redeem(base: string, token: string): Promise<string> {
   });
 }
 
-function join(o: RunOrder, key: string, cookie: string): Promise<void> {
+function join(o: RunOrder, key: string, cookie: string): Promise<number> {
   const s = io(o.base, {
     transports: ['websocket'],
     reconnection: false,
@@ -86,7 +88,7 @@ function join(o: RunOrder, key: string, cookie: string): Promise<void> {
     s.on('consultation:state', (v: { self?: { state?: string } }) => {
       if (v.self?.state !== 'waiting') return;
       clearTimeout(timer);
-      resolve();
+      resolve(JSON.stringify(v).length);
     });
     s.once('disconnect', (reason) => {
       if (reason !== 'io client disconnect') dropped++;
@@ -105,10 +107,10 @@ async function patient(o: RunOrder, p: { index: number; key: string }, due: numb
       redeemMs = performance.now() - t0;
     }
     const t1 = performance.now();
-    await join(o, p.key, cookie);
-    return { index: p.index, redeemMs, joinMs: performance.now() - t1, error: null, lateMs, arrivalMs: Date.now() - due };
+    const viewBytes = await join(o, p.key, cookie);
+    return { index: p.index, redeemMs, joinMs: performance.now() - t1, error: null, lateMs, arrivalMs: Date.now() - due, viewBytes };
   } catch (e) {
-    return { index: p.index, redeemMs, joinMs: null, error: (e as Error).message, lateMs, arrivalMs: null };
+    return { index: p.index, redeemMs, joinMs: null, error: (e as Error).message, lateMs, arrivalMs: null, viewBytes: null };
   }
 }
 

@@ -7,10 +7,12 @@
 // attempts in flight from that address, and is let through only if the
 // address's failures plus its place stay within the limit: a burst of
 // concurrent guesses cannot all pass the check before any of them is counted.
-// A failure is counted in the store (shared through Redis when the server
-// runs on Redis: server/stores/{memory,redis}/failure-counter.ts) before its
-// place is given up, so it is never uncounted in between. A success costs one
-// read and nothing else. On several nodes, attempts in flight on other nodes
+// A failure's count is sent to the store (shared through Redis when the
+// server runs on Redis: server/stores/{memory,redis}/failure-counter.ts) in
+// the same turn as its place is given up, and the store answers commands in
+// the order they were sent, so an attempt's read counts every failure exactly
+// once: in its place or in the store. A success costs one read and nothing
+// else. On several nodes, attempts in flight on other nodes
 // are not seen: a burst spread over k nodes can pass k times the limit once,
 // and then every node refuses on the shared failures.
 import { AppError } from '../../core/errors.ts';
@@ -33,7 +35,7 @@ export interface FailureLimitOptions {
 export interface FailureAttempt {
   /** Not a failure: its place is given back. */
   succeeded(): void;
-  /** A failure: counted for the address, then its place given back. Never throws (a count lost to a store error is logged by the store's client). */
+  /** A failure: counted for the address as its place is given back. Never throws (a count lost to a store error is logged by the store's client). */
   failed(): Promise<void>;
 }
 
@@ -94,8 +96,12 @@ export class FailureLimiter {
       failed: async () => {
         if (settled) return;
         settled = true;
-        await this.#counter.fail(address, this.#opts.windowSeconds).catch(() => undefined);
+        // The count is sent and the place given up in the same turn: an attempt that arrived
+        // before now holds this one in its place and reads the failures without it (its read
+        // was sent first); one arriving after reads them with it. Counted once either way.
+        const counted = this.#counter.fail(address, this.#opts.windowSeconds);
         release();
+        await counted.catch(() => undefined);
       },
     };
   }

@@ -1,12 +1,33 @@
 // The failure limiter's rules, on the memory counter (the security tests run
 // the same through real HTTP and sockets, on memory and on Redis): a place is
 // taken on arrival, so a concurrent burst passes the limit never; a failure is
-// counted before its place is given back; a success costs the address nothing;
-// settling twice counts once.
+// counted as its place is given back, exactly once for any attempt's check; a
+// success costs the address nothing; settling twice counts once.
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../../server/core/errors.ts';
 import { FailureLimiter, type FailureAttempt } from '../../../server/domain/access/failure-limiter.ts';
+import type { FailureCounter } from '../../../server/domain/access/failure-limiter.ts';
 import { MemoryFailureCounter } from '../../../server/stores/memory/failure-counter.ts';
+
+/** A counter that answers as Redis does on one connection: later, in the order the commands were sent. */
+class InOrderCounter implements FailureCounter {
+  readonly #inner = new MemoryFailureCounter();
+  #queue: (() => void)[] = [];
+  #run<T>(op: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.#queue.length === 0) setImmediate(() => this.#flush());
+      this.#queue.push(() => void op().then(resolve, reject));
+    });
+  }
+  #flush(): void {
+    const ops = this.#queue;
+    this.#queue = [];
+    for (const op of ops) op();
+  }
+  count = (k: string) => this.#run(() => this.#inner.count(k));
+  fail = (k: string, w: number) => this.#run(() => this.#inner.fail(k, w));
+  retryAfter = (k: string, w: number) => this.#run(() => this.#inner.retryAfter(k, w));
+}
 
 const MAX = 5;
 const limiterOf = (counter = new MemoryFailureCounter()) => {
@@ -45,7 +66,22 @@ describe('FailureLimiter', () => {
     expect(retry).toBeLessThanOrEqual(60);
   });
 
-  it('settles once: a second succeeded() or failed() changes nothing, and a failure is counted before its place is given back', async () => {
+  it(`counts each failure once for every check: guesses arriving one after another while earlier ones fail, exactly the first ${MAX} get through`, async () => {
+    const counter = new InOrderCounter();
+    const { limiter } = limiterOf(counter);
+    const outcomes: Promise<unknown>[] = [];
+    for (let i = 0; i < 6 * MAX; i++) {
+      // Each one let through fails as soon as it is (a wrong guess); the next arrives meanwhile.
+      outcomes.push(limiter.attempt('10.0.0.9').then((a) => a.failed().then(() => 'through')));
+      await new Promise((r) => setImmediate(r));
+    }
+    const rs = await Promise.allSettled(outcomes);
+    // The first MAX in arrival order, then none: none refused early for a failure counted twice.
+    expect(rs.map((r) => r.status)).toEqual([...Array<string>(MAX).fill('fulfilled'), ...Array<string>(5 * MAX).fill('rejected')]);
+    expect(await counter.count('10.0.0.9')).toBe(MAX);
+  });
+
+  it('settles once: a second succeeded() or failed() changes nothing, and a failure is counted as its place is given back', async () => {
     const { limiter, counter } = limiterOf();
     const a = await limiter.attempt('10.0.0.1');
     const failing = a.failed();

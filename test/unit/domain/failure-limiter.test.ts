@@ -30,7 +30,7 @@ class InOrderCounter implements FailureCounter {
 }
 
 const MAX = 5;
-const limiterOf = (counter = new MemoryFailureCounter()) => {
+const limiterOf = (counter: FailureCounter = new MemoryFailureCounter()) => {
   const limited: string[] = [];
   return { counter, limited, limiter: new FailureLimiter(counter, { maxFailures: MAX, windowSeconds: 60 }, (a) => limited.push(a)) };
 };

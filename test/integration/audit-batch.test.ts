@@ -158,4 +158,31 @@ describe('audit appends in batches (Redis)', () => {
     expect(verified.code).toBe(0);
     expect(verified.stdout).toMatch(/^OK: 300 records, chain intact/);
   });
+
+  it("keeps each record once: an appointment's index holds references (read back as the records), and an index written with copies before that still reads", async () => {
+    const prefix = `test:${randomId()}:`;
+    const { stores } = await node(prefix);
+    const recorder = new EventRecorder(stores.events, new DomainBus(), () => new Date());
+    const a = randomId<AppointmentId>();
+    await Promise.all(Array.from({ length: 3 }, (_, i) => recorder.record('participant.joined', a, SYSTEM, { subject: `p-${String(i)}` })));
+    const indexKey = (await admin.keys(`${prefix}audit:*:appointment:${a}`))[0]!;
+    const logKey = (await admin.keys(`${prefix}audit:*:log`))[0]!;
+    const index = await admin.xrange(indexKey, '-', '+');
+    expect(index.map(([id, fields]) => [id, fields])).toEqual([1, 2, 3].map((seq) => [`${String(seq)}-0`, ['ref', '1']]));
+    const records = await all(stores.events);
+    expect(await all(stores.events, a)).toEqual(records);
+    // An index from before (a copy of each record, field 'record'), then a new reference after it.
+    const b = randomId<AppointmentId>();
+    const old = { ...records[0]!, seq: 4, appointmentId: b };
+    const oldIndexKey = indexKey.replace(a, b);
+    await admin.xadd(oldIndexKey, '4-0', 'record', JSON.stringify(old));
+    await admin.xadd(logKey, '4-0', 'record', JSON.stringify(old));
+    await admin.xadd(oldIndexKey, '5-0', 'ref', '1');
+    const fifth = { ...old, seq: 5, subject: 'p-5' };
+    await admin.xadd(logKey, '5-0', 'record', JSON.stringify(fifth));
+    expect(await all(stores.events, b)).toEqual([old, fifth]);
+    // A reference whose record the log lacks (never written by the server) is left out, not invented.
+    await admin.xadd(oldIndexKey, '9-0', 'ref', '1');
+    expect(await all(stores.events, b)).toEqual([old, fifth]);
+  });
 });

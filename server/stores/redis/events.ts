@@ -1,6 +1,8 @@
-// One trust's audit chain as Redis streams: the trust's log, and a copy of
+// One trust's audit chain as Redis streams: the trust's log, and an index of
 // each appointment's records in a stream of its own, both with entry id
-// `<seq>-0`. A head key holds the last record's seq and hash; one Lua script
+// `<seq>-0`. The index holds references (field `ref`), not the records, so a
+// record is kept once; an index written before that holds copies (field
+// `record`), which are read as they are. A head key holds the last record's seq and hash; one Lua script
 // checks it, adds a batch of records to the streams and moves it, so every
 // node sharing the Redis appends to one linear chain. No TTL: nothing edits
 // or removes a record.
@@ -30,6 +32,19 @@ export function createRedisEventStore(redis: Redis, keys: Keys, trustId: string)
   const headKey = keys.auditHead(trustId);
   const logKey = keys.auditLog(trustId);
 
+  /** The log's records at these entry ids, in one pipeline (an id the log lacks is left out). */
+  async function fromLog(ids: readonly string[]): Promise<(AuditRecord | null)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.xrange(logKey, id, id);
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, entries]) => {
+      if (err) throw err;
+      const entry = (entries as [string, string[]][])[0];
+      return entry ? recordOf(entry[1]) : null;
+    });
+  }
+
   async function* records(scan: AuditScan = {}): AsyncGenerator<AuditRecord> {
     const key = scan.appointmentId === undefined ? logKey : keys.auditAppointment(trustId, scan.appointmentId);
     const end = scan.toSeq === undefined ? '+' : `${String(scan.toSeq)}-0`;
@@ -37,9 +52,13 @@ export function createRedisEventStore(redis: Redis, keys: Keys, trustId: string)
     let start = '-';
     for (;;) {
       const page = await redis.xrange(key, start, end, 'COUNT', PAGE);
-      for (const [, fields] of page) {
-        const record = recordOf(fields);
-        if (record !== null) yield record;
+      const held = page.map(([, fields]) => recordOf(fields));
+      // An appointment's index: its references resolved from the log, a page at a time.
+      const resolved = await fromLog(page.filter((_, i) => held[i] === null).map(([id]) => id));
+      let next = 0;
+      for (const record of held) {
+        const r = record ?? resolved[next++] ?? null;
+        if (r !== null) yield r;
       }
       const last = page.at(-1);
       if (page.length < PAGE || last === undefined) return;

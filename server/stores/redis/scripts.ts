@@ -149,8 +149,9 @@ return out
  * appointment stream (0: none). Checks every record before writing any: the
  * first must follow the head ({0, head seq, head hash} otherwise), each other
  * the record before it ({-1, its position} otherwise). Then adds each record
- * to the log and its appointment's stream (entry id `<seq>-0`), moves the head
- * to the last one and returns {1}.
+ * to the log, and a reference to it to its appointment's stream (the same
+ * entry id, `<seq>-0`: the record itself is kept once), moves the head to the
+ * last one and returns {1}.
  */
 export const APPEND_AUDIT_BATCH = script(`
 local head = redis.call('HMGET', KEYS[1], 'seq', 'hash')
@@ -178,7 +179,7 @@ for i = 0, n - 1 do
   local id = ARGV[at] .. '-0'
   redis.call('XADD', KEYS[2], id, 'record', ARGV[at + 3])
   local stream = tonumber(ARGV[at + 4])
-  if stream > 0 then redis.call('XADD', KEYS[stream], id, 'record', ARGV[at + 3]) end
+  if stream > 0 then redis.call('XADD', KEYS[stream], id, 'ref', '1') end
 end
 redis.call('HSET', KEYS[1], 'seq', last, 'hash', h)
 return {1}

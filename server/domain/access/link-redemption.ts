@@ -46,6 +46,8 @@ export async function refuseToken(events: EventRecorder, e: AppError, ctx: Devic
   throw e;
 }
 
+const DONE: Promise<unknown> = Promise.resolve();
+
 export class LinkRedemption {
   readonly #stores: Stores;
   readonly #tokens: TokenService;
@@ -95,6 +97,7 @@ export class LinkRedemption {
     const device = await this.#devices.identify(ctx.credential);
     const participant = await this.#participantFor(link, appointment, device.deviceId, ctx);
     if (participant.p.state === 'denied' || participant.p.state === 'removed') {
+      await participant.recorded;
       return refuseToken(this.#events, new AppError('FORBIDDEN', 'The clinician has not let this device into the consultation.'), ctx, appointment.id, link.id);
     }
     const session: GuestSession['session'] = {
@@ -106,8 +109,9 @@ export class LinkRedemption {
       deviceId: device.deviceId,
       expiresAt: new Date(this.#now().getTime() + ttl * 1000).toISOString(),
     };
-    // Both writes at once (one round trip): neither needs the other.
-    await Promise.all([this.#devices.remember(device), this.#stores.sessions.create(session, ttl)]);
+    // The audit record and both writes at once (one round trip): none needs the
+    // others, and any failing fails the redeem (a session nobody holds a cookie for expires).
+    await Promise.all([participant.recorded, this.#devices.remember(device), this.#stores.sessions.create(session, ttl)]);
     return { session, ttlSeconds: ttl, participant: participant.p, appointment, link, resumed: participant.resumed, device };
   }
 
@@ -125,9 +129,11 @@ export class LinkRedemption {
    * atomically and the record is created under the claimed id only if absent,
    * so any number of concurrent redemptions from one device make one
    * participant. A device new to the link always starts waiting; a locked
-   * consultation or a closed link takes no new device.
+   * consultation or a closed link takes no new device. `recorded` is the
+   * audit record of a new participant, left for the caller to await with its
+   * own writes (no handler awaits between here and there).
    */
-  async #participantFor(link: Link, appointment: Appointment, deviceId: DeviceId, ctx: DeviceContext): Promise<{ p: Participant; resumed: boolean }> {
+  async #participantFor(link: Link, appointment: Appointment, deviceId: DeviceId, ctx: DeviceContext): Promise<{ p: Participant; resumed: boolean; recorded: Promise<unknown> }> {
     const keep = this.#appointments.ttlFor(appointment);
     const candidate: Participant = {
       id: randomId<ParticipantId>(),
@@ -152,16 +158,15 @@ export class LinkRedemption {
             : new AppError('TOKEN_INVALID');
       return refuseToken(this.#events, e, ctx, appointment.id, link.id);
     }
-    if (!claim.created && claim.participant) return { p: claim.participant, resumed: true };
+    if (!claim.created && claim.participant) return { p: claim.participant, resumed: true, recorded: DONE };
     // Created by this claim, or claimed by a concurrent redemption (or one
     // that failed) that has not stored its record: whichever put lands first holds.
     const reused = !claim.holder;
     const { participant: p, created } = claim.created && claim.participant
       ? { participant: claim.participant, created: true }
       : await this.#stores.participants.putIfAbsent({ ...candidate, id: claim.participantId, linkReused: reused }, keep);
-    if (!created) return { p, resumed: true };
+    if (!created) return { p, resumed: true, recorded: DONE };
     const actor = makeActor(link.role, p.id, ctx.address);
-    await this.#events.record(reused ? 'link.reused' : 'link.redeemed', appointment.id, actor, { subject: link.id });
-    return { p, resumed: false };
+    return { p, resumed: false, recorded: this.#events.record(reused ? 'link.reused' : 'link.redeemed', appointment.id, actor, { subject: link.id }) };
   }
 }

@@ -8,10 +8,11 @@
 // a second time (new appointments) under `node --cpu-prof`: where our server's
 // time goes is summarised (top functions, self time by area) beside the
 // figures, for the next engineer, and no figure carries the profiler's cost.
-// BENCH_CAPACITY_NS=1000 (comma-separated) runs only those N, for a quick check.
+// BENCH_CAPACITY_NS=1000 (comma-separated) runs only those N, for a quick check;
+// BENCH_CAPACITY_KEEP_PROFILE=DIR keeps the raw .cpuprofile there.
 import { fork, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -333,6 +334,9 @@ export async function runCapacity(o: CapacityOptions = {}): Promise<CapacityResu
             }
             if (!profDir) return { run: measured, profile: null };
             const profile = readNewestCpuProfile(profDir);
+            // The raw profile, for Chrome DevTools or a closer look, when asked for.
+            const keep = process.env.BENCH_CAPACITY_KEEP_PROFILE;
+            if (keep) cpSync(profDir, keep, { recursive: true });
             if (!profile) limits.push(`no CPU profile from the ${mode} N=${n} run: the server did not exit cleanly (${ours.proc.exitCode ?? ours.proc.signalCode})`);
             return { run: measured, profile: profile ? summarizeCpuProfile(profile, { root: ROOT, top: 15, window: span }) : null };
           };

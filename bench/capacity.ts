@@ -60,6 +60,8 @@ export interface CapacityRun {
   redisCommandsPerPatient: number;
   /** The same by command (INFO commandstats), largest first. */
   redisCommandMix: Record<string, number>;
+  /** Growth of Redis memory per joined patient by kind of key (MEMORY USAGE; ids in key names shown as *), largest first; ours only. */
+  redisBytesByKey?: Record<string, number>;
   /** Where our server's time went in a second, profiled run of the same arrivals (ours, rate, largest N only): `joined` of N there. */
   cpuProfile?: ProfileSummary & { intervalUs: number; joined: number };
 }
@@ -69,7 +71,7 @@ export interface CapacityResult {
   ratePerSec: number;
   children: number;
   /** Setup: appointments created through the API, and the Redis memory each one holds before anyone joins. */
-  creation: { count: number; ms: number; perSec: number; redisPerAppointment: number; redisCommandsPerAppointment: number };
+  creation: { count: number; ms: number; perSec: number; redisPerAppointment: number; redisCommandsPerAppointment: number; redisBytesByKey?: Record<string, number> };
   runs: CapacityRun[];
   skipped: string[];
   limits: string[];
@@ -135,6 +137,43 @@ async function redisCommands(redis: Redis): Promise<number> {
   return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? Number.NaN);
 }
 
+/** A key's kind: its name with ids (22 base64url characters) and hashed secrets (64 hex) as *, so cr:participant:* is every participant. */
+const keyKind = (key: string): string => key.replace(/:(?:[A-Za-z0-9_-]{22}|[0-9a-f]{64})(?=:|$)/g, ':*');
+
+/**
+ * Bytes Redis holds by kind of key (MEMORY USAGE, every entry of a stream or
+ * hash counted: SAMPLES 0). A walk over every key: taken outside the measured
+ * span, and only for our server (the bare one writes one hash).
+ */
+async function redisBytesByKind(redis: Redis): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    const pipeline = redis.pipeline();
+    for (const k of keys) pipeline.memory('USAGE', k, 'SAMPLES', 0);
+    const sizes = (await pipeline.exec()) ?? [];
+    keys.forEach((k, i) => {
+      const bytes = Number(sizes[i]?.[1] ?? 0);
+      out.set(keyKind(k), (out.get(keyKind(k)) ?? 0) + bytes);
+    });
+  } while (cursor !== '0');
+  return out;
+}
+
+/** Growth per unit by kind of key, largest first (kinds that moved by under a byte each left out). */
+function bytesPer(before: Map<string, number>, after: Map<string, number>, units: number): Record<string, number> {
+  return Object.fromEntries(
+    [...after]
+      .map(([k, v]) => [k, units > 0 ? (v - (before.get(k) ?? 0)) / units : Number.NaN] as const)
+      .filter(([, v]) => Math.abs(v) >= 1)
+      .sort((x, y) => y[1] - x[1]),
+  );
+}
+
+const bytesLine = (m: Record<string, number>): string => Object.entries(m).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
+
 /** Heap and RSS after a full GC in the measured process (RSS from /proc). */
 async function memOf(server: Child): Promise<{ rss: number; heap: number | null }> {
   const m: MemUsage | null = await server.mem();
@@ -170,6 +209,7 @@ async function runOnce(
 ): Promise<CapacityRun> {
   const n = keys.length;
   await sleep(1000);
+  const bytesBefore = target === 'ours' ? await redisBytesByKind(redis) : null;
   const before = await memOf(server);
   const redisBefore = await redisUsed(redis);
   const commandsBefore = await redisCommands(redis);
@@ -209,6 +249,7 @@ async function runOnce(
   const statsAfter = await redisCommandStats(redis);
   const after = await memOf(server);
   const redisAfter = await redisUsed(redis);
+  const bytesAfter = bytesBefore ? await redisBytesByKind(redis) : null;
   await Promise.all(children.map(async (c) => {
     const w = c.next('closed');
     c.proc.send({ type: 'close' });
@@ -253,6 +294,7 @@ async function runOnce(
         .filter(([, v]) => v > 0.01)
         .sort((x, y) => y[1] - x[1]),
     ),
+    ...(bytesBefore && bytesAfter ? { redisBytesByKey: bytesPer(bytesBefore, bytesAfter, joined) } : {}),
   };
 }
 
@@ -294,7 +336,7 @@ export async function runCapacity(o: CapacityOptions = {}): Promise<CapacityResu
     if (creator.missingOverrides.length) {
       limits.push(...creator.missingOverrides.map((m) => `no setting to raise ${m}; its default limits the load generator`));
     }
-    const creation = { count: 0, ms: 0, perSec: 0, redisPerAppointment: 0, redisCommandsPerAppointment: 0 };
+    const creation: CapacityResult['creation'] = { count: 0, ms: 0, perSec: 0, redisPerAppointment: 0, redisCommandsPerAppointment: 0 };
     let redisCreated = 0;
     let commandsCreated = 0;
     const rate = { create: 300, ours: 150, bare: 400 }; // first guesses, then what this machine did
@@ -308,11 +350,14 @@ export async function runCapacity(o: CapacityOptions = {}): Promise<CapacityResu
             skipped.push(`${mode} N=${n} (would not finish within the ${budgetMs / 60_000} min budget: about ${Math.round(estimateMs / 1000)} s)`);
             continue;
           }
+          // The first (largest) creation is also broken down by kind of key, outside the counts.
+          const kinds0 = creation.redisBytesByKey ? null : await redisBytesByKind(redis);
           const r0 = await redisUsed(redis);
           const k0 = await redisCommands(redis);
           const c0 = Date.now();
           const keys = await createAll(creator.url, n, 48);
           const cms = Date.now() - c0;
+          if (kinds0) creation.redisBytesByKey = bytesPer(kinds0, await redisBytesByKind(redis), n);
           redisCreated += (await redisUsed(redis)) - r0;
           commandsCreated += (await redisCommands(redis)) - k0 - 2;
           creation.count += n;
@@ -462,6 +507,12 @@ export async function capacity(budgetMs?: number): Promise<CapacityResult> {
   );
   const mix = r.runs.find((x) => x.target === 'ours' && x.joined > 0)?.redisCommandMix;
   if (mix) console.log(`  our Redis commands per joined patient, by command: ${Object.entries(mix).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ')}`);
+  const headline = r.runs.find((x) => x.target === 'ours' && x.mode === 'rate' && x.n === Math.max(...r.ns) && x.joined > 0)?.redisBytesByKey;
+  if (headline) {
+    const total = Object.values(headline).reduce((a, b) => a + b, 0);
+    console.log(`  our Redis bytes per joined patient, by key (MEMORY USAGE growth over the ${r.ratePerSec}/s run, ${fmt(total)} B in all): ${bytesLine(headline)}`);
+  }
+  if (r.creation.redisBytesByKey) console.log(`  Redis bytes per appointment created, by key: ${bytesLine(r.creation.redisBytesByKey)}`);
   for (const l of r.limits) console.log(`  LIMIT: ${l}`);
   for (const s of r.skipped) console.log(`  skipped: ${s}`);
   const file = saveResult('capacity', r);

@@ -64,14 +64,28 @@ export function clientMessageTable<S>(handlers: ClientHandlers<S>): MessageTable
   return messageTable<S>(ClientMessages, validators, handlers);
 }
 
+/** The typed refusal of a message not in its schema's form, naming at most ten problems. */
+function notInForm(name: string, schema: TSchema, payload: unknown): Ack<never> {
+  const details = keyProblems(schema, payload).slice(0, 10);
+  return { ok: false, error: new AppError('BAD_REQUEST', `The ${name} message is not in the expected form.`, { details }).toJSON() };
+}
+
+/**
+ * A client message's payload checked again where it is run, not where it
+ * arrived (a media request relayed from another node over Redis): null when
+ * it is in the form of its message, the same BAD_REQUEST as the socket's otherwise.
+ */
+export function refusalOf(name: ClientMessageName, payload: unknown): Ack<never> | null {
+  return validators[name].Check(payload) ? null : notInForm(name, ClientMessages[name], payload);
+}
+
 /** Answers one message (its arguments after the name) through its ack. */
 async function answer<S>(entry: MessageEntry<S>, socket: S, name: string, args: unknown[], log: Logger, describe?: (socket: S) => Record<string, unknown>): Promise<void> {
   const last = args.at(-1);
   const ack = typeof last === 'function' ? (last as (r: Ack<unknown>) => void) : () => undefined;
   const payload = args[0];
   if (args.length > 2 || !entry.valid(payload)) {
-    const details = keyProblems(entry.schema, payload).slice(0, 10);
-    ack({ ok: false, error: new AppError('BAD_REQUEST', `The ${name} message is not in the expected form.`, { details }).toJSON() });
+    ack(notInForm(name, entry.schema, payload));
     return;
   }
   try {

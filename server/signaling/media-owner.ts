@@ -6,7 +6,7 @@
 // everyone's views, and moves its consultations away when it drains.
 import type { Server } from 'socket.io';
 import type { types } from 'mediasoup';
-import { isAppError } from '../core/errors.ts';
+import { AppError, isAppError } from '../core/errors.ts';
 import type { AppointmentId, ParticipantId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import { turnCredentials, type TurnPolicy } from '../domain/access/turn.ts';
@@ -17,9 +17,9 @@ import type { PeerEvents } from '../media/peer.ts';
 import type { RoomRegistry } from '../media/rooms.ts';
 import type { Ack } from '../wire/errors.ts';
 import type { ClientMessage, ClientToServerEvents, ServerToClientEvents } from '../wire/socket.ts';
-import { toWireError } from './handle.ts';
+import { refusalOf, toWireError } from './handle.ts';
 import { factsOf, type MediaFactsCache } from './media-facts.ts';
-import { runMediaOp, type MediaAccess, type MediaHandlerOptions } from './media-handlers.ts';
+import { MEDIA_OPS, runMediaOp, type MediaAccess, type MediaHandlerOptions } from './media-handlers.ts';
 import type { SignalEvents } from './signal-events.ts';
 import { liveRoom, selfRoom } from './view-pusher.ts';
 
@@ -56,6 +56,16 @@ export class MediaOwner {
   /** Runs one relayed (or local) media request for its participant. */
   serve = async (req: RelayRequest): Promise<Ack<unknown>> => {
     const log = this.#d.logger.child({ appointmentId: req.appointmentId, participantId: req.participantId });
+    // A relayed request came over Redis, not from the socket whose gate checked it: checked again here.
+    if (!Object.hasOwn(MEDIA_OPS, req.op)) {
+      log.warn({ op: String(req.op).slice(0, 64) }, 'media request for no such operation refused');
+      return { ok: false, error: new AppError('BAD_REQUEST', 'That is not a media message.').toJSON() };
+    }
+    const refused = refusalOf(req.op, req.payload);
+    if (refused) {
+      log.warn({ op: req.op }, 'media request not in the form of its message refused');
+      return refused;
+    }
     try {
       const data = await runMediaOp(this.#options(req.appointmentId, req.participantId), log, req.op, req.payload as ClientMessage<typeof req.op>);
       return { ok: true, data };

@@ -157,6 +157,7 @@ export async function buildApp(deps: Deps): Promise<App> {
     guard: deps.scopeGuard,
     live: () => deps.cluster.registry.live(),
     requestDrain: (id, deadline) => deps.cluster.registry.requestDrain(id, deadline),
+    recordDrain: async (actor, nodeId) => void (await deps.events.record('node.drain_requested', null, actor, { subject: nodeId })),
     drainSeconds: config.server.drainSeconds,
     now: () => Date.now(),
   });

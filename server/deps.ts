@@ -55,6 +55,8 @@ export interface Deps {
   pool: WorkerPool;
   rooms: RoomRegistry;
   bus: DomainBus;
+  /** The audit trail, for steps no service owns (trust IT draining a node). */
+  events: EventRecorder;
   tokens: TokenService;
   appointments: AppointmentService;
   sessions: SessionService;
@@ -285,6 +287,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     config,
     logger,
     stores,
+    events,
     pool,
     rooms,
     bus,

@@ -256,6 +256,7 @@ export const EVENT_TYPES = [
   'clinician.running_late',
   'waiting.messaged',
   'alerts.changed',
+  'node.drain_requested',
 ] as const;
 export type DomainEventType = (typeof EVENT_TYPES)[number];
 

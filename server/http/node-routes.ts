@@ -5,7 +5,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AppError } from '../core/errors.ts';
-import { installScopeGuard, requireClinic, type ScopeGuardDeps } from './auth-guard.ts';
+import type { Actor } from '../domain/model.ts';
+import { installScopeGuard, requestActor, requireClinic, type ScopeGuardDeps } from './auth-guard.ts';
 import { DrainAccepted, DrainBody, NodeList, NodeParams, type NodeView } from '../wire/nodes.ts';
 import { ERRORS, SECURITY } from './openapi.ts';
 
@@ -15,6 +16,8 @@ export interface NodeRouteDeps {
   live(): Promise<NodeView[]>;
   /** Asks a live node to drain by `deadline` (epoch ms); false when there is no such node (NodeRegistry.requestDrain). */
   requestDrain(nodeId: string, deadline: number): Promise<boolean>;
+  /** Puts a drain that was asked for on the audit trail (node.drain_requested, subject the node). */
+  recordDrain(actor: Actor, nodeId: string): Promise<void>;
   /** The drain period when the request names none (server.drainSeconds). */
   drainSeconds: number;
   now(): number;
@@ -52,6 +55,8 @@ export const nodeRoutes: FastifyPluginAsync<NodeRouteDeps> = async (base, deps) 
       requireClinic(req, 'admin', undefined);
       const deadline = deps.now() + (req.body.seconds ?? deps.drainSeconds) * 1000;
       if (!(await deps.requestDrain(req.params.nodeId, deadline))) throw new AppError('NOT_FOUND', 'No live node has that id (npm run cli -- nodes lists them).');
+      // Who moved a clinic's consultations between machines, and when, is a step like any other.
+      await deps.recordDrain(requestActor(req), req.params.nodeId);
       return reply.status(202).send({ node: req.params.nodeId, deadline: new Date(deadline).toISOString() });
     },
   );

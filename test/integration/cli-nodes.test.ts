@@ -1,7 +1,7 @@
 // The CLI's `nodes` and `drain` against a real server on a real Redis, beside
 // a second node (a RedisNodeRegistry in this process, heartbeating into the
 // same Redis): both are listed with their load; a drain asked of the server
-// reaches the other node by name; an unknown node is refused (exit 1) and a
+// reaches the other node by name, on the audit trail; an unknown node is refused (exit 1) and a
 // bad option stops the CLI before anything is sent (exit 2).
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -92,6 +92,10 @@ describe('npm run cli -- nodes / drain', { timeout: 120_000 }, () => {
     expect(deadline).toBeGreaterThanOrEqual(before + 90_000);
     expect(deadline).toBeLessThanOrEqual(Date.now() + 90_000);
     await expect.poll(() => drains, { timeout: 10_000 }).toEqual([deadline]);
+    // On the audit trail: who asked (the CLI's API key) and which node.
+    const asked = (await s.deps.stores.events.list()).filter((e) => e.type === 'node.drain_requested');
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatchObject({ subject: 'node-cli-b', outcome: 'ok', actor: { role: 'api' } });
     // The server's own node was not asked.
     expect((await cli(['status', '--json'])).stdout).toMatch(/"draining": false/);
   });
@@ -111,5 +115,7 @@ describe('npm run cli -- nodes / drain', { timeout: 120_000 }, () => {
       expect(r.stderr, args.join(' ')).toMatch(message);
     }
     expect(drains).toHaveLength(1);
+    // A drain that did not happen is not recorded as one.
+    expect((await s.deps.stores.events.list()).filter((e) => e.type === 'node.drain_requested')).toHaveLength(1);
   });
 });

@@ -39,6 +39,9 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   REDIS_RETRY_AFTER_SECONDS: ['redis.retryAfterSeconds', 'int'],
   REDIS_SENTINELS: ['redis.sentinels', 'list'],
   REDIS_SENTINEL_NAME: ['redis.sentinelName', 'string'],
+  REDIS_USERNAME: ['redis.username', 'string'],
+  REDIS_PASSWORD_FILE: ['redis.passwordFile', 'string'],
+  REDIS_SENTINEL_PASSWORD_FILE: ['redis.sentinelPasswordFile', 'string'],
   NODE_ID: ['cluster.nodeId', 'string'],
   CLUSTER_HEARTBEAT_MS: ['cluster.heartbeatMs', 'int'],
   CLUSTER_DEAD_AFTER_MS: ['cluster.deadAfterMs', 'int'],
@@ -269,6 +272,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const redis = merged.redis as { sentinels?: unknown } | undefined;
   if (merged.redisUrl !== undefined && redis?.sentinels !== undefined) {
     problems.push({ key: 'redis.sentinels (env REDIS_SENTINELS)', problem: 'set either REDIS_URL (one Redis) or REDIS_SENTINELS (Sentinels that name the master), not both' });
+  }
+  // With REDIS_URL the URL carries the user and password, as it always has: one place for each.
+  const auth = merged.redis as { username?: unknown; passwordFile?: unknown; sentinelPasswordFile?: unknown } | undefined;
+  if (merged.redisUrl !== undefined) {
+    for (const [key, env] of [['username', 'REDIS_USERNAME'], ['passwordFile', 'REDIS_PASSWORD_FILE'], ['sentinelPasswordFile', 'REDIS_SENTINEL_PASSWORD_FILE']] as const) {
+      if (auth?.[key] !== undefined) problems.push({ key: `redis.${key} (env ${env})`, problem: 'is for REDIS_SENTINELS; with REDIS_URL, put the user and password in the URL (redis://user:password@host:port)' });
+    }
   }
   if (Array.isArray(redis?.sentinels)) {
     redis.sentinels.forEach((s, i) => {

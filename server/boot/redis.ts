@@ -16,6 +16,7 @@
 // current master of REDIS_SENTINEL_NAME. With Sentinels a fail-over is one
 // more outage: the lost connection reconnects by asking the Sentinels again,
 // and they answer with the promoted replica; nothing restarts.
+import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
@@ -26,8 +27,32 @@ export interface RedisClientOptions {
   commandTimeoutMs: number;
 }
 
-/** Where Redis is: one server by URL, or the master that Sentinels name. */
-export type RedisTarget = { kind: 'url'; url: string } | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; name: string };
+/**
+ * Where Redis is: one server by URL (which carries any user and password), or
+ * the master that Sentinels name, with the master's user and password and the
+ * Sentinels' own password when they have them (read from their files).
+ */
+export type RedisTarget =
+  | { kind: 'url'; url: string }
+  | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; name: string; username?: string; password?: string; sentinelPassword?: string };
+
+/** The most a password file may hold: Redis passwords are a line, not a document. */
+const MAX_PASSWORD_BYTES = 4096;
+
+/** A password from its file (one trailing newline dropped); a StartupError naming the setting, never the content, otherwise. */
+function passwordFrom(file: string, setting: string): string {
+  let text: string;
+  try {
+    const raw = readFileSync(file);
+    if (raw.length > MAX_PASSWORD_BYTES) throw new StartupError(`${setting} names a file of ${String(raw.length)} bytes: a password is at most ${String(MAX_PASSWORD_BYTES)}.`);
+    text = raw.toString('utf8').replace(/\r?\n$/, '');
+  } catch (e) {
+    if (e instanceof StartupError) throw e;
+    throw new StartupError(`${setting} could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, { cause: e });
+  }
+  if (text.length === 0 || /[\r\n]/.test(text)) throw new StartupError(`${setting} must hold the password on one line.`);
+  return text;
+}
 
 /** A config `host:port` (`[v6]:port`) as ioredis wants it; the config schema has checked its form. */
 function hostPort(s: string): { host: string; port: number } {
@@ -37,7 +62,17 @@ function hostPort(s: string): { host: string; port: number } {
 
 /** The Redis this config names; null in trial mode (neither REDIS_URL nor REDIS_SENTINELS). */
 export function redisTargetOf(config: Pick<Config, 'redisUrl' | 'redis'>): RedisTarget | null {
-  if (config.redis.sentinels?.length) return { kind: 'sentinel', sentinels: config.redis.sentinels.map(hostPort), name: config.redis.sentinelName };
+  const r = config.redis;
+  if (r.sentinels?.length) {
+    return {
+      kind: 'sentinel',
+      sentinels: r.sentinels.map(hostPort),
+      name: r.sentinelName,
+      ...(r.username ? { username: r.username } : {}),
+      ...(r.passwordFile ? { password: passwordFrom(r.passwordFile, 'redis.passwordFile (REDIS_PASSWORD_FILE)') } : {}),
+      ...(r.sentinelPasswordFile ? { sentinelPassword: passwordFrom(r.sentinelPasswordFile, 'redis.sentinelPasswordFile (REDIS_SENTINEL_PASSWORD_FILE)') } : {}),
+    };
+  }
   if (config.redisUrl) return { kind: 'url', url: config.redisUrl };
   return null;
 }
@@ -68,6 +103,10 @@ export function redisClientOptions(target: RedisTarget, opts: RedisClientOptions
     sentinels: target.sentinels,
     name: target.name,
     role: 'master',
+    // The master's (and, after a fail-over, the promoted replica's) credentials; the Sentinels' own.
+    ...(target.username ? { username: target.username } : {}),
+    ...(target.password ? { password: target.password } : {}),
+    ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
     // A Sentinel that hangs fails like a Redis that hangs. Asking them again after an
     // outage (sentinelRetryStrategy) keeps ioredis's default: forever, at most 1 s apart.
     sentinelCommandTimeout: opts.commandTimeoutMs,

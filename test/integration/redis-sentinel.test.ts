@@ -3,6 +3,12 @@
 // Real processes: a master, its replica, one Sentinel (quorum 1). The master
 // is SIGKILLed; the Sentinel promotes the replica; the same client, without
 // a restart, writes to the new master and still reads what it wrote before.
+// With passwords (requirepass on Redis and on the Sentinel, read from the
+// files REDIS_PASSWORD_FILE and REDIS_SENTINEL_PASSWORD_FILE) the same holds,
+// and a wrong password refuses start-up without showing it.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../../config/load.ts';
@@ -119,6 +125,68 @@ describe.skipIf(unavailable !== null)('Redis through Sentinel', () => {
     } finally {
       await own?.close();
       await planned.stop();
+    }
+  });
+
+  it('with passwords on Redis and on the Sentinel, read from their files: connects, and follows a crash of the master', async () => {
+    const secrets = { password: 'redis-pw-Qm7fK2xV9t', sentinelPassword: 'sentinel-pw-Lr4cW8nZ3p' };
+    const guarded = await startSentinelSet('guarded', secrets);
+    const dir = mkdtempSync(path.join(tmpdir(), 'consultroom-redis-secrets-'));
+    let client: Redis | undefined;
+    let own: Stores | undefined;
+    try {
+      const file = (name: string, text: string) => {
+        const f = path.join(dir, name);
+        writeFileSync(f, text, { mode: 0o600 });
+        return f;
+      };
+      const env = (password: string, sentinelPassword: string) => ({
+        REDIS_SENTINELS: `127.0.0.1:${String(guarded.sentinel.port)}`,
+        REDIS_SENTINEL_NAME: guarded.name,
+        REDIS_COMMAND_TIMEOUT_MS: '1000',
+        REDIS_PASSWORD_FILE: file(`redis-${password}`, `${password}\n`),
+        REDIS_SENTINEL_PASSWORD_FILE: file(`sentinel-${sentinelPassword}`, `${sentinelPassword}\n`),
+      });
+      // A wrong password for Redis, or for the Sentinel: refused at start, the password never shown.
+      for (const [password, sentinelPassword] of [
+        ['wrong-redis-pw', secrets.sentinelPassword],
+        [secrets.password, 'wrong-sentinel-pw'],
+      ] as const) {
+        const refused = await connectRedis(redisTargetOf(loadConfig(env(password, sentinelPassword)))!, logger, { commandTimeoutMs: 1000 }).then(
+          (c) => (c.disconnect(), null),
+          (e: unknown) => e,
+        );
+        expect(refused, `${password} / ${sentinelPassword}`).toBeInstanceOf(StartupError);
+        for (const p of [password, sentinelPassword, secrets.password, secrets.sentinelPassword]) expect((refused as Error).message).not.toContain(p);
+      }
+
+      const target = redisTargetOf(loadConfig(env(secrets.password, secrets.sentinelPassword)))!;
+      expect(target).toMatchObject({ kind: 'sentinel', password: secrets.password, sentinelPassword: secrets.sentinelPassword });
+      client = await connectRedis(target, logger, { commandTimeoutMs: 1000 });
+      own = createRedisStores(client, { retryAfterSeconds: 1 });
+      const before = anAppointment();
+      await own.appointments.create(before, HOUR);
+      expect(await client.call('WAIT', 1, 900)).toBe(1);
+
+      await guarded.master.kill('SIGKILL');
+      await expect.poll(() => guarded.masterPort(), { timeout: 20_000, interval: 200 }).toBe(guarded.replica.port);
+      const after = anAppointment();
+      await expect
+        .poll(
+          () =>
+            own!.appointments.create(after, HOUR).then(
+              () => 'written',
+              (e: { code?: string }) => e.code ?? 'other',
+            ),
+          { timeout: 20_000, interval: 250 },
+        )
+        .toBe('written');
+      expect(await client.info('server')).toContain(`tcp_port:${String(guarded.replica.port)}`);
+      expect(await own.appointments.get(before.id)).toEqual(before);
+    } finally {
+      await own?.close();
+      await guarded.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

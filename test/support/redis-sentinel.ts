@@ -44,8 +44,8 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-async function answers(port: number): Promise<boolean> {
-  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500 });
+async function answers(port: number, password?: string): Promise<boolean> {
+  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500, ...(password ? { password } : {}) });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -57,8 +57,8 @@ async function answers(port: number): Promise<boolean> {
   }
 }
 
-/** Starts redis-server with these arguments on `port`; resolves when it answers PING. */
-export async function startRedisProcess(port: number, args: readonly string[]): Promise<RedisProcess> {
+/** Starts redis-server with these arguments on `port`; resolves when it answers PING (with `password`, when it wants one). */
+export async function startRedisProcess(port: number, args: readonly string[], password?: string): Promise<RedisProcess> {
   const child = spawn(BIN, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer): void => {
@@ -90,7 +90,7 @@ export async function startRedisProcess(port: number, args: readonly string[]): 
       process.off('exit', killOnExit);
       throw new Error(`redis-server ${args.join(' ')} exited (${String(child.exitCode ?? child.signalCode)}):\n${output}`);
     }
-    if (await answers(port)) return { port, kill };
+    if (await answers(port, password)) return { port, kill };
     if (Date.now() > deadline) {
       await kill('SIGKILL');
       throw new Error(`redis-server ${args.join(' ')} did not answer PING within ${String(READY_MS)} ms:\n${output}`);
@@ -99,7 +99,7 @@ export async function startRedisProcess(port: number, args: readonly string[]): 
   }
 }
 
-function sentinelConf(dir: string, port: number, name: string, masterPort: number): string {
+function sentinelConf(dir: string, port: number, name: string, masterPort: number, auth: SentinelAuth = {}): string {
   const file = path.join(dir, `sentinel-${String(port)}.conf`);
   writeFileSync(
     file,
@@ -110,10 +110,18 @@ function sentinelConf(dir: string, port: number, name: string, masterPort: numbe
       `sentinel monitor ${name} 127.0.0.1 ${String(masterPort)} 1`,
       `sentinel down-after-milliseconds ${name} 1000`,
       `sentinel failover-timeout ${name} 3000`,
+      ...(auth.password ? [`sentinel auth-pass ${name} ${auth.password}`] : []),
+      ...(auth.sentinelPassword ? [`requirepass ${auth.sentinelPassword}`] : []),
       '',
     ].join('\n'),
   );
   return file;
+}
+
+/** Passwords for a Sentinel set: the master's and replica's (requirepass, masterauth), and the Sentinel's own. */
+export interface SentinelAuth {
+  password?: string;
+  sentinelPassword?: string;
 }
 
 /**
@@ -148,13 +156,15 @@ async function until(check: () => Promise<boolean>, ms: number, what: string): P
  * fail-over timeout 3 s) that already knows the replica, so a fail-over can
  * start as soon as the master is down.
  */
-export async function startSentinelSet(name = 'mymaster'): Promise<SentinelSet> {
+export async function startSentinelSet(name = 'mymaster', auth: SentinelAuth = {}): Promise<SentinelSet> {
   const dir = mkdtempSync(path.join(tmpdir(), 'consultroom-sentinel-'));
   const started: RedisProcess[] = [];
-  const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  // Both ask for the password and give it to their master (the master becomes a replica after a fail-over).
+  const withAuth = auth.password ? ['--requirepass', auth.password, '--masterauth', auth.password] : [];
+  const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...withAuth];
   const control: Redis[] = [];
-  const client = (port: number): Redis => {
-    const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+  const client = (port: number, password?: string): Redis => {
+    const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => 200, ...(password ? { password } : {}) });
     c.on('error', () => undefined);
     control.push(c);
     return c;
@@ -166,16 +176,16 @@ export async function startSentinelSet(name = 'mymaster'): Promise<SentinelSet> 
   };
   try {
     const [mp, rp, sp] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
-    const master = await startRedisProcess(mp, ['--port', String(mp), ...common, '--dbfilename', 'master.rdb']);
+    const master = await startRedisProcess(mp, ['--port', String(mp), ...common, '--dbfilename', 'master.rdb'], auth.password);
     started.push(master);
-    const replica = await startRedisProcess(rp, ['--port', String(rp), ...common, '--dbfilename', 'replica.rdb', '--replicaof', '127.0.0.1', String(mp)]);
+    const replica = await startRedisProcess(rp, ['--port', String(rp), ...common, '--dbfilename', 'replica.rdb', '--replicaof', '127.0.0.1', String(mp)], auth.password);
     started.push(replica);
-    const replicaClient = client(rp);
+    const replicaClient = client(rp, auth.password);
     await until(async () => /master_link_status:up/.test(await replicaClient.info('replication')), 10_000, 'the replica to sync with the master');
     // Started after the replica synced: the Sentinel's first INFO of the master lists it.
-    const sentinel = await startRedisProcess(sp, [sentinelConf(dir, sp, name, mp), '--sentinel']);
+    const sentinel = await startRedisProcess(sp, [sentinelConf(dir, sp, name, mp, auth), '--sentinel'], auth.sentinelPassword);
     started.push(sentinel);
-    const sentinelClient = client(sp);
+    const sentinelClient = client(sp, auth.sentinelPassword);
     await until(
       async () => {
         const replicas = (await sentinelClient.call('SENTINEL', 'REPLICAS', name)) as string[][];

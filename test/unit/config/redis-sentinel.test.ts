@@ -1,9 +1,22 @@
 // Redis is one URL or Sentinels that name the master; never both, and
 // neither is the single-node trial. What each config connects to
 // (boot/redis.ts redisTargetOf) and what the server refuses to start with.
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../config/load.ts';
 import { describeRedisTarget, redisClientOptions, redisTargetOf } from '../../../server/boot/redis.ts';
+import { StartupError } from '../../../server/boot/startup-error.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'consultroom-redis-auth-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const fileOf = (content: string | Buffer): string => {
+  const f = path.join(dir, `secret-${String(++files)}`);
+  writeFileSync(f, content);
+  return f;
+};
 
 const problemsOf = (env: Record<string, string>): { key: string; problem: string }[] => {
   try {
@@ -47,6 +60,61 @@ describe('Redis target', () => {
     const failFast = { lazyConnect: true, enableOfflineQueue: false, commandTimeout: 1500, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1 };
     expect(fromUrl).toMatchObject(failFast);
     expect(fromSentinels).toMatchObject({ ...failFast, sentinels: [{ host: 's', port: 26379 }], name: 'mymaster', role: 'master', failoverDetector: true });
+  });
+});
+
+describe('Redis and Sentinel passwords (with REDIS_SENTINELS)', () => {
+  const sentinels = { REDIS_SENTINELS: 's:26379' };
+
+  it('are read from their files (one trailing newline dropped) and given to the master and the Sentinels', () => {
+    const target = redisTargetOf(
+      loadConfig({ ...sentinels, REDIS_USERNAME: 'consultroom', REDIS_PASSWORD_FILE: fileOf('pw for redis\n'), REDIS_SENTINEL_PASSWORD_FILE: fileOf('pw-for-sentinel\r\n') }),
+    )!;
+    expect(target).toMatchObject({ kind: 'sentinel', username: 'consultroom', password: 'pw for redis', sentinelPassword: 'pw-for-sentinel' });
+    expect(redisClientOptions(target, { commandTimeoutMs: 1000 })).toMatchObject({ username: 'consultroom', password: 'pw for redis', sentinelPassword: 'pw-for-sentinel' });
+    // Never in what is said about the target.
+    expect(describeRedisTarget(target)).not.toMatch(/pw/);
+  });
+
+  it('without files, none is sent (a Redis without requirepass)', () => {
+    const options = redisClientOptions(redisTargetOf(loadConfig(sentinels))!, { commandTimeoutMs: 1000 });
+    expect(options).not.toHaveProperty('password');
+    expect(options).not.toHaveProperty('sentinelPassword');
+    expect(options).not.toHaveProperty('username');
+  });
+
+  it('refuse start-up, naming the setting and never the content, when a file is missing, empty, several lines or too large', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ REDIS_PASSWORD_FILE: path.join(dir, 'absent') }, /redis\.passwordFile \(REDIS_PASSWORD_FILE\) could not be read \(ENOENT\)/],
+      [{ REDIS_SENTINEL_PASSWORD_FILE: fileOf('') }, /REDIS_SENTINEL_PASSWORD_FILE\) must hold the password on one line/],
+      [{ REDIS_PASSWORD_FILE: fileOf('line-one-secret\nline-two-secret\n') }, /must hold the password on one line/],
+      [{ REDIS_PASSWORD_FILE: fileOf(Buffer.alloc(5000, 'x')) }, /a file of 5000 bytes: a password is at most 4096/],
+    ];
+    for (const [env, message] of cases) {
+      let thrown: unknown;
+      try {
+        redisTargetOf(loadConfig({ ...sentinels, ...env }));
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown, JSON.stringify(env)).toBeInstanceOf(StartupError);
+      expect((thrown as Error).message).toMatch(message);
+      expect((thrown as Error).message).not.toMatch(/secret|xxxx/);
+    }
+  });
+
+  it('are refused beside REDIS_URL, whose URL carries the user and password', () => {
+    const problems = problemsOf({ REDIS_URL: 'redis://r:6379', REDIS_USERNAME: 'u', REDIS_PASSWORD_FILE: '/run/secrets/redis', REDIS_SENTINEL_PASSWORD_FILE: '/run/secrets/sentinel' });
+    expect(problems.map((p) => p.key).sort()).toEqual([
+      'redis.passwordFile (env REDIS_PASSWORD_FILE)',
+      'redis.sentinelPasswordFile (env REDIS_SENTINEL_PASSWORD_FILE)',
+      'redis.username (env REDIS_USERNAME)',
+    ]);
+    expect(problems[0]!.problem).toContain('redis://user:password@host:port');
+  });
+
+  it('refuse a user name that is not a plain name', () => {
+    expect(problemsOf({ ...sentinels, REDIS_USERNAME: 'a user' }).map((p) => p.key)).toEqual(['redis.username (env REDIS_USERNAME)']);
   });
 });
 

@@ -42,6 +42,9 @@ export const ENV_VARS: Record<string, [string, Parse]> = {
   REDIS_USERNAME: ['redis.username', 'string'],
   REDIS_PASSWORD_FILE: ['redis.passwordFile', 'string'],
   REDIS_SENTINEL_PASSWORD_FILE: ['redis.sentinelPasswordFile', 'string'],
+  REDIS_TLS: ['redis.tls', 'bool'],
+  REDIS_SENTINEL_TLS: ['redis.sentinelTls', 'bool'],
+  REDIS_TLS_CA_FILE: ['redis.tlsCaFile', 'string'],
   NODE_ID: ['cluster.nodeId', 'string'],
   CLUSTER_HEARTBEAT_MS: ['cluster.heartbeatMs', 'int'],
   CLUSTER_DEAD_AFTER_MS: ['cluster.deadAfterMs', 'int'],
@@ -274,10 +277,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push({ key: 'redis.sentinels (env REDIS_SENTINELS)', problem: 'set either REDIS_URL (one Redis) or REDIS_SENTINELS (Sentinels that name the master), not both' });
   }
   // With REDIS_URL the URL carries the user and password, as it always has: one place for each.
-  const auth = merged.redis as { username?: unknown; passwordFile?: unknown; sentinelPasswordFile?: unknown } | undefined;
+  // With REDIS_URL the URL carries the user, the password and TLS (rediss://), as it always has: one place for each.
+  const auth = merged.redis as Record<string, unknown> | undefined;
   if (merged.redisUrl !== undefined) {
-    for (const [key, env] of [['username', 'REDIS_USERNAME'], ['passwordFile', 'REDIS_PASSWORD_FILE'], ['sentinelPasswordFile', 'REDIS_SENTINEL_PASSWORD_FILE']] as const) {
-      if (auth?.[key] !== undefined) problems.push({ key: `redis.${key} (env ${env})`, problem: 'is for REDIS_SENTINELS; with REDIS_URL, put the user and password in the URL (redis://user:password@host:port)' });
+    for (const [key, env] of [
+      ['username', 'REDIS_USERNAME'],
+      ['passwordFile', 'REDIS_PASSWORD_FILE'],
+      ['sentinelPasswordFile', 'REDIS_SENTINEL_PASSWORD_FILE'],
+      ['tls', 'REDIS_TLS'],
+      ['sentinelTls', 'REDIS_SENTINEL_TLS'],
+      ['tlsCaFile', 'REDIS_TLS_CA_FILE'],
+    ] as const) {
+      if (auth?.[key] !== undefined && auth[key] !== false) {
+        problems.push({ key: `redis.${key} (env ${env})`, problem: 'is for REDIS_SENTINELS; with REDIS_URL, the URL says it (redis://user:password@host:port, rediss:// for TLS)' });
+      }
     }
   }
   if (Array.isArray(redis?.sentinels)) {

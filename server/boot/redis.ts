@@ -34,7 +34,17 @@ export interface RedisClientOptions {
  */
 export type RedisTarget =
   | { kind: 'url'; url: string }
-  | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; name: string; username?: string; password?: string; sentinelPassword?: string };
+  | {
+      kind: 'sentinel';
+      sentinels: { host: string; port: number }[];
+      name: string;
+      username?: string;
+      password?: string;
+      sentinelPassword?: string;
+      /** TLS to the master and replicas, and to the Sentinels; `ca` the PEM of REDIS_TLS_CA_FILE (else the system's CAs). */
+      tls?: { ca?: Buffer };
+      sentinelTls?: { ca?: Buffer };
+    };
 
 /** The most a password file may hold: Redis passwords are a line, not a document. */
 const MAX_PASSWORD_BYTES = 4096;
@@ -54,6 +64,25 @@ function passwordFrom(file: string, setting: string): string {
   return text;
 }
 
+/** The TLS settings with Sentinels, the CA file read once for both; a StartupError naming the setting when it cannot be used. */
+function tlsOf(r: Config['redis']): { tls?: { ca?: Buffer }; sentinelTls?: { ca?: Buffer } } {
+  if (!r.tls && !r.sentinelTls) {
+    if (r.tlsCaFile) throw new StartupError('redis.tlsCaFile (REDIS_TLS_CA_FILE) is set but neither REDIS_TLS nor REDIS_SENTINEL_TLS is: nothing would use it.');
+    return {};
+  }
+  let ca: Buffer | undefined;
+  if (r.tlsCaFile) {
+    try {
+      ca = readFileSync(r.tlsCaFile);
+    } catch (e) {
+      throw new StartupError(`redis.tlsCaFile (REDIS_TLS_CA_FILE) could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, { cause: e });
+    }
+    if (!ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new StartupError('redis.tlsCaFile (REDIS_TLS_CA_FILE) must hold PEM certificates (-----BEGIN CERTIFICATE-----).');
+  }
+  const options = ca ? { ca } : {};
+  return { ...(r.tls ? { tls: options } : {}), ...(r.sentinelTls ? { sentinelTls: options } : {}) };
+}
+
 /** A config `host:port` (`[v6]:port`) as ioredis wants it; the config schema has checked its form. */
 function hostPort(s: string): { host: string; port: number } {
   const at = s.lastIndexOf(':');
@@ -71,6 +100,7 @@ export function redisTargetOf(config: Pick<Config, 'redisUrl' | 'redis'>): Redis
       ...(r.username ? { username: r.username } : {}),
       ...(r.passwordFile ? { password: passwordFrom(r.passwordFile, 'redis.passwordFile (REDIS_PASSWORD_FILE)') } : {}),
       ...(r.sentinelPasswordFile ? { sentinelPassword: passwordFrom(r.sentinelPasswordFile, 'redis.sentinelPasswordFile (REDIS_SENTINEL_PASSWORD_FILE)') } : {}),
+      ...tlsOf(r),
     };
   }
   if (config.redisUrl) return { kind: 'url', url: config.redisUrl };
@@ -107,6 +137,10 @@ export function redisClientOptions(target: RedisTarget, opts: RedisClientOptions
     ...(target.username ? { username: target.username } : {}),
     ...(target.password ? { password: target.password } : {}),
     ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
+    // TLS: to the master and replicas the Sentinels name (ioredis applies `tls` there only with
+    // enableTLSForSentinelMode), and to the Sentinels themselves.
+    ...(target.tls ? { tls: { ...target.tls }, enableTLSForSentinelMode: true } : {}),
+    ...(target.sentinelTls ? { sentinelTLS: { ...target.sentinelTls } } : {}),
     // A Sentinel that hangs fails like a Redis that hangs. Asking them again after an
     // outage (sentinelRetryStrategy) keeps ioredis's default: forever, at most 1 s apart.
     sentinelCommandTimeout: opts.commandTimeoutMs,

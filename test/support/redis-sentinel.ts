@@ -2,11 +2,11 @@
 // redis-server processes on free loopback ports, for tests of fail-over.
 // Debian's redis-server runs as a Sentinel with `--sentinel`; the Sentinel
 // rewrites its own config file, so it lives in a private temporary directory.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { freeTcpPort } from './ports.ts';
 
 export interface RedisProcess {
@@ -44,8 +44,16 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-async function answers(port: number, password?: string): Promise<boolean> {
-  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500, ...(password ? { password } : {}) });
+/** How a test client reaches a process: its password, and TLS (trusting this CA) when it speaks only TLS. */
+export interface Reach {
+  password?: string | undefined;
+  ca?: Buffer | undefined;
+}
+
+const reachOptions = (r: Reach): RedisOptions => ({ ...(r.password ? { password: r.password } : {}), ...(r.ca ? { tls: { ca: r.ca } } : {}) });
+
+async function answers(port: number, reach: Reach): Promise<boolean> {
+  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500, ...reachOptions(reach) });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -57,8 +65,8 @@ async function answers(port: number, password?: string): Promise<boolean> {
   }
 }
 
-/** Starts redis-server with these arguments on `port`; resolves when it answers PING (with `password`, when it wants one). */
-export async function startRedisProcess(port: number, args: readonly string[], password?: string): Promise<RedisProcess> {
+/** Starts redis-server with these arguments on `port`; resolves when it answers PING (reached as `reach` says). */
+export async function startRedisProcess(port: number, args: readonly string[], reach: Reach = {}): Promise<RedisProcess> {
   const child = spawn(BIN, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer): void => {
@@ -90,7 +98,7 @@ export async function startRedisProcess(port: number, args: readonly string[], p
       process.off('exit', killOnExit);
       throw new Error(`redis-server ${args.join(' ')} exited (${String(child.exitCode ?? child.signalCode)}):\n${output}`);
     }
-    if (await answers(port, password)) return { port, kill };
+    if (await answers(port, reach)) return { port, kill };
     if (Date.now() > deadline) {
       await kill('SIGKILL');
       throw new Error(`redis-server ${args.join(' ')} did not answer PING within ${String(READY_MS)} ms:\n${output}`);
@@ -101,10 +109,13 @@ export async function startRedisProcess(port: number, args: readonly string[], p
 
 function sentinelConf(dir: string, port: number, name: string, masterPort: number, auth: SentinelAuth = {}): string {
   const file = path.join(dir, `sentinel-${String(port)}.conf`);
+  const t = auth.tls;
   writeFileSync(
     file,
     [
-      `port ${String(port)}`,
+      ...(t
+        ? ['port 0', `tls-port ${String(port)}`, `tls-cert-file ${t.certFile}`, `tls-key-file ${t.keyFile}`, `tls-ca-cert-file ${t.certFile}`, 'tls-auth-clients no', 'tls-replication yes']
+        : [`port ${String(port)}`]),
       'bind 127.0.0.1',
       `dir ${dir}`,
       `sentinel monitor ${name} 127.0.0.1 ${String(masterPort)} 1`,
@@ -118,10 +129,25 @@ function sentinelConf(dir: string, port: number, name: string, masterPort: numbe
   return file;
 }
 
-/** Passwords for a Sentinel set: the master's and replica's (requirepass, masterauth), and the Sentinel's own. */
+/**
+ * Passwords for a Sentinel set: the master's and replica's (requirepass,
+ * masterauth), and the Sentinel's own; and TLS only, everywhere (replication
+ * and the Sentinel's own links included), with one self-signed certificate
+ * for 127.0.0.1 that is also the CA (sentinelTlsFiles).
+ */
 export interface SentinelAuth {
   password?: string;
   sentinelPassword?: string;
+  tls?: { certFile: string; keyFile: string };
+}
+
+/** A self-signed P-256 certificate for 127.0.0.1 (its own CA) in `dir`. */
+export function sentinelTlsFiles(dir: string): { certFile: string; keyFile: string } {
+  const certFile = path.join(dir, 'redis-cert.pem');
+  const keyFile = path.join(dir, 'redis-key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  return { certFile, keyFile };
 }
 
 /**
@@ -162,9 +188,17 @@ export async function startSentinelSet(name = 'mymaster', auth: SentinelAuth = {
   // Both ask for the password and give it to their master (the master becomes a replica after a fail-over).
   const withAuth = auth.password ? ['--requirepass', auth.password, '--masterauth', auth.password] : [];
   const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...withAuth];
+  const t = auth.tls;
+  const ca = t ? readFileSync(t.certFile) : undefined;
+  const portArgs = (port: number): string[] =>
+    t
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', t.certFile, '--tls-key-file', t.keyFile, '--tls-ca-cert-file', t.certFile, '--tls-auth-clients', 'no', '--tls-replication', 'yes']
+      : ['--port', String(port)];
+  const redisReach: Reach = { password: auth.password, ca };
+  const sentinelReach: Reach = { password: auth.sentinelPassword, ca };
   const control: Redis[] = [];
-  const client = (port: number, password?: string): Redis => {
-    const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => 200, ...(password ? { password } : {}) });
+  const client = (port: number, reach: Reach): Redis => {
+    const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => 200, ...reachOptions(reach) });
     c.on('error', () => undefined);
     control.push(c);
     return c;
@@ -176,16 +210,16 @@ export async function startSentinelSet(name = 'mymaster', auth: SentinelAuth = {
   };
   try {
     const [mp, rp, sp] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
-    const master = await startRedisProcess(mp, ['--port', String(mp), ...common, '--dbfilename', 'master.rdb'], auth.password);
+    const master = await startRedisProcess(mp, [...portArgs(mp), ...common, '--dbfilename', 'master.rdb'], redisReach);
     started.push(master);
-    const replica = await startRedisProcess(rp, ['--port', String(rp), ...common, '--dbfilename', 'replica.rdb', '--replicaof', '127.0.0.1', String(mp)], auth.password);
+    const replica = await startRedisProcess(rp, [...portArgs(rp), ...common, '--dbfilename', 'replica.rdb', '--replicaof', '127.0.0.1', String(mp)], redisReach);
     started.push(replica);
-    const replicaClient = client(rp, auth.password);
+    const replicaClient = client(rp, redisReach);
     await until(async () => /master_link_status:up/.test(await replicaClient.info('replication')), 10_000, 'the replica to sync with the master');
     // Started after the replica synced: the Sentinel's first INFO of the master lists it.
-    const sentinel = await startRedisProcess(sp, [sentinelConf(dir, sp, name, mp, auth), '--sentinel'], auth.sentinelPassword);
+    const sentinel = await startRedisProcess(sp, [sentinelConf(dir, sp, name, mp, auth), '--sentinel'], sentinelReach);
     started.push(sentinel);
-    const sentinelClient = client(sp, auth.sentinelPassword);
+    const sentinelClient = client(sp, sentinelReach);
     await until(
       async () => {
         const replicas = (await sentinelClient.call('SENTINEL', 'REPLICAS', name)) as string[][];

@@ -103,14 +103,50 @@ describe('Redis and Sentinel passwords (with REDIS_SENTINELS)', () => {
     }
   });
 
-  it('are refused beside REDIS_URL, whose URL carries the user and password', () => {
-    const problems = problemsOf({ REDIS_URL: 'redis://r:6379', REDIS_USERNAME: 'u', REDIS_PASSWORD_FILE: '/run/secrets/redis', REDIS_SENTINEL_PASSWORD_FILE: '/run/secrets/sentinel' });
+  it('are refused beside REDIS_URL, whose URL carries the user, the password and TLS', () => {
+    const problems = problemsOf({
+      REDIS_URL: 'redis://r:6379',
+      REDIS_USERNAME: 'u',
+      REDIS_PASSWORD_FILE: '/run/secrets/redis',
+      REDIS_SENTINEL_PASSWORD_FILE: '/run/secrets/sentinel',
+      REDIS_TLS: 'true',
+      REDIS_SENTINEL_TLS: 'true',
+      REDIS_TLS_CA_FILE: '/etc/ssl/redis-ca.pem',
+    });
     expect(problems.map((p) => p.key).sort()).toEqual([
       'redis.passwordFile (env REDIS_PASSWORD_FILE)',
       'redis.sentinelPasswordFile (env REDIS_SENTINEL_PASSWORD_FILE)',
+      'redis.sentinelTls (env REDIS_SENTINEL_TLS)',
+      'redis.tls (env REDIS_TLS)',
+      'redis.tlsCaFile (env REDIS_TLS_CA_FILE)',
       'redis.username (env REDIS_USERNAME)',
     ]);
-    expect(problems[0]!.problem).toContain('redis://user:password@host:port');
+    for (const p of problems) expect(p.problem).toContain('rediss://');
+    // Saying no to TLS beside a URL is no conflict.
+    expect(() => loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_TLS: 'false' })).not.toThrow();
+  });
+
+  it('TLS: to the master and replicas, to the Sentinels, or both, trusting the CA file when one is named', () => {
+    const pem = fileOf('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const both = redisTargetOf(loadConfig({ ...sentinels, REDIS_TLS: 'true', REDIS_SENTINEL_TLS: 'true', REDIS_TLS_CA_FILE: pem }))!;
+    const options = redisClientOptions(both, { commandTimeoutMs: 1000 });
+    expect(options).toMatchObject({ enableTLSForSentinelMode: true, tls: { ca: expect.any(Buffer) as Buffer }, sentinelTLS: { ca: expect.any(Buffer) as Buffer } });
+    const onlyMaster = redisClientOptions(redisTargetOf(loadConfig({ ...sentinels, REDIS_TLS: 'true' }))!, { commandTimeoutMs: 1000 });
+    expect(onlyMaster).toMatchObject({ enableTLSForSentinelMode: true, tls: {} });
+    expect(onlyMaster).not.toHaveProperty('sentinelTLS');
+    const onlySentinels = redisClientOptions(redisTargetOf(loadConfig({ ...sentinels, REDIS_SENTINEL_TLS: 'true' }))!, { commandTimeoutMs: 1000 });
+    expect(onlySentinels).toMatchObject({ sentinelTLS: {} });
+    expect(onlySentinels).not.toHaveProperty('tls');
+    expect(onlySentinels).not.toHaveProperty('enableTLSForSentinelMode');
+  });
+
+  it('TLS: a CA file that is missing, not PEM, or used by nothing refuses start-up, naming the setting', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ REDIS_TLS: 'true', REDIS_TLS_CA_FILE: path.join(dir, 'no-ca') }, /REDIS_TLS_CA_FILE\) could not be read \(ENOENT\)/],
+      [{ REDIS_TLS: 'true', REDIS_TLS_CA_FILE: fileOf('not a certificate') }, /must hold PEM certificates/],
+      [{ REDIS_TLS_CA_FILE: fileOf('-----BEGIN CERTIFICATE-----') }, /neither REDIS_TLS nor REDIS_SENTINEL_TLS/],
+    ];
+    for (const [env, message] of cases) expect(() => redisTargetOf(loadConfig({ ...sentinels, ...env })), JSON.stringify(env)).toThrow(message);
   });
 
   it('refuse a user name that is not a plain name', () => {

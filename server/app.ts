@@ -34,6 +34,10 @@ import { attachSelfTest } from './signaling/selftest.ts';
 import { attachStaff } from './signaling/staff-socket.ts';
 import { MediaFactsCache } from './signaling/media-facts.ts';
 import { dedicatedConnection } from './core/redis-connection.ts';
+import { watchFilesShare } from './stores/disk/files-marker.ts';
+
+/** How often a node reads the other nodes' FILES_DIR markers (a small file each): a node started on the wrong directory is reported within seconds. */
+const FILES_SHARE_CHECK_MS = 5_000;
 
 export interface App {
   http: FastifyInstance;
@@ -155,7 +159,13 @@ export async function buildApp(deps: Deps): Promise<App> {
   });
   await http.register(nodeRoutes, {
     guard: deps.scopeGuard,
-    live: () => deps.cluster.registry.live(),
+    // Each node as it is, and whether its FILES_DIR is this one (the token itself is not shown).
+    live: async () =>
+      Promise.all(
+        (await deps.cluster.registry.live()).map(async ({ filesToken, ...n }) =>
+          n.id === deps.cluster.nodeId || filesToken === undefined ? n : { ...n, filesShared: await deps.filesMarker.shares(n.id, filesToken) },
+        ),
+      ),
     requestDrain: (id, deadline) => deps.cluster.registry.requestDrain(id, deadline),
     recordDrain: async (actor, nodeId) => void (await deps.events.record('node.drain_requested', null, actor, { subject: nodeId })),
     drainSeconds: config.server.drainSeconds,
@@ -287,6 +297,14 @@ export async function buildApp(deps: Deps): Promise<App> {
   });
   // Joins the other nodes once every listener is in place: events bridged, heartbeats, relayed media served here.
   await deps.cluster.start(deps.bus);
+  const stopFilesWatch = watchFilesShare({
+    marker: deps.filesMarker,
+    self: deps.cluster.nodeId,
+    live: () => deps.cluster.registry.live(),
+    logger: deps.logger.child({ component: 'files' }),
+    everyMs: FILES_SHARE_CHECK_MS,
+  });
+  http.addHook('onClose', async () => stopFilesWatch());
   await deps.cluster.relay.start(consultationSockets.serveMedia);
   await consultationSockets.loadPresence();
   return { http, io, restartAll: () => consultationSockets.restartAll(), moveConsultations: () => consultationSockets.moveConsultations() };

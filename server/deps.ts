@@ -46,7 +46,8 @@ import { createMemoryStores } from './stores/memory/index.ts';
 import { createRedisStores } from './stores/redis/index.ts';
 import { guardUnavailable } from './stores/redis/unavailable.ts';
 import type { Redis } from 'ioredis';
-import { cpuMeter, createCluster, type Cluster } from './cluster/create-cluster.ts';
+import { cpuMeter, createCluster, defaultNodeId, type Cluster } from './cluster/create-cluster.ts';
+import { markFilesDir, type FilesMarker } from './stores/disk/files-marker.ts';
 
 export interface Deps {
   config: Config;
@@ -83,6 +84,8 @@ export interface Deps {
   presence: Presence;
   /** This node among the nodes on one Redis (registry, placement, bus, relay); single-node stand-ins without Redis. */
   cluster: Cluster;
+  /** This node's marker in FILES_DIR, and the check that another node's FILES_DIR is this one. */
+  filesMarker: FilesMarker;
   /** The Redis client (null in single-node trial mode): the socket.io adapter and the HTTP rate limit share it. */
   redis: Redis | null;
   lifecycle: Lifecycle;
@@ -126,6 +129,15 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
       'no REDIS_URL or REDIS_SENTINELS: single-node, non-persistent mode; appointments, links and waiting rooms are lost on restart',
     );
   }
+  // This node's name among the nodes, and its marker in FILES_DIR (which every node must share).
+  const nodeId = config.cluster.nodeId ?? defaultNodeId();
+  let filesMarker: FilesMarker;
+  try {
+    filesMarker = await markFilesDir(config.files.dir, nodeId);
+  } catch (e) {
+    await stores.close();
+    throw new StartupError(`FILES_DIR could not be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, { cause: e });
+  }
   let pool: WorkerPool;
   try {
     pool = await WorkerPool.create(
@@ -149,7 +161,8 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
   const presence = new Presence();
   const cpu = cpuMeter();
   const cluster = createCluster(redis, {
-    nodeId: config.cluster.nodeId,
+    nodeId,
+    filesToken: filesMarker.token,
     mediaAddress: config.mediasoup.announcedAddress ?? config.mediasoup.listenIp,
     heartbeatMs: config.cluster.heartbeatMs,
     deadAfterMs: config.cluster.deadAfterMs,
@@ -307,6 +320,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     purger,
     presence,
     cluster,
+    filesMarker,
     redis,
     lifecycle,
     signals: new SignalEvents(),
@@ -327,6 +341,7 @@ export async function createDeps(config: Config, logger: Logger, opts: { clientD
     tls,
     close: async () => {
       await cluster.stop();
+      await filesMarker.remove().catch((e: unknown) => logger.warn({ err: e }, 'could not remove this node\'s FILES_DIR marker'));
       await purger.stop();
       rooms.closeAll();
       pool.close();

@@ -1,5 +1,6 @@
 // The CLI's commands for the nodes of a deployment on one Redis: list them
-// (their media address, load, whether they drain, how long they have run),
+// (their media address, load, whether they drain, whether their FILES_DIR is
+// the answering node's, how long they have run),
 // and drain one by name: it takes no new consultation, and its live ones move
 // to the other nodes at the deadline. REST (docs/openapi.json), so any node
 // answers for all of them.
@@ -29,7 +30,9 @@ const load = (n: NodeView): string =>
   `${String(n.load.routers)} routers, ${String(n.load.consumers)} consumers, ${String(n.load.sockets)} sockets, cpu ${n.load.cpu.toFixed(2)} (score ${String(n.score)})`;
 
 function nodeTable(nodes: NodeView[], now: number): string {
-  const rows = [['node', 'media address', 'draining', 'up', 'load'], ...nodes.map((n) => [n.id, n.mediaAddress, n.draining ? 'DRAINING' : 'no', age(n.startedAt, now), load(n)])];
+  // files: whether the node's FILES_DIR is the answering node's ('-' for that node itself, or one too old to say).
+  const files = (n: NodeView): string => (n.filesShared === undefined ? '-' : n.filesShared ? 'shared' : 'NOT SHARED');
+  const rows = [['node', 'media address', 'draining', 'files', 'up', 'load'], ...nodes.map((n) => [n.id, n.mediaAddress, n.draining ? 'DRAINING' : 'no', files(n), age(n.startedAt, now), load(n)])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }

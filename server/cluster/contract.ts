@@ -37,6 +37,8 @@ export interface NodeInfo {
   /** True from SIGTERM or `cli drain` until the node leaves: it takes no new consultation. */
   draining: boolean;
   startedAt: string;
+  /** The token this node wrote under FILES_DIR (stores/disk/files-marker.ts): another node that reads it there shares the directory. Absent from older nodes. */
+  filesToken?: string;
 }
 
 /** The one rule for "least loaded": Routers weigh most (each is a call), then forwarding, then CPU. */

@@ -21,6 +21,8 @@ export interface ClusterOptions {
   /** cluster.nodeId; a fresh name (host name and a random suffix) when absent. */
   nodeId?: string | undefined;
   mediaAddress: string;
+  /** This node's FILES_DIR marker token, announced with its heartbeat. */
+  filesToken?: string | undefined;
   heartbeatMs: number;
   deadAfterMs: number;
   relayTimeoutMs: number;
@@ -73,6 +75,7 @@ export function createCluster(redis: Redis | null, o: ClusterOptions): Cluster {
   const registry = new RedisNodeRegistry(redis, {
     nodeId,
     mediaAddress: o.mediaAddress,
+    filesToken: o.filesToken,
     heartbeatMs: o.heartbeatMs,
     deadAfterMs: o.deadAfterMs,
     load: () => o.load(),

@@ -24,5 +24,7 @@ export function parseNodeInfo(raw: string): NodeInfo | null {
   const load = parseLoad(o.load);
   if (!load || !isText(o.id, 63) || !isText(o.mediaAddress, 255) || !isCount(o.score) || typeof o.draining !== 'boolean') return null;
   if (!isText(o.startedAt, 40) || Number.isNaN(Date.parse(o.startedAt))) return null;
-  return { id: o.id, mediaAddress: o.mediaAddress, load, score: o.score, draining: o.draining, startedAt: o.startedAt };
+  // A token that is there but malformed is left out: the node then says nothing about FILES_DIR.
+  const files = typeof o.filesToken === 'string' && /^[A-Za-z0-9_-]{22}$/.test(o.filesToken) ? { filesToken: o.filesToken } : {};
+  return { id: o.id, mediaAddress: o.mediaAddress, load, score: o.score, draining: o.draining, startedAt: o.startedAt, ...files };
 }

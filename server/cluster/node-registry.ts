@@ -25,6 +25,8 @@ export interface NodeRegistryOptions {
   deadAfterMs: number;
   load: () => NodeLoad;
   draining: () => boolean;
+  /** Announced in every heartbeat (NodeInfo.filesToken). */
+  filesToken?: string | undefined;
   keys: ClusterKeys;
   logger: Logger;
   now?: () => number;
@@ -190,7 +192,8 @@ export class RedisNodeRegistry extends EventEmitter<NodeRegistryEvents> implemen
     const { keys, deadAfterMs } = this.#o;
     const load = this.#o.load();
     const draining = this.#o.draining();
-    const info: NodeInfo = { id: this.nodeId, mediaAddress: this.#o.mediaAddress, load, score: loadScore(load), draining, startedAt: this.#startedAt };
+    const files = this.#o.filesToken ? { filesToken: this.#o.filesToken } : {};
+    const info: NodeInfo = { id: this.nodeId, mediaAddress: this.#o.mediaAddress, load, score: loadScore(load), draining, startedAt: this.#startedAt, ...files };
     const results = await this.#redis
       .multi()
       .exists(keys.node(this.nodeId))

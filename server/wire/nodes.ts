@@ -20,6 +20,12 @@ export const NodeView = Type.Object({
   score: Type.Number({ minimum: 0, description: 'placement order: a new consultation goes to the live, non-draining node with the lowest' }),
   draining: Type.Boolean({ description: 'takes no new consultation (SIGTERM or a drain request); its calls go on until its deadline' }),
   startedAt: Time('when this node started'),
+  filesShared: Type.Optional(
+    Type.Boolean({
+      description:
+        "whether this node's FILES_DIR is the answering node's (it reads this node's marker there): false means photos stored on one cannot be read on the other. Absent for the answering node itself and for nodes too old to say",
+    }),
+  ),
 });
 export type NodeView = Static<typeof NodeView>;
 

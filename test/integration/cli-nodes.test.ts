@@ -1,9 +1,11 @@
 // The CLI's `nodes` and `drain` against a real server on a real Redis, beside
 // a second node (a RedisNodeRegistry in this process, heartbeating into the
 // same Redis): both are listed with their load; a drain asked of the server
-// reaches the other node by name, on the audit trail; an unknown node is refused (exit 1) and a
+// reaches the other node by name, on the audit trail; whether each node's
+// FILES_DIR is the server's (its marker there) is shown, never its token; an unknown node is refused (exit 1) and a
 // bad option stops the CLI before anything is sent (exit 2).
 import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +32,8 @@ let redisServer: RedisServerHandle;
 let s: TestServer;
 let redis: Redis;
 let other: RedisNodeRegistry;
+/** node-cli-b's FILES_DIR marker token: it writes it into the server's FILES_DIR only in the test that shares it. */
+const OTHER_FILES_TOKEN = 'bBbBbBbBbBbBbBbBbBbBbB';
 const drains: number[] = [];
 
 function cli(args: string[]): Promise<Run> {
@@ -48,6 +52,7 @@ beforeAll(async () => {
   other = new RedisNodeRegistry(redis, {
     nodeId: 'node-cli-b',
     mediaAddress: '192.0.2.20',
+    filesToken: OTHER_FILES_TOKEN,
     heartbeatMs: 500,
     deadAfterMs: 3000,
     load: () => ({ routers: 30, consumers: 4, cpu: 0.25, sockets: 7 }),
@@ -71,15 +76,30 @@ describe('npm run cli -- nodes / drain', { timeout: 120_000 }, () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('nodes (2)');
-    expect(lines[1]).toMatch(/^node\s+media address\s+draining\s+up\s+load$/);
-    expect(lines[2]).toMatch(/^node-cli-a\s+192\.0\.2\.10\s+no\s+\d+[smhd]/);
-    expect(lines[3]).toMatch(/^node-cli-b\s+192\.0\.2\.20\s+no\s+\d+[smhd].*\s+30 routers, 4 consumers, 7 sockets, cpu 0\.25 \(score 309\)$/);
+    expect(lines[1]).toMatch(/^node\s+media address\s+draining\s+files\s+up\s+load$/);
+    // The answering node says nothing of its own FILES_DIR; node-cli-b's marker is not in it.
+    expect(lines[2]).toMatch(/^node-cli-a\s+192\.0\.2\.10\s+no\s+-\s+\d+[smhd]/);
+    expect(lines[3]).toMatch(/^node-cli-b\s+192\.0\.2\.20\s+no\s+NOT SHARED\s+\d+[smhd].*\s+30 routers, 4 consumers, 7 sockets, cpu 0\.25 \(score 309\)$/);
 
     const json = JSON.parse((await cli(['nodes', '--json'])).stdout) as NodeView[];
-    expect(json.map((n) => [n.id, n.mediaAddress, n.draining])).toEqual([
-      ['node-cli-a', '192.0.2.10', false],
-      ['node-cli-b', '192.0.2.20', false],
+    expect(json.map((n) => [n.id, n.mediaAddress, n.draining, n.filesShared])).toEqual([
+      ['node-cli-a', '192.0.2.10', false, undefined],
+      ['node-cli-b', '192.0.2.20', false, false],
     ]);
+    // The token itself is never shown.
+    expect(JSON.stringify(json)).not.toContain(OTHER_FILES_TOKEN);
+  });
+
+  it('a node whose FILES_DIR is not the server\'s is logged by its id; once its marker is there, it is shown shared', async () => {
+    const logged = (text: string) => s.logs.filter((l) => l.includes(text) && l.includes('node-cli-b')).length;
+    await expect.poll(() => logged('FILES_DIR is not the directory that node uses'), { timeout: 15_000 }).toBe(1);
+    mkdirSync(path.join(s.config.files.dir, '.nodes'), { recursive: true });
+    writeFileSync(path.join(s.config.files.dir, '.nodes', 'node-cli-b'), OTHER_FILES_TOKEN);
+    const json = JSON.parse((await cli(['nodes', '--json'])).stdout) as NodeView[];
+    expect(json.find((n) => n.id === 'node-cli-b')?.filesShared).toBe(true);
+    expect((await cli(['nodes'])).stdout).toMatch(/^node-cli-b\s+192\.0\.2\.20\s+no\s+shared\s+/m);
+    await expect.poll(() => logged('FILES_DIR is now shared with that node'), { timeout: 15_000 }).toBe(1);
+    expect(logged('FILES_DIR is not the directory that node uses')).toBe(1);
   });
 
   it('drain NODE --seconds N reaches that node (through whichever node the CLI talks to)', async () => {

@@ -4,10 +4,10 @@
 // and drain one by name: it takes no new consultation, and its live ones move
 // to the other nodes at the deadline. REST (docs/openapi.json), so any node
 // answers for all of them.
+import { isNodeId } from '../../server/core/id-pattern.ts';
 import type { DrainAccepted, NodeList, NodeView } from '../../server/wire/nodes.ts';
 import { out, UsageError, type Command, type Values } from './common.ts';
 
-const NODE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 function secondsOption(values: Values): number | undefined {
   if (values.seconds === undefined) return undefined;
@@ -57,7 +57,7 @@ export const NODE_COMMANDS: Record<string, Command> = {
     server: true,
     async run({ values, positionals, api }) {
       const node = positionals[0]!;
-      if (!NODE_ID_RE.test(node)) throw new UsageError(`NODE must be a node's id: letters, digits, . _ -, 1 to 63 (got "${node}")`);
+      if (!isNodeId(node)) throw new UsageError(`NODE must be a node's id: letters, digits, . _ -, 1 to 63 (got "${node}")`);
       const seconds = secondsOption(values);
       const r = await api.json<DrainAccepted>('POST', `/api/v1/nodes/${encodeURIComponent(node)}/drain`, seconds === undefined ? {} : { seconds });
       out(`draining ${r.node}: no new consultations there; its live ones move at ${r.deadline}`);

@@ -1,5 +1,6 @@
 // A node's heartbeat as read back from Redis: checked field by field, since
 // anything that can write to Redis could have written it. Malformed -> null.
+import { isId } from '../core/id-pattern.ts';
 import type { NodeInfo, NodeLoad } from './contract.ts';
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
@@ -25,6 +26,6 @@ export function parseNodeInfo(raw: string): NodeInfo | null {
   if (!load || !isText(o.id, 63) || !isText(o.mediaAddress, 255) || !isCount(o.score) || typeof o.draining !== 'boolean') return null;
   if (!isText(o.startedAt, 40) || Number.isNaN(Date.parse(o.startedAt))) return null;
   // A token that is there but malformed is left out: the node then says nothing about FILES_DIR.
-  const files = typeof o.filesToken === 'string' && /^[A-Za-z0-9_-]{22}$/.test(o.filesToken) ? { filesToken: o.filesToken } : {};
+  const files = isId(o.filesToken) ? { filesToken: o.filesToken } : {};
   return { id: o.id, mediaAddress: o.mediaAddress, load, score: o.score, draining: o.draining, startedAt: o.startedAt, ...files };
 }

@@ -1,10 +1,11 @@
 // The REST API's view of the nodes on one Redis (http/node-routes.ts, the
 // CLI's `nodes` and `drain`): each node's heartbeat, and a drain request.
 import { Type, type Static } from 'typebox';
+import { NODE_ID_PATTERN } from '../core/id-pattern.ts';
 import { Time } from './ids.ts';
 
 /** A node's name (config cluster.nodeId, env NODE_ID): the same shape the config accepts. */
-export const NodeIdSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', description: "a node's id (NODE_ID)" });
+export const NodeIdSchema = Type.String({ pattern: NODE_ID_PATTERN, description: "a node's id (NODE_ID)" });
 
 const Count = (description: string) => Type.Integer({ minimum: 0, description });
 

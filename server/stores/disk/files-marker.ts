@@ -8,14 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isId, isNodeId } from '../../core/id-pattern.ts';
+import { randomId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
-
-/** Node ids as config allows them (cluster.nodeId): checked before one becomes a file name, so no traversal. */
-const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-/** Tokens are 16 random bytes, base64url. */
-const TOKEN = /^[A-Za-z0-9_-]{22}$/;
-
-export const isFilesToken = (v: unknown): v is string => typeof v === 'string' && TOKEN.test(v);
 
 export interface FilesMarker {
   /** This node's token, for its heartbeat. */
@@ -32,10 +27,12 @@ export interface FilesMarker {
 
 /** Writes this node's marker (a new token each start) and returns the check of the others'. */
 export async function markFilesDir(dir: string, nodeId: string): Promise<FilesMarker> {
-  if (!NODE_ID.test(nodeId)) throw new RangeError('not a node id');
+  // Node ids are checked before one becomes a file name, so no traversal.
+  if (!isNodeId(nodeId)) throw new RangeError('not a node id');
   const markers = path.join(path.resolve(dir), '.nodes');
   await mkdir(markers, { recursive: true, mode: 0o700 });
-  const token = randomBytes(16).toString('base64url');
+  // A token has the shape of an id: 16 bytes from the CSPRNG.
+  const token = randomId();
   const file = path.join(markers, nodeId);
   // Written aside and renamed, so another node never reads half a token.
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
@@ -48,7 +45,7 @@ export async function markFilesDir(dir: string, nodeId: string): Promise<FilesMa
       if ((await readFile(file, 'utf8').catch(() => null)) === token) await rm(file, { force: true });
     },
     async shares(other, expected) {
-      if (!NODE_ID.test(other) || !isFilesToken(expected)) return false;
+      if (!isNodeId(other) || !isId(expected)) return false;
       try {
         return (await readFile(path.join(markers, other), 'utf8')) === expected;
       } catch {

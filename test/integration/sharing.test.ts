@@ -451,7 +451,10 @@ describe('short-lived URLs and retention', () => {
     expect(Date.now() - ended).toBeGreaterThanOrEqual(2500);
     expect(await s.deps.stores.thread.getKey(r.id as never)).toBeNull();
     expect(await s.deps.stores.thread.items(r.id as never)).toEqual([]);
-    expect(filesUnder(s.config.files.dir)).toEqual([]); // no sealed file, and no staged upload left behind
+    // No sealed file, and no staged upload left behind: only this node's FILES_DIR marker, a random token (files-marker.ts).
+    const marker = path.join(s.config.files.dir, '.nodes', s.deps.cluster.nodeId);
+    expect(filesUnder(s.config.files.dir)).toEqual([marker]);
+    expect(readFileSync(marker, 'utf8')).toBe(s.deps.filesMarker.token);
     r.gp.close();
     r.patient.close();
   });

@@ -276,7 +276,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (merged.redisUrl !== undefined && redis?.sentinels !== undefined) {
     problems.push({ key: 'redis.sentinels (env REDIS_SENTINELS)', problem: 'set either REDIS_URL (one Redis) or REDIS_SENTINELS (Sentinels that name the master), not both' });
   }
-  // With REDIS_URL the URL carries the user and password, as it always has: one place for each.
   // With REDIS_URL the URL carries the user, the password and TLS (rediss://), as it always has: one place for each.
   const auth = merged.redis as Record<string, unknown> | undefined;
   if (merged.redisUrl !== undefined) {

@@ -16,7 +16,7 @@
 // current master of REDIS_SENTINEL_NAME. With Sentinels a fail-over is one
 // more outage: the lost connection reconnects by asking the Sentinels again,
 // and they answer with the promoted replica; nothing restarts.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
@@ -49,20 +49,31 @@ export type RedisTarget =
 /** The most a password file may hold: Redis passwords are a line, not a document. */
 const MAX_PASSWORD_BYTES = 4096;
 
-/** A password from its file (one trailing newline dropped); a StartupError naming the setting, never the content, otherwise. */
-function passwordFrom(file: string, setting: string): string {
-  let text: string;
+/** A setting's file holding `what`, at most `maxBytes` (measured before it is read); a StartupError naming the setting, never the content, otherwise. */
+function fileOf(setting: string, file: string, what: string, maxBytes: number): Buffer {
+  let size: number;
   try {
-    const raw = readFileSync(file);
-    if (raw.length > MAX_PASSWORD_BYTES) throw new StartupError(`${setting} names a file of ${String(raw.length)} bytes: a password is at most ${String(MAX_PASSWORD_BYTES)}.`);
-    text = raw.toString('utf8').replace(/\r?\n$/, '');
+    size = statSync(file).size;
   } catch (e) {
-    if (e instanceof StartupError) throw e;
     throw new StartupError(`${setting} could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, { cause: e });
   }
+  if (size > maxBytes) throw new StartupError(`${setting} names a file of ${String(size)} bytes: ${what} is at most ${String(maxBytes)}.`);
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new StartupError(`${setting} could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, { cause: e });
+  }
+}
+
+/** A password from its file (one trailing newline dropped), on one line. */
+function passwordFrom(file: string, setting: string): string {
+  const text = fileOf(setting, file, 'a password', MAX_PASSWORD_BYTES).toString('utf8').replace(/\r?\n$/, '');
   if (text.length === 0 || /[\r\n]/.test(text)) throw new StartupError(`${setting} must hold the password on one line.`);
   return text;
 }
+
+/** A CA bundle is a few certificates, not megabytes. */
+const MAX_CA_BYTES = 1024 * 1024;
 
 /** The TLS settings with Sentinels, the CA file read once for both; a StartupError naming the setting when it cannot be used. */
 function tlsOf(r: Config['redis']): { tls?: { ca?: Buffer }; sentinelTls?: { ca?: Buffer } } {
@@ -70,15 +81,8 @@ function tlsOf(r: Config['redis']): { tls?: { ca?: Buffer }; sentinelTls?: { ca?
     if (r.tlsCaFile) throw new StartupError('redis.tlsCaFile (REDIS_TLS_CA_FILE) is set but neither REDIS_TLS nor REDIS_SENTINEL_TLS is: nothing would use it.');
     return {};
   }
-  let ca: Buffer | undefined;
-  if (r.tlsCaFile) {
-    try {
-      ca = readFileSync(r.tlsCaFile);
-    } catch (e) {
-      throw new StartupError(`redis.tlsCaFile (REDIS_TLS_CA_FILE) could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, { cause: e });
-    }
-    if (!ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new StartupError('redis.tlsCaFile (REDIS_TLS_CA_FILE) must hold PEM certificates (-----BEGIN CERTIFICATE-----).');
-  }
+  const ca = r.tlsCaFile ? fileOf('redis.tlsCaFile (REDIS_TLS_CA_FILE)', r.tlsCaFile, 'a CA bundle', MAX_CA_BYTES) : undefined;
+  if (ca && !ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new StartupError('redis.tlsCaFile (REDIS_TLS_CA_FILE) must hold PEM certificates (-----BEGIN CERTIFICATE-----).');
   const options = ca ? { ca } : {};
   return { ...(r.tls ? { tls: options } : {}), ...(r.sentinelTls ? { sentinelTls: options } : {}) };
 }
